@@ -1,0 +1,30 @@
+//! # palingenesis: theory of operation
+//!
+//! palingenesis keeps AI coding agents working. It watches every session of Claude Code, Codex CLI and
+//! opencode on the machine, notices when one stops, decides whether and when to resume it, resumes it,
+//! checks that the resume worked, and records every step.
+//!
+//! ```text
+//! sources ──Observation──► engine (one task, owns all state) ──► resumers
+//!   transcripts, rollouts,      tracker: per-session state machine      headless CLI, opencode API,
+//!   hooks, opencode events      decide: pure policy (when, how)         PTY wrapper, tmux
+//!                               scheduler: deadlines, no polling
+//! control surfaces ──Request──► same engine ──Response──►
+//!                                   └──► Event bus ──► audit trail (JSONL), live followers
+//! ```
+//!
+//! - [`model`]: the shared vocabulary (assistants, sessions, [`model::StopReason`], observations).
+//! - [`formats`]: pure parsers for each assistant's files and payloads, yielding [`model::Signal`]s.
+//! - [`classify`]: pure classification of stop evidence and reset-time parsing.
+//! - [`decide`]: pure resume policy: given a stop, the session's history and config, what to do and when.
+//! - [`engine`]: the one task that owns state, applies observations, runs deadlines and resumes.
+//! - [`sources`]: workers that tail files, receive hooks and follow APIs, feeding observations in.
+//! - [`resume`]: one resumer per way of reaching a session.
+//! - [`protocol`] + [`ipc`]: the one Request/Response protocol and its Unix-socket transport.
+//! - [`daemon`]: wires it all up; [`daemon::run`] takes an injected listener and shutdown token.
+//! - [`audit`], [`store`], [`config`], [`paths`]: durable files and settings.
+//! - [`cli`]: the command-line front end, one file per command.
+
+pub mod model;
+pub mod paths;
+pub mod protocol;

@@ -1,0 +1,268 @@
+//! The one control protocol. Every control surface (CLI over the Unix socket, and any later HTTP API,
+//! MCP server or chat bot) turns its input into a [`Request`] and renders a [`Response`].
+//!
+//! On the socket each message is one frame: a 4-byte big-endian length, then that many bytes of JSON.
+//! Frames above [`MAX_FRAME_BYTES`] are refused without being allocated. The first frame of every
+//! connection is [`Request::Hello`]; the daemon answers [`Response::Hello`] with its own version so a
+//! client can tell "ready" from "version differs".
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Assistant, Locator, SessionKey, Signal, StopReason};
+
+/// Bumped whenever a Request or Response changes incompatibly.
+pub const PROTOCOL_VERSION: u32 = 1;
+/// Largest frame either side accepts.
+pub const MAX_FRAME_BYTES: usize = 1024 * 1024;
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "request", rename_all = "snake_case")]
+pub enum Request {
+    Hello(Hello),
+    Status,
+    Health,
+    Sessions,
+    /// What the daemon would do next for every session, without doing it.
+    Preview,
+    /// Stop automatic actions (keep watching). Survives restarts.
+    Pause,
+    /// Undo [`Request::Pause`].
+    Resume,
+    /// Start a new session now (context strategy) for one session, or the most recent stopped one.
+    NewSession(Target),
+    /// Skip the pending wait: act now.
+    Skip(Target),
+    /// Cancel pending action and stop managing the session until it makes progress again.
+    Abort(Target),
+    /// Re-read the config file.
+    Reload,
+    /// Shut the daemon down gracefully.
+    Shutdown,
+    /// A raw hook payload forwarded by `palingenesis hook <assistant>`.
+    Hook(HookForward),
+    /// An observation from an external source (PTY wrapper, tests).
+    Observe(Observation),
+    /// A `palingenesis run` wrapper announces the agent it owns.
+    RegisterWrapper(WrapperRegistration),
+}
+
+/// Re-exported so surfaces need only this module.
+pub use crate::model::Observation;
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Hello {
+    pub version: u32,
+    /// Free-form client name (`cli 0.1.0`, `hook`, ...), for logs.
+    pub client: String,
+}
+
+/// Which session a command applies to; `None` means "the one that needs it" (most recent stopped).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct Target {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct HookForward {
+    pub assistant: Assistant,
+    pub payload: serde_json::Value,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct WrapperRegistration {
+    /// Registration id chosen by the wrapper (also where it listens for typed input).
+    pub wrapper: String,
+    pub assistant: Option<Assistant>,
+    pub pid: u32,
+    pub cwd: PathBuf,
+    /// Unix socket on which the wrapper accepts text to type into its terminal.
+    pub input_socket: PathBuf,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "response", rename_all = "snake_case")]
+pub enum Response {
+    Hello(HelloReply),
+    Status(StatusReport),
+    Health(HealthReport),
+    Sessions(SessionList),
+    Preview(SessionList),
+    /// The command was carried out; `message` says what happened, for humans.
+    Done(Done),
+    Error(ErrorReply),
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct HelloReply {
+    pub version: u32,
+    pub daemon_version: String,
+    pub pid: u32,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Done {
+    pub message: String,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    BadRequest,
+    HandshakeRequired,
+    VersionMismatch,
+    FrameTooLarge,
+    NotFound,
+    InvalidConfig,
+    Internal,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ErrorReply {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+/// Whether the daemon acts on its own.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum DaemonMode {
+    Monitoring,
+    Paused,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct StatusReport {
+    pub mode: DaemonMode,
+    pub pid: u32,
+    pub version: String,
+    pub started_at: DateTime<Utc>,
+    pub config_file: PathBuf,
+    pub state_dir: PathBuf,
+    /// Assistants being watched, with where.
+    pub watching: Vec<WatchInfo>,
+    pub sessions_total: usize,
+    pub sessions_waiting: usize,
+    /// The next deadline the daemon will act on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_action_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct WatchInfo {
+    pub assistant: Assistant,
+    pub source: String,
+    pub location: String,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct HealthReport {
+    pub ok: bool,
+    pub checks: Vec<HealthCheck>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct HealthCheck {
+    pub name: String,
+    pub ok: bool,
+    pub detail: String,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct SessionList {
+    pub sessions: Vec<SessionInfo>,
+}
+
+/// One tracked session as control surfaces show it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct SessionInfo {
+    pub key: SessionKey,
+    pub state: SessionStateView,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_stop: Option<StopReason>,
+    /// What the daemon plans next, and when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_action: Option<PlannedActionView>,
+    /// How a resume would reach the session: headless, pty, tmux, api, needs_attention.
+    pub reach: String,
+    pub resumes_last_hour: u32,
+    pub locator: Locator,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct PlannedActionView {
+    pub action: String,
+    pub at: DateTime<Utc>,
+    pub reason: String,
+}
+
+/// Flat label of a session's state (the engine's richer state lives in the engine).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionStateView {
+    Running,
+    Stopped,
+    Waiting,
+    Resuming,
+    Failed,
+    Done,
+}
+
+impl SessionStateView {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionStateView::Running => "running",
+            SessionStateView::Stopped => "stopped",
+            SessionStateView::Waiting => "waiting",
+            SessionStateView::Resuming => "resuming",
+            SessionStateView::Failed => "failed",
+            SessionStateView::Done => "done",
+        }
+    }
+}
+
+impl Response {
+    pub fn error(code: ErrorCode, message: impl Into<String>) -> Response {
+        Response::Error(ErrorReply {
+            code,
+            message: message.into(),
+        })
+    }
+    pub fn done(message: impl Into<String>) -> Response {
+        Response::Done(Done {
+            message: message.into(),
+        })
+    }
+}
+
+/// Helper so surfaces can build an observation without importing the model.
+pub fn observation(session: SessionKey, signal: Signal, locator: Locator) -> Observation {
+    Observation {
+        session,
+        at: Utc::now(),
+        signal,
+        origin: crate::model::Origin::Control,
+        locator,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_round_trip_as_tagged_json() {
+        let r = Request::Skip(Target {
+            session: Some("abc".into()),
+        });
+        let s = serde_json::to_string(&r).unwrap();
+        assert_eq!(s, r#"{"request":"skip","session":"abc"}"#);
+        assert_eq!(serde_json::from_str::<Request>(&s).unwrap(), r);
+        let s = serde_json::to_string(&Request::Status).unwrap();
+        assert_eq!(s, r#"{"request":"status"}"#);
+    }
+}
