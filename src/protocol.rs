@@ -45,8 +45,6 @@ pub enum Request {
     Hook(HookForward),
     /// An observation from an external source (PTY wrapper, tests).
     Observe(Observation),
-    /// A `palingenesis run` wrapper announces the agent it owns.
-    RegisterWrapper(WrapperRegistration),
 }
 
 /// Re-exported so surfaces need only this module.
@@ -72,16 +70,6 @@ pub struct HookForward {
     pub payload: serde_json::Value,
 }
 
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub struct WrapperRegistration {
-    /// Registration id chosen by the wrapper (also where it listens for typed input).
-    pub wrapper: String,
-    pub assistant: Option<Assistant>,
-    pub pid: u32,
-    pub cwd: PathBuf,
-    /// Unix socket on which the wrapper accepts text to type into its terminal.
-    pub input_socket: PathBuf,
-}
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(tag = "response", rename_all = "snake_case")]

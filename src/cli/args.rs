@@ -1,0 +1,205 @@
+//! Argument definitions (clap derive). Completions and the man page are generated from these.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::model::Assistant;
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  success
+  1  failure (the error says why)
+  2  invalid usage
+  3  the daemon is not running (start it with `palingenesis daemon start`)
+  4  the running daemon is a different version (restart it with `palingenesis daemon restart`)
+
+Files: PALINGENESIS_HOME relocates config, state and runtime files below one directory.";
+
+#[derive(Parser, Debug)]
+#[command(name = "palingenesis", version, about = "Keeps AI coding agents working: detects stops, waits, resumes.", after_help = AFTER_HELP)]
+pub struct Cli {
+    /// More log output (-v debug, -vv trace). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Start, stop, reload or query the daemon.
+    #[command(subcommand)]
+    Daemon(DaemonCmd),
+    /// What the daemon is doing.
+    Status(JsonFlag),
+    /// Whether the daemon and its watchers are healthy.
+    Health(JsonFlag),
+    /// Tracked sessions, their state, and what is planned for each.
+    Sessions(JsonFlag),
+    /// What the daemon would do next for every session, without doing it.
+    Preview(JsonFlag),
+    /// Stop automatic actions (sessions are still watched). Survives restarts.
+    Pause,
+    /// Undo `pause`.
+    Resume,
+    /// Start a new session now for SESSION (default: the most recent stopped one).
+    NewSession(TargetArg),
+    /// Act now instead of waiting for SESSION's deadline.
+    Skip(TargetArg),
+    /// Cancel the pending action for SESSION and leave it alone.
+    Abort(TargetArg),
+    /// Show the daemon log.
+    Logs(LogsArgs),
+    /// Query the audit trail.
+    Events(EventsArgs),
+    /// Create, show, check or change the configuration.
+    #[command(subcommand)]
+    Config(ConfigCmd),
+    /// Receive an assistant hook on stdin and forward it to the daemon (used from the assistant's settings).
+    Hook(HookArgs),
+    /// Install or remove palingenesis's hooks in an assistant's settings.
+    #[command(subcommand)]
+    Hooks(HooksCmd),
+    /// Classify stop messages read from stdin, one per line, as JSON lines.
+    Classify(ClassifyArgs),
+    /// Explain what the daemon concludes about a transcript file or tracked session.
+    Inspect(InspectArgs),
+    /// Print shell completions.
+    Completions {
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
+    /// Install or remove the user service (systemd on Linux, launchd on macOS).
+    #[command(subcommand)]
+    Service(ServiceCmd),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DaemonCmd {
+    /// Start the daemon (detached unless --foreground).
+    Start {
+        #[arg(long)]
+        foreground: bool,
+        /// In the foreground, log only to the log file.
+        #[arg(long, hide = true)]
+        no_stderr_log: bool,
+    },
+    /// Stop the daemon gracefully.
+    Stop,
+    /// Stop, then start.
+    Restart,
+    /// Re-read the config file (same as SIGHUP).
+    Reload,
+    /// Whether the daemon runs, and its pid and version.
+    Status(JsonFlag),
+}
+
+#[derive(Args, Debug)]
+pub struct JsonFlag {
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct TargetArg {
+    /// Session id (or unique prefix, or assistant:id).
+    pub session: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct LogsArgs {
+    #[arg(short, long)]
+    pub follow: bool,
+    /// Show the last N lines.
+    #[arg(short = 'n', long, default_value_t = 50)]
+    pub tail: usize,
+    /// Only lines at or after TIME (RFC 3339, or a duration ago like 10m, 2h).
+    #[arg(long)]
+    pub since: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct EventsArgs {
+    #[arg(short, long)]
+    pub follow: bool,
+    /// Only events at or after TIME (RFC 3339, or a duration ago like 10m, 2h).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only this event type (repeatable), e.g. StopDetected.
+    #[arg(long = "type")]
+    pub types: Vec<String>,
+    #[arg(long)]
+    pub session: Option<String>,
+    /// Show at most the last N events.
+    #[arg(short = 'n', long)]
+    pub limit: Option<usize>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCmd {
+    /// Write a commented config template (mode 0600).
+    Init {
+        #[arg(long)]
+        force: bool,
+    },
+    /// Show the effective configuration (file + environment).
+    Show(JsonFlag),
+    /// Check a config file (default: the active one); errors name file:line:col.
+    Validate { file: Option<PathBuf> },
+    /// Edit in $EDITOR; the file is only replaced when the result is valid.
+    Edit,
+    /// Set one key, keeping comments: `config set resume.backoff_base_secs 60`.
+    Set { key: String, value: String },
+    /// Print the config file's path.
+    Path,
+}
+
+#[derive(Args, Debug)]
+pub struct HookArgs {
+    pub assistant: Assistant,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum HooksCmd {
+    /// Add palingenesis's hooks to the assistant's settings (a backup is kept).
+    Install { assistant: Assistant },
+    /// Remove them again, leaving other hooks alone.
+    Uninstall { assistant: Assistant },
+}
+
+#[derive(Args, Debug)]
+pub struct ClassifyArgs {
+    #[arg(long, default_value = "claude")]
+    pub assistant: Assistant,
+    /// The instant messages are read at (RFC 3339); default now.
+    #[arg(long)]
+    pub now: Option<String>,
+    /// Time zone of the agent (IANA name); default $TZ or UTC.
+    #[arg(long)]
+    pub tz: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct InspectArgs {
+    /// A transcript/rollout file, or a tracked session id.
+    pub target: String,
+    #[arg(long)]
+    pub assistant: Option<Assistant>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ServiceCmd {
+    /// Write the user service file and print how to enable it.
+    Install,
+    /// Remove the user service file.
+    Uninstall,
+    /// Print the service file without installing it.
+    Print,
+}

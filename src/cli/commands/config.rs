@@ -1,0 +1,114 @@
+//! `palingenesis config init|show|validate|edit|set|path`.
+
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+
+use anyhow::{Context, bail};
+
+use crate::cli::args::ConfigCmd;
+use crate::cli::{exit, render};
+use crate::config::{self, template::TEMPLATE};
+use crate::paths::Paths;
+
+pub fn run(cmd: ConfigCmd, paths: &Paths) -> anyhow::Result<u8> {
+    let path = &paths.config_file;
+    match cmd {
+        ConfigCmd::Path => {
+            println!("{}", path.display());
+            Ok(exit::OK)
+        }
+        ConfigCmd::Init { force } => {
+            if path.exists() && !force {
+                bail!("{} already exists (use --force to overwrite)", path.display());
+            }
+            write_private(path, TEMPLATE)?;
+            println!("wrote {}", path.display());
+            Ok(exit::OK)
+        }
+        ConfigCmd::Show(f) => {
+            let c = config::load(path)?;
+            if f.json {
+                render::json(&c)?;
+            } else {
+                print!("{}", toml::to_string_pretty(&c)?);
+            }
+            Ok(exit::OK)
+        }
+        ConfigCmd::Validate { file } => {
+            let file = file.as_deref().unwrap_or(path);
+            let text = match std::fs::read_to_string(file) {
+                Ok(t) => t,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && file == path.as_path() => {
+                    println!("no config file at {}; defaults apply", file.display());
+                    return Ok(exit::OK);
+                }
+                Err(e) => return Err(e).with_context(|| format!("reading {}", file.display())),
+            };
+            match config::validate_text(&text, file) {
+                Ok(_) => {
+                    println!("{}: valid", file.display());
+                    Ok(exit::OK)
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    Ok(exit::FAILURE)
+                }
+            }
+        }
+        ConfigCmd::Set { key, value } => {
+            let current = std::fs::read_to_string(path).ok();
+            let text = config::set_key(current.as_deref(), path, &key, &value)?;
+            write_private(path, &text)?;
+            println!("{key} = {value}  ({}); apply with `palingenesis daemon reload`", path.display());
+            Ok(exit::OK)
+        }
+        ConfigCmd::Edit => edit(path),
+    }
+}
+
+/// Edit a copy in $EDITOR; replace the real file only with a valid result.
+fn edit(path: &Path) -> anyhow::Result<u8> {
+    let original = std::fs::read_to_string(path).unwrap_or_else(|_| TEMPLATE.to_string());
+    let dir = path.parent().context("config path has no directory")?;
+    std::fs::create_dir_all(dir)?;
+    let draft = dir.join(".config.toml.edit");
+    write_private(&draft, &original)?;
+    let editor = std::env::var("VISUAL").or_else(|_| std::env::var("EDITOR")).unwrap_or_else(|_| "vi".into());
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$1\""))
+        .arg("sh")
+        .arg(&draft)
+        .status()
+        .with_context(|| format!("running editor `{editor}`"))?;
+    if !status.success() {
+        bail!("the editor exited with {status}; {} left unchanged (draft kept at {})", path.display(), draft.display());
+    }
+    let text = std::fs::read_to_string(&draft)?;
+    match config::validate_text(&text, path) {
+        Ok(_) => {
+            write_private(path, &text)?;
+            let _ = std::fs::remove_file(&draft);
+            println!("{} saved; apply with `palingenesis daemon reload`", path.display());
+            Ok(exit::OK)
+        }
+        Err(e) => {
+            eprintln!("{e}\n{} left unchanged; your edit is kept at {}", path.display(), draft.display());
+            Ok(exit::FAILURE)
+        }
+    }
+}
+
+/// Atomically write a 0600 file.
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    let dir = path.parent().context("path has no directory")?;
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("config")));
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}

@@ -1,0 +1,77 @@
+//! `palingenesis daemon start|stop|restart|reload|status`.
+
+use anyhow::Context;
+
+use crate::cli::args::DaemonCmd;
+use crate::cli::{exit, render};
+use crate::daemon::lifecycle;
+use crate::ipc::client::{Client, ClientError, request_once};
+use crate::paths::Paths;
+use crate::protocol::Request;
+
+pub fn run(cmd: DaemonCmd, paths: &Paths, verbosity: u8) -> anyhow::Result<u8> {
+    match cmd {
+        DaemonCmd::Start { foreground: true, no_stderr_log } => foreground(paths, verbosity, !no_stderr_log),
+        DaemonCmd::Start { foreground: false, .. } => super::block_on(async {
+            let pid = lifecycle::start_detached(paths, verbosity).await?;
+            println!("palingenesis daemon started (pid {pid}); log: {}", paths.log_file().display());
+            Ok(exit::OK)
+        }),
+        DaemonCmd::Stop => super::block_on(async {
+            match lifecycle::stop(paths).await? {
+                Some(pid) => println!("palingenesis daemon stopped (pid {pid})"),
+                None => println!("palingenesis daemon was not running"),
+            }
+            Ok(exit::OK)
+        }),
+        DaemonCmd::Restart => super::block_on(async {
+            lifecycle::stop(paths).await?;
+            let pid = lifecycle::start_detached(paths, verbosity).await?;
+            println!("palingenesis daemon restarted (pid {pid})");
+            Ok(exit::OK)
+        }),
+        DaemonCmd::Reload => super::block_on(async {
+            render::done_or_error(request_once(&paths.socket(), &Request::Reload).await?)
+        }),
+        DaemonCmd::Status(f) => super::block_on(async {
+            match Client::connect(&paths.socket(), "cli").await {
+                Ok(c) => {
+                    if f.json {
+                        render::json(&serde_json::json!({"running": true, "pid": c.daemon_pid, "version": c.daemon_version}))?;
+                    } else {
+                        println!("running (pid {}, version {})", c.daemon_pid, c.daemon_version);
+                    }
+                    Ok(exit::OK)
+                }
+                Err(e @ ClientError::NotRunning { .. }) => {
+                    if f.json {
+                        render::json(&serde_json::json!({"running": false}))?;
+                        Ok(exit::NOT_RUNNING)
+                    } else {
+                        Err(e.into())
+                    }
+                }
+                Err(e) => Err(e.into()),
+            }
+        }),
+    }
+}
+
+fn foreground(paths: &Paths, verbosity: u8, stderr: bool) -> anyhow::Result<u8> {
+    let config = crate::config::load(&paths.config_file)?;
+    let _guard = crate::logging::init(crate::logging::LogOptions {
+        verbosity,
+        default_level: &config.daemon.log_level,
+        format: config.daemon.log_format,
+        file: Some((&paths.log_file(), config.daemon.log_max_bytes, config.daemon.log_keep)),
+        stderr,
+    })
+    .context("opening the log file")?;
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?
+        .block_on(lifecycle::run_foreground(paths.clone(), config))?;
+    Ok(exit::OK)
+}

@@ -1,0 +1,69 @@
+//! `palingenesis logs [--follow] [--tail N] [--since TIME]`: the daemon's log file (works without the daemon).
+
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+
+use crate::cli::args::LogsArgs;
+use crate::cli::exit;
+use crate::paths::Paths;
+
+/// Bytes read from the end of the file to find the last N lines.
+const TAIL_WINDOW: u64 = 4 * 1024 * 1024;
+
+pub async fn run(paths: &Paths, args: LogsArgs) -> anyhow::Result<u8> {
+    let path = paths.log_file();
+    let since = args.since.as_deref().map(super::parse_since).transpose()?;
+    let mut file = match tokio::fs::File::open(&path).await {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !args.follow => {
+            println!("no log yet at {}", path.display());
+            return Ok(exit::OK);
+        }
+        Err(e) => return Err(anyhow::anyhow!("reading {}: {e}", path.display())),
+    };
+    let len = file.metadata().await?.len();
+    let start = len.saturating_sub(TAIL_WINDOW);
+    file.seek(std::io::SeekFrom::Start(start)).await?;
+    let mut buf = Vec::new();
+    file.read_to_end(&mut buf).await?;
+    let text = String::from_utf8_lossy(&buf);
+    let mut lines: Vec<&str> = text.lines().skip(usize::from(start > 0)).collect();
+    if let Some(since) = since {
+        lines.retain(|l| line_time(l).is_none_or(|t| t >= since));
+    }
+    let from = lines.len().saturating_sub(args.tail);
+    for l in &lines[from..] {
+        println!("{l}");
+    }
+    if !args.follow {
+        return Ok(exit::OK);
+    }
+    let mut pos = len;
+    loop {
+        // The log may be rotated: reopen by path each round.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let Ok(mut f) = tokio::fs::File::open(&path).await else { continue };
+        let now_len = f.metadata().await?.len();
+        if now_len < pos {
+            pos = 0;
+        }
+        if now_len > pos {
+            f.seek(std::io::SeekFrom::Start(pos)).await?;
+            let mut chunk = Vec::new();
+            f.read_to_end(&mut chunk).await?;
+            pos += chunk.len() as u64;
+            print!("{}", String::from_utf8_lossy(&chunk));
+        }
+    }
+}
+
+/// The timestamp a tracing line starts with (text or JSON format).
+fn line_time(line: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let first = line.split_whitespace().next()?;
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(first) {
+        return Some(t.with_timezone(&chrono::Utc));
+    }
+    let v: serde_json::Value = serde_json::from_str(line).ok()?;
+    chrono::DateTime::parse_from_rfc3339(v.get("timestamp")?.as_str()?).ok().map(|t| t.with_timezone(&chrono::Utc))
+}

@@ -1,0 +1,80 @@
+//! One module per command. [`dispatch`] routes; every command returns its exit code.
+
+mod classify;
+mod config;
+mod control;
+mod daemon;
+mod events;
+mod hook;
+mod hooks;
+mod inspect;
+mod logs;
+mod service;
+mod sessions;
+mod status;
+
+use anyhow::Context;
+use clap::CommandFactory;
+
+use super::args::{Cli, Command};
+use super::exit;
+use crate::paths::Paths;
+
+pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
+    let paths = Paths::from_env();
+    let v = cli.verbose;
+    match cli.command {
+        Command::Daemon(cmd) => daemon::run(cmd, &paths, v),
+        Command::Status(f) => block_on(status::run(&paths, f.json)),
+        Command::Health(f) => block_on(status::health(&paths, f.json)),
+        Command::Sessions(f) => block_on(sessions::run(&paths, f.json, false)),
+        Command::Preview(f) => block_on(sessions::run(&paths, f.json, true)),
+        Command::Pause => block_on(control::pause(&paths)),
+        Command::Resume => block_on(control::resume(&paths)),
+        Command::NewSession(t) => block_on(control::new_session(&paths, t.session)),
+        Command::Skip(t) => block_on(control::skip(&paths, t.session)),
+        Command::Abort(t) => block_on(control::abort(&paths, t.session)),
+        Command::Logs(a) => block_on(logs::run(&paths, a)),
+        Command::Events(a) => block_on(events::run(&paths, a)),
+        Command::Config(c) => config::run(c, &paths),
+        Command::Hook(a) => block_on(hook::run(&paths, a.assistant)),
+        Command::Hooks(c) => hooks::run(c),
+        Command::Classify(a) => classify::run(a),
+        Command::Inspect(a) => block_on(inspect::run(&paths, a)),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "palingenesis", &mut std::io::stdout());
+            Ok(exit::OK)
+        }
+        Command::Man => {
+            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            Ok(exit::OK)
+        }
+        Command::Service(c) => service::run(c, &paths),
+    }
+}
+
+/// Run a command's future on a small runtime.
+fn block_on<F: std::future::Future<Output = anyhow::Result<u8>>>(fut: F) -> anyhow::Result<u8> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?
+        .block_on(fut)
+}
+
+/// Parse `--since`: RFC 3339, or a duration ago like `90s`, `10m`, `2h`, `3d`.
+pub(crate) fn parse_since(s: &str) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&chrono::Utc));
+    }
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: i64 = num.parse().with_context(|| format!("`{s}` is neither RFC 3339 nor a duration like 10m"))?;
+    let secs = match unit {
+        "s" | "" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86400,
+        _ => anyhow::bail!("unknown unit in `{s}` (use s, m, h or d)"),
+    };
+    Ok(chrono::Utc::now() - chrono::Duration::seconds(secs))
+}

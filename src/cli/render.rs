@@ -1,0 +1,108 @@
+//! Human and JSON rendering of responses. Pure functions of their input (and `now`), so they are tested exactly.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::exit;
+use crate::protocol::{DaemonMode, Response, SessionList, StatusReport};
+
+pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+pub fn unexpected(resp: Response) -> anyhow::Result<u8> {
+    match resp {
+        Response::Error(e) => anyhow::bail!("{}", e.message),
+        other => anyhow::bail!("unexpected answer from the daemon: {other:?}"),
+    }
+}
+
+pub fn done_or_error(resp: Response) -> anyhow::Result<u8> {
+    match resp {
+        Response::Done(d) => {
+            println!("{}", d.message);
+            Ok(exit::OK)
+        }
+        other => unexpected(other),
+    }
+}
+
+/// "in 4m 10s" / "5s ago".
+pub fn countdown(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let secs = (at - now).num_seconds();
+    let (abs, future) = (secs.unsigned_abs(), secs >= 0);
+    let text = if abs >= 86_400 {
+        format!("{}d {}h", abs / 86_400, abs % 86_400 / 3600)
+    } else if abs >= 3600 {
+        format!("{}h {}m", abs / 3600, abs % 3600 / 60)
+    } else if abs >= 60 {
+        format!("{}m {}s", abs / 60, abs % 60)
+    } else {
+        format!("{abs}s")
+    };
+    if future { format!("in {text}") } else { format!("{text} ago") }
+}
+
+pub fn status(s: &StatusReport, now: DateTime<Utc>) -> String {
+    let mode = match s.mode {
+        DaemonMode::Monitoring => "monitoring",
+        DaemonMode::Paused => "PAUSED (watching, not acting)",
+    };
+    let mut out = format!(
+        "palingenesis {} (pid {}) — {}\nup since {} ({})\nsessions: {} tracked, {} waiting\n",
+        s.version,
+        s.pid,
+        mode,
+        s.started_at.format("%Y-%m-%d %H:%M:%S UTC"),
+        countdown(s.started_at, now),
+        s.sessions_total,
+        s.sessions_waiting
+    );
+    if let Some(at) = s.next_action_at {
+        out.push_str(&format!("next action: {} ({})\n", at.format("%H:%M:%S UTC"), countdown(at, now)));
+    }
+    if s.watching.is_empty() {
+        out.push_str("watching: nothing (no assistant found; see `palingenesis config show`)\n");
+    }
+    for w in &s.watching {
+        out.push_str(&format!("watching: {} via {} at {}\n", w.assistant, w.source, w.location));
+    }
+    out
+}
+
+pub fn sessions(list: &SessionList, now: DateTime<Utc>) -> String {
+    if list.sessions.is_empty() {
+        return "no sessions tracked yet\n".to_string();
+    }
+    let mut out = format!("{:<46} {:<9} {:<18} {:<9} {}\n", "SESSION", "STATE", "LAST STOP", "REACH", "NEXT");
+    for s in &list.sessions {
+        let next = s.next_action.as_ref().map_or("-".to_string(), |n| {
+            format!("{} {} ({})", n.action, n.at.format("%H:%M:%S"), countdown(n.at, now))
+        });
+        out.push_str(&format!(
+            "{:<46} {:<9} {:<18} {:<9} {}\n",
+            s.key.to_string(),
+            s.state.as_str(),
+            s.last_stop.as_ref().map_or("-", |r| r.label()),
+            s.reach,
+            next
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn countdowns_read_naturally() {
+        let now: DateTime<Utc> = "2026-11-24T10:00:00Z".parse().unwrap();
+        let at = |s: i64| now + chrono::Duration::seconds(s);
+        assert_eq!(countdown(at(5), now), "in 5s");
+        assert_eq!(countdown(at(250), now), "in 4m 10s");
+        assert_eq!(countdown(at(-3700), now), "1h 1m ago");
+        assert_eq!(countdown(at(90_000), now), "in 1d 1h");
+    }
+}

@@ -1,0 +1,344 @@
+//! Reading and validating the config file, with locations in every error.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use super::Config;
+
+/// Prefix of environment overrides: `PALINGENESIS__RESUME__BACKOFF_BASE_SECS=10`.
+pub const ENV_PREFIX: &str = "PALINGENESIS__";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Syntax or type error, or a value that fails validation, located in the file.
+    #[error("{location}: {message}")]
+    Invalid {
+        location: Location,
+        message: String,
+    },
+    #[error("environment variable {var}: {message}")]
+    Env { var: String, message: String },
+}
+
+/// `file:line:col` (1-based) plus the dotted key when known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub file: PathBuf,
+    pub line: usize,
+    pub col: usize,
+    pub key: Option<String>,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file.display(), self.line, self.col)?;
+        if let Some(key) = &self.key {
+            write!(f, " (key `{key}`)")?;
+        }
+        Ok(())
+    }
+}
+
+/// Load the config: the file if it exists (defaults otherwise), then environment overrides, then validation.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(source) => {
+            return Err(ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    let env: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, _)| k.starts_with(ENV_PREFIX))
+        .collect();
+    load_from_str(&text, path, &env)
+}
+
+/// Check a file's text without environment overrides (used by `config validate` and `config edit`).
+pub fn validate_text(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    load_from_str(text, path, &[])
+}
+
+/// Parse `text` (as if read from `path`), apply `env` overrides, deserialize and validate.
+pub fn load_from_str(
+    text: &str,
+    path: &Path,
+    env: &[(String, String)],
+) -> Result<Config, ConfigError> {
+    let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        let (line, col) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+        ConfigError::Invalid {
+            location: Location {
+                file: path.to_path_buf(),
+                line,
+                col,
+                key: None,
+            },
+            message: first_line(e.message()),
+        }
+    })?;
+    // Deserialize the file alone first, so its errors point into the file.
+    let file_only: Result<Config, toml::de::Error> = toml::from_str(text);
+    if let Err(e) = file_only {
+        let (line, col) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+        return Err(ConfigError::Invalid {
+            location: Location {
+                file: path.to_path_buf(),
+                line,
+                col,
+                key: None,
+            },
+            message: first_line(e.message()),
+        });
+    }
+    for (var, value) in env {
+        apply_env_override(&mut table, var, value)?;
+    }
+    let config: Config = Config::deserialize_table(table).map_err(|message| {
+        // Only environment overrides can fail here: the file alone deserialized.
+        ConfigError::Env {
+            var: env
+                .iter()
+                .map(|(k, _)| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            message,
+        }
+    })?;
+    if let Err((key, message)) = validate(&config) {
+        let (line, col) = locate_key(text, &key).unwrap_or((1, 1));
+        return Err(ConfigError::Invalid {
+            location: Location {
+                file: path.to_path_buf(),
+                line,
+                col,
+                key: Some(key),
+            },
+            message,
+        });
+    }
+    Ok(config)
+}
+
+impl Config {
+    fn deserialize_table(table: toml::Table) -> Result<Config, String> {
+        toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| first_line(e.message()))
+    }
+}
+
+fn apply_env_override(table: &mut toml::Table, var: &str, raw: &str) -> Result<(), ConfigError> {
+    let path: Vec<String> = var[ENV_PREFIX.len()..]
+        .split("__")
+        .map(|p| p.to_ascii_lowercase())
+        .collect();
+    if path.len() != 2 || path.iter().any(String::is_empty) {
+        return Err(ConfigError::Env {
+            var: var.into(),
+            message: "expected PALINGENESIS__<SECTION>__<KEY>".into(),
+        });
+    }
+    // A TOML literal (number, bool, array, quoted string) or else a bare string.
+    let value = format!("v = {raw}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()));
+    let section = table
+        .entry(path[0].clone())
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    match section {
+        toml::Value::Table(t) => {
+            t.insert(path[1].clone(), value);
+            Ok(())
+        }
+        _ => Err(ConfigError::Env {
+            var: var.into(),
+            message: format!("`{}` is not a section", path[0]),
+        }),
+    }
+}
+
+/// Semantic checks serde cannot express. Returns the offending dotted key and why.
+fn validate(c: &Config) -> Result<(), (String, String)> {
+    let r = &c.resume;
+    let fail = |k: &str, m: String| Err((k.to_string(), m));
+    if r.backoff_base_secs == 0 {
+        return fail("resume.backoff_base_secs", "must be greater than 0".into());
+    }
+    if r.backoff_max_secs < r.backoff_base_secs {
+        return fail(
+            "resume.backoff_max_secs",
+            format!(
+                "must be at least resume.backoff_base_secs ({})",
+                r.backoff_base_secs
+            ),
+        );
+    }
+    if !(0.0..1.0).contains(&r.jitter_fraction) {
+        return fail(
+            "resume.jitter_fraction",
+            format!("must be in 0..1, got {}", r.jitter_fraction),
+        );
+    }
+    if r.max_resumes_per_hour == 0 {
+        return fail(
+            "resume.max_resumes_per_hour",
+            "must be at least 1 (use `resume.enabled = false` to disable resuming)".into(),
+        );
+    }
+    if r.prompt.trim().is_empty() {
+        return fail("resume.prompt", "must not be empty".into());
+    }
+    if c.backup.keep == 0 {
+        return fail("backup.keep", "must be at least 1".into());
+    }
+    if c.audit.max_bytes < 4096 {
+        return fail("audit.max_bytes", "must be at least 4096".into());
+    }
+    if c.monitoring.max_line_bytes < 1024 {
+        return fail("monitoring.max_line_bytes", "must be at least 1024".into());
+    }
+    if !c.new_session.prompt_template.contains("{next_step}") {
+        return fail(
+            "new_session.prompt_template",
+            "must contain {next_step}".into(),
+        );
+    }
+    for (key, args) in [
+        ("claude.extra_args", &c.claude.extra_args),
+        ("codex.extra_args", &c.codex.extra_args),
+    ] {
+        if let Some(bad) = args
+            .iter()
+            .find(|a| crate::resume::safety::is_permission_bypass(a))
+        {
+            return fail(
+                key,
+                format!("`{bad}` bypasses the agent's permission checks; palingenesis never adds it"),
+            );
+        }
+    }
+    if c.http.bind.parse::<std::net::SocketAddr>().is_err() {
+        return fail("http.bind", format!("`{}` is not an address:port", c.http.bind));
+    }
+    Ok(())
+}
+
+/// Where a dotted key's value stands in the text (1-based line, column).
+fn locate_key(text: &str, dotted: &str) -> Option<(usize, usize)> {
+    let doc = toml_edit::Document::parse(text).ok()?;
+    let mut parts = dotted.split('.');
+    let mut item = doc.as_item().get(parts.next()?)?;
+    for p in parts {
+        item = item.get(p)?;
+    }
+    let span = item.span()?;
+    Some(line_col(text, span.start))
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rfind('\n').map_or(before.len(), |nl| before.len() - nl - 1) + 1;
+    (line, col)
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or(s).trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(text: &str) -> Result<Config, ConfigError> {
+        load_from_str(text, Path::new("/etc/p.toml"), &[])
+    }
+
+    #[test]
+    fn empty_text_gives_defaults() {
+        assert_eq!(load_text("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn syntax_error_names_line_and_column() {
+        let err = load_text("[resume]\nbackoff_base_secs = = 3\n").unwrap_err();
+        let s = err.to_string();
+        assert!(s.starts_with("/etc/p.toml:2:"), "{s}");
+    }
+
+    #[test]
+    fn unknown_key_is_rejected_with_location() {
+        let err = load_text("[resume]\nbackof_base_secs = 3\n").unwrap_err();
+        let s = err.to_string();
+        assert!(s.starts_with("/etc/p.toml:2:1"), "{s}");
+        assert!(s.contains("backof_base_secs"), "{s}");
+    }
+
+    #[test]
+    fn wrong_type_is_rejected_with_location() {
+        let err = load_text("[resume]\nmax_retries = \"five\"\n").unwrap_err();
+        assert!(err.to_string().starts_with("/etc/p.toml:2:"), "{err}");
+    }
+
+    #[test]
+    fn semantic_errors_name_the_key_and_its_place() {
+        let text = "[resume]\nbackoff_base_secs = 60\nbackoff_max_secs = 10\n";
+        let s = load_text(text).unwrap_err().to_string();
+        assert!(s.starts_with("/etc/p.toml:3:20"), "{s}");
+        assert!(s.contains("resume.backoff_max_secs"), "{s}");
+        for bad in [
+            "[resume]\nbackoff_base_secs = 0\n",
+            "[resume]\njitter_fraction = 1.5\n",
+            "[resume]\njitter_fraction = -0.1\n",
+            "[claude]\nextra_args = [\"--dangerously-skip-permissions\"]\n",
+        ] {
+            assert!(load_text(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn env_overrides_win_and_parse_literals() {
+        let env = vec![
+            ("PALINGENESIS__RESUME__BACKOFF_BASE_SECS".to_string(), "7".to_string()),
+            ("PALINGENESIS__RESUME__PROMPT".to_string(), "keep going".to_string()),
+            ("PALINGENESIS__MONITORING__ASSISTANTS".to_string(), "[\"codex\"]".to_string()),
+        ];
+        let c = load_from_str("[resume]\nbackoff_base_secs = 3\n", Path::new("x"), &env).unwrap();
+        assert_eq!(c.resume.backoff_base_secs, 7);
+        assert_eq!(c.resume.prompt, "keep going");
+        assert_eq!(c.monitoring.assistants, vec![crate::model::Assistant::Codex]);
+    }
+
+    #[test]
+    fn bad_env_override_names_the_variable() {
+        let env = vec![("PALINGENESIS__RESUME__MAX_RETRIES".to_string(), "lots".to_string())];
+        let err = load_from_str("", Path::new("x"), &env).unwrap_err();
+        assert!(err.to_string().contains("PALINGENESIS__RESUME__MAX_RETRIES"), "{err}");
+    }
+
+    #[test]
+    fn template_is_valid_and_equals_defaults() {
+        let c = load_text(super::super::template::TEMPLATE).unwrap();
+        assert_eq!(c, Config::default());
+    }
+
+    #[test]
+    fn secrets_are_redacted() {
+        let c = load_text("[opencode]\nserver_password = \"hunter2\"\n").unwrap();
+        assert!(!format!("{c:?}").contains("hunter2"));
+        assert!(!toml::to_string(&c).unwrap().contains("hunter2"));
+        assert_eq!(c.opencode.server_password.unwrap().expose(), "hunter2");
+    }
+}

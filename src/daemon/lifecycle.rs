@@ -1,0 +1,138 @@
+//! Starting and stopping the daemon process: foreground run with pid file, socket and signals; detached start;
+//! stop; status. Used by `palingenesis daemon …`.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use tokio::net::UnixListener;
+use tokio_util::sync::CancellationToken;
+
+use super::pidfile::{PidFile, PidFileError, running_pid};
+use super::{DaemonContext, run};
+use crate::config::Config;
+use crate::ipc::client::{Client, ClientError, request_once};
+use crate::paths::Paths;
+use crate::protocol::Request;
+
+/// Create a private directory (0700).
+pub fn private_dir(path: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))
+}
+
+/// Run the daemon in this process until SIGTERM/SIGINT or a shutdown request.
+pub async fn run_foreground(paths: Paths, config: Config) -> anyhow::Result<()> {
+    private_dir(&paths.runtime_dir).with_context(|| format!("creating {}", paths.runtime_dir.display()))?;
+    private_dir(&paths.state_dir).with_context(|| format!("creating {}", paths.state_dir.display()))?;
+    let _pid = match PidFile::acquire(&paths.pid_file()) {
+        Ok(p) => p,
+        Err(PidFileError::AlreadyRunning { pid }) => bail!("palingenesis is already running (pid {pid})"),
+        Err(e) => return Err(e.into()),
+    };
+    // We hold the lock, so any socket file left behind is stale (a crashed daemon's).
+    let socket = paths.socket();
+    if socket.exists() {
+        tracing::warn!(socket = %socket.display(), "removing stale socket left by an earlier daemon");
+        std::fs::remove_file(&socket).with_context(|| format!("removing stale {}", socket.display()))?;
+    }
+    let listener = UnixListener::bind(&socket).with_context(|| format!("binding {}", socket.display()))?;
+    std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600))?;
+
+    let shutdown = CancellationToken::new();
+    let (reload_tx, reload_rx) = tokio::sync::mpsc::channel(4);
+    spawn_signal_handlers(shutdown.clone(), reload_tx)?;
+    let result = run(listener, DaemonContext { paths: paths.clone(), config, reload: Some(reload_rx) }, shutdown).await;
+    let _ = std::fs::remove_file(&socket);
+    result.map_err(Into::into)
+}
+
+fn spawn_signal_handlers(shutdown: CancellationToken, reload: tokio::sync::mpsc::Sender<()>) -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = term.recv() => { tracing::info!("SIGTERM"); shutdown.cancel(); break; }
+                _ = int.recv() => { tracing::info!("SIGINT"); shutdown.cancel(); break; }
+                _ = hup.recv() => { tracing::info!("SIGHUP: reloading config"); let _ = reload.try_send(()); }
+                _ = shutdown.cancelled() => break,
+            }
+        }
+    });
+    Ok(())
+}
+
+/// Start a detached daemon and wait until it answers. Returns its pid.
+pub async fn start_detached(paths: &Paths, verbosity: u8) -> anyhow::Result<u32> {
+    if let Ok(c) = Client::connect(&paths.socket(), "cli").await {
+        bail!("palingenesis is already running (pid {})", c.daemon_pid);
+    }
+    if let Some(pid) = running_pid(&paths.pid_file()) {
+        bail!("palingenesis is already running (pid {pid}) but its socket does not answer; try `palingenesis daemon stop`");
+    }
+    private_dir(&paths.state_dir)?;
+    let log_dir = paths.log_dir();
+    std::fs::create_dir_all(&log_dir)?;
+    let stderr_path = log_dir.join("daemon.stderr");
+    let stderr = std::fs::File::create(&stderr_path)?;
+    let exe = std::env::current_exe().context("locating the palingenesis executable")?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args(["daemon", "start", "--foreground", "--no-stderr-log"]);
+    for _ in 0..verbosity {
+        cmd.arg("-v");
+    }
+    use std::os::unix::process::CommandExt;
+    let mut child = cmd
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(stderr)
+        .process_group(0)
+        .spawn()
+        .context("spawning the daemon")?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Ok(c) = Client::connect(&paths.socket(), "cli").await {
+            return Ok(c.daemon_pid);
+        }
+        if let Some(status) = child.try_wait()? {
+            let err = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+            bail!("the daemon exited during start-up ({status}):\n{}", err.trim());
+        }
+        if tokio::time::Instant::now() > deadline {
+            bail!("the daemon did not answer within 15 s; see {}", paths.log_file().display());
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// Ask the daemon to stop and wait until it is gone. Ok(None) when it was not running.
+pub async fn stop(paths: &Paths) -> anyhow::Result<Option<u32>> {
+    let pid = match request_once(&paths.socket(), &Request::Shutdown).await {
+        Ok(_) => running_pid(&paths.pid_file()),
+        Err(ClientError::NotRunning { .. }) => match running_pid(&paths.pid_file()) {
+            Some(pid) => {
+                // Alive but deaf: fall back to SIGTERM.
+                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGTERM);
+                Some(pid)
+            }
+            None => return Ok(None),
+        },
+        Err(ClientError::VersionMismatch { daemon_pid, .. }) => {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(daemon_pid as i32), nix::sys::signal::Signal::SIGTERM);
+            Some(daemon_pid)
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while running_pid(&paths.pid_file()).is_some() {
+        if tokio::time::Instant::now() > deadline {
+            bail!("the daemon did not stop within 20 s");
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    Ok(Some(pid.unwrap_or(0)))
+}

@@ -1,0 +1,113 @@
+//! The daemon as a library function: [`run`] takes an already-bound listener and a shutdown token, so the
+//! binary and the tests start exactly the same thing. Process concerns (pid file, detaching, signals) live in
+//! [`lifecycle`].
+
+pub mod lifecycle;
+pub mod pidfile;
+
+use std::sync::Arc;
+
+use tokio::net::UnixListener;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{info, warn};
+
+use crate::audit::{AuditEvent, AuditWriter, EventType};
+use crate::config::Config;
+use crate::engine::{self, EngineDeps};
+use crate::paths::Paths;
+use crate::protocol::Request;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error("cannot prepare {path}: {source}")]
+    Prepare {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("audit trail: {0}")]
+    Audit(String),
+}
+
+pub struct DaemonContext {
+    pub paths: Paths,
+    pub config: Config,
+    /// Each message asks for a config reload (SIGHUP).
+    pub reload: Option<mpsc::Receiver<()>>,
+}
+
+/// Run the daemon until `shutdown` is cancelled (or a `shutdown` request arrives). Returns after every task
+/// has finished and state has been saved.
+pub async fn run(listener: UnixListener, ctx: DaemonContext, shutdown: CancellationToken) -> Result<(), DaemonError> {
+    let DaemonContext { paths, config, reload } = ctx;
+    let state_dir = paths.state_dir.clone();
+    tokio::fs::create_dir_all(&state_dir)
+        .await
+        .map_err(|source| DaemonError::Prepare { path: state_dir.clone(), source })?;
+    let audit = AuditWriter::spawn(paths.audit_file(), config.audit.max_bytes, config.audit.keep)
+        .map_err(|e| DaemonError::Audit(e.to_string()))?;
+    let snapshot = match engine::load_snapshot(paths.state_file()).await {
+        Ok(s) => s,
+        Err(e) => {
+            warn!(error = %e, "state file unreadable; starting with empty state (the old file was kept aside)");
+            None
+        }
+    };
+
+    let tracker = TaskTracker::new();
+    let sources_stop = CancellationToken::new();
+    let plan = crate::wiring::plan(&config);
+    let (engine, handle, rx) = engine::engine(
+        EngineDeps {
+            resumers: crate::wiring::resumers(&config, &plan),
+            watching: plan.watch_info(),
+            config: config.clone(),
+            paths: paths.clone(),
+            audit: audit.clone(),
+            shutdown: shutdown.clone(),
+        },
+        snapshot,
+    );
+    crate::wiring::spawn(&plan, &config, engine.offsets(), handle.sender(), &tracker, sources_stop.clone());
+
+    tracker.spawn(crate::ipc::server::serve(listener, Arc::new(handle.clone()), shutdown.clone(), tracker.clone()));
+    if let Some(mut reload) = reload {
+        let handle = handle.clone();
+        let stop = shutdown.clone();
+        tracker.spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = stop.cancelled() => break,
+                    got = reload.recv() => match got {
+                        Some(()) => {
+                            let resp = handle.request(Request::Reload).await;
+                            info!(?resp, "reload requested by signal");
+                        }
+                        None => break,
+                    }
+                }
+            }
+        });
+    }
+
+    audit.record(AuditEvent::new(EventType::DaemonStarted).metadata(serde_json::json!({
+        "pid": std::process::id(),
+        "version": env!("CARGO_PKG_VERSION"),
+    })));
+    info!(pid = std::process::id(), "palingenesis daemon running");
+
+    let engine_stop = shutdown.clone();
+    let engine_task = tokio::spawn(engine.run(rx, engine_stop));
+    shutdown.cancelled().await;
+    info!("shutting down");
+    sources_stop.cancel();
+    tracker.close();
+    tracker.wait().await;
+    drop(handle);
+    let _ = engine_task.await;
+    audit.record(AuditEvent::new(EventType::DaemonStopped));
+    audit.flush().await;
+    Ok(())
+}

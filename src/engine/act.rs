@@ -1,0 +1,194 @@
+//! One resume attempt, run as its own task: wait for the agent's process to let go, back up and seed when a
+//! new session is wanted, call the assistant's resumer, and report every step back to the engine.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, warn};
+
+use super::EngineMsg;
+use crate::config::Config;
+use crate::decide::Action;
+use crate::model::{Locator, SessionKey, StopReason};
+use crate::paths::Paths;
+use crate::resume::{ContinueRequest, ResumeError, Resumers, StartRequest};
+
+/// How long to wait for the stopped agent's process to exit before deciding it lives on in a terminal.
+const AGENT_EXIT_GRACE: Duration = Duration::from_secs(10);
+
+/// What a resumer learned about the turn it started.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TurnOutcome {
+    /// The turn finished without error: progress is proven.
+    Succeeded,
+    /// The turn stopped again.
+    Stopped { reason: StopReason, evidence: String },
+    /// The prompt was delivered (typed into a terminal, queued on a server); observations must prove progress.
+    Delivered,
+    /// The process ended without saying how the turn went; observations get a short grace to tell.
+    Exited { code: Option<i32> },
+}
+
+#[derive(Debug)]
+pub enum AttemptEvent {
+    BackedUp { path: std::path::PathBuf },
+    BackupFailed { error: String },
+    /// A new session replaces the old one; later events of this attempt concern the new session.
+    NewSession { key: SessionKey, locator: Locator },
+    /// The attempt cannot act without a human.
+    NeedsAttention { why: String },
+    Finished(Result<TurnOutcome, String>),
+}
+
+pub struct AttemptJob {
+    pub session: SessionKey,
+    pub attempt_id: u64,
+    pub action: Action,
+    pub locator: Locator,
+    pub config: Arc<Config>,
+    pub paths: Paths,
+    pub resumers: Resumers,
+    pub tx: mpsc::Sender<EngineMsg>,
+    pub cancel: CancellationToken,
+}
+
+impl AttemptJob {
+    async fn send(&self, session: &SessionKey, event: AttemptEvent) {
+        let _ = self
+            .tx
+            .send(EngineMsg::Attempt { session: session.clone(), attempt_id: self.attempt_id, event })
+            .await;
+    }
+}
+
+pub async fn run_attempt(job: AttemptJob) {
+    let cancel = job.cancel.clone();
+    tokio::select! {
+        _ = cancel.cancelled() => debug!(session = %job.session, "attempt cancelled"),
+        _ = attempt(&job) => {}
+    }
+}
+
+async fn attempt(job: &AttemptJob) {
+    let Some(resumer) = job.resumers.get(job.session.assistant) else {
+        job.send(&job.session, AttemptEvent::NeedsAttention { why: format!("no resumer for {}", job.session.assistant) }).await;
+        return;
+    };
+    if let Some(why) = agent_still_running(job).await {
+        job.send(&job.session, AttemptEvent::NeedsAttention { why }).await;
+        return;
+    }
+    let Some(cwd) = job.locator.cwd.clone() else {
+        job.send(&job.session, AttemptEvent::NeedsAttention { why: "the session's working directory is unknown".into() }).await;
+        return;
+    };
+    let result = match job.action {
+        Action::SameSession | Action::Summarize => {
+            let req = ContinueRequest {
+                session_id: job.session.id.clone(),
+                cwd,
+                locator: job.locator.clone(),
+                prompt: job.config.resume.prompt.clone(),
+                summarize_first: job.action == Action::Summarize,
+                cancel: job.cancel.clone(),
+            };
+            resumer.continue_session(req).await
+        }
+        Action::NewSession => {
+            let prompt = match seed_prompt(job, &cwd).await {
+                Ok(p) => p,
+                Err(why) => {
+                    job.send(&job.session, AttemptEvent::NeedsAttention { why }).await;
+                    return;
+                }
+            };
+            backup(job).await;
+            let (started_tx, mut started_rx) = mpsc::channel(1);
+            let req = StartRequest { cwd, prompt, started: started_tx, cancel: job.cancel.clone() };
+            let run = resumer.start_session(req);
+            tokio::pin!(run);
+            let mut current = job.session.clone();
+            loop {
+                tokio::select! {
+                    Some((id, locator)) = started_rx.recv() => {
+                        let key = SessionKey::new(job.session.assistant, id);
+                        job.send(&current, AttemptEvent::NewSession { key: key.clone(), locator }).await;
+                        current = key;
+                    }
+                    result = &mut run => {
+                        job.send(&current, AttemptEvent::Finished(result.map_err(|e| e.to_string()))).await;
+                        return;
+                    }
+                }
+            }
+        }
+    };
+    job.send(&job.session, AttemptEvent::Finished(result.map_err(|e: ResumeError| e.to_string()))).await;
+}
+
+/// Some(why) when the agent that stopped still runs (interactive, or retrying by itself) after a grace period.
+async fn agent_still_running(job: &AttemptJob) -> Option<String> {
+    let deadline = tokio::time::Instant::now() + AGENT_EXIT_GRACE;
+    loop {
+        let assistant = job.session.assistant;
+        let locator = job.locator.clone();
+        let session_id = job.session.id.clone();
+        let alive = tokio::task::spawn_blocking(move || crate::process::find_agent(assistant, &session_id, &locator))
+            .await
+            .ok()
+            .flatten();
+        let Some(pid) = alive else { return None };
+        if tokio::time::Instant::now() >= deadline {
+            return Some(format!(
+                "the agent (pid {pid}) is still running in a terminal palingenesis cannot reach; resume it there, or run it under `palingenesis run`"
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+async fn seed_prompt(job: &AttemptJob, cwd: &std::path::Path) -> Result<String, String> {
+    let ns = &job.config.new_session;
+    let cfg = crate::nextstep::SeedConfig {
+        next_step_file: ns.next_step_file.clone(),
+        workflow_files: ns.workflow_files.clone(),
+        prompt_template: ns.prompt_template.clone(),
+    };
+    let dir = cwd.to_path_buf();
+    let template = ns.prompt_template.clone();
+    tokio::task::spawn_blocking(move || match crate::nextstep::find_seed(&dir, &cfg) {
+        Ok(Some(seed)) => Ok(crate::nextstep::render_prompt(&template, &seed, &dir)),
+        Ok(None) => Err(format!(
+            "context exhausted, but {} has no {} or workflow frontmatter to seed a new session",
+            dir.display(),
+            cfg.next_step_file
+        )),
+        Err(e) => Err(e.to_string()),
+    })
+    .await
+    .unwrap_or_else(|e| Err(e.to_string()))
+}
+
+async fn backup(job: &AttemptJob) {
+    if !job.config.backup.enabled {
+        return;
+    }
+    let Some(src) = job.locator.transcript.clone() else { return };
+    let dir = job.paths.backup_dir();
+    let id = job.session.id.clone();
+    let keep = job.config.backup.keep;
+    let result = tokio::task::spawn_blocking(move || crate::backup::backup_file(&src, &dir, &id, keep, chrono::Utc::now()))
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r.map_err(|e| e.to_string()));
+    let event = match result {
+        Ok(path) => AttemptEvent::BackedUp { path },
+        Err(error) => {
+            warn!(session = %job.session, %error, "backup failed; continuing without it");
+            AttemptEvent::BackupFailed { error }
+        }
+    };
+    job.send(&job.session, event).await;
+}

@@ -1,0 +1,254 @@
+//! Control requests, answered from the engine's own state.
+
+use chrono::Utc;
+use tracing::info;
+
+use super::Engine;
+use super::session::Phase;
+use crate::audit::{AuditEvent, EventType};
+use crate::decide::{self, Action, Plan};
+use crate::model::{Observation, Origin, SessionKey};
+use crate::protocol::{
+    DaemonMode, ErrorCode, HealthCheck, HealthReport, PlannedActionView, Request, Response,
+    SessionList, StatusReport, Target,
+};
+
+impl Engine {
+    pub(super) fn on_request(&mut self, req: Request) -> Response {
+        match req {
+            Request::Hello(_) => Response::error(ErrorCode::BadRequest, "hello is answered by the transport"),
+            Request::Status => Response::Status(self.status()),
+            Request::Health => Response::Health(self.health()),
+            Request::Sessions => Response::Sessions(self.session_list()),
+            Request::Preview => Response::Preview(self.preview()),
+            Request::Pause => self.pause(),
+            Request::Resume => self.unpause(),
+            Request::NewSession(t) => self.act_now(t, Some(Action::NewSession)),
+            Request::Skip(t) => self.act_now(t, None),
+            Request::Abort(t) => self.abort(t),
+            Request::Reload => self.reload(),
+            Request::Shutdown => {
+                self.shutdown.cancel();
+                Response::done("shutting down")
+            }
+            Request::Hook(fwd) => self.on_hook(fwd),
+            Request::Observe(obs) => {
+                self.on_observation(obs);
+                Response::done("observed")
+            }
+        }
+    }
+
+    fn status(&self) -> StatusReport {
+        StatusReport {
+            mode: if self.paused { DaemonMode::Paused } else { DaemonMode::Monitoring },
+            pid: std::process::id(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            started_at: self.started_at,
+            config_file: self.paths.config_file.clone(),
+            state_dir: self.paths.state_dir.clone(),
+            watching: self.watching.clone(),
+            sessions_total: self.sessions.len(),
+            sessions_waiting: self.sessions.values().filter(|s| matches!(s.phase, Phase::Waiting { .. })).count(),
+            next_action_at: self
+                .sessions
+                .values()
+                .filter(|s| matches!(s.phase, Phase::Waiting { .. }))
+                .filter_map(|s| s.deadline())
+                .min(),
+        }
+    }
+
+    fn health(&self) -> HealthReport {
+        let mut checks = vec![HealthCheck {
+            name: "engine".into(),
+            ok: true,
+            detail: format!("{} sessions tracked, {} deadlines armed", self.sessions.len(), self.timers.len()),
+        }];
+        let state_ok = self.paths.state_dir.is_dir();
+        checks.push(HealthCheck {
+            name: "state_dir".into(),
+            ok: state_ok,
+            detail: self.paths.state_dir.display().to_string(),
+        });
+        for w in &self.watching {
+            checks.push(HealthCheck {
+                name: format!("watch:{}", w.assistant),
+                ok: true,
+                detail: format!("{} {}", w.source, w.location),
+            });
+        }
+        HealthReport { ok: checks.iter().all(|c| c.ok), checks }
+    }
+
+    fn session_list(&self) -> SessionList {
+        let now = Utc::now();
+        let mut sessions: Vec<_> = self.sessions.values().map(|s| s.info(now)).collect();
+        sessions.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+        SessionList { sessions }
+    }
+
+    /// What the daemon would do for each session that is not simply running, without doing it.
+    fn preview(&self) -> SessionList {
+        let now = Utc::now();
+        let mut list = self.session_list();
+        for info in &mut list.sessions {
+            let sess = &self.sessions[&info.key];
+            if info.next_action.is_some() {
+                continue;
+            }
+            if let (Phase::Stopped { .. } | Phase::Failed { .. }, Some(stop)) = (&sess.phase, &sess.last_stop) {
+                let plan = decide::decide(&stop.reason, info.key.assistant, sess.history(now), &self.config, now, 0.0);
+                info.next_action = Some(match plan {
+                    Plan::Resume { action, at, why } => PlannedActionView { action: action.as_str().into(), at, reason: why },
+                    Plan::Notify { why } => PlannedActionView { action: "notify".into(), at: now, reason: why },
+                    Plan::Finish { why } => PlannedActionView { action: "nothing".into(), at: now, reason: why },
+                    Plan::GiveUp { why } => PlannedActionView { action: "give_up".into(), at: now, reason: why },
+                });
+            }
+        }
+        list
+    }
+
+    fn pause(&mut self) -> Response {
+        if self.paused {
+            return Response::done("already paused");
+        }
+        self.paused = true;
+        self.dirty = true;
+        self.record(AuditEvent::new(EventType::Paused));
+        info!("paused: watching continues, no automatic actions");
+        Response::done("paused: sessions are still watched, but nothing is resumed until `palingenesis resume`")
+    }
+
+    fn unpause(&mut self) -> Response {
+        if !self.paused {
+            return Response::done("not paused");
+        }
+        self.paused = false;
+        self.dirty = true;
+        self.record(AuditEvent::new(EventType::Resumed));
+        let due: Vec<(SessionKey, chrono::DateTime<Utc>)> = self
+            .sessions
+            .values()
+            .filter_map(|s| match s.phase {
+                Phase::Waiting { until, .. } => Some((s.key.clone(), until)),
+                _ => None,
+            })
+            .collect();
+        let n = due.len();
+        for (key, until) in due {
+            self.timers.arm(key, until);
+        }
+        Response::done(format!("resumed automatic actions ({n} pending)"))
+    }
+
+    /// Resolve a target: an explicit id (full, `assistant:id`, or unique prefix), else the most recent session
+    /// that needs action.
+    fn resolve(&self, target: &Target) -> Result<SessionKey, Response> {
+        match &target.session {
+            Some(wanted) => {
+                let matches: Vec<&SessionKey> = self
+                    .sessions
+                    .keys()
+                    .filter(|k| k.id == *wanted || k.to_string() == *wanted || k.id.starts_with(wanted.as_str()))
+                    .collect();
+                match matches.as_slice() {
+                    [one] => Ok((*one).clone()),
+                    [] => Err(Response::error(ErrorCode::NotFound, format!("no tracked session matches `{wanted}`"))),
+                    many => Err(Response::error(
+                        ErrorCode::BadRequest,
+                        format!("`{wanted}` matches {} sessions; give more of the id", many.len()),
+                    )),
+                }
+            }
+            None => self
+                .sessions
+                .values()
+                .filter(|s| !matches!(s.phase, Phase::Running | Phase::Done { .. }))
+                .max_by_key(|s| s.updated_at)
+                .map(|s| s.key.clone())
+                .ok_or_else(|| Response::error(ErrorCode::NotFound, "no stopped or waiting session to act on")),
+        }
+    }
+
+    /// `skip` (act now with the planned action) or `new-session` (start a new session now).
+    fn act_now(&mut self, target: Target, forced: Option<Action>) -> Response {
+        let key = match self.resolve(&target) {
+            Ok(k) => k,
+            Err(e) => return e,
+        };
+        let sess = &self.sessions[&key];
+        let action = match (&sess.phase, forced) {
+            (Phase::Resuming { .. }, _) => {
+                return Response::error(ErrorCode::BadRequest, format!("{key} is already being resumed"));
+            }
+            (_, Some(a)) => a,
+            (Phase::Waiting { action, .. }, None) => *action,
+            (_, None) => {
+                return Response::error(ErrorCode::BadRequest, format!("{key} has no pending action to skip to"));
+            }
+        };
+        self.timers.disarm(&key);
+        self.record(self.event_for(EventType::ResumeSkipped, &key).action(action.as_str()).message("acting now at the user's request".to_string()));
+        self.start_attempt(&key, action);
+        Response::done(format!("{}: {} started", key, action.as_str()))
+    }
+
+    fn abort(&mut self, target: Target) -> Response {
+        let key = match self.resolve(&target) {
+            Ok(k) => k,
+            Err(e) => return e,
+        };
+        self.timers.disarm(&key);
+        if let Some(token) = self.attempts.remove(&key) {
+            token.cancel();
+        }
+        let sess = self.sessions.get_mut(&key).expect("resolved");
+        sess.phase = Phase::Stopped { why: "aborted by the user; not resumed until it makes progress again".into() };
+        self.dirty = true;
+        self.record(self.event_for(EventType::ResumeCancelled, &key).message("aborted by the user".to_string()));
+        Response::done(format!("{key}: pending action cancelled"))
+    }
+
+    fn reload(&mut self) -> Response {
+        match crate::config::load(&self.paths.config_file) {
+            Ok(config) => {
+                let changed = config != *self.config;
+                self.config = std::sync::Arc::new(config);
+                self.record(AuditEvent::new(EventType::ConfigChanged).outcome(if changed { "applied" } else { "unchanged" }));
+                Response::done(if changed { "configuration reloaded" } else { "configuration unchanged" })
+            }
+            Err(e) => {
+                self.record(AuditEvent::new(EventType::ConfigRejected).message(e.to_string()));
+                Response::error(ErrorCode::InvalidConfig, format!("new configuration rejected, keeping the old one: {e}"))
+            }
+        }
+    }
+
+    fn on_hook(&mut self, fwd: crate::protocol::HookForward) -> Response {
+        let tz = crate::classify::local_tz();
+        let parsed = match fwd.assistant {
+            crate::model::Assistant::Claude => crate::formats::claude::parse_hook_payload(&fwd.payload, tz),
+            other => return Response::error(ErrorCode::BadRequest, format!("hooks of {other} are not supported")),
+        };
+        let (Some(id), Some(signal)) = (parsed.session_id, parsed.signal) else {
+            return Response::done("hook ignored (no session or nothing to act on)");
+        };
+        let mut locator = crate::model::Locator { cwd: parsed.cwd, ..Default::default() };
+        if let Some(path) = fwd.payload.get("transcript_path").and_then(|v| v.as_str()) {
+            locator.transcript = Some(path.into());
+        }
+        if let Some(pid) = fwd.payload.get("palingenesis_agent_pid").and_then(|v| v.as_u64()) {
+            locator.pid = Some(pid as u32);
+        }
+        self.on_observation(Observation {
+            session: SessionKey::new(fwd.assistant, id),
+            at: parsed.at.unwrap_or_else(Utc::now),
+            signal,
+            origin: Origin::Hook,
+            locator,
+        });
+        Response::done("hook received")
+    }
+}

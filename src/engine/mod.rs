@@ -1,0 +1,357 @@
+//! The engine: one task that owns every tracked session, applies observations, keeps deadlines and starts
+//! resumes. Everything else talks to it through [`EngineMsg`]s; nothing else mutates session state.
+
+mod act;
+mod outcome;
+mod control;
+mod observe;
+mod persist;
+pub mod session;
+mod timers;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{debug, info};
+
+pub use act::{AttemptEvent, TurnOutcome};
+pub use persist::{EngineSnapshot, load as load_snapshot};
+
+use crate::audit::{AuditEvent, AuditWriter, EventType};
+use crate::config::Config;
+use crate::decide::{self, Action, Plan};
+use crate::model::{Observation, SessionKey, StopReason};
+use crate::paths::Paths;
+use crate::protocol::{Request, Response, WatchInfo};
+use crate::resume::Resumers;
+use session::{Phase, TrackedSession};
+use timers::Timers;
+
+/// Messages into the engine.
+#[derive(Debug)]
+pub enum EngineMsg {
+    Observe(Observation),
+    /// Read positions of followed files, persisted with the state.
+    Offsets(Vec<(PathBuf, u64)>),
+    Control {
+        req: Request,
+        reply: oneshot::Sender<Response>,
+    },
+    Attempt {
+        session: SessionKey,
+        attempt_id: u64,
+        event: AttemptEvent,
+    },
+}
+
+/// Cloneable handle the control surfaces and sources use.
+#[derive(Clone, Debug)]
+pub struct EngineHandle {
+    tx: mpsc::Sender<EngineMsg>,
+}
+
+impl EngineHandle {
+    pub async fn request(&self, req: Request) -> Response {
+        let (reply, rx) = oneshot::channel();
+        if self.tx.send(EngineMsg::Control { req, reply }).await.is_err() {
+            return Response::error(crate::protocol::ErrorCode::Internal, "the daemon is shutting down");
+        }
+        rx.await.unwrap_or_else(|_| {
+            Response::error(crate::protocol::ErrorCode::Internal, "the daemon is shutting down")
+        })
+    }
+
+    pub fn sender(&self) -> mpsc::Sender<EngineMsg> {
+        self.tx.clone()
+    }
+}
+
+impl crate::ipc::server::Handler for EngineHandle {
+    async fn handle(&self, req: Request) -> Response {
+        self.request(req).await
+    }
+}
+
+/// Everything the engine needs, injected.
+pub struct EngineDeps {
+    pub config: Config,
+    pub paths: Paths,
+    pub audit: AuditWriter,
+    pub resumers: Resumers,
+    pub watching: Vec<WatchInfo>,
+    /// Cancelled by a `shutdown` request.
+    pub shutdown: CancellationToken,
+}
+
+pub struct Engine {
+    config: Arc<Config>,
+    paths: Paths,
+    audit: AuditWriter,
+    resumers: Resumers,
+    watching: Vec<WatchInfo>,
+    shutdown: CancellationToken,
+    tx: mpsc::Sender<EngineMsg>,
+    paused: bool,
+    sessions: BTreeMap<SessionKey, TrackedSession>,
+    offsets: BTreeMap<PathBuf, u64>,
+    timers: Timers,
+    next_attempt_id: u64,
+    /// Cancels an in-flight attempt (abort, shutdown).
+    attempts: BTreeMap<SessionKey, CancellationToken>,
+    attempt_tasks: TaskTracker,
+    started_at: DateTime<Utc>,
+    dirty: bool,
+    /// When the pending save is due (state is saved at most every 200 ms, and never lost at shutdown).
+    save_due: Option<tokio::time::Instant>,
+}
+
+/// Create the engine and its handle. `snapshot` is the persisted state (None on first start).
+pub fn engine(deps: EngineDeps, snapshot: Option<EngineSnapshot>) -> (Engine, EngineHandle, mpsc::Receiver<EngineMsg>) {
+    let (tx, rx) = mpsc::channel(1024);
+    let snapshot = snapshot.unwrap_or_default();
+    let mut engine = Engine {
+        config: Arc::new(deps.config),
+        paths: deps.paths,
+        audit: deps.audit,
+        resumers: deps.resumers,
+        watching: deps.watching,
+        shutdown: deps.shutdown,
+        tx: tx.clone(),
+        paused: snapshot.paused,
+        sessions: snapshot.sessions.into_iter().map(|s| (s.key.clone(), s)).collect(),
+        offsets: snapshot.offsets,
+        timers: Timers::default(),
+        next_attempt_id: snapshot.next_attempt_id,
+        attempts: BTreeMap::new(),
+        attempt_tasks: TaskTracker::new(),
+        started_at: Utc::now(),
+        dirty: false,
+        save_due: None,
+    };
+    engine.recover_after_restart();
+    (engine, EngineHandle { tx }, rx)
+}
+
+impl Engine {
+    /// Persisted offsets, for the sources to resume from.
+    pub fn offsets(&self) -> &BTreeMap<PathBuf, u64> {
+        &self.offsets
+    }
+
+    /// Run until `stop` is cancelled or every handle is dropped; then cancel attempts and save.
+    pub async fn run(mut self, mut rx: mpsc::Receiver<EngineMsg>, stop: CancellationToken) {
+        loop {
+            if self.dirty && self.save_due.is_none() {
+                self.save_due = Some(tokio::time::Instant::now() + std::time::Duration::from_millis(200));
+            }
+            let save_due = self.save_due;
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                msg = rx.recv() => match msg {
+                    Some(msg) => self.handle(msg),
+                    None => break,
+                },
+                Some(key) = self.timers.next_expired() => self.on_deadline(key),
+                _ = async { tokio::time::sleep_until(save_due.expect("guarded")).await }, if save_due.is_some() => {
+                    self.save().await;
+                }
+            }
+        }
+        for token in self.attempts.values() {
+            token.cancel();
+        }
+        self.attempt_tasks.close();
+        self.attempt_tasks.wait().await;
+        self.save().await;
+        info!("engine stopped");
+    }
+
+    fn handle(&mut self, msg: EngineMsg) {
+        match msg {
+            EngineMsg::Observe(obs) => self.on_observation(obs),
+            EngineMsg::Offsets(offsets) => {
+                for (path, off) in offsets {
+                    self.offsets.insert(path, off);
+                }
+                self.dirty = true;
+            }
+            EngineMsg::Control { req, reply } => {
+                let resp = self.on_request(req);
+                let _ = reply.send(resp);
+            }
+            EngineMsg::Attempt { session, attempt_id, event } => self.on_attempt_event(session, attempt_id, event),
+        }
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+
+    fn record(&self, event: AuditEvent) {
+        self.audit.record(event);
+    }
+
+    fn event_for(&self, kind: EventType, key: &SessionKey) -> AuditEvent {
+        AuditEvent::new(kind).session(key.id.clone()).assistant(key.assistant)
+    }
+
+    /// Decide what to do about `key`'s current stop and put the plan in place.
+    fn redecide(&mut self, key: &SessionKey, reason: &StopReason) {
+        let now = self.now();
+        let Some(sess) = self.sessions.get(key) else { return };
+        let jitter = rand::random_range(-1.0..=1.0);
+        let plan = decide::decide(reason, key.assistant, sess.history(now), &self.config, now, jitter);
+        self.apply_plan(key, plan, reason);
+    }
+
+    fn apply_plan(&mut self, key: &SessionKey, plan: Plan, reason: &StopReason) {
+        let Some(sess) = self.sessions.get_mut(key) else { return };
+        sess.updated_at = Utc::now();
+        let (event, phase) = match plan {
+            Plan::Resume { action, at, why } => {
+                self.timers.arm(key.clone(), at);
+                let ev = AuditEvent::new(EventType::ResumeScheduled)
+                    .action(action.as_str())
+                    .message(why.clone())
+                    .metadata(serde_json::json!({ "at": at, "attempt": sess.attempts + 1 }));
+                (ev, Phase::Waiting { until: at, action, why })
+            }
+            Plan::Notify { why } => {
+                self.timers.disarm(key);
+                (AuditEvent::new(EventType::NeedsAttention).message(why.clone()), Phase::Stopped { why })
+            }
+            Plan::Finish { why } => {
+                self.timers.disarm(key);
+                (AuditEvent::new(EventType::SessionDone).message(why.clone()), Phase::Done { why })
+            }
+            Plan::GiveUp { why } => {
+                self.timers.disarm(key);
+                (AuditEvent::new(EventType::SessionFailed).message(why.clone()), Phase::Failed { why })
+            }
+        };
+        info!(session = %key, phase = ?phase, "plan");
+        sess.phase = phase;
+        self.dirty = true;
+        self.record(event.session(key.id.clone()).assistant(key.assistant).reason(reason.label()));
+    }
+
+    /// Start a resume of `key` now.
+    fn start_attempt(&mut self, key: &SessionKey, action: Action) {
+        let now = self.now();
+        let attempt_id = self.next_attempt_id;
+        self.next_attempt_id += 1;
+        let verify_by = now + chrono::Duration::seconds(self.config.resume.verify_timeout_secs as i64);
+        let Some(sess) = self.sessions.get_mut(key) else { return };
+        sess.record_resume_start(now);
+        sess.phase = Phase::Resuming { action, attempt_id, started_at: now, verify_by };
+        sess.updated_at = now;
+        let attempt = sess.attempts;
+        let locator = sess.locator.clone();
+        let reason = sess.last_stop.as_ref().map(|s| s.reason.label()).unwrap_or("manual");
+        self.timers.arm(key.clone(), verify_by);
+        self.dirty = true;
+        self.record(
+            self.event_for(EventType::ResumeStarted, key)
+                .action(action.as_str())
+                .reason(reason)
+                .metadata(serde_json::json!({ "attempt": attempt, "attempt_id": attempt_id, "reach": self.sessions[key].reach() })),
+        );
+        let cancel = CancellationToken::new();
+        if let Some(old) = self.attempts.insert(key.clone(), cancel.clone()) {
+            old.cancel();
+        }
+        let job = act::AttemptJob {
+            session: key.clone(),
+            attempt_id,
+            action,
+            locator,
+            config: self.config.clone(),
+            paths: self.paths.clone(),
+            resumers: self.resumers.clone(),
+            tx: self.tx.clone(),
+            cancel,
+        };
+        debug!(session = %key, attempt_id, "starting resume attempt");
+        self.attempt_tasks.spawn(act::run_attempt(job));
+    }
+
+    fn on_deadline(&mut self, key: SessionKey) {
+        let now = self.now();
+        let Some(sess) = self.sessions.get(&key) else { return };
+        match sess.phase.clone() {
+            Phase::Waiting { until, action, .. } => {
+                if self.paused {
+                    debug!(session = %key, "deadline reached while paused; holding");
+                } else if until > now + chrono::Duration::milliseconds(500) {
+                    self.timers.arm(key, until);
+                } else {
+                    self.start_attempt(&key, action);
+                }
+            }
+            Phase::Resuming { verify_by, .. } if verify_by <= now + chrono::Duration::milliseconds(100) => {
+                self.attempt_failed(&key, "no new assistant output after the resume");
+            }
+            Phase::Resuming { verify_by, .. } => self.timers.arm(key, verify_by),
+            _ => {}
+        }
+    }
+
+    /// The in-flight attempt of `key` did not work: record and decide again.
+    fn attempt_failed(&mut self, key: &SessionKey, why: &str) {
+        if let Some(token) = self.attempts.remove(key) {
+            token.cancel();
+        }
+        self.record(self.event_for(EventType::ResumeFailed, key).outcome("failed").message(why.to_string()));
+        let reason = self.sessions.get(key).and_then(|s| s.last_stop.as_ref().map(|r| r.reason.clone()));
+        match reason {
+            Some(reason) => self.redecide(key, &reason),
+            None => {
+                let sess = self.sessions.get_mut(key).expect("session exists");
+                sess.phase = Phase::Stopped { why: why.to_string() };
+                self.timers.disarm(key);
+                self.dirty = true;
+            }
+        }
+    }
+
+    /// After a restart: re-arm waits, and treat attempts that were in flight as failed (their process is gone).
+    fn recover_after_restart(&mut self) {
+        let keys: Vec<SessionKey> = self.sessions.keys().cloned().collect();
+        for key in keys {
+            match self.sessions[&key].phase.clone() {
+                Phase::Waiting { until, .. } => self.timers.arm(key, until),
+                Phase::Resuming { .. } => {
+                    // The daemon died mid-attempt; verify soon from observations or retry.
+                    let soon = Utc::now() + chrono::Duration::seconds(5);
+                    if let Some(s) = self.sessions.get_mut(&key) {
+                        if let Phase::Resuming { verify_by, .. } = &mut s.phase {
+                            *verify_by = (*verify_by).min(soon);
+                        }
+                    }
+                    self.timers.arm(key, soon);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    async fn save(&mut self) {
+        self.dirty = false;
+        self.save_due = None;
+        let snapshot = EngineSnapshot {
+            paused: self.paused,
+            sessions: self.sessions.values().cloned().collect(),
+            offsets: self.offsets.clone(),
+            next_attempt_id: self.next_attempt_id,
+        };
+        if let Err(e) = persist::save(self.paths.state_file(), snapshot).await {
+            tracing::error!(error = %e, "saving state failed");
+            self.dirty = true;
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! Applying what sources observed: progress verifies resumes, stops start (or continue) an episode,
+//! and the same stop seen twice (hook and transcript) is one decision.
+
+use chrono::{DateTime, Duration, Utc};
+use tracing::{debug, info};
+
+use super::Engine;
+use super::session::{Phase, StopRecord, TrackedSession};
+use crate::audit::EventType;
+use crate::model::{Observation, Origin, SessionKey, Signal, StopReason};
+
+/// Two reports of a stop this close together, with no progress between, are one stop.
+const SAME_STOP_WINDOW: i64 = 90;
+
+impl Engine {
+    pub(super) fn on_observation(&mut self, obs: Observation) {
+        let now = self.now();
+        let key = obs.session.clone();
+        let sess = self
+            .sessions
+            .entry(key.clone())
+            .or_insert_with(|| TrackedSession::new(key.clone(), obs.locator.clone(), now));
+        sess.locator.merge(&obs.locator);
+        sess.updated_at = now;
+        self.dirty = true;
+        match obs.signal {
+            Signal::Started { resumed } => debug!(session = %key, resumed, "session started"),
+            Signal::Progress => self.on_progress(&key, obs.at),
+            Signal::Retrying { next } => self.on_agent_retrying(&key, next),
+            Signal::Stopped { reason, evidence } => self.on_stop(&key, reason, evidence, obs.at, obs.origin),
+        }
+    }
+
+    fn on_progress(&mut self, key: &SessionKey, at: DateTime<Utc>) {
+        let sess = self.sessions.get_mut(key).expect("inserted by caller");
+        sess.last_progress_at = Some(at);
+        let previous = std::mem::replace(&mut sess.phase, Phase::Running);
+        sess.attempts = 0;
+        match previous {
+            Phase::Resuming { action, .. } => {
+                self.timers.disarm(key);
+                self.attempts.remove(key);
+                info!(session = %key, "resume verified: the session made progress");
+                self.record(
+                    self.event_for(EventType::ResumeCompleted, key)
+                        .action(action.as_str())
+                        .outcome("verified"),
+                );
+            }
+            Phase::Waiting { .. } => {
+                self.timers.disarm(key);
+                self.record(
+                    self.event_for(EventType::ResumeCancelled, key)
+                        .message("the session made progress on its own".to_string()),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    /// The agent says it is retrying by itself: it must not be touched meanwhile.
+    fn on_agent_retrying(&mut self, key: &SessionKey, next: Option<DateTime<Utc>>) {
+        let sess = self.sessions.get_mut(key).expect("inserted by caller");
+        if let Phase::Waiting { .. } = sess.phase {
+            sess.phase = Phase::Running;
+            self.timers.disarm(key);
+            self.record(
+                self.event_for(EventType::ResumeCancelled, key)
+                    .message("the agent is retrying on its own".to_string())
+                    .metadata(serde_json::json!({ "next": next })),
+            );
+        }
+    }
+
+    fn on_stop(&mut self, key: &SessionKey, reason: StopReason, evidence: String, at: DateTime<Utc>, origin: Origin) {
+        let now = self.now();
+        let freshness = Duration::seconds(self.config.monitoring.freshness_secs as i64);
+        let sess = self.sessions.get_mut(key).expect("inserted by caller");
+        let record = StopRecord { reason: reason.clone(), at, evidence: evidence.clone() };
+
+        let finished = |r: &StopReason| matches!(r, StopReason::Completed | StopReason::UserExit);
+        let same_episode = matches!(sess.phase, Phase::Waiting { .. } | Phase::Stopped { .. } | Phase::Failed { .. } | Phase::Done { .. })
+            && sess
+                .last_stop
+                .as_ref()
+                .is_some_and(|prev| {
+                    (prev.at - at).num_seconds().abs() <= SAME_STOP_WINDOW
+                        // A finished turn followed by an error is a new turn's stop.
+                        && (finished(&reason) || !finished(&prev.reason))
+                });
+        if same_episode {
+            let prev = sess.last_stop.as_ref().expect("checked").reason.clone();
+            if more_informative(&reason, &prev) {
+                debug!(session = %key, ?origin, "same stop reported again with more detail; re-deciding");
+                sess.last_stop = Some(record);
+                if matches!(sess.phase, Phase::Waiting { .. }) {
+                    self.redecide(key, &reason);
+                }
+            } else {
+                debug!(session = %key, ?origin, "same stop reported again; already handled");
+            }
+            return;
+        }
+
+        let was_resuming = matches!(sess.phase, Phase::Resuming { .. });
+        sess.last_stop = Some(record);
+        let event = self
+            .event_for(EventType::StopDetected, key)
+            .reason(reason.label())
+            .message(truncate(&evidence, 500))
+            .metadata(serde_json::json!({ "origin": origin, "at": at, "detail": reason }));
+        self.record(event);
+        info!(session = %key, reason = reason.label(), ?origin, "stop detected");
+
+        if was_resuming {
+            self.attempt_failed(key, &format!("the resumed turn stopped again ({})", reason.label()));
+            return;
+        }
+        if now - at > freshness && !matches!(reason, StopReason::Completed | StopReason::UserExit) {
+            let sess = self.sessions.get_mut(key).expect("exists");
+            sess.phase = Phase::Stopped {
+                why: format!("stale stop from {at}; older than the freshness window, not acted on"),
+            };
+            return;
+        }
+        self.redecide(key, &reason);
+    }
+}
+
+/// Whether `new` carries information `old` lacked (a reset instant, a retry-after, a precise cause).
+fn more_informative(new: &StopReason, old: &StopReason) -> bool {
+    match (new, old) {
+        (StopReason::UsageLimit { resets_at: Some(_), .. }, StopReason::UsageLimit { resets_at: None, .. }) => true,
+        (StopReason::UsageLimit { resets_at: Some(_), .. }, StopReason::RateLimit { .. }) => true,
+        (StopReason::RateLimit { retry_after_secs: Some(_) }, StopReason::RateLimit { retry_after_secs: None }) => true,
+        (StopReason::Unknown, _) | (StopReason::Completed, _) => false,
+        (_, StopReason::Unknown) => true,
+        _ => false,
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}

@@ -1,0 +1,157 @@
+//! One tracked session and its state machine:
+//! Running → Stopped | Waiting(until) → Resuming → Running | Waiting (retry) | Failed | Done.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::decide::{Action, History};
+use crate::model::{Locator, SessionKey, StopReason};
+use crate::protocol::{PlannedActionView, SessionInfo, SessionStateView};
+
+/// Where a session stands.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "phase", rename_all = "snake_case")]
+pub enum Phase {
+    /// Working, or idle with nothing wrong.
+    Running,
+    /// Stopped and nothing planned: needs a human, unknown cause, stale, or aborted by the user.
+    Stopped { why: String },
+    /// A resume is planned at `until`.
+    Waiting {
+        until: DateTime<Utc>,
+        action: Action,
+        why: String,
+    },
+    /// A resume is in flight; it must show progress by `verify_by`.
+    Resuming {
+        action: Action,
+        attempt_id: u64,
+        started_at: DateTime<Utc>,
+        verify_by: DateTime<Utc>,
+    },
+    /// Automatic resuming gave up.
+    Failed { why: String },
+    /// Finished on purpose (completed, user exit, replaced by a new session).
+    Done { why: String },
+}
+
+/// The stop that started the current episode.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct StopRecord {
+    pub reason: StopReason,
+    pub at: DateTime<Utc>,
+    pub evidence: String,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct TrackedSession {
+    pub key: SessionKey,
+    pub locator: Locator,
+    pub phase: Phase,
+    #[serde(default)]
+    pub last_stop: Option<StopRecord>,
+    /// Resume attempts for the current stop episode (reset by progress).
+    #[serde(default)]
+    pub attempts: u32,
+    /// Start instants of recent resumes (pruned to the last hour).
+    #[serde(default)]
+    pub resume_log: Vec<DateTime<Utc>>,
+    #[serde(default)]
+    pub last_progress_at: Option<DateTime<Utc>>,
+    pub first_seen: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TrackedSession {
+    pub fn new(key: SessionKey, locator: Locator, now: DateTime<Utc>) -> Self {
+        TrackedSession {
+            key,
+            locator,
+            phase: Phase::Running,
+            last_stop: None,
+            attempts: 0,
+            resume_log: Vec::new(),
+            last_progress_at: None,
+            first_seen: now,
+            updated_at: now,
+        }
+    }
+
+    pub fn resumes_last_hour(&self, now: DateTime<Utc>) -> u32 {
+        let since = now - Duration::hours(1);
+        self.resume_log.iter().filter(|t| **t > since).count() as u32
+    }
+
+    pub fn history(&self, now: DateTime<Utc>) -> History {
+        History {
+            attempts: self.attempts,
+            resumes_last_hour: self.resumes_last_hour(now),
+        }
+    }
+
+    pub fn record_resume_start(&mut self, now: DateTime<Utc>) {
+        let since = now - Duration::hours(1);
+        self.resume_log.retain(|t| *t > since);
+        self.resume_log.push(now);
+        self.attempts += 1;
+    }
+
+    /// The instant the engine has a deadline for, if any.
+    pub fn deadline(&self) -> Option<DateTime<Utc>> {
+        match &self.phase {
+            Phase::Waiting { until, .. } => Some(*until),
+            Phase::Resuming { verify_by, .. } => Some(*verify_by),
+            _ => None,
+        }
+    }
+
+    pub fn state_view(&self) -> SessionStateView {
+        match self.phase {
+            Phase::Running => SessionStateView::Running,
+            Phase::Stopped { .. } => SessionStateView::Stopped,
+            Phase::Waiting { .. } => SessionStateView::Waiting,
+            Phase::Resuming { .. } => SessionStateView::Resuming,
+            Phase::Failed { .. } => SessionStateView::Failed,
+            Phase::Done { .. } => SessionStateView::Done,
+        }
+    }
+
+    /// How a resume would reach this session.
+    pub fn reach(&self) -> &'static str {
+        if self.locator.wrapper.is_some() {
+            "pty"
+        } else if self.locator.tmux_pane.is_some() {
+            "tmux"
+        } else if self.locator.server_url.is_some() {
+            "api"
+        } else {
+            "headless"
+        }
+    }
+
+    pub fn info(&self, now: DateTime<Utc>) -> SessionInfo {
+        let next_action = match &self.phase {
+            Phase::Waiting { until, action, why } => Some(PlannedActionView {
+                action: action.as_str().to_string(),
+                at: *until,
+                reason: why.clone(),
+            }),
+            Phase::Resuming { verify_by, .. } => Some(PlannedActionView {
+                action: "verify".into(),
+                at: *verify_by,
+                reason: "a resume is in flight; progress must appear".into(),
+            }),
+            _ => None,
+        };
+        SessionInfo {
+            key: self.key.clone(),
+            state: self.state_view(),
+            last_stop: self.last_stop.as_ref().map(|s| s.reason.clone()),
+            next_action,
+            reach: self.reach().to_string(),
+            resumes_last_hour: self.resumes_last_hour(now),
+            locator: self.locator.clone(),
+            updated_at: self.updated_at,
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! Logging setup: `tracing` to a size-capped, rotated file (and stderr in the foreground).
+//! `-v`/`-vv` raise the level; `RUST_LOG` overrides everything.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::prelude::*;
+
+use crate::config::LogFormat;
+
+/// A log file that rotates to `.1`, `.2`, … when it passes `max_bytes`, keeping `keep` old files.
+#[derive(Clone)]
+pub struct RotatingFile {
+    inner: Arc<Mutex<RotatingInner>>,
+}
+
+struct RotatingInner {
+    path: PathBuf,
+    file: File,
+    written: u64,
+    max_bytes: u64,
+    keep: usize,
+}
+
+impl RotatingFile {
+    pub fn open(path: &Path, max_bytes: u64, keep: usize) -> io::Result<RotatingFile> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let file = OpenOptions::new().create(true).append(true).open(path)?;
+        let written = file.metadata()?.len();
+        Ok(RotatingFile {
+            inner: Arc::new(Mutex::new(RotatingInner { path: path.to_path_buf(), file, written, max_bytes, keep })),
+        })
+    }
+}
+
+impl RotatingInner {
+    fn rotate(&mut self) -> io::Result<()> {
+        for i in (1..self.keep).rev() {
+            let from = numbered(&self.path, i);
+            if from.exists() {
+                std::fs::rename(&from, numbered(&self.path, i + 1))?;
+            }
+        }
+        if self.keep > 0 {
+            std::fs::rename(&self.path, numbered(&self.path, 1))?;
+        } else {
+            std::fs::remove_file(&self.path)?;
+        }
+        self.file = OpenOptions::new().create(true).append(true).open(&self.path)?;
+        self.written = 0;
+        Ok(())
+    }
+}
+
+pub fn numbered(path: &Path, i: usize) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(format!(".{i}"));
+    PathBuf::from(s)
+}
+
+impl Write for RotatingFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if inner.written + buf.len() as u64 > inner.max_bytes && inner.written > 0 {
+            inner.rotate()?;
+        }
+        inner.file.write_all(buf)?;
+        inner.written += buf.len() as u64;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).file.flush()
+    }
+}
+
+impl<'a> MakeWriter<'a> for RotatingFile {
+    type Writer = RotatingFile;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+pub struct LogOptions<'a> {
+    pub verbosity: u8,
+    pub default_level: &'a str,
+    pub format: LogFormat,
+    pub file: Option<(&'a Path, u64, usize)>,
+    pub stderr: bool,
+}
+
+/// Install the global subscriber. Returns the guard that flushes the file writer on drop.
+pub fn init(opts: LogOptions<'_>) -> io::Result<Option<tracing_appender::non_blocking::WorkerGuard>> {
+    let level = match opts.verbosity {
+        0 => opts.default_level.to_string(),
+        1 => "debug".to_string(),
+        _ => "trace".to_string(),
+    };
+    let filter = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(format!("warn,palingenesis={level}")));
+    let json = opts.format == LogFormat::Json;
+    let mut guard = None;
+    let file_layer = match opts.file {
+        Some((path, max, keep)) => {
+            let (writer, g) = tracing_appender::non_blocking(RotatingFile::open(path, max, keep)?);
+            guard = Some(g);
+            let layer = tracing_subscriber::fmt::layer().with_writer(writer).with_ansi(false);
+            Some(if json { layer.json().boxed() } else { layer.boxed() }.with_filter(filter()))
+        }
+        None => None,
+    };
+    let stderr_layer = opts.stderr.then(|| {
+        let layer = tracing_subscriber::fmt::layer().with_writer(io::stderr);
+        if json { layer.json().boxed() } else { layer.boxed() }.with_filter(filter())
+    });
+    let _ = tracing_subscriber::registry().with(file_layer).with(stderr_layer).try_init();
+    Ok(guard)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rotates_past_the_cap_and_keeps_n() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("d.log");
+        let mut f = RotatingFile::open(&p, 100, 2).unwrap();
+        for _ in 0..10 {
+            f.write_all(&[b'x'; 60]).unwrap();
+        }
+        assert!(p.exists() && numbered(&p, 1).exists() && numbered(&p, 2).exists());
+        assert!(!numbered(&p, 3).exists());
+        assert!(std::fs::metadata(&p).unwrap().len() <= 100);
+    }
+}

@@ -1,0 +1,87 @@
+//! Running an agent's CLI for one headless turn: in the session's directory, with the daemon's environment plus
+//! configured extras, no stdin, killed on cancel or timeout, output captured (bounded).
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::AsyncReadExt;
+use tokio::process::Command;
+use tokio_util::sync::CancellationToken;
+
+use super::ResumeError;
+use super::safety::strip_bypass_flags;
+
+/// At most this much of a child's stdout/stderr is kept.
+const MAX_CAPTURE: usize = 4 * 1024 * 1024;
+
+pub struct Headless<'a> {
+    pub program: &'a Path,
+    pub args: Vec<String>,
+    pub cwd: &'a Path,
+    pub env: &'a std::collections::BTreeMap<String, String>,
+    pub timeout: Duration,
+    pub cancel: &'a CancellationToken,
+}
+
+pub struct Finished {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Headless<'_> {
+    pub async fn run(self) -> Result<Finished, ResumeError> {
+        let program = self.program.display().to_string();
+        let args = strip_bypass_flags(self.args);
+        tracing::info!(%program, ?args, cwd = %self.cwd.display(), "running agent headless");
+        let mut child = Command::new(self.program)
+            .args(&args)
+            .current_dir(self.cwd)
+            .envs(self.env)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|source| ResumeError::Spawn { program: program.clone(), source })?;
+        let mut out = child.stdout.take().expect("piped");
+        let mut err = child.stderr.take().expect("piped");
+        let read_out = async move {
+            let mut buf = Vec::new();
+            let _ = (&mut out).take(MAX_CAPTURE as u64).read_to_end(&mut buf).await;
+            buf
+        };
+        let read_err = async move {
+            let mut buf = Vec::new();
+            let _ = (&mut err).take(MAX_CAPTURE as u64).read_to_end(&mut buf).await;
+            buf
+        };
+        let waited = async {
+            let (o, e, status) = tokio::join!(read_out, read_err, child.wait());
+            (o, e, status)
+        };
+        tokio::select! {
+            _ = self.cancel.cancelled() => Err(ResumeError::Cancelled),
+            _ = tokio::time::sleep(self.timeout) => Err(ResumeError::Timeout { program, secs: self.timeout.as_secs() }),
+            (o, e, status) = waited => {
+                let status = status.map_err(|source| ResumeError::Spawn { program, source })?;
+                Ok(Finished {
+                    code: status.code(),
+                    stdout: String::from_utf8_lossy(&o).into_owned(),
+                    stderr: String::from_utf8_lossy(&e).into_owned(),
+                })
+            }
+        }
+    }
+}
+
+/// The configured binary, or the bare name to be found on PATH.
+pub fn binary_or(configured: &Option<PathBuf>, name: &str) -> PathBuf {
+    configured.clone().unwrap_or_else(|| PathBuf::from(name))
+}
+
+/// A prompt is passed as one argument; one starting with `-` would be read as a flag.
+pub fn prompt_arg(prompt: &str) -> String {
+    if prompt.starts_with('-') { format!(" {prompt}") } else { prompt.to_string() }
+}

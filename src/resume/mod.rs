@@ -1,0 +1,77 @@
+//! Resumers: one per way of reaching a session. The engine decides *when* and *what*; a resumer only knows
+//! *how* for its assistant, and reports what it could verify.
+
+pub mod claude;
+mod command;
+pub mod safety;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+pub use crate::engine::TurnOutcome;
+use crate::model::{Assistant, Locator};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResumeError {
+    #[error("could not start `{program}`: {source}")]
+    Spawn {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{program}` did not finish within {secs} s")]
+    Timeout { program: String, secs: u64 },
+    #[error("{0}")]
+    Failed(String),
+    #[error("cancelled")]
+    Cancelled,
+}
+
+/// Continue an existing session with a prompt.
+#[derive(Debug, Clone)]
+pub struct ContinueRequest {
+    pub session_id: String,
+    pub cwd: PathBuf,
+    pub locator: Locator,
+    pub prompt: String,
+    /// opencode: summarize the session before continuing.
+    pub summarize_first: bool,
+    pub cancel: CancellationToken,
+}
+
+/// Start a new session in `cwd` with `prompt`. The resumer reports the new session's id (and how to reach it)
+/// on `started` as soon as it knows it, before the turn ends.
+#[derive(Debug)]
+pub struct StartRequest {
+    pub cwd: PathBuf,
+    pub prompt: String,
+    pub started: mpsc::Sender<(String, Locator)>,
+    pub cancel: CancellationToken,
+}
+
+pub trait Resumer: Send + Sync {
+    fn continue_session(self: Arc<Self>, req: ContinueRequest) -> BoxFuture<'static, Result<TurnOutcome, ResumeError>>;
+    fn start_session(self: Arc<Self>, req: StartRequest) -> BoxFuture<'static, Result<TurnOutcome, ResumeError>>;
+}
+
+/// The resumer of each assistant.
+#[derive(Clone, Default)]
+pub struct Resumers {
+    by_assistant: HashMap<Assistant, Arc<dyn Resumer>>,
+}
+
+impl Resumers {
+    pub fn with(mut self, assistant: Assistant, resumer: Arc<dyn Resumer>) -> Self {
+        self.by_assistant.insert(assistant, resumer);
+        self
+    }
+
+    pub fn get(&self, assistant: Assistant) -> Option<Arc<dyn Resumer>> {
+        self.by_assistant.get(&assistant).cloned()
+    }
+}

@@ -1,0 +1,85 @@
+//! Claude Code transcripts → observations. Follows every `<projects>/<dir>/<session>.jsonl` incrementally and
+//! turns each line into a signal with the pure parser; garbage lines are skipped and counted.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{debug, warn};
+
+use super::watch::{FileLines, WatchSpec, spawn_jsonl_watcher};
+use crate::config::Config;
+use crate::engine::EngineMsg;
+use crate::formats::claude::{parse_transcript_line, transcript_path_session_id};
+use crate::model::{Assistant, Locator, Observation, Origin, SessionKey};
+
+/// A Claude Code session transcript (not a subagent's, which live in a `subagents/` folder).
+pub fn is_transcript(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "jsonl")
+        && !path.components().any(|c| c.as_os_str() == "subagents")
+        && transcript_path_session_id(path).is_some()
+}
+
+pub fn spawn(
+    root: PathBuf,
+    offsets: HashMap<PathBuf, u64>,
+    config: &Config,
+    engine: mpsc::Sender<EngineMsg>,
+    tracker: &TaskTracker,
+    stop: CancellationToken,
+) {
+    let (tx, mut rx) = mpsc::channel::<FileLines>(256);
+    let spec = WatchSpec {
+        root,
+        accept: is_transcript,
+        max_line_bytes: config.monitoring.max_line_bytes,
+        freshness: Duration::from_secs(config.monitoring.freshness_secs),
+    };
+    let watcher = spawn_jsonl_watcher(spec, offsets, tx, stop.clone());
+    tracker.spawn(async move {
+        let tz = crate::classify::local_tz();
+        let mut garbage: u64 = 0;
+        while let Some(batch) = rx.recv().await {
+            for obs in observations(&batch, tz, &mut garbage) {
+                if engine.send(EngineMsg::Observe(obs)).await.is_err() {
+                    return;
+                }
+            }
+            let _ = engine.send(EngineMsg::Offsets(vec![(batch.path.clone(), batch.offset_after)])).await;
+        }
+        let _ = watcher.await;
+    });
+}
+
+/// The observations in one batch of new lines. Lines that do not parse are counted in `garbage`.
+pub fn observations(batch: &FileLines, tz: chrono_tz::Tz, garbage: &mut u64) -> Vec<Observation> {
+    let file_session = transcript_path_session_id(&batch.path);
+    if batch.skipped_oversize > 0 {
+        warn!(path = %batch.path.display(), skipped = batch.skipped_oversize, "oversized transcript lines skipped");
+    }
+    let mut out = Vec::new();
+    for line in &batch.lines {
+        let record = match parse_transcript_line(line, tz) {
+            Ok(r) => r,
+            Err(e) => {
+                *garbage += 1;
+                debug!(path = %batch.path.display(), error = %e, total = *garbage, "unparseable transcript line skipped");
+                continue;
+            }
+        };
+        let Some(signal) = record.signal else { continue };
+        let Some(id) = file_session.clone().or(record.session_id) else { continue };
+        out.push(Observation {
+            session: SessionKey::new(Assistant::Claude, id),
+            at: record.at.unwrap_or_else(Utc::now),
+            signal,
+            origin: Origin::Transcript,
+            locator: Locator { cwd: record.cwd, transcript: Some(batch.path.clone()), ..Default::default() },
+        });
+    }
+    out
+}

@@ -1,0 +1,161 @@
+//! Helpers for tests that drive the real `palingenesis` binary in an isolated home.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use palingenesis::paths::Paths;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_palingenesis");
+
+/// Poll `cond` every 20 ms until it holds; panic after `timeout`.
+pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) {
+    let end = Instant::now() + timeout;
+    while !cond() {
+        assert!(Instant::now() < end, "condition not met within {timeout:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+pub fn alive(pid: u32) -> bool {
+    // A zombie still "exists": check /proc state too.
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(s) => !s.split_whitespace().nth(2).is_some_and(|st| st == "Z"),
+        Err(_) => false,
+    }
+}
+
+/// An isolated PALINGENESIS_HOME (and HOME) for one test. Stops its daemon on drop.
+pub struct Home {
+    pub dir: PathBuf,
+    _tmp: Option<tempfile::TempDir>,
+    pub env: Vec<(String, String)>,
+}
+
+impl Home {
+    pub fn new() -> Home {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
+        std::fs::create_dir_all(dir.join("user-home")).unwrap();
+        Home {
+            env: vec![
+                ("PALINGENESIS_HOME".into(), dir.join("p").display().to_string()),
+                ("HOME".into(), dir.join("user-home").display().to_string()),
+                ("RUST_LOG".into(), "palingenesis=debug".into()),
+            ],
+            dir,
+            _tmp: Some(tmp),
+        }
+    }
+
+    /// A second handle on the same home (for threads); does not clean up.
+    pub fn clone_handle(&self) -> Home {
+        Home { dir: self.dir.clone(), _tmp: None, env: self.env.clone() }
+    }
+
+    pub fn with_env(mut self, key: &str, value: impl AsRef<str>) -> Home {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.into(), value.as_ref().into()));
+        self
+    }
+
+    pub fn user_home(&self) -> PathBuf {
+        self.dir.join("user-home")
+    }
+
+    pub fn paths(&self) -> Paths {
+        Paths::under(&self.dir.join("p"))
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.args(args).env_remove("PALINGENESIS_CONFIG").envs(self.env.iter().map(|(k, v)| (k, v)));
+        for (k, _) in std::env::vars() {
+            if k.starts_with("PALINGENESIS__") {
+                c.env_remove(k);
+            }
+        }
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let Output { status, stdout, stderr } = self.command(args).output().unwrap();
+        (
+            status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&stdout).into_owned(),
+            String::from_utf8_lossy(&stderr).into_owned(),
+        )
+    }
+
+    /// Run and require exit 0; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let (code, out, err) = self.run(args);
+        assert_eq!(code, 0, "palingenesis {args:?} failed ({code}):\nstdout: {out}\nstderr: {err}\nlog:\n{}", self.log());
+        out
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.paths().log_file()).unwrap_or_default()
+    }
+
+    /// `daemon start` (detached); it returns once the daemon answers.
+    pub fn start(&self) {
+        self.ok(&["daemon", "start"]);
+    }
+
+    pub fn daemon_pid(&self) -> u32 {
+        let v: serde_json::Value = serde_json::from_str(&self.ok(&["status", "--json"])).unwrap();
+        v["pid"].as_u64().unwrap() as u32
+    }
+
+    pub fn events(&self) -> Vec<serde_json::Value> {
+        let (_, out, _) = self.run(&["events", "--json"]);
+        out.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+    }
+
+    pub fn events_of(&self, kind: &str) -> Vec<serde_json::Value> {
+        self.events().into_iter().filter(|e| e["event"] == kind).collect()
+    }
+
+    /// Wait until an audit event of `kind` exists; returns it.
+    pub fn wait_event(&self, kind: &str) -> serde_json::Value {
+        self.wait_events(kind, 1, Duration::from_secs(30)).remove(0)
+    }
+
+    pub fn wait_events(&self, kind: &str, n: usize, timeout: Duration) -> Vec<serde_json::Value> {
+        let end = Instant::now() + timeout;
+        loop {
+            let found = self.events_of(kind);
+            if found.len() >= n {
+                return found;
+            }
+            if Instant::now() > end {
+                panic!(
+                    "expected {n} {kind} event(s) within {timeout:?}; audit:\n{}\nlog:\n{}",
+                    self.events().iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"),
+                    self.log()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn write_config(&self, text: &str) {
+        let p = self.paths().config_file;
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+}
+
+impl Drop for Home {
+    fn drop(&mut self) {
+        if self._tmp.is_some() {
+            let _ = self.command(&["daemon", "stop"]).output();
+        }
+    }
+}
+
+pub fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
