@@ -1,0 +1,319 @@
+//! The watcher's state and all of its file-system work, kept synchronous: the async task moves a
+//! [`Tracker`] into `spawn_blocking` for each step and gets it back with the batches to send.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::fs::{self, Metadata};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use notify::{RecommendedWatcher, RecursiveMode, Watcher};
+
+use super::{FileLines, WatchSpec};
+use crate::sources::tail::JsonlTail;
+
+/// Bytes of lines one step delivers at most before handing back to the task (which sends them); the
+/// remaining queue is worked off in the next step.
+const STEP_BUDGET_BYTES: usize = 16 * 1024 * 1024;
+
+/// What the notify watcher is currently pointed at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Watched {
+    /// The root, recursively.
+    Root,
+    /// The nearest existing ancestor of a root that does not exist yet, non-recursively.
+    Ancestor(PathBuf),
+}
+
+/// Every followed file, the paths waiting to be read, and the notify watcher.
+pub(super) struct Tracker {
+    spec: WatchSpec,
+    watcher: RecommendedWatcher,
+    watching: Option<Watched>,
+    tails: HashMap<PathBuf, JsonlTail>,
+    /// Paths to look at, in arrival order; `queued` keeps each in at most once (coalescing bursts).
+    queue: VecDeque<PathBuf>,
+    queued: HashSet<PathBuf>,
+    rescan: bool,
+}
+
+impl Tracker {
+    /// Points the watcher at the root (or its nearest existing ancestor), then positions every existing
+    /// file: at its persisted offset if `offsets` has one (and queues it for reading), else at its end.
+    ///
+    /// The watch goes in before the scan, so nothing written after the scan can be missed.
+    pub(super) fn start(
+        spec: WatchSpec,
+        offsets: HashMap<PathBuf, u64>,
+        watcher: RecommendedWatcher,
+    ) -> Tracker {
+        let mut tracker = Tracker {
+            spec,
+            watcher,
+            watching: None,
+            tails: HashMap::new(),
+            queue: VecDeque::new(),
+            queued: HashSet::new(),
+            rescan: false,
+        };
+        tracker.retarget();
+        if tracker.watching != Some(Watched::Root) {
+            return tracker;
+        }
+        for path in walk(&tracker.spec.root, tracker.spec.accept) {
+            let mut tail = tracker.new_tail(&path, offsets.get(&path).copied().unwrap_or(0));
+            if offsets.contains_key(&path) {
+                tracker.enqueue(path.clone());
+            } else if let Err(err) = tail.seek_to_end() {
+                tracing::debug!(path = %path.display(), error = %err, "cannot position existing file");
+                continue;
+            }
+            tracker.tails.insert(path, tail);
+        }
+        tracing::debug!(root = %tracker.spec.root.display(), files = tracker.tails.len(), "following");
+        tracker
+    }
+
+    /// Queues a changed path for the next step; a path already queued is not queued twice.
+    pub(super) fn enqueue(&mut self, path: PathBuf) {
+        if self.queued.insert(path.clone()) {
+            self.queue.push_back(path);
+        }
+    }
+
+    /// Asks the next step to walk the root and read every file that grew (events were lost).
+    pub(super) fn request_rescan(&mut self) {
+        self.rescan = true;
+    }
+
+    /// Nothing to do until the next event.
+    pub(super) fn is_idle(&self) -> bool {
+        !self.rescan && self.queue.is_empty()
+    }
+
+    /// Does queued work, up to [`STEP_BUDGET_BYTES`] of lines, and returns the batches to send.
+    pub(super) fn step(&mut self) -> Vec<FileLines> {
+        if self.retarget() {
+            // The root just appeared: whatever is in it already was written after we started.
+            self.rescan = true;
+        }
+        if std::mem::take(&mut self.rescan) {
+            self.rescan_root();
+        }
+        let mut batches = Vec::new();
+        let mut bytes = 0;
+        while bytes < STEP_BUDGET_BYTES {
+            let Some(path) = self.queue.pop_front() else {
+                break;
+            };
+            self.queued.remove(&path);
+            bytes += self.handle(path, &mut batches);
+        }
+        batches
+    }
+
+    /// Moves the watch to where it should be; `true` if it has just moved onto the root.
+    ///
+    /// Loops until stable: after each new watch the tree is looked at again, because a directory created
+    /// between the look and the watch would otherwise go unnoticed.
+    fn retarget(&mut self) -> bool {
+        let mut reached_root = false;
+        loop {
+            let desired = self.desired_watch();
+            if desired == self.watching {
+                return reached_root;
+            }
+            if let Some(current) = self.watching.take() {
+                // Fails harmlessly when the watched directory was deleted (the watch went with it).
+                let old = self.watch_path(&current).to_path_buf();
+                let _ = self.watcher.unwatch(&old);
+                if current == Watched::Root {
+                    // The root is gone, and with it every file below it.
+                    self.tails.clear();
+                    self.queue.clear();
+                    self.queued.clear();
+                }
+            }
+            let Some(next) = desired else {
+                tracing::warn!(root = %self.spec.root.display(), "no existing directory to watch");
+                return reached_root;
+            };
+            let (path, mode) = match &next {
+                Watched::Root => (self.spec.root.as_path(), RecursiveMode::Recursive),
+                Watched::Ancestor(dir) => (dir.as_path(), RecursiveMode::NonRecursive),
+            };
+            if let Err(err) = self.watcher.watch(path, mode) {
+                // Retried on the next step; a step only happens on an event, so say it loudly.
+                tracing::error!(path = %path.display(), error = %err, "cannot watch directory");
+                return reached_root;
+            }
+            tracing::debug!(path = %path.display(), ?mode, "watching");
+            reached_root = next == Watched::Root;
+            self.watching = Some(next);
+        }
+    }
+
+    fn desired_watch(&self) -> Option<Watched> {
+        let root = &self.spec.root;
+        if root.is_dir() {
+            return Some(Watched::Root);
+        }
+        root.ancestors()
+            .skip(1)
+            .find(|dir| dir.is_dir())
+            .map(|dir| Watched::Ancestor(dir.to_path_buf()))
+    }
+
+    fn watch_path<'a>(&'a self, watched: &'a Watched) -> &'a Path {
+        match watched {
+            Watched::Root => &self.spec.root,
+            Watched::Ancestor(dir) => dir,
+        }
+    }
+
+    /// Forgets files that are gone and queues every accepted file: growth shows on reading, and a
+    /// followed file that did not change costs one `stat`.
+    fn rescan_root(&mut self) {
+        if self.watching != Some(Watched::Root) {
+            return;
+        }
+        let files = walk(&self.spec.root, self.spec.accept);
+        let present: HashSet<&PathBuf> = files.iter().collect();
+        self.tails.retain(|path, _| present.contains(path));
+        for path in files {
+            self.enqueue(path);
+        }
+    }
+
+    /// Looks at one changed path; returns the bytes of lines it delivered.
+    fn handle(&mut self, path: PathBuf, batches: &mut Vec<FileLines>) -> usize {
+        if self.watching != Some(Watched::Root) || !path.starts_with(&self.spec.root) {
+            return 0;
+        }
+        let meta = match fs::metadata(&path) {
+            Ok(meta) => meta,
+            Err(err) => {
+                if self.tails.remove(&path).is_some() {
+                    tracing::debug!(path = %path.display(), error = %err, "stopped following");
+                }
+                return 0;
+            }
+        };
+        if meta.is_dir() {
+            // A directory created or moved in: its files may predate the watch on it.
+            for file in walk(&path, self.spec.accept) {
+                self.enqueue(file);
+            }
+            return 0;
+        }
+        if !meta.is_file() || !(self.spec.accept)(&path) {
+            return 0;
+        }
+        if !self.tails.contains_key(&path) && !self.discover(&path, &meta) {
+            return 0;
+        }
+        self.read(path, batches)
+    }
+
+    /// Starts following a file that appeared while running: from its start if fresh, else its end.
+    fn discover(&mut self, path: &Path, meta: &Metadata) -> bool {
+        let age = meta
+            .modified()
+            .ok()
+            .and_then(|modified| SystemTime::now().duration_since(modified).ok());
+        let mut tail = self.new_tail(path, 0);
+        if age.is_some_and(|age| age > self.spec.freshness) {
+            if let Err(err) = tail.seek_to_end() {
+                tracing::debug!(path = %path.display(), error = %err, "cannot position file");
+                return false;
+            }
+            tracing::debug!(path = %path.display(), ?age, "old file appeared; following from its end");
+        } else {
+            tracing::debug!(path = %path.display(), "new file; reading from its start");
+        }
+        self.tails.insert(path.to_path_buf(), tail);
+        true
+    }
+
+    fn read(&mut self, path: PathBuf, batches: &mut Vec<FileLines>) -> usize {
+        let Some(tail) = self.tails.get_mut(&path) else {
+            return 0;
+        };
+        let before = tail.resume_offset();
+        let batch = match tail.read_new() {
+            Ok(batch) => batch,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                self.tails.remove(&path);
+                return 0;
+            }
+            Err(err) => {
+                tracing::warn!(path = %path.display(), error = %err, "cannot read file");
+                return 0;
+            }
+        };
+        let offset_after = tail.resume_offset();
+        if batch.skipped_oversize > 0 {
+            tracing::warn!(path = %path.display(), count = batch.skipped_oversize,
+                limit = self.spec.max_line_bytes, "skipped oversize lines");
+        }
+        if batch.more {
+            self.enqueue(path.clone());
+        }
+        let changed = !batch.lines.is_empty()
+            || batch.skipped_oversize > 0
+            || batch.invalid_utf8 > 0
+            || batch.restarted
+            || offset_after != before;
+        if !changed {
+            return 0;
+        }
+        let bytes = batch.lines.iter().map(String::len).sum();
+        batches.push(FileLines {
+            path,
+            lines: batch.lines,
+            offset_after,
+            from_start: batch.from_start,
+            skipped_oversize: batch.skipped_oversize,
+            invalid_utf8: batch.invalid_utf8,
+        });
+        bytes
+    }
+
+    fn new_tail(&self, path: &Path, offset: u64) -> JsonlTail {
+        JsonlTail::new(path, offset).with_max_line_bytes(self.spec.max_line_bytes)
+    }
+
+    #[cfg(test)]
+    pub(super) fn queue_len(&self) -> usize {
+        self.queue.len()
+    }
+}
+
+/// Every accepted regular file below `dir` (symlinks to files included, symlinked directories not
+/// followed), sorted. Unreadable directories are skipped.
+fn walk(dir: &Path, accept: fn(&Path) -> bool) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(err) => {
+                tracing::debug!(dir = %dir.display(), error = %err, "cannot list directory");
+                continue;
+            }
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            match entry.file_type() {
+                Ok(kind) if kind.is_dir() => dirs.push(path),
+                Ok(kind) if kind.is_file() && accept(&path) => files.push(path),
+                Ok(kind) if kind.is_symlink() && accept(&path) && path.is_file() => {
+                    files.push(path)
+                }
+                _ => {}
+            }
+        }
+    }
+    files.sort();
+    files
+}
