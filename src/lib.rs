@@ -28,3 +28,4 @@
 pub mod model;
 pub mod paths;
 pub mod protocol;
+pub mod store;
