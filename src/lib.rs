@@ -25,7 +25,6 @@
 //! - [`audit`], [`store`], [`config`], [`paths`]: durable files and settings.
 //! - [`cli`]: the command-line front end, one file per command.
 
-pub mod audit;
 pub mod model;
 pub mod paths;
 pub mod protocol;

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
 
-use crate::audit::{AuditEvent, AuditWriter, EventType};
+use crate::audit::{AuditEvent, AuditLog, AuditOptions, AuditWriter, EventType};
 use crate::config::Config;
 use crate::engine::{self, EngineDeps};
 use crate::paths::Paths;
@@ -46,8 +46,13 @@ pub async fn run(listener: UnixListener, ctx: DaemonContext, shutdown: Cancellat
     tokio::fs::create_dir_all(&state_dir)
         .await
         .map_err(|source| DaemonError::Prepare { path: state_dir.clone(), source })?;
-    let audit = AuditWriter::spawn(paths.audit_file(), config.audit.max_bytes, config.audit.keep)
+    let audit_path = paths.audit_file();
+    let options = AuditOptions { max_bytes: config.audit.max_bytes, keep: config.audit.keep };
+    let log = tokio::task::spawn_blocking(move || AuditLog::open(&audit_path, options))
+        .await
+        .map_err(|e| DaemonError::Audit(e.to_string()))?
         .map_err(|e| DaemonError::Audit(e.to_string()))?;
+    let (audit, audit_task) = AuditWriter::spawn(log);
     let snapshot = match engine::load_snapshot(paths.state_file()).await {
         Ok(s) => s,
         Err(e) => {
@@ -109,5 +114,8 @@ pub async fn run(listener: UnixListener, ctx: DaemonContext, shutdown: Cancellat
     let _ = engine_task.await;
     audit.record(AuditEvent::new(EventType::DaemonStopped));
     audit.flush().await;
+    drop(audit);
+    // Everything is flushed; the writer task ends once the last handle is gone.
+    drop(audit_task);
     Ok(())
 }
