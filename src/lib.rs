@@ -26,5 +26,6 @@
 //! - [`cli`]: the command-line front end, one file per command.
 
 pub mod model;
+pub mod nextstep;
 pub mod paths;
 pub mod protocol;
