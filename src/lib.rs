@@ -30,3 +30,4 @@ pub mod model;
 pub mod nextstep;
 pub mod paths;
 pub mod protocol;
+pub mod service;
