@@ -25,7 +25,9 @@
 //! - [`audit`], [`store`], [`config`], [`paths`]: durable files and settings.
 //! - [`cli`]: the command-line front end, one file per command.
 
+pub mod backup;
 pub mod model;
+pub mod nextstep;
 pub mod paths;
 pub mod protocol;
 pub mod audit;

@@ -1,0 +1,145 @@
+//! The text of the service files, and the escaping each format needs.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use super::LAUNCHD_LABEL;
+
+/// The systemd user unit running `<exe> daemon start --foreground`. `exe` should be absolute (systemd
+/// requires it; [`super::install`] checks). A non-UTF-8 path is converted lossily.
+pub fn systemd_unit(exe: &Path) -> String {
+    format!(
+        "\
+# Written by palingenesis. Reinstalling the service overwrites this file.
+[Unit]
+Description=palingenesis daemon: keeps AI coding agents working
+
+[Service]
+Type=simple
+ExecStart={exe} daemon start --foreground
+ExecReload=/bin/kill -HUP $MAINPID
+Restart=on-failure
+RestartSec=5
+
+[Install]
+WantedBy=default.target
+",
+        exe = systemd_exec_path(&exe.to_string_lossy())
+    )
+}
+
+/// The launchd agent running `<exe> daemon start --foreground` at login, restarted when it exits with a
+/// failure (`KeepAlive.SuccessfulExit = false`, the counterpart of systemd's `Restart=on-failure`, so that
+/// `palingenesis daemon stop` is not undone). launchd's own stdout/stderr capture goes to `log_dir`.
+/// Non-UTF-8 paths are converted lossily and characters XML cannot hold become U+FFFD.
+pub fn launchd_plist(exe: &Path, log_dir: &Path) -> String {
+    let exe = xml_escape(&exe.to_string_lossy());
+    let out = xml_escape(&log_dir.join("launchd-stdout.log").to_string_lossy());
+    let err = xml_escape(&log_dir.join("launchd-stderr.log").to_string_lossy());
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0">
+<dict>
+	<key>Label</key>
+	<string>{LAUNCHD_LABEL}</string>
+	<key>ProgramArguments</key>
+	<array>
+		<string>{exe}</string>
+		<string>daemon</string>
+		<string>start</string>
+		<string>--foreground</string>
+	</array>
+	<key>RunAtLoad</key>
+	<true/>
+	<key>KeepAlive</key>
+	<dict>
+		<key>SuccessfulExit</key>
+		<false/>
+	</dict>
+	<key>ProcessType</key>
+	<string>Background</string>
+	<key>StandardOutPath</key>
+	<string>{out}</string>
+	<key>StandardErrorPath</key>
+	<string>{err}</string>
+</dict>
+</plist>
+"#
+    )
+}
+
+/// Writes the executable path of an `Exec*=` line so systemd reads it back verbatim: `%` doubled
+/// (specifiers are expanded everywhere), backslash escapes for `\`, `"` and control characters (systemd
+/// C-unescapes every word), and double quotes when the path holds whitespace, quotes or escapes. `$` stays
+/// as is: systemd does not expand variables in the executable path.
+pub(super) fn systemd_exec_path(path: &str) -> String {
+    let mut body = String::with_capacity(path.len() + 2);
+    let mut quote = path.is_empty();
+    for ch in path.chars() {
+        match ch {
+            '%' => body.push_str("%%"),
+            '\\' => {
+                body.push_str("\\\\");
+                quote = true;
+            }
+            '"' => {
+                body.push_str("\\\"");
+                quote = true;
+            }
+            '\n' => {
+                body.push_str("\\n");
+                quote = true;
+            }
+            '\t' => {
+                body.push_str("\\t");
+                quote = true;
+            }
+            c if c.is_control() => {
+                let _ = write!(body, "\\u{:04x}", u32::from(c));
+                quote = true;
+            }
+            c => {
+                quote |= c.is_whitespace() || c == '\'' || c == ';';
+                body.push(c);
+            }
+        }
+    }
+    if quote { format!("\"{body}\"") } else { body }
+}
+
+/// Escapes text for an XML element: the five predefined entities; characters XML 1.0 cannot contain at
+/// all (most C0 controls, and CR, which parsers turn into LF) become U+FFFD.
+pub(super) fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if !xml_safe(c) => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Whether `c` survives an XML 1.0 round trip unchanged.
+pub(super) fn xml_safe(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\u{20}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+}
+
+/// Quotes a path for a POSIX shell command the user is told to run.
+pub(super) fn shell_quote(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+@%:,=~".contains(c));
+    if plain && !text.starts_with('~') {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
+}
