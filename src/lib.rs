@@ -25,11 +25,6 @@
 //! - [`audit`], [`store`], [`config`], [`paths`]: durable files and settings.
 //! - [`cli`]: the command-line front end, one file per command.
 
-pub mod backup;
-pub mod model;
-pub mod nextstep;
-pub mod paths;
-pub mod protocol;
 pub mod audit;
 pub mod backup;
 pub mod classify;
@@ -42,8 +37,11 @@ pub mod engine;
 pub mod formats;
 pub mod ipc;
 pub mod logging;
+pub mod model;
 pub mod nextstep;
+pub mod paths;
 pub mod process;
+pub mod protocol;
 pub mod resume;
 pub mod service;
 pub mod sources;

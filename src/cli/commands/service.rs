@@ -10,7 +10,7 @@ use crate::service::{self, ServiceKind};
 pub fn run(cmd: ServiceCmd, paths: &Paths) -> anyhow::Result<u8> {
     let exe = std::env::current_exe().context("locating the palingenesis executable")?;
     let home = crate::claude_hooks::home();
-    let kind = ServiceKind::detect();
+    let kind = ServiceKind::detect().ok_or_else(|| anyhow::anyhow!("no supported service manager on this platform (systemd or launchd)"))?;
     match cmd {
         ServiceCmd::Print => {
             match kind {
@@ -21,12 +21,20 @@ pub fn run(cmd: ServiceCmd, paths: &Paths) -> anyhow::Result<u8> {
         }
         ServiceCmd::Install => {
             let report = service::install(kind, &exe, &home, &paths.log_dir())?;
-            println!("wrote {}\nnext: {}", report.path.display(), report.next_step);
+            println!("{} {} ({:?})\nnext: {}", kind, report.path.display(), report.outcome, report.next_command);
             Ok(exit::OK)
         }
         ServiceCmd::Uninstall => {
-            let removed = service::uninstall(kind, &home)?;
-            println!("{}", removed.map_or("no service file installed".to_string(), |p| format!("removed {}", p.display())));
+            let report = service::uninstall(kind, &home)?;
+            if report.removed.is_empty() {
+                println!("no {kind} service file installed");
+            }
+            for p in &report.removed {
+                println!("removed {}", p.display());
+            }
+            if let Some(next) = report.next_command {
+                println!("next: {next}");
+            }
             Ok(exit::OK)
         }
     }
