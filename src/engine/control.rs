@@ -227,7 +227,7 @@ impl Engine {
     }
 
     fn on_hook(&mut self, fwd: crate::protocol::HookForward) -> Response {
-        let tz = crate::classify::local_tz();
+        let tz = crate::classify::env_tz();
         let parsed = match fwd.assistant {
             crate::model::Assistant::Claude => crate::formats::claude::parse_hook_payload(&fwd.payload, tz),
             other => return Response::error(ErrorCode::BadRequest, format!("hooks of {other} are not supported")),

@@ -89,8 +89,8 @@ pub fn interpret_result(stdout: &str, stderr: &str, code: Option<i32>) -> TurnOu
             return TurnOutcome::Exited { code };
         }
         let text = if stderr.trim().is_empty() { stdout } else { stderr };
-        let evidence = Evidence::unstructured(Assistant::Claude, text.trim());
-        return match crate::classify::classify_text(Assistant::Claude, text, &ClassifyContext::now_local()) {
+        let evidence = Evidence::new(Assistant::Claude, text.trim());
+        return match crate::classify::classify_text(Assistant::Claude, text, &ClassifyContext::new(chrono::Utc::now(), crate::classify::env_tz())) {
             Some(reason) => TurnOutcome::Stopped { reason, evidence: evidence.text },
             None => TurnOutcome::Exited { code },
         };
@@ -100,13 +100,13 @@ pub fn interpret_result(stdout: &str, stderr: &str, code: Option<i32>) -> TurnOu
         return TurnOutcome::Succeeded;
     }
     let text = v.get("result").and_then(|r| r.as_str()).unwrap_or_default().to_string();
-    let mut evidence = Evidence::unstructured(Assistant::Claude, &text);
+    let mut evidence = Evidence::new(Assistant::Claude, &text);
     evidence.structured = true;
     evidence.http_status = v.get("api_error_status").and_then(|s| s.as_u64()).map(|s| s as u16);
     if v.get("terminal_reason").and_then(|t| t.as_str()) == Some("prompt_too_long") {
         evidence.error_code = Some("invalid_request".into());
         evidence.details = Some("prompt is too long".into());
     }
-    let reason = crate::classify::classify(&evidence, &ClassifyContext::now_local());
+    let reason = crate::classify::classify(&evidence, &ClassifyContext::new(chrono::Utc::now(), crate::classify::env_tz()));
     TurnOutcome::Stopped { reason, evidence: text }
 }

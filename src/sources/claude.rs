@@ -41,7 +41,7 @@ pub fn spawn(
     };
     let watcher = spawn_jsonl_watcher(spec, offsets, tx, stop.clone());
     tracker.spawn(async move {
-        let tz = crate::classify::local_tz();
+        let tz = crate::classify::env_tz();
         let mut garbage: u64 = 0;
         while let Some(batch) = rx.recv().await {
             for obs in observations(&batch, tz, &mut garbage) {

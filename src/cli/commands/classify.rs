@@ -1,0 +1,76 @@
+//! `palingenesis classify`: one message text or transcript line per stdin line → one JSON line each, saying
+//! whether it is a stop and why. Lets anyone check a message they saw.
+
+use std::io::{BufRead, Write};
+
+use anyhow::Context;
+use serde_json::json;
+
+use crate::classify::{ClassifyContext, classify_text, tz_from_name};
+use crate::cli::args::ClassifyArgs;
+use crate::cli::exit;
+use crate::formats;
+use crate::model::{Assistant, Signal};
+
+pub fn run(args: ClassifyArgs) -> anyhow::Result<u8> {
+    let now = match &args.now {
+        Some(s) => chrono::DateTime::parse_from_rfc3339(s)
+            .with_context(|| format!("--now `{s}` is not RFC 3339"))?
+            .with_timezone(&chrono::Utc),
+        None => chrono::Utc::now(),
+    };
+    let tz = match &args.tz {
+        Some(name) => name.parse::<chrono_tz::Tz>().map_err(|_| anyhow::anyhow!("--tz `{name}` is not an IANA time zone"))?,
+        None => tz_from_name(std::env::var("TZ").ok().as_deref()),
+    };
+    let ctx = ClassifyContext::new(now, tz);
+    let stdin = std::io::stdin();
+    let mut out = std::io::stdout().lock();
+    let mut codex = formats::codex::CodexRolloutState::default();
+    for line in stdin.lock().lines() {
+        let line = line.context("reading stdin")?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let verdict = classify_line(args.assistant, &line, &ctx, &mut codex);
+        writeln!(out, "{}", serde_json::to_string(&verdict)?)?;
+    }
+    Ok(exit::OK)
+}
+
+/// A JSON line is read as the assistant's own record format; anything else as message text.
+fn classify_line(
+    assistant: Assistant,
+    line: &str,
+    ctx: &ClassifyContext,
+    codex: &mut formats::codex::CodexRolloutState,
+) -> serde_json::Value {
+    let looks_json = line.trim_start().starts_with('{');
+    if looks_json {
+        let signal = match assistant {
+            Assistant::Claude => formats::claude::parse_transcript_line(line, ctx.tz).map(|r| r.signal),
+            Assistant::Codex => codex.feed(line, ctx.tz).map(|r| r.signal),
+            Assistant::Opencode => serde_json::from_str::<serde_json::Value>(line)
+                .map(|v| formats::opencode::classify_message(&v, ctx))
+                .map_err(|e| e.to_string()),
+        };
+        return match signal {
+            Ok(signal) => signal_json(line, signal),
+            Err(e) => json!({ "input": line, "error": e.to_string() }),
+        };
+    }
+    match classify_text(assistant, line, ctx) {
+        Some(reason) => json!({ "input": line, "stop": true, "reason": reason }),
+        None => json!({ "input": line, "stop": false }),
+    }
+}
+
+fn signal_json(line: &str, signal: Option<Signal>) -> serde_json::Value {
+    match signal {
+        Some(Signal::Stopped { reason, evidence }) => {
+            json!({ "input": line, "stop": true, "reason": reason, "evidence": evidence })
+        }
+        Some(other) => json!({ "input": line, "stop": false, "signal": other }),
+        None => json!({ "input": line, "stop": false }),
+    }
+}

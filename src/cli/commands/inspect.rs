@@ -1,0 +1,156 @@
+//! `palingenesis inspect <transcript-or-session>`: what the daemon concludes about a session — last stop,
+//! reason, reset instant, and the action it would plan and when.
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde_json::json;
+
+use crate::classify::env_tz;
+use crate::cli::args::InspectArgs;
+use crate::cli::{exit, render};
+use crate::config::Config;
+use crate::decide::{self, History, Plan};
+use crate::formats;
+use crate::ipc::client::request_once;
+use crate::model::{Assistant, Signal, StopReason};
+use crate::paths::Paths;
+use crate::protocol::{Request, Response};
+
+/// What one transcript says about its session.
+#[derive(Debug, Default, serde::Serialize)]
+struct Findings {
+    session_id: Option<String>,
+    cwd: Option<PathBuf>,
+    lines: usize,
+    unparseable_lines: usize,
+    last_progress_at: Option<chrono::DateTime<chrono::Utc>>,
+    last_stop: Option<(chrono::DateTime<chrono::Utc>, StopReason, String)>,
+}
+
+pub async fn run(paths: &Paths, args: InspectArgs) -> anyhow::Result<u8> {
+    let path = PathBuf::from(&args.target);
+    if !path.is_file() {
+        return inspect_tracked(paths, &args).await;
+    }
+    let assistant = args.assistant.unwrap_or_else(|| guess_assistant(&path));
+    let p = path.clone();
+    let findings = tokio::task::spawn_blocking(move || scan(&p, assistant)).await??;
+    let config = crate::config::load(&paths.config_file).unwrap_or_default();
+    let plan = plan_for(&findings, assistant, &config);
+    if args.json {
+        render::json(&json!({ "file": path, "assistant": assistant, "findings": findings, "plan": plan }))?;
+        return Ok(exit::OK);
+    }
+    println!("file:      {}", path.display());
+    println!("assistant: {assistant}");
+    println!("session:   {}", findings.session_id.as_deref().unwrap_or("?"));
+    if let Some(cwd) = &findings.cwd {
+        println!("cwd:       {}", cwd.display());
+    }
+    println!("lines:     {} ({} unparseable, skipped)", findings.lines, findings.unparseable_lines);
+    match &findings.last_stop {
+        Some((at, reason, evidence)) => {
+            println!("last stop: {} at {at}", reason.label());
+            if let StopReason::UsageLimit { resets_at: Some(t), .. } = reason {
+                println!("resets at: {t} ({})", render::countdown(*t, chrono::Utc::now()));
+            }
+            println!("evidence:  {evidence}");
+        }
+        None => println!("last stop: none"),
+    }
+    println!("plan:      {}", plan["summary"].as_str().unwrap_or("-"));
+    Ok(exit::OK)
+}
+
+fn guess_assistant(path: &Path) -> Assistant {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    if name.starts_with("rollout-") { Assistant::Codex } else { Assistant::Claude }
+}
+
+fn scan(path: &Path, assistant: Assistant) -> anyhow::Result<Findings> {
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let tz = env_tz();
+    let mut f = Findings::default();
+    let mut codex = formats::codex::CodexRolloutState::default();
+    for line in std::io::BufReader::new(file).lines() {
+        let Ok(line) = line else {
+            f.unparseable_lines += 1;
+            continue;
+        };
+        f.lines += 1;
+        let record = match assistant {
+            Assistant::Codex => codex.feed(&line, tz).map_err(|e| e.to_string()),
+            _ => formats::claude::parse_transcript_line(&line, tz).map_err(|e| e.to_string()),
+        };
+        let Ok(record) = record else {
+            f.unparseable_lines += 1;
+            continue;
+        };
+        f.session_id = f.session_id.take().or(record.session_id);
+        f.cwd = f.cwd.take().or(record.cwd);
+        let at = record.at.unwrap_or_else(chrono::Utc::now);
+        match record.signal {
+            Some(Signal::Progress) => {
+                f.last_progress_at = Some(at);
+                f.last_stop = None;
+            }
+            Some(Signal::Stopped { reason, evidence }) => f.last_stop = Some((at, reason, evidence)),
+            _ => {}
+        }
+    }
+    if assistant == Assistant::Claude {
+        f.session_id = formats::claude::transcript_path_session_id(path).or(f.session_id);
+    }
+    Ok(f)
+}
+
+fn plan_for(f: &Findings, assistant: Assistant, config: &Config) -> serde_json::Value {
+    let Some((at, reason, _)) = &f.last_stop else {
+        return json!({ "summary": "nothing to do: the session did not stop on an error" });
+    };
+    let now = chrono::Utc::now();
+    let stale = now - *at > chrono::Duration::seconds(config.monitoring.freshness_secs as i64);
+    let plan = decide::decide(reason, assistant, History::default(), config, now.max(*at), 0.0);
+    let summary = match (&plan, stale) {
+        (Plan::Resume { .. }, true) => "the stop is older than the freshness window; the daemon records it but does not act".to_string(),
+        (Plan::Resume { action, at, why }, false) => {
+            format!("{} at {at} ({}): {why}", action.as_str(), render::countdown(*at, now))
+        }
+        (Plan::Notify { why }, _) => format!("notify only: {why}"),
+        (Plan::Finish { why }, _) => format!("nothing: {why}"),
+        (Plan::GiveUp { why }, _) => format!("give up: {why}"),
+    };
+    json!({ "summary": summary, "stale": stale })
+}
+
+async fn inspect_tracked(paths: &Paths, args: &InspectArgs) -> anyhow::Result<u8> {
+    let list = match request_once(&paths.socket(), &Request::Preview).await {
+        Ok(Response::Preview(list)) => list,
+        Ok(other) => return render::unexpected(other),
+        Err(e) => {
+            return Err(anyhow::anyhow!("`{}` is not a file, and looking it up as a session failed: {e}", args.target));
+        }
+    };
+    let found: Vec<_> = list
+        .sessions
+        .into_iter()
+        .filter(|s| s.key.id.starts_with(&args.target) || s.key.to_string() == args.target)
+        .collect();
+    match found.as_slice() {
+        [one] => {
+            if args.json {
+                render::json(one)?;
+            } else {
+                print!("{}", render::sessions(&crate::protocol::SessionList { sessions: vec![one.clone()] }, chrono::Utc::now()));
+                if let Some(t) = &one.locator.transcript {
+                    println!("transcript: {}", t.display());
+                }
+            }
+            Ok(exit::OK)
+        }
+        [] => anyhow::bail!("`{}` is neither a file nor a tracked session", args.target),
+        _ => anyhow::bail!("`{}` matches several sessions; give more of the id", args.target),
+    }
+}
