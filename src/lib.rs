@@ -25,6 +25,7 @@
 //! - [`audit`], [`store`], [`config`], [`paths`]: durable files and settings.
 //! - [`cli`]: the command-line front end, one file per command.
 
+pub mod classify;
 pub mod model;
 pub mod paths;
 pub mod protocol;
