@@ -26,6 +26,7 @@
 //! - [`cli`]: the command-line front end, one file per command.
 
 pub mod classify;
+pub mod formats;
 pub mod model;
 pub mod paths;
 pub mod protocol;

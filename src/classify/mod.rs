@@ -143,6 +143,9 @@ pub fn classify(e: &Evidence, ctx: &ClassifyContext) -> StopReason {
 ///
 /// The text may span several lines (a terminal screen, stderr); the last line that is either a stop
 /// message or a still-retrying notice decides.
+///
+/// The patterns are shared by all assistants: opencode relays its providers' wording, and a wrapped
+/// terminal may show any of them. `assistant` is kept for patterns that would need to differ.
 pub fn classify_text(
     _assistant: Assistant,
     text: &str,
