@@ -15,6 +15,7 @@ use chrono_tz::Tz;
 use regex::Regex;
 
 use super::ClassifyContext;
+use super::text::re;
 use crate::model::UsageWindow;
 
 /// How far before `now` a stated reset may lie and still count as "now" (minute precision, clock skew).
@@ -55,10 +56,6 @@ pub fn infer_window(at: DateTime<Utc>, now: DateTime<Utc>) -> UsageWindow {
     } else {
         UsageWindow::Unknown
     }
-}
-
-fn re(pattern: &str) -> Regex {
-    Regex::new(pattern).unwrap_or_else(|e| panic!("bad built-in pattern {pattern}: {e}"))
 }
 
 static WINDOWS: LazyLock<Vec<(Regex, UsageWindow)>> = LazyLock::new(|| {

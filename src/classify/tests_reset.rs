@@ -5,14 +5,9 @@ use chrono_tz::Tz;
 use proptest::prelude::*;
 use rstest::rstest;
 
+use super::tests_classify::at;
 use super::*;
 use crate::model::UsageWindow::{self, *};
-
-fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s)
-        .unwrap_or_else(|e| panic!("bad test instant {s}: {e}"))
-        .with_timezone(&Utc)
-}
 
 fn ctx(now: &str, tz: &str) -> ClassifyContext {
     ClassifyContext::new(at(now), tz.parse::<Tz>().expect("test zone"))

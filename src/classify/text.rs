@@ -22,7 +22,8 @@ pub(crate) enum Rule {
     Human(HumanCause),
 }
 
-fn re(pattern: &str) -> Regex {
+/// A built-in pattern; a bad one is a programming error caught by any test that touches it.
+pub(super) fn re(pattern: &str) -> Regex {
     Regex::new(pattern).unwrap_or_else(|e| panic!("bad built-in pattern {pattern}: {e}"))
 }
 

@@ -17,8 +17,8 @@ enum Line {
         id: Option<String>,
         cwd: Option<PathBuf>,
     },
+    /// Output, or a turn starting: either way the session works.
     Progress,
-    TurnStarted,
     /// `None`: no rate limits on this line; `Some(None)`: limits, none exhausted.
     RateLimits(Option<Option<DateTime<Utc>>>),
     Failure(TurnError),
@@ -136,10 +136,8 @@ fn read(line: &str) -> Result<(Option<DateTime<Utc>>, Line), FormatError> {
 
 fn event(p: &Value, at: Option<DateTime<Utc>>) -> Line {
     match str_at(p, "type").unwrap_or("") {
-        "task_started" | "turn_started" => Line::TurnStarted,
-        "agent_message" | "agent_reasoning" | "user_message" | "context_compacted" => {
-            Line::Progress
-        }
+        "task_started" | "turn_started" | "agent_message" | "agent_reasoning" | "user_message"
+        | "context_compacted" => Line::Progress,
         "token_count" => match p.get("rate_limits") {
             Some(limits) if !limits.is_null() => {
                 Line::RateLimits(Some(exhausted_resets(limits, at)))
@@ -218,10 +216,7 @@ impl CodexRolloutState {
                 Some(Signal::Started { resumed })
             }
             Line::Progress => {
-                self.turn_error = None;
-                Some(Signal::Progress)
-            }
-            Line::TurnStarted => {
+                // A new turn, or work after an error: that error did not end the turn.
                 self.turn_error = None;
                 Some(Signal::Progress)
             }
