@@ -153,7 +153,10 @@ pub enum Signal {
     /// The assistant produced real output (not an error message): a turn is making progress.
     Progress,
     /// The turn stopped. `evidence` is the raw message that led to `reason`, for audit and humans.
-    Stopped { reason: StopReason, evidence: String },
+    Stopped {
+        reason: StopReason,
+        evidence: String,
+    },
     /// The assistant is retrying on its own; leave it alone until `next` (when known).
     Retrying {
         #[serde(default, skip_serializing_if = "Option::is_none")]
