@@ -35,11 +35,15 @@ pub fn settings_path() -> PathBuf {
 }
 
 pub fn home() -> PathBuf {
-    std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/"))
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/"))
 }
 
 fn is_ours(hook: &Value) -> bool {
-    hook.get("command").and_then(Value::as_str).is_some_and(|c| c.contains("palingenesis") && c.ends_with(MARKER))
+    hook.get("command")
+        .and_then(Value::as_str)
+        .is_some_and(|c| c.contains("palingenesis") && c.ends_with(MARKER))
 }
 
 /// Add our hooks (idempotent), keeping every other hook.
@@ -57,7 +61,11 @@ pub fn with_hooks(mut settings: Value, command: &str) -> Value {
         *hooks = json!({});
     }
     for event in EVENTS {
-        let list = hooks.as_object_mut().expect("object").entry(event).or_insert_with(|| json!([]));
+        let list = hooks
+            .as_object_mut()
+            .expect("object")
+            .entry(event)
+            .or_insert_with(|| json!([]));
         if !list.is_array() {
             *list = json!([]);
         }
@@ -70,19 +78,30 @@ pub fn with_hooks(mut settings: Value, command: &str) -> Value {
 
 /// Remove our hooks, and any group or event left empty by that.
 pub fn without_hooks(mut settings: Value) -> Value {
-    let Some(hooks) = settings.get_mut("hooks").and_then(Value::as_object_mut) else { return settings };
+    let Some(hooks) = settings.get_mut("hooks").and_then(Value::as_object_mut) else {
+        return settings;
+    };
     for list in hooks.values_mut() {
-        let Some(groups) = list.as_array_mut() else { continue };
+        let Some(groups) = list.as_array_mut() else {
+            continue;
+        };
         for group in groups.iter_mut() {
             if let Some(inner) = group.get_mut("hooks").and_then(Value::as_array_mut) {
                 inner.retain(|h| !is_ours(h));
             }
         }
-        groups.retain(|g| g.get("hooks").and_then(Value::as_array).is_none_or(|h| !h.is_empty()));
+        groups.retain(|g| {
+            g.get("hooks")
+                .and_then(Value::as_array)
+                .is_none_or(|h| !h.is_empty())
+        });
     }
     hooks.retain(|_, list| list.as_array().is_none_or(|l| !l.is_empty()));
     if hooks.is_empty() {
-        settings.as_object_mut().expect("has hooks so is an object").remove("hooks");
+        settings
+            .as_object_mut()
+            .expect("has hooks so is an object")
+            .remove("hooks");
     }
     settings
 }
@@ -90,7 +109,10 @@ pub fn without_hooks(mut settings: Value) -> Value {
 /// The command line Claude Code runs: this executable, quoted for the shell.
 pub fn hook_command(exe: &Path) -> String {
     let s = exe.display().to_string();
-    let quoted = if s.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+".contains(c)) {
+    let quoted = if s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+".contains(c))
+    {
         s
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))
@@ -99,14 +121,23 @@ pub fn hook_command(exe: &Path) -> String {
 }
 
 /// Read-modify-write the settings file, keeping a backup of the previous content. Returns the backup path.
-pub fn update_file(path: &Path, change: impl FnOnce(Value) -> Value) -> Result<Option<PathBuf>, HooksError> {
-    let io = |source| HooksError::Io { path: path.to_path_buf(), source };
+pub fn update_file(
+    path: &Path,
+    change: impl FnOnce(Value) -> Value,
+) -> Result<Option<PathBuf>, HooksError> {
+    let io = |source| HooksError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let (current, backup) = match std::fs::read_to_string(path) {
         Ok(text) => {
             let value = if text.trim().is_empty() {
                 json!({})
             } else {
-                serde_json::from_str(&text).map_err(|source| HooksError::Parse { path: path.to_path_buf(), source })?
+                serde_json::from_str(&text).map_err(|source| HooksError::Parse {
+                    path: path.to_path_buf(),
+                    source,
+                })?
             };
             let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
             let backup = path.with_extension(format!("json.palingenesis-{stamp}.bak"));
@@ -121,7 +152,11 @@ pub fn update_file(path: &Path, change: impl FnOnce(Value) -> Value) -> Result<O
         std::fs::create_dir_all(dir).map_err(io)?;
     }
     let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, serde_json::to_string_pretty(&updated).expect("serializable") + "\n").map_err(io)?;
+    std::fs::write(
+        &tmp,
+        serde_json::to_string_pretty(&updated).expect("serializable") + "\n",
+    )
+    .map_err(io)?;
     std::fs::rename(&tmp, path).map_err(io)?;
     Ok(backup)
 }
@@ -151,6 +186,9 @@ mod tests {
 
     #[test]
     fn paths_with_spaces_are_quoted() {
-        assert_eq!(hook_command(Path::new("/a b/palingenesis")), "'/a b/palingenesis' hook claude");
+        assert_eq!(
+            hook_command(Path::new("/a b/palingenesis")),
+            "'/a b/palingenesis' hook claude"
+        );
     }
 }

@@ -57,7 +57,13 @@ pub enum Plan {
 
 /// Exponential backoff delay for attempt `n` (1-based): `min(base * 2^(n-1), max)`, then ± `jitter_fraction`
 /// scaled by `jitter_sample` in -1..=1. Never negative.
-pub fn backoff_delay(n: u32, base_secs: u64, max_secs: u64, jitter_fraction: f64, jitter_sample: f64) -> Duration {
+pub fn backoff_delay(
+    n: u32,
+    base_secs: u64,
+    max_secs: u64,
+    jitter_fraction: f64,
+    jitter_sample: f64,
+) -> Duration {
     let exp = n.saturating_sub(1).min(32);
     let raw = base_secs.saturating_mul(1u64 << exp).min(max_secs) as f64;
     let jittered = raw * (1.0 + jitter_fraction * jitter_sample.clamp(-1.0, 1.0));
@@ -76,56 +82,143 @@ pub fn decide(
     let r = &config.resume;
     let margin = Duration::seconds(r.reset_margin_secs as i64);
     let jitter = if r.jitter { r.jitter_fraction } else { 0.0 };
-    let backoff = |n: u32| backoff_delay(n, r.backoff_base_secs, r.backoff_max_secs, jitter, jitter_sample);
+    let backoff = |n: u32| {
+        backoff_delay(
+            n,
+            r.backoff_base_secs,
+            r.backoff_max_secs,
+            jitter,
+            jitter_sample,
+        )
+    };
     let next_attempt = history.attempts + 1;
 
     let (action, at, why) = match reason {
-        StopReason::Completed => return Plan::Finish { why: "the turn completed".into() },
-        StopReason::UserExit => return Plan::Finish { why: "the user ended the session".into() },
+        StopReason::Completed => {
+            return Plan::Finish {
+                why: "the turn completed".into(),
+            };
+        }
+        StopReason::UserExit => {
+            return Plan::Finish {
+                why: "the user ended the session".into(),
+            };
+        }
         StopReason::NeedsHuman { cause } => {
-            return Plan::Notify { why: format!("needs a human ({cause:?}); never resumed automatically") };
+            return Plan::Notify {
+                why: format!("needs a human ({cause:?}); never resumed automatically"),
+            };
         }
         StopReason::Unknown => {
-            return Plan::Notify { why: "stopped for a reason palingenesis cannot place".into() };
+            return Plan::Notify {
+                why: "stopped for a reason palingenesis cannot place".into(),
+            };
         }
-        StopReason::RateLimit { retry_after_secs: Some(s) } => (
+        StopReason::RateLimit {
+            retry_after_secs: Some(s),
+        } => (
             Action::SameSession,
             now + Duration::seconds(*s as i64) + margin,
-            format!("rate limited; Retry-After {s}s plus {}s margin", r.reset_margin_secs),
+            format!(
+                "rate limited; Retry-After {s}s plus {}s margin",
+                r.reset_margin_secs
+            ),
         ),
-        StopReason::RateLimit { retry_after_secs: None } => {
+        StopReason::RateLimit {
+            retry_after_secs: None,
+        } => {
             let d = backoff(next_attempt);
-            (Action::SameSession, now + d, format!("rate limited; backoff attempt {next_attempt} ({}s)", d.num_seconds()))
+            (
+                Action::SameSession,
+                now + d,
+                format!(
+                    "rate limited; backoff attempt {next_attempt} ({}s)",
+                    d.num_seconds()
+                ),
+            )
         }
-        StopReason::UsageLimit { resets_at: Some(t), window } => (
+        StopReason::UsageLimit {
+            resets_at: Some(t),
+            window,
+        } => (
             Action::SameSession,
             (*t + margin).max(now),
-            format!("usage limit ({window:?} window) resets at {t}; plus {}s margin", r.reset_margin_secs),
+            format!(
+                "usage limit ({window:?} window) resets at {t}; plus {}s margin",
+                r.reset_margin_secs
+            ),
         ),
-        StopReason::UsageLimit { resets_at: None, .. } => {
+        StopReason::UsageLimit {
+            resets_at: None, ..
+        } => {
             let d = backoff(next_attempt);
-            (Action::SameSession, now + d, format!("usage limit without announced reset; backoff attempt {next_attempt} ({}s)", d.num_seconds()))
+            (
+                Action::SameSession,
+                now + d,
+                format!(
+                    "usage limit without announced reset; backoff attempt {next_attempt} ({}s)",
+                    d.num_seconds()
+                ),
+            )
         }
         StopReason::Transient { status } => {
             let d = backoff(next_attempt);
             let status = status.map_or("connection".to_string(), |s| s.to_string());
-            (Action::SameSession, now + d, format!("transient error ({status}); backoff attempt {next_attempt} ({}s)", d.num_seconds()))
+            (
+                Action::SameSession,
+                now + d,
+                format!(
+                    "transient error ({status}); backoff attempt {next_attempt} ({}s)",
+                    d.num_seconds()
+                ),
+            )
         }
         StopReason::ContextExhausted => match config.context_strategy(assistant) {
-            ContextStrategy::NewSession => (Action::NewSession, now, "context window exhausted; new session from next-step notes".into()),
-            ContextStrategy::SameSession => (Action::SameSession, now, "context window exhausted; the assistant compacts on resume".into()),
-            ContextStrategy::Summarize if assistant == Assistant::Opencode => (Action::Summarize, now, "context window exhausted; summarize then continue".into()),
-            ContextStrategy::Summarize => (Action::NewSession, now, "context window exhausted; summarize is opencode-only, new session instead".into()),
+            ContextStrategy::NewSession => (
+                Action::NewSession,
+                now,
+                "context window exhausted; new session from next-step notes".into(),
+            ),
+            ContextStrategy::SameSession => (
+                Action::SameSession,
+                now,
+                "context window exhausted; the assistant compacts on resume".into(),
+            ),
+            ContextStrategy::Summarize if assistant == Assistant::Opencode => (
+                Action::Summarize,
+                now,
+                "context window exhausted; summarize then continue".into(),
+            ),
+            ContextStrategy::Summarize => (
+                Action::NewSession,
+                now,
+                "context window exhausted; summarize is opencode-only, new session instead".into(),
+            ),
         },
     };
     if !r.enabled {
-        return Plan::Notify { why: format!("automatic resume disabled in config; would {}", action.as_str()) };
+        return Plan::Notify {
+            why: format!(
+                "automatic resume disabled in config; would {}",
+                action.as_str()
+            ),
+        };
     }
     if history.attempts >= r.max_retries {
-        return Plan::GiveUp { why: format!("{} resume attempts made without progress (max_retries {})", history.attempts, r.max_retries) };
+        return Plan::GiveUp {
+            why: format!(
+                "{} resume attempts made without progress (max_retries {})",
+                history.attempts, r.max_retries
+            ),
+        };
     }
     if history.resumes_last_hour >= r.max_resumes_per_hour {
-        return Plan::GiveUp { why: format!("{} resumes in the last hour (max_resumes_per_hour {})", history.resumes_last_hour, r.max_resumes_per_hour) };
+        return Plan::GiveUp {
+            why: format!(
+                "{} resumes in the last hour (max_resumes_per_hour {})",
+                history.resumes_last_hour, r.max_resumes_per_hour
+            ),
+        };
     }
     Plan::Resume { action, at, why }
 }
@@ -160,15 +253,32 @@ mod tests {
     }
 
     fn plan(reason: StopReason, h: History) -> Plan {
-        decide(&reason, Assistant::Claude, h, &Config::default(), now(), 0.0)
+        decide(
+            &reason,
+            Assistant::Claude,
+            h,
+            &Config::default(),
+            now(),
+            0.0,
+        )
     }
 
     #[test]
     fn usage_limit_waits_for_reset_plus_margin() {
         let t: DateTime<Utc> = "2026-11-24T12:00:00Z".parse().unwrap();
-        let p = plan(StopReason::UsageLimit { resets_at: Some(t), window: UsageWindow::Session }, History::default());
+        let p = plan(
+            StopReason::UsageLimit {
+                resets_at: Some(t),
+                window: UsageWindow::Session,
+            },
+            History::default(),
+        );
         match p {
-            Plan::Resume { action: Action::SameSession, at, .. } => assert_eq!(at, t + Duration::seconds(60)),
+            Plan::Resume {
+                action: Action::SameSession,
+                at,
+                ..
+            } => assert_eq!(at, t + Duration::seconds(60)),
             other => panic!("{other:?}"),
         }
     }
@@ -176,19 +286,36 @@ mod tests {
     #[test]
     fn reset_in_the_past_means_now() {
         let t: DateTime<Utc> = "2026-11-24T08:00:00Z".parse().unwrap();
-        let p = plan(StopReason::UsageLimit { resets_at: Some(t), window: UsageWindow::Session }, History::default());
+        let p = plan(
+            StopReason::UsageLimit {
+                resets_at: Some(t),
+                window: UsageWindow::Session,
+            },
+            History::default(),
+        );
         assert!(matches!(p, Plan::Resume { at, .. } if at == now()));
     }
 
     #[test]
     fn retry_after_is_honoured() {
-        let p = plan(StopReason::RateLimit { retry_after_secs: Some(20) }, History::default());
+        let p = plan(
+            StopReason::RateLimit {
+                retry_after_secs: Some(20),
+            },
+            History::default(),
+        );
         assert!(matches!(p, Plan::Resume { at, .. } if at == now() + Duration::seconds(80)));
     }
 
     #[test]
     fn transient_backs_off_by_attempt() {
-        let p = plan(StopReason::Transient { status: Some(529) }, History { attempts: 2, resumes_last_hour: 2 });
+        let p = plan(
+            StopReason::Transient { status: Some(529) },
+            History {
+                attempts: 2,
+                resumes_last_hour: 2,
+            },
+        );
         assert!(matches!(p, Plan::Resume { at, .. } if at == now() + Duration::seconds(120)));
     }
 
@@ -209,30 +336,102 @@ mod tests {
 
     #[test]
     fn context_exhausted_follows_strategy() {
-        assert!(matches!(plan(StopReason::ContextExhausted, History::default()), Plan::Resume { action: Action::NewSession, .. }));
+        assert!(matches!(
+            plan(StopReason::ContextExhausted, History::default()),
+            Plan::Resume {
+                action: Action::NewSession,
+                ..
+            }
+        ));
         let mut c = Config::default();
         c.codex.context_strategy = Some(ContextStrategy::SameSession);
-        let p = decide(&StopReason::ContextExhausted, Assistant::Codex, History::default(), &c, now(), 0.0);
-        assert!(matches!(p, Plan::Resume { action: Action::SameSession, .. }));
+        let p = decide(
+            &StopReason::ContextExhausted,
+            Assistant::Codex,
+            History::default(),
+            &c,
+            now(),
+            0.0,
+        );
+        assert!(matches!(
+            p,
+            Plan::Resume {
+                action: Action::SameSession,
+                ..
+            }
+        ));
         c.resume.context_strategy = ContextStrategy::Summarize;
-        let p = decide(&StopReason::ContextExhausted, Assistant::Opencode, History::default(), &c, now(), 0.0);
-        assert!(matches!(p, Plan::Resume { action: Action::Summarize, .. }));
-        let p = decide(&StopReason::ContextExhausted, Assistant::Claude, History::default(), &c, now(), 0.0);
-        assert!(matches!(p, Plan::Resume { action: Action::NewSession, .. }));
+        let p = decide(
+            &StopReason::ContextExhausted,
+            Assistant::Opencode,
+            History::default(),
+            &c,
+            now(),
+            0.0,
+        );
+        assert!(matches!(
+            p,
+            Plan::Resume {
+                action: Action::Summarize,
+                ..
+            }
+        ));
+        let p = decide(
+            &StopReason::ContextExhausted,
+            Assistant::Claude,
+            History::default(),
+            &c,
+            now(),
+            0.0,
+        );
+        assert!(matches!(
+            p,
+            Plan::Resume {
+                action: Action::NewSession,
+                ..
+            }
+        ));
     }
 
     #[test]
     fn caps_stop_runaway_loops() {
         let r = StopReason::Transient { status: None };
-        assert!(matches!(plan(r.clone(), History { attempts: 5, resumes_last_hour: 5 }), Plan::GiveUp { .. }));
-        assert!(matches!(plan(r, History { attempts: 1, resumes_last_hour: 10 }), Plan::GiveUp { .. }));
+        assert!(matches!(
+            plan(
+                r.clone(),
+                History {
+                    attempts: 5,
+                    resumes_last_hour: 5
+                }
+            ),
+            Plan::GiveUp { .. }
+        ));
+        assert!(matches!(
+            plan(
+                r,
+                History {
+                    attempts: 1,
+                    resumes_last_hour: 10
+                }
+            ),
+            Plan::GiveUp { .. }
+        ));
     }
 
     #[test]
     fn disabled_resume_only_notifies() {
         let mut c = Config::default();
         c.resume.enabled = false;
-        let p = decide(&StopReason::RateLimit { retry_after_secs: None }, Assistant::Claude, History::default(), &c, now(), 0.0);
+        let p = decide(
+            &StopReason::RateLimit {
+                retry_after_secs: None,
+            },
+            Assistant::Claude,
+            History::default(),
+            &c,
+            now(),
+            0.0,
+        );
         assert!(matches!(p, Plan::Notify { .. }));
     }
 

@@ -34,7 +34,13 @@ impl RotatingFile {
         let file = OpenOptions::new().create(true).append(true).open(path)?;
         let written = file.metadata()?.len();
         Ok(RotatingFile {
-            inner: Arc::new(Mutex::new(RotatingInner { path: path.to_path_buf(), file, written, max_bytes, keep })),
+            inner: Arc::new(Mutex::new(RotatingInner {
+                path: path.to_path_buf(),
+                file,
+                written,
+                max_bytes,
+                keep,
+            })),
         })
     }
 }
@@ -52,7 +58,10 @@ impl RotatingInner {
         } else {
             std::fs::remove_file(&self.path)?;
         }
-        self.file = OpenOptions::new().create(true).append(true).open(&self.path)?;
+        self.file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)?;
         self.written = 0;
         Ok(())
     }
@@ -75,7 +84,11 @@ impl Write for RotatingFile {
         Ok(buf.len())
     }
     fn flush(&mut self) -> io::Result<()> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner()).file.flush()
+        self.inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .file
+            .flush()
     }
 }
 
@@ -95,29 +108,51 @@ pub struct LogOptions<'a> {
 }
 
 /// Install the global subscriber. Returns the guard that flushes the file writer on drop.
-pub fn init(opts: LogOptions<'_>) -> io::Result<Option<tracing_appender::non_blocking::WorkerGuard>> {
+pub fn init(
+    opts: LogOptions<'_>,
+) -> io::Result<Option<tracing_appender::non_blocking::WorkerGuard>> {
     let level = match opts.verbosity {
         0 => opts.default_level.to_string(),
         1 => "debug".to_string(),
         _ => "trace".to_string(),
     };
-    let filter = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(format!("warn,palingenesis={level}")));
+    let filter = || {
+        EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| EnvFilter::new(format!("warn,palingenesis={level}")))
+    };
     let json = opts.format == LogFormat::Json;
     let mut guard = None;
     let file_layer = match opts.file {
         Some((path, max, keep)) => {
             let (writer, g) = tracing_appender::non_blocking(RotatingFile::open(path, max, keep)?);
             guard = Some(g);
-            let layer = tracing_subscriber::fmt::layer().with_writer(writer).with_ansi(false);
-            Some(if json { layer.json().boxed() } else { layer.boxed() }.with_filter(filter()))
+            let layer = tracing_subscriber::fmt::layer()
+                .with_writer(writer)
+                .with_ansi(false);
+            Some(
+                if json {
+                    layer.json().boxed()
+                } else {
+                    layer.boxed()
+                }
+                .with_filter(filter()),
+            )
         }
         None => None,
     };
     let stderr_layer = opts.stderr.then(|| {
         let layer = tracing_subscriber::fmt::layer().with_writer(io::stderr);
-        if json { layer.json().boxed() } else { layer.boxed() }.with_filter(filter())
+        if json {
+            layer.json().boxed()
+        } else {
+            layer.boxed()
+        }
+        .with_filter(filter())
     });
-    let _ = tracing_subscriber::registry().with(file_layer).with(stderr_layer).try_init();
+    let _ = tracing_subscriber::registry()
+        .with(file_layer)
+        .with(stderr_layer)
+        .try_init();
     Ok(guard)
 }
 

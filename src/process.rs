@@ -9,17 +9,20 @@ use crate::model::{Assistant, Locator};
 /// still runs that assistant, else (Linux) a process of the assistant running in the session's directory that
 /// does not name a different session on its command line.
 pub fn find_agent(assistant: Assistant, session_id: &str, locator: &Locator) -> Option<u32> {
-    if let Some(pid) = locator.pid {
-        if is_alive(pid) && cmdline(pid).is_none_or(|args| is_agent(assistant, &args)) {
-            return Some(pid);
-        }
+    if let Some(pid) = locator.pid
+        && is_alive(pid)
+        && cmdline(pid).is_none_or(|args| is_agent(assistant, &args))
+    {
+        return Some(pid);
     }
     let cwd = locator.cwd.as_deref()?;
     scan(assistant, session_id, cwd)
 }
 
 fn is_alive(pid: u32) -> bool {
-    let Ok(pid) = i32::try_from(pid) else { return false };
+    let Ok(pid) = i32::try_from(pid) else {
+        return false;
+    };
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
 }
 
@@ -31,7 +34,9 @@ pub fn is_agent(assistant: Assistant, args: &[String]) -> bool {
     let name = assistant.as_str();
     args.iter().take(3).any(|a| {
         let b = base(a);
-        b == name || b.starts_with(&format!("{name}-")) || (assistant == Assistant::Claude && a.contains("claude-code"))
+        b == name
+            || b.starts_with(&format!("{name}-"))
+            || (assistant == Assistant::Claude && a.contains("claude-code"))
     })
 }
 
@@ -42,7 +47,12 @@ fn base(arg: &str) -> &str {
 #[cfg(target_os = "linux")]
 fn cmdline(pid: u32) -> Option<Vec<String>> {
     let raw = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-    Some(raw.split(|b| *b == 0).filter(|s| !s.is_empty()).map(|s| String::from_utf8_lossy(s).into_owned()).collect())
+    Some(
+        raw.split(|b| *b == 0)
+            .filter(|s| !s.is_empty())
+            .map(|s| String::from_utf8_lossy(s).into_owned())
+            .collect(),
+    )
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -54,7 +64,13 @@ fn cmdline(_pid: u32) -> Option<Vec<String>> {
 fn scan(assistant: Assistant, session_id: &str, cwd: &Path) -> Option<u32> {
     let me = std::process::id();
     for entry in std::fs::read_dir("/proc").ok()?.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
         if pid == me {
             continue;
         }
@@ -62,7 +78,11 @@ fn scan(assistant: Assistant, session_id: &str, cwd: &Path) -> Option<u32> {
         if !is_agent(assistant, &args) {
             continue;
         }
-        if std::fs::read_link(format!("/proc/{pid}/cwd")).ok().as_deref() != Some(cwd) {
+        if std::fs::read_link(format!("/proc/{pid}/cwd"))
+            .ok()
+            .as_deref()
+            != Some(cwd)
+        {
             continue;
         }
         if names_other_session(&args, session_id) {
@@ -97,11 +117,23 @@ mod tests {
 
     #[test]
     fn recognises_agents_but_not_the_wrapper() {
-        assert!(is_agent(Assistant::Claude, &v(&["node", "/x/node_modules/@anthropic-ai/claude-code/cli.js"])));
-        assert!(is_agent(Assistant::Claude, &v(&["/usr/bin/claude", "--resume", "a"])));
+        assert!(is_agent(
+            Assistant::Claude,
+            &v(&["node", "/x/node_modules/@anthropic-ai/claude-code/cli.js"])
+        ));
+        assert!(is_agent(
+            Assistant::Claude,
+            &v(&["/usr/bin/claude", "--resume", "a"])
+        ));
         assert!(is_agent(Assistant::Codex, &v(&["/x/codex", "exec"])));
-        assert!(!is_agent(Assistant::Codex, &v(&["/usr/bin/vim", "codex.md"])));
-        assert!(!is_agent(Assistant::Claude, &v(&["palingenesis", "run", "--", "claude"])));
+        assert!(!is_agent(
+            Assistant::Codex,
+            &v(&["/usr/bin/vim", "codex.md"])
+        ));
+        assert!(!is_agent(
+            Assistant::Claude,
+            &v(&["palingenesis", "run", "--", "claude"])
+        ));
     }
 
     #[test]
@@ -113,7 +145,10 @@ mod tests {
 
     #[test]
     fn a_dead_known_pid_is_not_alive() {
-        let loc = Locator { pid: Some(u32::MAX - 7), ..Default::default() };
+        let loc = Locator {
+            pid: Some(u32::MAX - 7),
+            ..Default::default()
+        };
         assert_eq!(find_agent(Assistant::Claude, "a", &loc), None);
     }
 }

@@ -70,7 +70,6 @@ pub struct HookForward {
     pub payload: serde_json::Value,
 }
 
-
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(tag = "response", rename_all = "snake_case")]
 pub enum Response {

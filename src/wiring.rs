@@ -37,7 +37,11 @@ impl SourcePlan {
 }
 
 fn describe(p: &std::path::Path) -> String {
-    if p.exists() { p.display().to_string() } else { format!("{} (not present yet)", p.display()) }
+    if p.exists() {
+        p.display().to_string()
+    } else {
+        format!("{} (not present yet)", p.display())
+    }
 }
 
 /// Claude Code's transcript root: config, else `$CLAUDE_CONFIG_DIR/projects`, else `~/.claude/projects`.
@@ -61,14 +65,19 @@ pub fn expand_home(p: &std::path::Path) -> PathBuf {
 
 pub fn plan(config: &Config) -> SourcePlan {
     SourcePlan {
-        claude_projects: config.watches(Assistant::Claude, true).then(|| claude_projects_dir(config)),
+        claude_projects: config
+            .watches(Assistant::Claude, true)
+            .then(|| claude_projects_dir(config)),
     }
 }
 
 pub fn resumers(config: &Config, plan: &SourcePlan) -> Resumers {
     let mut r = Resumers::default();
     if let Some(dir) = &plan.claude_projects {
-        r = r.with(Assistant::Claude, crate::resume::claude::ClaudeHeadless::new(config, dir.clone()));
+        r = r.with(
+            Assistant::Claude,
+            crate::resume::claude::ClaudeHeadless::new(config, dir.clone()),
+        );
     }
     r
 }
@@ -83,8 +92,11 @@ pub fn spawn(
     stop: CancellationToken,
 ) {
     if let Some(root) = &plan.claude_projects {
-        let mine: HashMap<PathBuf, u64> =
-            offsets.iter().filter(|(p, _)| p.starts_with(root)).map(|(p, o)| (p.clone(), *o)).collect();
+        let mine: HashMap<PathBuf, u64> = offsets
+            .iter()
+            .filter(|(p, _)| p.starts_with(root))
+            .map(|(p, o)| (p.clone(), *o))
+            .collect();
         crate::sources::claude::spawn(root.clone(), mine, config, engine, tracker, stop);
     }
 }

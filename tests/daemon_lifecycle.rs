@@ -20,19 +20,34 @@ fn start_status_pause_restart_resume_stop() {
     assert!(home.ok(&["pause"]).contains("paused"));
     assert!(home.ok(&["status"]).contains("PAUSED"));
     home.ok(&["daemon", "restart"]);
-    assert!(home.ok(&["status"]).contains("PAUSED"), "pause must survive a restart");
+    assert!(
+        home.ok(&["status"]).contains("PAUSED"),
+        "pause must survive a restart"
+    );
     home.ok(&["resume"]);
     assert!(home.ok(&["status"]).contains("monitoring"));
     home.ok(&["daemon", "stop"]);
     let (code, _, err) = home.run(&["status"]);
     assert_eq!(code, 3, "status without a daemon exits 3");
-    assert!(err.contains("not running") && err.contains("palingenesis daemon start"), "{err}");
-    assert!(!home.paths().socket().exists(), "socket removed on shutdown");
-    assert!(!home.paths().pid_file().exists(), "pid file removed on shutdown");
+    assert!(
+        err.contains("not running") && err.contains("palingenesis daemon start"),
+        "{err}"
+    );
+    assert!(
+        !home.paths().socket().exists(),
+        "socket removed on shutdown"
+    );
+    assert!(
+        !home.paths().pid_file().exists(),
+        "pid file removed on shutdown"
+    );
 
     let events = home.ok(&["events", "--json"]);
     for kind in ["DaemonStarted", "Paused", "Resumed", "DaemonStopped"] {
-        assert!(events.contains(kind), "{kind} missing from audit:\n{events}");
+        assert!(
+            events.contains(kind),
+            "{kind} missing from audit:\n{events}"
+        );
     }
 }
 
@@ -43,10 +58,16 @@ fn second_start_reports_the_running_pid() {
     let pid = home.daemon_pid();
     let (code, _, err) = home.run(&["daemon", "start"]);
     assert_ne!(code, 0);
-    assert!(err.contains(&format!("already running (pid {pid})")), "{err}");
+    assert!(
+        err.contains(&format!("already running (pid {pid})")),
+        "{err}"
+    );
     let (code, _, err) = home.run(&["daemon", "start", "--foreground"]);
     assert_ne!(code, 0);
-    assert!(err.contains(&format!("already running (pid {pid})")), "{err}");
+    assert!(
+        err.contains(&format!("already running (pid {pid})")),
+        "{err}"
+    );
     home.ok(&["daemon", "stop"]);
 }
 
@@ -55,9 +76,16 @@ fn kill_9_leaves_stale_files_that_the_next_start_recovers() {
     let home = Home::new();
     home.start();
     let pid = home.daemon_pid();
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGKILL).unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
     common::wait_until(Duration::from_secs(5), || !common::alive(pid));
-    assert!(home.paths().socket().exists(), "a killed daemon leaves its socket");
+    assert!(
+        home.paths().socket().exists(),
+        "a killed daemon leaves its socket"
+    );
     home.start();
     assert_ne!(home.daemon_pid(), pid);
     home.ok(&["status"]);
@@ -69,12 +97,28 @@ fn sighup_rejects_a_bad_config_and_applies_a_good_one() {
     let home = Home::new();
     home.start();
     let pid = home.daemon_pid();
-    std::fs::write(home.paths().config_file, "[resume]\nbackoff_base_secs = 0\n").unwrap();
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGHUP).unwrap();
+    std::fs::write(
+        home.paths().config_file,
+        "[resume]\nbackoff_base_secs = 0\n",
+    )
+    .unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGHUP,
+    )
+    .unwrap();
     home.wait_event("ConfigRejected");
     home.ok(&["status"]);
-    std::fs::write(home.paths().config_file, "[resume]\nbackoff_base_secs = 10\n").unwrap();
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGHUP).unwrap();
+    std::fs::write(
+        home.paths().config_file,
+        "[resume]\nbackoff_base_secs = 10\n",
+    )
+    .unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGHUP,
+    )
+    .unwrap();
     home.wait_event("ConfigChanged");
     // `daemon reload` reports a rejection to the user.
     std::fs::write(home.paths().config_file, "[resume\n").unwrap();
@@ -85,7 +129,9 @@ fn sighup_rejects_a_bad_config_and_applies_a_good_one() {
 }
 
 fn raw_frame(stream: &mut UnixStream, body: &[u8]) -> serde_json::Value {
-    stream.write_all(&(body.len() as u32).to_be_bytes()).unwrap();
+    stream
+        .write_all(&(body.len() as u32).to_be_bytes())
+        .unwrap();
     stream.write_all(body).unwrap();
     read_frame(stream)
 }
@@ -106,14 +152,20 @@ fn garbage_and_oversize_frames_get_errors_and_the_daemon_survives() {
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let r = raw_frame(&mut s, br#"{"request":"status"}"#);
     assert_eq!(r["code"], "handshake_required", "{r}");
-    let r = raw_frame(&mut s, br#"{"request":"hello","version":1,"client":"test"}"#);
+    let r = raw_frame(
+        &mut s,
+        br#"{"request":"hello","version":1,"client":"test"}"#,
+    );
     assert_eq!(r["response"], "hello");
     let r = raw_frame(&mut s, b"\x00\xffnot json at all");
     assert_eq!(r["code"], "bad_request", "{r}");
     let r = raw_frame(&mut s, br#"{"request":"no_such_thing"}"#);
     assert_eq!(r["code"], "bad_request", "{r}");
     let r = raw_frame(&mut s, br#"{"request":"status"}"#);
-    assert_eq!(r["response"], "status", "connection still usable after bad frames");
+    assert_eq!(
+        r["response"], "status",
+        "connection still usable after bad frames"
+    );
 
     // An oversize length prefix: refused without the daemon allocating or waiting for the body.
     let mut s = UnixStream::connect(home.paths().socket()).unwrap();
@@ -135,7 +187,11 @@ fn eight_concurrent_clients() {
             let home = home.clone_handle();
             std::thread::spawn(move || {
                 for _ in 0..10 {
-                    let args: &[&str] = if i % 2 == 0 { &["status", "--json"] } else { &["sessions", "--json"] };
+                    let args: &[&str] = if i % 2 == 0 {
+                        &["status", "--json"]
+                    } else {
+                        &["sessions", "--json"]
+                    };
                     home.ok(args);
                 }
             })
@@ -150,7 +206,13 @@ fn eight_concurrent_clients() {
 #[test]
 fn commands_without_daemon_say_how_to_start_it() {
     let home = Home::new();
-    for cmd in [&["status"][..], &["pause"], &["sessions"], &["skip"], &["health"]] {
+    for cmd in [
+        &["status"][..],
+        &["pause"],
+        &["sessions"],
+        &["skip"],
+        &["health"],
+    ] {
         let (code, _, err) = home.run(cmd);
         assert_eq!(code, 3, "{cmd:?}");
         assert!(err.contains("palingenesis daemon start"), "{err}");

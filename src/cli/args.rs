@@ -66,9 +66,7 @@ pub enum Command {
     /// Explain what the daemon concludes about a transcript file or tracked session.
     Inspect(InspectArgs),
     /// Print shell completions.
-    Completions {
-        shell: clap_complete::Shell,
-    },
+    Completions { shell: clap_complete::Shell },
     /// Print the man page (roff).
     Man,
     /// Install or remove the user service (systemd on Linux, launchd on macOS).

@@ -41,7 +41,11 @@ pub fn countdown(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
     } else {
         format!("{abs}s")
     };
-    if future { format!("in {text}") } else { format!("{text} ago") }
+    if future {
+        format!("in {text}")
+    } else {
+        format!("{text} ago")
+    }
 }
 
 pub fn status(s: &StatusReport, now: DateTime<Utc>) -> String {
@@ -60,13 +64,20 @@ pub fn status(s: &StatusReport, now: DateTime<Utc>) -> String {
         s.sessions_waiting
     );
     if let Some(at) = s.next_action_at {
-        out.push_str(&format!("next action: {} ({})\n", at.format("%H:%M:%S UTC"), countdown(at, now)));
+        out.push_str(&format!(
+            "next action: {} ({})\n",
+            at.format("%H:%M:%S UTC"),
+            countdown(at, now)
+        ));
     }
     if s.watching.is_empty() {
         out.push_str("watching: nothing (no assistant found; see `palingenesis config show`)\n");
     }
     for w in &s.watching {
-        out.push_str(&format!("watching: {} via {} at {}\n", w.assistant, w.source, w.location));
+        out.push_str(&format!(
+            "watching: {} via {} at {}\n",
+            w.assistant, w.source, w.location
+        ));
     }
     out
 }
@@ -75,10 +86,18 @@ pub fn sessions(list: &SessionList, now: DateTime<Utc>) -> String {
     if list.sessions.is_empty() {
         return "no sessions tracked yet\n".to_string();
     }
-    let mut out = format!("{:<46} {:<9} {:<18} {:<9} {}\n", "SESSION", "STATE", "LAST STOP", "REACH", "NEXT");
+    let mut out = format!(
+        "{:<46} {:<9} {:<18} {:<9} {}\n",
+        "SESSION", "STATE", "LAST STOP", "REACH", "NEXT"
+    );
     for s in &list.sessions {
         let next = s.next_action.as_ref().map_or("-".to_string(), |n| {
-            format!("{} {} ({})", n.action, n.at.format("%H:%M:%S"), countdown(n.at, now))
+            format!(
+                "{} {} ({})",
+                n.action,
+                n.at.format("%H:%M:%S"),
+                countdown(n.at, now)
+            )
         });
         out.push_str(&format!(
             "{:<46} {:<9} {:<18} {:<9} {}\n",

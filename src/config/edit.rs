@@ -23,22 +23,32 @@ pub fn set_key(
         },
         message,
     };
-    let mut doc: toml_edit::DocumentMut = base
-        .parse()
-        .map_err(|e: toml_edit::TomlError| invalid(format!("the current file does not parse: {e}")))?;
+    let mut doc: toml_edit::DocumentMut = base.parse().map_err(|e: toml_edit::TomlError| {
+        invalid(format!("the current file does not parse: {e}"))
+    })?;
     let (section, key) = dotted_key
         .split_once('.')
         .filter(|(s, k)| !s.is_empty() && !k.is_empty() && !k.contains('.'))
         .ok_or_else(|| invalid("expected SECTION.KEY, e.g. resume.backoff_base_secs".into()))?;
-    let value: toml_edit::Value = raw
-        .parse()
-        .unwrap_or_else(|_| toml_edit::Value::from(raw));
+    let value: toml_edit::Value = raw.parse().unwrap_or_else(|_| toml_edit::Value::from(raw));
     let table = doc
         .entry(section)
         .or_insert_with(toml_edit::table)
         .as_table_like_mut()
         .ok_or_else(|| invalid(format!("`{section}` is not a section")))?;
-    table.insert(key, toml_edit::Item::Value(value));
+    match table.get_mut(key) {
+        // Replace the value in place so the key's comments and spacing stay.
+        Some(item) => {
+            let mut value = value;
+            if let Some(old) = item.as_value() {
+                *value.decor_mut() = old.decor().clone();
+            }
+            *item = toml_edit::Item::Value(value);
+        }
+        None => {
+            table.insert(key, toml_edit::Item::Value(value));
+        }
+    }
     let text = doc.to_string();
     super::validate_text(&text, path)?;
     Ok(text)
@@ -64,7 +74,13 @@ mod tests {
 
     #[test]
     fn set_without_file_starts_from_template() {
-        let out = set_key(None, Path::new("c.toml"), "monitoring.assistants", "[\"claude\"]").unwrap();
+        let out = set_key(
+            None,
+            Path::new("c.toml"),
+            "monitoring.assistants",
+            "[\"claude\"]",
+        )
+        .unwrap();
         assert!(out.contains("assistants = [\"claude\"]"));
         assert!(out.contains("# palingenesis configuration"));
     }

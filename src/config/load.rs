@@ -18,10 +18,7 @@ pub enum ConfigError {
     },
     /// Syntax or type error, or a value that fails validation, located in the file.
     #[error("{location}: {message}")]
-    Invalid {
-        location: Location,
-        message: String,
-    },
+    Invalid { location: Location, message: String },
     #[error("environment variable {var}: {message}")]
     Env { var: String, message: String },
 }
@@ -225,12 +222,17 @@ fn validate(c: &Config) -> Result<(), (String, String)> {
         {
             return fail(
                 key,
-                format!("`{bad}` bypasses the agent's permission checks; palingenesis never adds it"),
+                format!(
+                    "`{bad}` bypasses the agent's permission checks; palingenesis never adds it"
+                ),
             );
         }
     }
     if c.http.bind.parse::<std::net::SocketAddr>().is_err() {
-        return fail("http.bind", format!("`{}` is not an address:port", c.http.bind));
+        return fail(
+            "http.bind",
+            format!("`{}` is not an address:port", c.http.bind),
+        );
     }
     Ok(())
 }
@@ -250,7 +252,10 @@ fn locate_key(text: &str, dotted: &str) -> Option<(usize, usize)> {
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let col = before.rfind('\n').map_or(before.len(), |nl| before.len() - nl - 1) + 1;
+    let col = before
+        .rfind('\n')
+        .map_or(before.len(), |nl| before.len() - nl - 1)
+        + 1;
     (line, col)
 }
 
@@ -311,21 +316,40 @@ mod tests {
     #[test]
     fn env_overrides_win_and_parse_literals() {
         let env = vec![
-            ("PALINGENESIS__RESUME__BACKOFF_BASE_SECS".to_string(), "7".to_string()),
-            ("PALINGENESIS__RESUME__PROMPT".to_string(), "keep going".to_string()),
-            ("PALINGENESIS__MONITORING__ASSISTANTS".to_string(), "[\"codex\"]".to_string()),
+            (
+                "PALINGENESIS__RESUME__BACKOFF_BASE_SECS".to_string(),
+                "7".to_string(),
+            ),
+            (
+                "PALINGENESIS__RESUME__PROMPT".to_string(),
+                "keep going".to_string(),
+            ),
+            (
+                "PALINGENESIS__MONITORING__ASSISTANTS".to_string(),
+                "[\"codex\"]".to_string(),
+            ),
         ];
         let c = load_from_str("[resume]\nbackoff_base_secs = 3\n", Path::new("x"), &env).unwrap();
         assert_eq!(c.resume.backoff_base_secs, 7);
         assert_eq!(c.resume.prompt, "keep going");
-        assert_eq!(c.monitoring.assistants, vec![crate::model::Assistant::Codex]);
+        assert_eq!(
+            c.monitoring.assistants,
+            vec![crate::model::Assistant::Codex]
+        );
     }
 
     #[test]
     fn bad_env_override_names_the_variable() {
-        let env = vec![("PALINGENESIS__RESUME__MAX_RETRIES".to_string(), "lots".to_string())];
+        let env = vec![(
+            "PALINGENESIS__RESUME__MAX_RETRIES".to_string(),
+            "lots".to_string(),
+        )];
         let err = load_from_str("", Path::new("x"), &env).unwrap_err();
-        assert!(err.to_string().contains("PALINGENESIS__RESUME__MAX_RETRIES"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("PALINGENESIS__RESUME__MAX_RETRIES"),
+            "{err}"
+        );
     }
 
     #[test]

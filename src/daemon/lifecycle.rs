@@ -24,31 +24,49 @@ pub fn private_dir(path: &Path) -> std::io::Result<()> {
 
 /// Run the daemon in this process until SIGTERM/SIGINT or a shutdown request.
 pub async fn run_foreground(paths: Paths, config: Config) -> anyhow::Result<()> {
-    private_dir(&paths.runtime_dir).with_context(|| format!("creating {}", paths.runtime_dir.display()))?;
-    private_dir(&paths.state_dir).with_context(|| format!("creating {}", paths.state_dir.display()))?;
+    private_dir(&paths.runtime_dir)
+        .with_context(|| format!("creating {}", paths.runtime_dir.display()))?;
+    private_dir(&paths.state_dir)
+        .with_context(|| format!("creating {}", paths.state_dir.display()))?;
     let _pid = match PidFile::acquire(&paths.pid_file()) {
         Ok(p) => p,
-        Err(PidFileError::AlreadyRunning { pid }) => bail!("palingenesis is already running (pid {pid})"),
+        Err(PidFileError::AlreadyRunning { pid }) => {
+            bail!("palingenesis is already running (pid {pid})")
+        }
         Err(e) => return Err(e.into()),
     };
     // We hold the lock, so any socket file left behind is stale (a crashed daemon's).
     let socket = paths.socket();
     if socket.exists() {
         tracing::warn!(socket = %socket.display(), "removing stale socket left by an earlier daemon");
-        std::fs::remove_file(&socket).with_context(|| format!("removing stale {}", socket.display()))?;
+        std::fs::remove_file(&socket)
+            .with_context(|| format!("removing stale {}", socket.display()))?;
     }
-    let listener = UnixListener::bind(&socket).with_context(|| format!("binding {}", socket.display()))?;
+    let listener =
+        UnixListener::bind(&socket).with_context(|| format!("binding {}", socket.display()))?;
     std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600))?;
 
     let shutdown = CancellationToken::new();
     let (reload_tx, reload_rx) = tokio::sync::mpsc::channel(4);
     spawn_signal_handlers(shutdown.clone(), reload_tx)?;
-    let result = run(listener, DaemonContext { paths: paths.clone(), config, reload: Some(reload_rx) }, shutdown).await;
+    let result = run(
+        listener,
+        DaemonContext {
+            paths: paths.clone(),
+            config,
+            reload: Some(reload_rx),
+        },
+        shutdown,
+    )
+    .await;
     let _ = std::fs::remove_file(&socket);
     result.map_err(Into::into)
 }
 
-fn spawn_signal_handlers(shutdown: CancellationToken, reload: tokio::sync::mpsc::Sender<()>) -> std::io::Result<()> {
+fn spawn_signal_handlers(
+    shutdown: CancellationToken,
+    reload: tokio::sync::mpsc::Sender<()>,
+) -> std::io::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
@@ -72,7 +90,9 @@ pub async fn start_detached(paths: &Paths, verbosity: u8) -> anyhow::Result<u32>
         bail!("palingenesis is already running (pid {})", c.daemon_pid);
     }
     if let Some(pid) = running_pid(&paths.pid_file()) {
-        bail!("palingenesis is already running (pid {pid}) but its socket does not answer; try `palingenesis daemon stop`");
+        bail!(
+            "palingenesis is already running (pid {pid}) but its socket does not answer; try `palingenesis daemon stop`"
+        );
     }
     private_dir(&paths.state_dir)?;
     let log_dir = paths.log_dir();
@@ -100,10 +120,16 @@ pub async fn start_detached(paths: &Paths, verbosity: u8) -> anyhow::Result<u32>
         }
         if let Some(status) = child.try_wait()? {
             let err = std::fs::read_to_string(&stderr_path).unwrap_or_default();
-            bail!("the daemon exited during start-up ({status}):\n{}", err.trim());
+            bail!(
+                "the daemon exited during start-up ({status}):\n{}",
+                err.trim()
+            );
         }
         if tokio::time::Instant::now() > deadline {
-            bail!("the daemon did not answer within 15 s; see {}", paths.log_file().display());
+            bail!(
+                "the daemon did not answer within 15 s; see {}",
+                paths.log_file().display()
+            );
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
@@ -116,13 +142,19 @@ pub async fn stop(paths: &Paths) -> anyhow::Result<Option<u32>> {
         Err(ClientError::NotRunning { .. }) => match running_pid(&paths.pid_file()) {
             Some(pid) => {
                 // Alive but deaf: fall back to SIGTERM.
-                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGTERM);
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid as i32),
+                    nix::sys::signal::Signal::SIGTERM,
+                );
                 Some(pid)
             }
             None => return Ok(None),
         },
         Err(ClientError::VersionMismatch { daemon_pid, .. }) => {
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(daemon_pid as i32), nix::sys::signal::Signal::SIGTERM);
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(daemon_pid as i32),
+                nix::sys::signal::Signal::SIGTERM,
+            );
             Some(daemon_pid)
         }
         Err(e) => return Err(e.into()),

@@ -40,14 +40,28 @@ pub struct DaemonContext {
 
 /// Run the daemon until `shutdown` is cancelled (or a `shutdown` request arrives). Returns after every task
 /// has finished and state has been saved.
-pub async fn run(listener: UnixListener, ctx: DaemonContext, shutdown: CancellationToken) -> Result<(), DaemonError> {
-    let DaemonContext { paths, config, reload } = ctx;
+pub async fn run(
+    listener: UnixListener,
+    ctx: DaemonContext,
+    shutdown: CancellationToken,
+) -> Result<(), DaemonError> {
+    let DaemonContext {
+        paths,
+        config,
+        reload,
+    } = ctx;
     let state_dir = paths.state_dir.clone();
     tokio::fs::create_dir_all(&state_dir)
         .await
-        .map_err(|source| DaemonError::Prepare { path: state_dir.clone(), source })?;
+        .map_err(|source| DaemonError::Prepare {
+            path: state_dir.clone(),
+            source,
+        })?;
     let audit_path = paths.audit_file();
-    let options = AuditOptions { max_bytes: config.audit.max_bytes, keep: config.audit.keep };
+    let options = AuditOptions {
+        max_bytes: config.audit.max_bytes,
+        keep: config.audit.keep,
+    };
     let log = tokio::task::spawn_blocking(move || AuditLog::open(&audit_path, options))
         .await
         .map_err(|e| DaemonError::Audit(e.to_string()))?
@@ -75,9 +89,21 @@ pub async fn run(listener: UnixListener, ctx: DaemonContext, shutdown: Cancellat
         },
         snapshot,
     );
-    crate::wiring::spawn(&plan, &config, engine.offsets(), handle.sender(), &tracker, sources_stop.clone());
+    crate::wiring::spawn(
+        &plan,
+        &config,
+        engine.offsets(),
+        handle.sender(),
+        &tracker,
+        sources_stop.clone(),
+    );
 
-    tracker.spawn(crate::ipc::server::serve(listener, Arc::new(handle.clone()), shutdown.clone(), tracker.clone()));
+    tracker.spawn(crate::ipc::server::serve(
+        listener,
+        Arc::new(handle.clone()),
+        shutdown.clone(),
+        tracker.clone(),
+    ));
     if let Some(mut reload) = reload {
         let handle = handle.clone();
         let stop = shutdown.clone();
@@ -97,10 +123,12 @@ pub async fn run(listener: UnixListener, ctx: DaemonContext, shutdown: Cancellat
         });
     }
 
-    audit.record(AuditEvent::new(EventType::DaemonStarted).metadata(serde_json::json!({
-        "pid": std::process::id(),
-        "version": env!("CARGO_PKG_VERSION"),
-    })));
+    audit.record(
+        AuditEvent::new(EventType::DaemonStarted).metadata(serde_json::json!({
+            "pid": std::process::id(),
+            "version": env!("CARGO_PKG_VERSION"),
+        })),
+    );
     info!(pid = std::process::id(), "palingenesis daemon running");
 
     let engine_stop = shutdown.clone();

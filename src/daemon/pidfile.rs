@@ -26,12 +26,23 @@ pub struct PidFile {
 
 impl PidFile {
     pub fn acquire(path: &Path) -> Result<PidFile, PidFileError> {
-        let io = |source| PidFileError::Io { path: path.to_path_buf(), source };
-        let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path).map_err(io)?;
+        let io = |source| PidFileError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(io)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
-                return Err(PidFileError::AlreadyRunning { pid: read_pid(&mut file).unwrap_or(0) });
+                return Err(PidFileError::AlreadyRunning {
+                    pid: read_pid(&mut file).unwrap_or(0),
+                });
             }
             Err(TryLockError::Error(e)) => return Err(io(e)),
         }
@@ -39,7 +50,10 @@ impl PidFile {
         file.seek(SeekFrom::Start(0)).map_err(io)?;
         writeln!(file, "{}", std::process::id()).map_err(io)?;
         file.sync_all().map_err(io)?;
-        Ok(PidFile { path: path.to_path_buf(), _file: file })
+        Ok(PidFile {
+            path: path.to_path_buf(),
+            _file: file,
+        })
     }
 }
 
@@ -90,6 +104,9 @@ mod tests {
         let p = dir.path().join("d.pid");
         std::fs::write(&p, "999999\n").unwrap();
         let _held = PidFile::acquire(&p).unwrap();
-        assert_eq!(std::fs::read_to_string(&p).unwrap().trim(), std::process::id().to_string());
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap().trim(),
+            std::process::id().to_string()
+        );
     }
 }

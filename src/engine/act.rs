@@ -24,7 +24,10 @@ pub enum TurnOutcome {
     /// The turn finished without error: progress is proven.
     Succeeded,
     /// The turn stopped again.
-    Stopped { reason: StopReason, evidence: String },
+    Stopped {
+        reason: StopReason,
+        evidence: String,
+    },
     /// The prompt was delivered (typed into a terminal, queued on a server); observations must prove progress.
     Delivered,
     /// The process ended without saying how the turn went; observations get a short grace to tell.
@@ -33,12 +36,21 @@ pub enum TurnOutcome {
 
 #[derive(Debug)]
 pub enum AttemptEvent {
-    BackedUp { path: std::path::PathBuf },
-    BackupFailed { error: String },
+    BackedUp {
+        path: std::path::PathBuf,
+    },
+    BackupFailed {
+        error: String,
+    },
     /// A new session replaces the old one; later events of this attempt concern the new session.
-    NewSession { key: SessionKey, locator: Locator },
+    NewSession {
+        key: SessionKey,
+        locator: Locator,
+    },
     /// The attempt cannot act without a human.
-    NeedsAttention { why: String },
+    NeedsAttention {
+        why: String,
+    },
     Finished(Result<TurnOutcome, String>),
 }
 
@@ -58,7 +70,11 @@ impl AttemptJob {
     async fn send(&self, session: &SessionKey, event: AttemptEvent) {
         let _ = self
             .tx
-            .send(EngineMsg::Attempt { session: session.clone(), attempt_id: self.attempt_id, event })
+            .send(EngineMsg::Attempt {
+                session: session.clone(),
+                attempt_id: self.attempt_id,
+                event,
+            })
             .await;
     }
 }
@@ -73,15 +89,28 @@ pub async fn run_attempt(job: AttemptJob) {
 
 async fn attempt(job: &AttemptJob) {
     let Some(resumer) = job.resumers.get(job.session.assistant) else {
-        job.send(&job.session, AttemptEvent::NeedsAttention { why: format!("no resumer for {}", job.session.assistant) }).await;
+        job.send(
+            &job.session,
+            AttemptEvent::NeedsAttention {
+                why: format!("no resumer for {}", job.session.assistant),
+            },
+        )
+        .await;
         return;
     };
     if let Some(why) = agent_still_running(job).await {
-        job.send(&job.session, AttemptEvent::NeedsAttention { why }).await;
+        job.send(&job.session, AttemptEvent::NeedsAttention { why })
+            .await;
         return;
     }
     let Some(cwd) = job.locator.cwd.clone() else {
-        job.send(&job.session, AttemptEvent::NeedsAttention { why: "the session's working directory is unknown".into() }).await;
+        job.send(
+            &job.session,
+            AttemptEvent::NeedsAttention {
+                why: "the session's working directory is unknown".into(),
+            },
+        )
+        .await;
         return;
     };
     let result = match job.action {
@@ -100,13 +129,19 @@ async fn attempt(job: &AttemptJob) {
             let prompt = match seed_prompt(job, &cwd).await {
                 Ok(p) => p,
                 Err(why) => {
-                    job.send(&job.session, AttemptEvent::NeedsAttention { why }).await;
+                    job.send(&job.session, AttemptEvent::NeedsAttention { why })
+                        .await;
                     return;
                 }
             };
             backup(job).await;
             let (started_tx, mut started_rx) = mpsc::channel(1);
-            let req = StartRequest { cwd, prompt, started: started_tx, cancel: job.cancel.clone() };
+            let req = StartRequest {
+                cwd,
+                prompt,
+                started: started_tx,
+                cancel: job.cancel.clone(),
+            };
             let run = resumer.start_session(req);
             tokio::pin!(run);
             let mut current = job.session.clone();
@@ -125,7 +160,11 @@ async fn attempt(job: &AttemptJob) {
             }
         }
     };
-    job.send(&job.session, AttemptEvent::Finished(result.map_err(|e: ResumeError| e.to_string()))).await;
+    job.send(
+        &job.session,
+        AttemptEvent::Finished(result.map_err(|e: ResumeError| e.to_string())),
+    )
+    .await;
 }
 
 /// Some(why) when the agent that stopped still runs (interactive, or retrying by itself) after a grace period.
@@ -135,11 +174,13 @@ async fn agent_still_running(job: &AttemptJob) -> Option<String> {
         let assistant = job.session.assistant;
         let locator = job.locator.clone();
         let session_id = job.session.id.clone();
-        let alive = tokio::task::spawn_blocking(move || crate::process::find_agent(assistant, &session_id, &locator))
-            .await
-            .ok()
-            .flatten();
-        let Some(pid) = alive else { return None };
+        let alive = tokio::task::spawn_blocking(move || {
+            crate::process::find_agent(assistant, &session_id, &locator)
+        })
+        .await
+        .ok()
+        .flatten();
+        let pid = alive?;
         if tokio::time::Instant::now() >= deadline {
             return Some(format!(
                 "the agent (pid {pid}) is still running in a terminal palingenesis cannot reach; resume it there, or run it under `palingenesis run`"
@@ -175,14 +216,18 @@ async fn backup(job: &AttemptJob) {
     if !job.config.backup.enabled {
         return;
     }
-    let Some(src) = job.locator.transcript.clone() else { return };
+    let Some(src) = job.locator.transcript.clone() else {
+        return;
+    };
     let dir = job.paths.backup_dir();
     let id = job.session.id.clone();
     let keep = job.config.backup.keep;
-    let result = tokio::task::spawn_blocking(move || crate::backup::backup_file(&src, &dir, &id, keep, chrono::Utc::now()))
-        .await
-        .map_err(|e| e.to_string())
-        .and_then(|r| r.map_err(|e| e.to_string()));
+    let result = tokio::task::spawn_blocking(move || {
+        crate::backup::backup_file(&src, &dir, &id, keep, chrono::Utc::now())
+    })
+    .await
+    .map_err(|e| e.to_string())
+    .and_then(|r| r.map_err(|e| e.to_string()));
     let event = match result {
         Ok(path) => AttemptEvent::BackedUp { path },
         Err(error) => {

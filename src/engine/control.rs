@@ -9,14 +9,16 @@ use crate::audit::{AuditEvent, EventType};
 use crate::decide::{self, Action, Plan};
 use crate::model::{Observation, Origin, SessionKey};
 use crate::protocol::{
-    DaemonMode, ErrorCode, HealthCheck, HealthReport, PlannedActionView, Request, Response,
-    SessionList, StatusReport, Target,
+    DaemonMode, ErrorCode, ErrorReply, HealthCheck, HealthReport, PlannedActionView, Request,
+    Response, SessionList, StatusReport, Target,
 };
 
 impl Engine {
     pub(super) fn on_request(&mut self, req: Request) -> Response {
         match req {
-            Request::Hello(_) => Response::error(ErrorCode::BadRequest, "hello is answered by the transport"),
+            Request::Hello(_) => {
+                Response::error(ErrorCode::BadRequest, "hello is answered by the transport")
+            }
             Request::Status => Response::Status(self.status()),
             Request::Health => Response::Health(self.health()),
             Request::Sessions => Response::Sessions(self.session_list()),
@@ -41,7 +43,11 @@ impl Engine {
 
     fn status(&self) -> StatusReport {
         StatusReport {
-            mode: if self.paused { DaemonMode::Paused } else { DaemonMode::Monitoring },
+            mode: if self.paused {
+                DaemonMode::Paused
+            } else {
+                DaemonMode::Monitoring
+            },
             pid: std::process::id(),
             version: env!("CARGO_PKG_VERSION").to_string(),
             started_at: self.started_at,
@@ -49,7 +55,11 @@ impl Engine {
             state_dir: self.paths.state_dir.clone(),
             watching: self.watching.clone(),
             sessions_total: self.sessions.len(),
-            sessions_waiting: self.sessions.values().filter(|s| matches!(s.phase, Phase::Waiting { .. })).count(),
+            sessions_waiting: self
+                .sessions
+                .values()
+                .filter(|s| matches!(s.phase, Phase::Waiting { .. }))
+                .count(),
             next_action_at: self
                 .sessions
                 .values()
@@ -63,7 +73,11 @@ impl Engine {
         let mut checks = vec![HealthCheck {
             name: "engine".into(),
             ok: true,
-            detail: format!("{} sessions tracked, {} deadlines armed", self.sessions.len(), self.timers.len()),
+            detail: format!(
+                "{} sessions tracked, {} deadlines armed",
+                self.sessions.len(),
+                self.timers.len()
+            ),
         }];
         let state_ok = self.paths.state_dir.is_dir();
         checks.push(HealthCheck {
@@ -78,13 +92,16 @@ impl Engine {
                 detail: format!("{} {}", w.source, w.location),
             });
         }
-        HealthReport { ok: checks.iter().all(|c| c.ok), checks }
+        HealthReport {
+            ok: checks.iter().all(|c| c.ok),
+            checks,
+        }
     }
 
     fn session_list(&self) -> SessionList {
         let now = Utc::now();
         let mut sessions: Vec<_> = self.sessions.values().map(|s| s.info(now)).collect();
-        sessions.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+        sessions.sort_by_key(|s| std::cmp::Reverse(s.updated_at));
         SessionList { sessions }
     }
 
@@ -97,13 +114,38 @@ impl Engine {
             if info.next_action.is_some() {
                 continue;
             }
-            if let (Phase::Stopped { .. } | Phase::Failed { .. }, Some(stop)) = (&sess.phase, &sess.last_stop) {
-                let plan = decide::decide(&stop.reason, info.key.assistant, sess.history(now), &self.config, now, 0.0);
+            if let (Phase::Stopped { .. } | Phase::Failed { .. }, Some(stop)) =
+                (&sess.phase, &sess.last_stop)
+            {
+                let plan = decide::decide(
+                    &stop.reason,
+                    info.key.assistant,
+                    sess.history(now),
+                    &self.config,
+                    now,
+                    0.0,
+                );
                 info.next_action = Some(match plan {
-                    Plan::Resume { action, at, why } => PlannedActionView { action: action.as_str().into(), at, reason: why },
-                    Plan::Notify { why } => PlannedActionView { action: "notify".into(), at: now, reason: why },
-                    Plan::Finish { why } => PlannedActionView { action: "nothing".into(), at: now, reason: why },
-                    Plan::GiveUp { why } => PlannedActionView { action: "give_up".into(), at: now, reason: why },
+                    Plan::Resume { action, at, why } => PlannedActionView {
+                        action: action.as_str().into(),
+                        at,
+                        reason: why,
+                    },
+                    Plan::Notify { why } => PlannedActionView {
+                        action: "notify".into(),
+                        at: now,
+                        reason: why,
+                    },
+                    Plan::Finish { why } => PlannedActionView {
+                        action: "nothing".into(),
+                        at: now,
+                        reason: why,
+                    },
+                    Plan::GiveUp { why } => PlannedActionView {
+                        action: "give_up".into(),
+                        at: now,
+                        reason: why,
+                    },
                 });
             }
         }
@@ -118,7 +160,9 @@ impl Engine {
         self.dirty = true;
         self.record(AuditEvent::new(EventType::Paused));
         info!("paused: watching continues, no automatic actions");
-        Response::done("paused: sessions are still watched, but nothing is resumed until `palingenesis resume`")
+        Response::done(
+            "paused: sessions are still watched, but nothing is resumed until `palingenesis resume`",
+        )
     }
 
     fn unpause(&mut self) -> Response {
@@ -145,20 +189,30 @@ impl Engine {
 
     /// Resolve a target: an explicit id (full, `assistant:id`, or unique prefix), else the most recent session
     /// that needs action.
-    fn resolve(&self, target: &Target) -> Result<SessionKey, Response> {
+    fn resolve(&self, target: &Target) -> Result<SessionKey, ErrorReply> {
         match &target.session {
             Some(wanted) => {
                 let matches: Vec<&SessionKey> = self
                     .sessions
                     .keys()
-                    .filter(|k| k.id == *wanted || k.to_string() == *wanted || k.id.starts_with(wanted.as_str()))
+                    .filter(|k| {
+                        k.id == *wanted
+                            || k.to_string() == *wanted
+                            || k.id.starts_with(wanted.as_str())
+                    })
                     .collect();
                 match matches.as_slice() {
                     [one] => Ok((*one).clone()),
-                    [] => Err(Response::error(ErrorCode::NotFound, format!("no tracked session matches `{wanted}`"))),
-                    many => Err(Response::error(
+                    [] => Err(reply(
+                        ErrorCode::NotFound,
+                        format!("no tracked session matches `{wanted}`"),
+                    )),
+                    many => Err(reply(
                         ErrorCode::BadRequest,
-                        format!("`{wanted}` matches {} sessions; give more of the id", many.len()),
+                        format!(
+                            "`{wanted}` matches {} sessions; give more of the id",
+                            many.len()
+                        ),
                     )),
                 }
             }
@@ -168,7 +222,12 @@ impl Engine {
                 .filter(|s| !matches!(s.phase, Phase::Running | Phase::Done { .. }))
                 .max_by_key(|s| s.updated_at)
                 .map(|s| s.key.clone())
-                .ok_or_else(|| Response::error(ErrorCode::NotFound, "no stopped or waiting session to act on")),
+                .ok_or_else(|| {
+                    reply(
+                        ErrorCode::NotFound,
+                        "no stopped or waiting session to act on",
+                    )
+                }),
         }
     }
 
@@ -176,21 +235,31 @@ impl Engine {
     fn act_now(&mut self, target: Target, forced: Option<Action>) -> Response {
         let key = match self.resolve(&target) {
             Ok(k) => k,
-            Err(e) => return e,
+            Err(e) => return Response::Error(e),
         };
         let sess = &self.sessions[&key];
         let action = match (&sess.phase, forced) {
             (Phase::Resuming { .. }, _) => {
-                return Response::error(ErrorCode::BadRequest, format!("{key} is already being resumed"));
+                return Response::error(
+                    ErrorCode::BadRequest,
+                    format!("{key} is already being resumed"),
+                );
             }
             (_, Some(a)) => a,
             (Phase::Waiting { action, .. }, None) => *action,
             (_, None) => {
-                return Response::error(ErrorCode::BadRequest, format!("{key} has no pending action to skip to"));
+                return Response::error(
+                    ErrorCode::BadRequest,
+                    format!("{key} has no pending action to skip to"),
+                );
             }
         };
         self.timers.disarm(&key);
-        self.record(self.event_for(EventType::ResumeSkipped, &key).action(action.as_str()).message("acting now at the user's request".to_string()));
+        self.record(
+            self.event_for(EventType::ResumeSkipped, &key)
+                .action(action.as_str())
+                .message("acting now at the user's request".to_string()),
+        );
         self.start_attempt(&key, action);
         Response::done(format!("{}: {} started", key, action.as_str()))
     }
@@ -198,16 +267,21 @@ impl Engine {
     fn abort(&mut self, target: Target) -> Response {
         let key = match self.resolve(&target) {
             Ok(k) => k,
-            Err(e) => return e,
+            Err(e) => return Response::Error(e),
         };
         self.timers.disarm(&key);
         if let Some(token) = self.attempts.remove(&key) {
             token.cancel();
         }
         let sess = self.sessions.get_mut(&key).expect("resolved");
-        sess.phase = Phase::Stopped { why: "aborted by the user; not resumed until it makes progress again".into() };
+        sess.phase = Phase::Stopped {
+            why: "aborted by the user; not resumed until it makes progress again".into(),
+        };
         self.dirty = true;
-        self.record(self.event_for(EventType::ResumeCancelled, &key).message("aborted by the user".to_string()));
+        self.record(
+            self.event_for(EventType::ResumeCancelled, &key)
+                .message("aborted by the user".to_string()),
+        );
         Response::done(format!("{key}: pending action cancelled"))
     }
 
@@ -216,12 +290,25 @@ impl Engine {
             Ok(config) => {
                 let changed = config != *self.config;
                 self.config = std::sync::Arc::new(config);
-                self.record(AuditEvent::new(EventType::ConfigChanged).outcome(if changed { "applied" } else { "unchanged" }));
-                Response::done(if changed { "configuration reloaded" } else { "configuration unchanged" })
+                self.record(
+                    AuditEvent::new(EventType::ConfigChanged).outcome(if changed {
+                        "applied"
+                    } else {
+                        "unchanged"
+                    }),
+                );
+                Response::done(if changed {
+                    "configuration reloaded"
+                } else {
+                    "configuration unchanged"
+                })
             }
             Err(e) => {
                 self.record(AuditEvent::new(EventType::ConfigRejected).message(e.to_string()));
-                Response::error(ErrorCode::InvalidConfig, format!("new configuration rejected, keeping the old one: {e}"))
+                Response::error(
+                    ErrorCode::InvalidConfig,
+                    format!("new configuration rejected, keeping the old one: {e}"),
+                )
             }
         }
     }
@@ -229,17 +316,32 @@ impl Engine {
     fn on_hook(&mut self, fwd: crate::protocol::HookForward) -> Response {
         let tz = crate::classify::env_tz();
         let parsed = match fwd.assistant {
-            crate::model::Assistant::Claude => crate::formats::claude::parse_hook_payload(&fwd.payload, tz),
-            other => return Response::error(ErrorCode::BadRequest, format!("hooks of {other} are not supported")),
+            crate::model::Assistant::Claude => crate::formats::claude::parse_hook_payload(
+                &fwd.payload,
+                &crate::classify::ClassifyContext::new(Utc::now(), tz),
+            ),
+            other => {
+                return Response::error(
+                    ErrorCode::BadRequest,
+                    format!("hooks of {other} are not supported"),
+                );
+            }
         };
         let (Some(id), Some(signal)) = (parsed.session_id, parsed.signal) else {
             return Response::done("hook ignored (no session or nothing to act on)");
         };
-        let mut locator = crate::model::Locator { cwd: parsed.cwd, ..Default::default() };
+        let mut locator = crate::model::Locator {
+            cwd: parsed.cwd,
+            ..Default::default()
+        };
         if let Some(path) = fwd.payload.get("transcript_path").and_then(|v| v.as_str()) {
             locator.transcript = Some(path.into());
         }
-        if let Some(pid) = fwd.payload.get("palingenesis_agent_pid").and_then(|v| v.as_u64()) {
+        if let Some(pid) = fwd
+            .payload
+            .get("palingenesis_agent_pid")
+            .and_then(|v| v.as_u64())
+        {
             locator.pid = Some(pid as u32);
         }
         self.on_observation(Observation {
@@ -250,5 +352,12 @@ impl Engine {
             locator,
         });
         Response::done("hook received")
+    }
+}
+
+fn reply(code: ErrorCode, message: impl Into<String>) -> ErrorReply {
+    ErrorReply {
+        code,
+        message: message.into(),
     }
 }

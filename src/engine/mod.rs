@@ -2,9 +2,9 @@
 //! resumes. Everything else talks to it through [`EngineMsg`]s; nothing else mutates session state.
 
 mod act;
-mod outcome;
 mod control;
 mod observe;
+mod outcome;
 mod persist;
 pub mod session;
 mod timers;
@@ -58,11 +58,22 @@ pub struct EngineHandle {
 impl EngineHandle {
     pub async fn request(&self, req: Request) -> Response {
         let (reply, rx) = oneshot::channel();
-        if self.tx.send(EngineMsg::Control { req, reply }).await.is_err() {
-            return Response::error(crate::protocol::ErrorCode::Internal, "the daemon is shutting down");
+        if self
+            .tx
+            .send(EngineMsg::Control { req, reply })
+            .await
+            .is_err()
+        {
+            return Response::error(
+                crate::protocol::ErrorCode::Internal,
+                "the daemon is shutting down",
+            );
         }
         rx.await.unwrap_or_else(|_| {
-            Response::error(crate::protocol::ErrorCode::Internal, "the daemon is shutting down")
+            Response::error(
+                crate::protocol::ErrorCode::Internal,
+                "the daemon is shutting down",
+            )
         })
     }
 
@@ -111,7 +122,10 @@ pub struct Engine {
 }
 
 /// Create the engine and its handle. `snapshot` is the persisted state (None on first start).
-pub fn engine(deps: EngineDeps, snapshot: Option<EngineSnapshot>) -> (Engine, EngineHandle, mpsc::Receiver<EngineMsg>) {
+pub fn engine(
+    deps: EngineDeps,
+    snapshot: Option<EngineSnapshot>,
+) -> (Engine, EngineHandle, mpsc::Receiver<EngineMsg>) {
     let (tx, rx) = mpsc::channel(1024);
     let snapshot = snapshot.unwrap_or_default();
     let mut engine = Engine {
@@ -123,7 +137,11 @@ pub fn engine(deps: EngineDeps, snapshot: Option<EngineSnapshot>) -> (Engine, En
         shutdown: deps.shutdown,
         tx: tx.clone(),
         paused: snapshot.paused,
-        sessions: snapshot.sessions.into_iter().map(|s| (s.key.clone(), s)).collect(),
+        sessions: snapshot
+            .sessions
+            .into_iter()
+            .map(|s| (s.key.clone(), s))
+            .collect(),
         offsets: snapshot.offsets,
         timers: Timers::default(),
         next_attempt_id: snapshot.next_attempt_id,
@@ -147,7 +165,8 @@ impl Engine {
     pub async fn run(mut self, mut rx: mpsc::Receiver<EngineMsg>, stop: CancellationToken) {
         loop {
             if self.dirty && self.save_due.is_none() {
-                self.save_due = Some(tokio::time::Instant::now() + std::time::Duration::from_millis(200));
+                self.save_due =
+                    Some(tokio::time::Instant::now() + std::time::Duration::from_millis(200));
             }
             let save_due = self.save_due;
             tokio::select! {
@@ -184,7 +203,11 @@ impl Engine {
                 let resp = self.on_request(req);
                 let _ = reply.send(resp);
             }
-            EngineMsg::Attempt { session, attempt_id, event } => self.on_attempt_event(session, attempt_id, event),
+            EngineMsg::Attempt {
+                session,
+                attempt_id,
+                event,
+            } => self.on_attempt_event(session, attempt_id, event),
         }
     }
 
@@ -197,20 +220,33 @@ impl Engine {
     }
 
     fn event_for(&self, kind: EventType, key: &SessionKey) -> AuditEvent {
-        AuditEvent::new(kind).session(key.id.clone()).assistant(key.assistant)
+        AuditEvent::new(kind)
+            .session(key.id.clone())
+            .assistant(key.assistant)
     }
 
     /// Decide what to do about `key`'s current stop and put the plan in place.
     fn redecide(&mut self, key: &SessionKey, reason: &StopReason) {
         let now = self.now();
-        let Some(sess) = self.sessions.get(key) else { return };
+        let Some(sess) = self.sessions.get(key) else {
+            return;
+        };
         let jitter = rand::random_range(-1.0..=1.0);
-        let plan = decide::decide(reason, key.assistant, sess.history(now), &self.config, now, jitter);
+        let plan = decide::decide(
+            reason,
+            key.assistant,
+            sess.history(now),
+            &self.config,
+            now,
+            jitter,
+        );
         self.apply_plan(key, plan, reason);
     }
 
     fn apply_plan(&mut self, key: &SessionKey, plan: Plan, reason: &StopReason) {
-        let Some(sess) = self.sessions.get_mut(key) else { return };
+        let Some(sess) = self.sessions.get_mut(key) else {
+            return;
+        };
         sess.updated_at = Utc::now();
         let (event, phase) = match plan {
             Plan::Resume { action, at, why } => {
@@ -219,25 +255,46 @@ impl Engine {
                     .action(action.as_str())
                     .message(why.clone())
                     .metadata(serde_json::json!({ "at": at, "attempt": sess.attempts + 1 }));
-                (ev, Phase::Waiting { until: at, action, why })
+                (
+                    ev,
+                    Phase::Waiting {
+                        until: at,
+                        action,
+                        why,
+                    },
+                )
             }
             Plan::Notify { why } => {
                 self.timers.disarm(key);
-                (AuditEvent::new(EventType::NeedsAttention).message(why.clone()), Phase::Stopped { why })
+                (
+                    AuditEvent::new(EventType::NeedsAttention).message(why.clone()),
+                    Phase::Stopped { why },
+                )
             }
             Plan::Finish { why } => {
                 self.timers.disarm(key);
-                (AuditEvent::new(EventType::SessionDone).message(why.clone()), Phase::Done { why })
+                (
+                    AuditEvent::new(EventType::SessionDone).message(why.clone()),
+                    Phase::Done { why },
+                )
             }
             Plan::GiveUp { why } => {
                 self.timers.disarm(key);
-                (AuditEvent::new(EventType::SessionFailed).message(why.clone()), Phase::Failed { why })
+                (
+                    AuditEvent::new(EventType::SessionFailed).message(why.clone()),
+                    Phase::Failed { why },
+                )
             }
         };
         info!(session = %key, phase = ?phase, "plan");
         sess.phase = phase;
         self.dirty = true;
-        self.record(event.session(key.id.clone()).assistant(key.assistant).reason(reason.label()));
+        self.record(
+            event
+                .session(key.id.clone())
+                .assistant(key.assistant)
+                .reason(reason.label()),
+        );
     }
 
     /// Start a resume of `key` now.
@@ -245,14 +302,26 @@ impl Engine {
         let now = self.now();
         let attempt_id = self.next_attempt_id;
         self.next_attempt_id += 1;
-        let verify_by = now + chrono::Duration::seconds(self.config.resume.verify_timeout_secs as i64);
-        let Some(sess) = self.sessions.get_mut(key) else { return };
+        let verify_by =
+            now + chrono::Duration::seconds(self.config.resume.verify_timeout_secs as i64);
+        let Some(sess) = self.sessions.get_mut(key) else {
+            return;
+        };
         sess.record_resume_start(now);
-        sess.phase = Phase::Resuming { action, attempt_id, started_at: now, verify_by };
+        sess.phase = Phase::Resuming {
+            action,
+            attempt_id,
+            started_at: now,
+            verify_by,
+        };
         sess.updated_at = now;
         let attempt = sess.attempts;
         let locator = sess.locator.clone();
-        let reason = sess.last_stop.as_ref().map(|s| s.reason.label()).unwrap_or("manual");
+        let reason = sess
+            .last_stop
+            .as_ref()
+            .map(|s| s.reason.label())
+            .unwrap_or("manual");
         self.timers.arm(key.clone(), verify_by);
         self.dirty = true;
         self.record(
@@ -282,7 +351,9 @@ impl Engine {
 
     fn on_deadline(&mut self, key: SessionKey) {
         let now = self.now();
-        let Some(sess) = self.sessions.get(&key) else { return };
+        let Some(sess) = self.sessions.get(&key) else {
+            return;
+        };
         match sess.phase.clone() {
             Phase::Waiting { until, action, .. } => {
                 if self.paused {
@@ -293,7 +364,9 @@ impl Engine {
                     self.start_attempt(&key, action);
                 }
             }
-            Phase::Resuming { verify_by, .. } if verify_by <= now + chrono::Duration::milliseconds(100) => {
+            Phase::Resuming { verify_by, .. }
+                if verify_by <= now + chrono::Duration::milliseconds(100) =>
+            {
                 self.attempt_failed(&key, "no new assistant output after the resume");
             }
             Phase::Resuming { verify_by, .. } => self.timers.arm(key, verify_by),
@@ -306,13 +379,22 @@ impl Engine {
         if let Some(token) = self.attempts.remove(key) {
             token.cancel();
         }
-        self.record(self.event_for(EventType::ResumeFailed, key).outcome("failed").message(why.to_string()));
-        let reason = self.sessions.get(key).and_then(|s| s.last_stop.as_ref().map(|r| r.reason.clone()));
+        self.record(
+            self.event_for(EventType::ResumeFailed, key)
+                .outcome("failed")
+                .message(why.to_string()),
+        );
+        let reason = self
+            .sessions
+            .get(key)
+            .and_then(|s| s.last_stop.as_ref().map(|r| r.reason.clone()));
         match reason {
             Some(reason) => self.redecide(key, &reason),
             None => {
                 let sess = self.sessions.get_mut(key).expect("session exists");
-                sess.phase = Phase::Stopped { why: why.to_string() };
+                sess.phase = Phase::Stopped {
+                    why: why.to_string(),
+                };
                 self.timers.disarm(key);
                 self.dirty = true;
             }
@@ -328,10 +410,10 @@ impl Engine {
                 Phase::Resuming { .. } => {
                     // The daemon died mid-attempt; verify soon from observations or retry.
                     let soon = Utc::now() + chrono::Duration::seconds(5);
-                    if let Some(s) = self.sessions.get_mut(&key) {
-                        if let Phase::Resuming { verify_by, .. } = &mut s.phase {
-                            *verify_by = (*verify_by).min(soon);
-                        }
+                    if let Some(s) = self.sessions.get_mut(&key)
+                        && let Phase::Resuming { verify_by, .. } = &mut s.phase
+                    {
+                        *verify_by = (*verify_by).min(soon);
                     }
                     self.timers.arm(key, soon);
                 }

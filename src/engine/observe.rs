@@ -27,7 +27,9 @@ impl Engine {
             Signal::Started { resumed } => debug!(session = %key, resumed, "session started"),
             Signal::Progress => self.on_progress(&key, obs.at),
             Signal::Retrying { next } => self.on_agent_retrying(&key, next),
-            Signal::Stopped { reason, evidence } => self.on_stop(&key, reason, evidence, obs.at, obs.origin),
+            Signal::Stopped { reason, evidence } => {
+                self.on_stop(&key, reason, evidence, obs.at, obs.origin)
+            }
         }
     }
 
@@ -72,22 +74,35 @@ impl Engine {
         }
     }
 
-    fn on_stop(&mut self, key: &SessionKey, reason: StopReason, evidence: String, at: DateTime<Utc>, origin: Origin) {
+    fn on_stop(
+        &mut self,
+        key: &SessionKey,
+        reason: StopReason,
+        evidence: String,
+        at: DateTime<Utc>,
+        origin: Origin,
+    ) {
         let now = self.now();
         let freshness = Duration::seconds(self.config.monitoring.freshness_secs as i64);
         let sess = self.sessions.get_mut(key).expect("inserted by caller");
-        let record = StopRecord { reason: reason.clone(), at, evidence: evidence.clone() };
+        let record = StopRecord {
+            reason: reason.clone(),
+            at,
+            evidence: evidence.clone(),
+        };
 
         let finished = |r: &StopReason| matches!(r, StopReason::Completed | StopReason::UserExit);
-        let same_episode = matches!(sess.phase, Phase::Waiting { .. } | Phase::Stopped { .. } | Phase::Failed { .. } | Phase::Done { .. })
-            && sess
-                .last_stop
-                .as_ref()
-                .is_some_and(|prev| {
-                    (prev.at - at).num_seconds().abs() <= SAME_STOP_WINDOW
+        let same_episode = matches!(
+            sess.phase,
+            Phase::Waiting { .. }
+                | Phase::Stopped { .. }
+                | Phase::Failed { .. }
+                | Phase::Done { .. }
+        ) && sess.last_stop.as_ref().is_some_and(|prev| {
+            (prev.at - at).num_seconds().abs() <= SAME_STOP_WINDOW
                         // A finished turn followed by an error is a new turn's stop.
                         && (finished(&reason) || !finished(&prev.reason))
-                });
+        });
         if same_episode {
             let prev = sess.last_stop.as_ref().expect("checked").reason.clone();
             if more_informative(&reason, &prev) {
@@ -113,7 +128,10 @@ impl Engine {
         info!(session = %key, reason = reason.label(), ?origin, "stop detected");
 
         if was_resuming {
-            self.attempt_failed(key, &format!("the resumed turn stopped again ({})", reason.label()));
+            self.attempt_failed(
+                key,
+                &format!("the resumed turn stopped again ({})", reason.label()),
+            );
             return;
         }
         if now - at > freshness && !matches!(reason, StopReason::Completed | StopReason::UserExit) {
@@ -130,9 +148,28 @@ impl Engine {
 /// Whether `new` carries information `old` lacked (a reset instant, a retry-after, a precise cause).
 fn more_informative(new: &StopReason, old: &StopReason) -> bool {
     match (new, old) {
-        (StopReason::UsageLimit { resets_at: Some(_), .. }, StopReason::UsageLimit { resets_at: None, .. }) => true,
-        (StopReason::UsageLimit { resets_at: Some(_), .. }, StopReason::RateLimit { .. }) => true,
-        (StopReason::RateLimit { retry_after_secs: Some(_) }, StopReason::RateLimit { retry_after_secs: None }) => true,
+        (
+            StopReason::UsageLimit {
+                resets_at: Some(_), ..
+            },
+            StopReason::UsageLimit {
+                resets_at: None, ..
+            },
+        ) => true,
+        (
+            StopReason::UsageLimit {
+                resets_at: Some(_), ..
+            },
+            StopReason::RateLimit { .. },
+        ) => true,
+        (
+            StopReason::RateLimit {
+                retry_after_secs: Some(_),
+            },
+            StopReason::RateLimit {
+                retry_after_secs: None,
+            },
+        ) => true,
         (StopReason::Unknown, _) | (StopReason::Completed, _) => false,
         (_, StopReason::Unknown) => true,
         _ => false,

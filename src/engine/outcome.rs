@@ -13,7 +13,12 @@ use crate::model::{Observation, Origin, SessionKey, Signal};
 const EXIT_GRACE_SECS: i64 = 15;
 
 impl Engine {
-    pub(super) fn on_attempt_event(&mut self, key: SessionKey, attempt_id: u64, event: AttemptEvent) {
+    pub(super) fn on_attempt_event(
+        &mut self,
+        key: SessionKey,
+        attempt_id: u64,
+        event: AttemptEvent,
+    ) {
         let current = matches!(
             self.sessions.get(&key).map(|s| &s.phase),
             Some(Phase::Resuming { attempt_id: id, .. }) if *id == attempt_id
@@ -29,9 +34,14 @@ impl Engine {
                     .metadata(serde_json::json!({ "path": path })),
             ),
             AttemptEvent::BackupFailed { error } => self.record(
-                self.event_for(EventType::SessionBackedUp, &key).outcome("failed").message(error),
+                self.event_for(EventType::SessionBackedUp, &key)
+                    .outcome("failed")
+                    .message(error),
             ),
-            AttemptEvent::NewSession { key: new_key, locator } => self.replace_session(&key, new_key, locator),
+            AttemptEvent::NewSession {
+                key: new_key,
+                locator,
+            } => self.replace_session(&key, new_key, locator),
             AttemptEvent::NeedsAttention { why } => {
                 self.timers.disarm(&key);
                 self.attempts.remove(&key);
@@ -76,14 +86,21 @@ impl Engine {
     }
 
     /// The context strategy started `new_key` in place of `old`.
-    fn replace_session(&mut self, old: &SessionKey, new_key: SessionKey, locator: crate::model::Locator) {
+    fn replace_session(
+        &mut self,
+        old: &SessionKey,
+        new_key: SessionKey,
+        locator: crate::model::Locator,
+    ) {
         let now = Utc::now();
         self.timers.disarm(old);
         let token = self.attempts.remove(old);
         let old_sess = self.sessions.get_mut(old).expect("checked");
         let moved_phase = std::mem::replace(
             &mut old_sess.phase,
-            Phase::Done { why: format!("continued in new session {}", new_key.id) },
+            Phase::Done {
+                why: format!("continued in new session {}", new_key.id),
+            },
         );
         let mut new_locator = old_sess.locator.clone();
         new_locator.transcript = None;
@@ -105,6 +122,9 @@ impl Engine {
                 .action("new_session")
                 .metadata(serde_json::json!({ "replaces": old.id })),
         );
-        self.record(self.event_for(EventType::SessionDone, old).message(format!("continued in new session {}", new_key.id)));
+        self.record(
+            self.event_for(EventType::SessionDone, old)
+                .message(format!("continued in new session {}", new_key.id)),
+        );
     }
 }

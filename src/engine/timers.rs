@@ -32,10 +32,6 @@ impl Timers {
         }
     }
 
-    pub fn is_armed(&self, session: &SessionKey) -> bool {
-        self.keys.contains_key(session)
-    }
-
     /// The next session whose deadline passed. Pending forever when there are no deadlines.
     pub async fn next_expired(&mut self) -> Option<SessionKey> {
         if self.queue.is_empty() {

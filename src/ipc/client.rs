@@ -70,7 +70,10 @@ impl Client {
 
     pub async fn request(&mut self, req: &Request) -> Result<Response, ClientError> {
         self.conn.send(req).await?;
-        self.conn.recv::<Response>().await?.ok_or(ClientError::Closed)
+        self.conn
+            .recv::<Response>()
+            .await?
+            .ok_or(ClientError::Closed)
     }
 }
 

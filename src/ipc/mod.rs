@@ -41,7 +41,7 @@ impl Connection {
         if bytes.len() > MAX_FRAME_BYTES {
             return Err(FrameError::TooLarge);
         }
-        self.framed.send(bytes.into()).await?;
+        self.framed.send(bytes::Bytes::from(bytes)).await?;
         Ok(())
     }
 
@@ -51,7 +51,9 @@ impl Connection {
     pub async fn recv<T: DeserializeOwned>(&mut self) -> Result<Option<T>, FrameError> {
         match self.framed.next().await {
             None => Ok(None),
-            Some(Err(e)) if e.kind() == std::io::ErrorKind::InvalidData => Err(FrameError::TooLarge),
+            Some(Err(e)) if e.kind() == std::io::ErrorKind::InvalidData => {
+                Err(FrameError::TooLarge)
+            }
             Some(Err(e)) => Err(FrameError::Io(e)),
             Some(Ok(bytes)) => serde_json::from_slice(&bytes)
                 .map(Some)

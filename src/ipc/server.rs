@@ -67,14 +67,18 @@ async fn serve_connection<H: Handler>(stream: UnixStream, handler: Arc<H>) {
                 "send a hello first (protocol handshake)",
             ),
             Ok(Some(req)) => handler.handle(req).await,
-            Err(FrameError::Malformed(e)) => {
-                Response::error(ErrorCode::BadRequest, format!("malformed or unknown request: {e}"))
-            }
+            Err(FrameError::Malformed(e)) => Response::error(
+                ErrorCode::BadRequest,
+                format!("malformed or unknown request: {e}"),
+            ),
             Err(FrameError::TooLarge) => {
                 let _ = conn
                     .send(&Response::error(
                         ErrorCode::FrameTooLarge,
-                        format!("frame exceeds {} bytes; closing", crate::protocol::MAX_FRAME_BYTES),
+                        format!(
+                            "frame exceeds {} bytes; closing",
+                            crate::protocol::MAX_FRAME_BYTES
+                        ),
                     ))
                     .await;
                 return;

@@ -33,7 +33,13 @@ impl ClaudeHeadless {
         })
     }
 
-    async fn run(self: Arc<Self>, head: Vec<String>, prompt: String, cwd: PathBuf, cancel: tokio_util::sync::CancellationToken) -> Result<TurnOutcome, ResumeError> {
+    async fn run(
+        self: Arc<Self>,
+        head: Vec<String>,
+        prompt: String,
+        cwd: PathBuf,
+        cancel: tokio_util::sync::CancellationToken,
+    ) -> Result<TurnOutcome, ResumeError> {
         let mut args = head;
         args.extend(["--output-format".to_string(), "json".to_string()]);
         args.extend(self.extra_args.iter().cloned());
@@ -53,13 +59,23 @@ impl ClaudeHeadless {
 }
 
 impl Resumer for ClaudeHeadless {
-    fn continue_session(self: Arc<Self>, req: ContinueRequest) -> BoxFuture<'static, Result<TurnOutcome, ResumeError>> {
+    fn continue_session(
+        self: Arc<Self>,
+        req: ContinueRequest,
+    ) -> BoxFuture<'static, Result<TurnOutcome, ResumeError>> {
         let me = self;
-        let head = vec!["-p".to_string(), "--resume".to_string(), req.session_id.clone()];
+        let head = vec![
+            "-p".to_string(),
+            "--resume".to_string(),
+            req.session_id.clone(),
+        ];
         me.run(head, req.prompt, req.cwd, req.cancel).boxed()
     }
 
-    fn start_session(self: Arc<Self>, req: StartRequest) -> BoxFuture<'static, Result<TurnOutcome, ResumeError>> {
+    fn start_session(
+        self: Arc<Self>,
+        req: StartRequest,
+    ) -> BoxFuture<'static, Result<TurnOutcome, ResumeError>> {
         let me = self;
         async move {
             let id = uuid::Uuid::new_v4().to_string();
@@ -67,7 +83,11 @@ impl Resumer for ClaudeHeadless {
                 .projects_dir
                 .join(crate::formats::claude::project_dir_name(&req.cwd))
                 .join(format!("{id}.jsonl"));
-            let locator = Locator { cwd: Some(req.cwd.clone()), transcript: Some(transcript), ..Default::default() };
+            let locator = Locator {
+                cwd: Some(req.cwd.clone()),
+                transcript: Some(transcript),
+                ..Default::default()
+            };
             let _ = req.started.send((id.clone(), locator)).await;
             let head = vec!["-p".to_string(), "--session-id".to_string(), id];
             me.run(head, req.prompt, req.cwd, req.cancel).await
@@ -75,7 +95,6 @@ impl Resumer for ClaudeHeadless {
         .boxed()
     }
 }
-
 
 /// Read `claude -p --output-format json`'s result object: `is_error`, `api_error_status`, `result`.
 pub fn interpret_result(stdout: &str, stderr: &str, code: Option<i32>) -> TurnOutcome {
@@ -88,25 +107,52 @@ pub fn interpret_result(stdout: &str, stderr: &str, code: Option<i32>) -> TurnOu
         if code == Some(0) {
             return TurnOutcome::Exited { code };
         }
-        let text = if stderr.trim().is_empty() { stdout } else { stderr };
+        let text = if stderr.trim().is_empty() {
+            stdout
+        } else {
+            stderr
+        };
         let evidence = Evidence::new(Assistant::Claude, text.trim());
-        return match crate::classify::classify_text(Assistant::Claude, text, &ClassifyContext::new(chrono::Utc::now(), crate::classify::env_tz())) {
-            Some(reason) => TurnOutcome::Stopped { reason, evidence: evidence.text },
+        return match crate::classify::classify_text(
+            Assistant::Claude,
+            text,
+            &ClassifyContext::new(chrono::Utc::now(), crate::classify::env_tz()),
+        ) {
+            Some(reason) => TurnOutcome::Stopped {
+                reason,
+                evidence: evidence.text,
+            },
             None => TurnOutcome::Exited { code },
         };
     };
-    let is_error = v.get("is_error").and_then(|b| b.as_bool()).unwrap_or(code != Some(0));
+    let is_error = v
+        .get("is_error")
+        .and_then(|b| b.as_bool())
+        .unwrap_or(code != Some(0));
     if !is_error {
         return TurnOutcome::Succeeded;
     }
-    let text = v.get("result").and_then(|r| r.as_str()).unwrap_or_default().to_string();
+    let text = v
+        .get("result")
+        .and_then(|r| r.as_str())
+        .unwrap_or_default()
+        .to_string();
     let mut evidence = Evidence::new(Assistant::Claude, &text);
     evidence.structured = true;
-    evidence.http_status = v.get("api_error_status").and_then(|s| s.as_u64()).map(|s| s as u16);
+    evidence.http_status = v
+        .get("api_error_status")
+        .and_then(|s| s.as_u64())
+        .map(|s| s as u16);
     if v.get("terminal_reason").and_then(|t| t.as_str()) == Some("prompt_too_long") {
         evidence.error_code = Some("invalid_request".into());
         evidence.details = Some("prompt is too long".into());
     }
-    let reason = crate::classify::classify(&evidence, &ClassifyContext::new(chrono::Utc::now(), crate::classify::env_tz()));
-    TurnOutcome::Stopped { reason, evidence: text }
+    let reason = crate::classify::classify(
+        &evidence,
+        &ClassifyContext::new(chrono::Utc::now(), crate::classify::env_tz()),
+    );
+    TurnOutcome::Stopped {
+        reason,
+        evidence: text,
+    }
 }

@@ -44,17 +44,26 @@ impl Headless<'_> {
             .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
-            .map_err(|source| ResumeError::Spawn { program: program.clone(), source })?;
+            .map_err(|source| ResumeError::Spawn {
+                program: program.clone(),
+                source,
+            })?;
         let mut out = child.stdout.take().expect("piped");
         let mut err = child.stderr.take().expect("piped");
         let read_out = async move {
             let mut buf = Vec::new();
-            let _ = (&mut out).take(MAX_CAPTURE as u64).read_to_end(&mut buf).await;
+            let _ = (&mut out)
+                .take(MAX_CAPTURE as u64)
+                .read_to_end(&mut buf)
+                .await;
             buf
         };
         let read_err = async move {
             let mut buf = Vec::new();
-            let _ = (&mut err).take(MAX_CAPTURE as u64).read_to_end(&mut buf).await;
+            let _ = (&mut err)
+                .take(MAX_CAPTURE as u64)
+                .read_to_end(&mut buf)
+                .await;
             buf
         };
         let waited = async {
@@ -83,5 +92,9 @@ pub fn binary_or(configured: &Option<PathBuf>, name: &str) -> PathBuf {
 
 /// A prompt is passed as one argument; one starting with `-` would be read as a flag.
 pub fn prompt_arg(prompt: &str) -> String {
-    if prompt.starts_with('-') { format!(" {prompt}") } else { prompt.to_string() }
+    if prompt.starts_with('-') {
+        format!(" {prompt}")
+    } else {
+        prompt.to_string()
+    }
 }

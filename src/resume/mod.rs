@@ -55,8 +55,14 @@ pub struct StartRequest {
 }
 
 pub trait Resumer: Send + Sync {
-    fn continue_session(self: Arc<Self>, req: ContinueRequest) -> BoxFuture<'static, Result<TurnOutcome, ResumeError>>;
-    fn start_session(self: Arc<Self>, req: StartRequest) -> BoxFuture<'static, Result<TurnOutcome, ResumeError>>;
+    fn continue_session(
+        self: Arc<Self>,
+        req: ContinueRequest,
+    ) -> BoxFuture<'static, Result<TurnOutcome, ResumeError>>;
+    fn start_session(
+        self: Arc<Self>,
+        req: StartRequest,
+    ) -> BoxFuture<'static, Result<TurnOutcome, ResumeError>>;
 }
 
 /// The resumer of each assistant.

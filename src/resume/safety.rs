@@ -19,7 +19,9 @@ pub fn is_permission_bypass(arg: &str) -> bool {
 
 /// Drops every permission-bypass flag from `args` (defence in depth behind config validation).
 pub fn strip_bypass_flags(args: Vec<String>) -> Vec<String> {
-    args.into_iter().filter(|a| !is_permission_bypass(a)).collect()
+    args.into_iter()
+        .filter(|a| !is_permission_bypass(a))
+        .collect()
 }
 
 #[cfg(test)]

@@ -49,7 +49,12 @@ pub fn spawn(
                     return;
                 }
             }
-            let _ = engine.send(EngineMsg::Offsets(vec![(batch.path.clone(), batch.offset_after)])).await;
+            let _ = engine
+                .send(EngineMsg::Offsets(vec![(
+                    batch.path.clone(),
+                    batch.offset_after,
+                )]))
+                .await;
         }
         let _ = watcher.await;
     });
@@ -71,14 +76,22 @@ pub fn observations(batch: &FileLines, tz: chrono_tz::Tz, garbage: &mut u64) -> 
                 continue;
             }
         };
-        let Some(signal) = record.signal else { continue };
-        let Some(id) = file_session.clone().or(record.session_id) else { continue };
+        let Some(signal) = record.signal else {
+            continue;
+        };
+        let Some(id) = file_session.clone().or(record.session_id) else {
+            continue;
+        };
         out.push(Observation {
             session: SessionKey::new(Assistant::Claude, id),
             at: record.at.unwrap_or_else(Utc::now),
             signal,
             origin: Origin::Transcript,
-            locator: Locator { cwd: record.cwd, transcript: Some(batch.path.clone()), ..Default::default() },
+            locator: Locator {
+                cwd: record.cwd,
+                transcript: Some(batch.path.clone()),
+                ..Default::default()
+            },
         });
     }
     out

@@ -10,6 +10,6 @@
 //! Format-specific sources sit on top: they pick the root and the file filter, parse the lines and turn
 //! them into observations, and persist each file's `offset_after` to resume after a restart.
 
+pub mod claude;
 pub mod tail;
 pub mod watch;
-pub mod claude;

@@ -21,7 +21,7 @@ pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) {
 pub fn alive(pid: u32) -> bool {
     // A zombie still "exists": check /proc state too.
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(s) => !s.split_whitespace().nth(2).is_some_and(|st| st == "Z"),
+        Ok(s) => s.split_whitespace().nth(2).is_none_or(|st| st != "Z"),
         Err(_) => false,
     }
 }
@@ -40,7 +40,10 @@ impl Home {
         std::fs::create_dir_all(dir.join("user-home")).unwrap();
         Home {
             env: vec![
-                ("PALINGENESIS_HOME".into(), dir.join("p").display().to_string()),
+                (
+                    "PALINGENESIS_HOME".into(),
+                    dir.join("p").display().to_string(),
+                ),
                 ("HOME".into(), dir.join("user-home").display().to_string()),
                 ("RUST_LOG".into(), "palingenesis=debug".into()),
             ],
@@ -51,7 +54,11 @@ impl Home {
 
     /// A second handle on the same home (for threads); does not clean up.
     pub fn clone_handle(&self) -> Home {
-        Home { dir: self.dir.clone(), _tmp: None, env: self.env.clone() }
+        Home {
+            dir: self.dir.clone(),
+            _tmp: None,
+            env: self.env.clone(),
+        }
     }
 
     pub fn with_env(mut self, key: &str, value: impl AsRef<str>) -> Home {
@@ -70,7 +77,9 @@ impl Home {
 
     pub fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(BIN);
-        c.args(args).env_remove("PALINGENESIS_CONFIG").envs(self.env.iter().map(|(k, v)| (k, v)));
+        c.args(args)
+            .env_remove("PALINGENESIS_CONFIG")
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
         for (k, _) in std::env::vars() {
             if k.starts_with("PALINGENESIS__") {
                 c.env_remove(k);
@@ -80,7 +89,11 @@ impl Home {
     }
 
     pub fn run(&self, args: &[&str]) -> (i32, String, String) {
-        let Output { status, stdout, stderr } = self.command(args).output().unwrap();
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = self.command(args).output().unwrap();
         (
             status.code().unwrap_or(-1),
             String::from_utf8_lossy(&stdout).into_owned(),
@@ -91,7 +104,12 @@ impl Home {
     /// Run and require exit 0; returns stdout.
     pub fn ok(&self, args: &[&str]) -> String {
         let (code, out, err) = self.run(args);
-        assert_eq!(code, 0, "palingenesis {args:?} failed ({code}):\nstdout: {out}\nstderr: {err}\nlog:\n{}", self.log());
+        assert_eq!(
+            code,
+            0,
+            "palingenesis {args:?} failed ({code}):\nstdout: {out}\nstderr: {err}\nlog:\n{}",
+            self.log()
+        );
         out
     }
 
@@ -111,11 +129,16 @@ impl Home {
 
     pub fn events(&self) -> Vec<serde_json::Value> {
         let (_, out, _) = self.run(&["events", "--json"]);
-        out.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+        out.lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
     }
 
     pub fn events_of(&self, kind: &str) -> Vec<serde_json::Value> {
-        self.events().into_iter().filter(|e| e["event"] == kind).collect()
+        self.events()
+            .into_iter()
+            .filter(|e| e["event"] == kind)
+            .collect()
     }
 
     /// Wait until an audit event of `kind` exists; returns it.
@@ -133,7 +156,11 @@ impl Home {
             if Instant::now() > end {
                 panic!(
                     "expected {n} {kind} event(s) within {timeout:?}; audit:\n{}\nlog:\n{}",
-                    self.events().iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"),
+                    self.events()
+                        .iter()
+                        .map(|e| e.to_string())
+                        .collect::<Vec<_>>()
+                        .join("\n"),
                     self.log()
                 );
             }

@@ -20,13 +20,15 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<u8> {
         None => chrono::Utc::now(),
     };
     let tz = match &args.tz {
-        Some(name) => name.parse::<chrono_tz::Tz>().map_err(|_| anyhow::anyhow!("--tz `{name}` is not an IANA time zone"))?,
+        Some(name) => name
+            .parse::<chrono_tz::Tz>()
+            .map_err(|_| anyhow::anyhow!("--tz `{name}` is not an IANA time zone"))?,
         None => tz_from_name(std::env::var("TZ").ok().as_deref()),
     };
     let ctx = ClassifyContext::new(now, tz);
     let stdin = std::io::stdin();
     let mut out = std::io::stdout().lock();
-    let mut codex = formats::codex::CodexRolloutState::default();
+    let mut codex = formats::codex::CodexRolloutState::new(tz);
     for line in stdin.lock().lines() {
         let line = line.context("reading stdin")?;
         if line.trim().is_empty() {
@@ -48,15 +50,20 @@ fn classify_line(
     let looks_json = line.trim_start().starts_with('{');
     if looks_json {
         let signal = match assistant {
-            Assistant::Claude => formats::claude::parse_transcript_line(line, ctx.tz).map(|r| r.signal),
-            Assistant::Codex => codex.feed(line, ctx.tz).map(|r| r.signal),
+            Assistant::Claude => formats::claude::parse_transcript_line(line, ctx.tz)
+                .map(|r| r.signal)
+                .map_err(|e| e.to_string()),
+            Assistant::Codex => codex
+                .feed(line)
+                .map(|r| r.signal)
+                .map_err(|e| e.to_string()),
             Assistant::Opencode => serde_json::from_str::<serde_json::Value>(line)
                 .map(|v| formats::opencode::classify_message(&v, ctx))
                 .map_err(|e| e.to_string()),
         };
         return match signal {
             Ok(signal) => signal_json(line, signal),
-            Err(e) => json!({ "input": line, "error": e.to_string() }),
+            Err(e) => json!({ "input": line, "error": e }),
         };
     }
     match classify_text(assistant, line, ctx) {

@@ -20,7 +20,10 @@ pub fn run(cmd: ConfigCmd, paths: &Paths) -> anyhow::Result<u8> {
         }
         ConfigCmd::Init { force } => {
             if path.exists() && !force {
-                bail!("{} already exists (use --force to overwrite)", path.display());
+                bail!(
+                    "{} already exists (use --force to overwrite)",
+                    path.display()
+                );
             }
             write_private(path, TEMPLATE)?;
             println!("wrote {}", path.display());
@@ -60,7 +63,10 @@ pub fn run(cmd: ConfigCmd, paths: &Paths) -> anyhow::Result<u8> {
             let current = std::fs::read_to_string(path).ok();
             let text = config::set_key(current.as_deref(), path, &key, &value)?;
             write_private(path, &text)?;
-            println!("{key} = {value}  ({}); apply with `palingenesis daemon reload`", path.display());
+            println!(
+                "{key} = {value}  ({}); apply with `palingenesis daemon reload`",
+                path.display()
+            );
             Ok(exit::OK)
         }
         ConfigCmd::Edit => edit(path),
@@ -74,7 +80,9 @@ fn edit(path: &Path) -> anyhow::Result<u8> {
     std::fs::create_dir_all(dir)?;
     let draft = dir.join(".config.toml.edit");
     write_private(&draft, &original)?;
-    let editor = std::env::var("VISUAL").or_else(|_| std::env::var("EDITOR")).unwrap_or_else(|_| "vi".into());
+    let editor = std::env::var("VISUAL")
+        .or_else(|_| std::env::var("EDITOR"))
+        .unwrap_or_else(|_| "vi".into());
     let status = std::process::Command::new("sh")
         .arg("-c")
         .arg(format!("{editor} \"$1\""))
@@ -83,18 +91,29 @@ fn edit(path: &Path) -> anyhow::Result<u8> {
         .status()
         .with_context(|| format!("running editor `{editor}`"))?;
     if !status.success() {
-        bail!("the editor exited with {status}; {} left unchanged (draft kept at {})", path.display(), draft.display());
+        bail!(
+            "the editor exited with {status}; {} left unchanged (draft kept at {})",
+            path.display(),
+            draft.display()
+        );
     }
     let text = std::fs::read_to_string(&draft)?;
     match config::validate_text(&text, path) {
         Ok(_) => {
             write_private(path, &text)?;
             let _ = std::fs::remove_file(&draft);
-            println!("{} saved; apply with `palingenesis daemon reload`", path.display());
+            println!(
+                "{} saved; apply with `palingenesis daemon reload`",
+                path.display()
+            );
             Ok(exit::OK)
         }
         Err(e) => {
-            eprintln!("{e}\n{} left unchanged; your edit is kept at {}", path.display(), draft.display());
+            eprintln!(
+                "{e}\n{} left unchanged; your edit is kept at {}",
+                path.display(),
+                draft.display()
+            );
             Ok(exit::FAILURE)
         }
     }
@@ -104,8 +123,18 @@ fn edit(path: &Path) -> anyhow::Result<u8> {
 fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     let dir = path.parent().context("path has no directory")?;
     std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("config")));
-    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+    let tmp = dir.join(format!(
+        ".{}.tmp",
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("config")
+    ));
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)?;
     f.write_all(text.as_bytes())?;
     f.sync_all()?;
     std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;

@@ -29,4 +29,3 @@ pub async fn skip(paths: &Paths, session: Option<String>) -> anyhow::Result<u8> 
 pub async fn abort(paths: &Paths, session: Option<String>) -> anyhow::Result<u8> {
     send(paths, Request::Abort(Target { session })).await
 }
-

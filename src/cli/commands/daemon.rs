@@ -11,10 +11,18 @@ use crate::protocol::Request;
 
 pub fn run(cmd: DaemonCmd, paths: &Paths, verbosity: u8) -> anyhow::Result<u8> {
     match cmd {
-        DaemonCmd::Start { foreground: true, no_stderr_log } => foreground(paths, verbosity, !no_stderr_log),
-        DaemonCmd::Start { foreground: false, .. } => super::block_on(async {
+        DaemonCmd::Start {
+            foreground: true,
+            no_stderr_log,
+        } => foreground(paths, verbosity, !no_stderr_log),
+        DaemonCmd::Start {
+            foreground: false, ..
+        } => super::block_on(async {
             let pid = lifecycle::start_detached(paths, verbosity).await?;
-            println!("palingenesis daemon started (pid {pid}); log: {}", paths.log_file().display());
+            println!(
+                "palingenesis daemon started (pid {pid}); log: {}",
+                paths.log_file().display()
+            );
             Ok(exit::OK)
         }),
         DaemonCmd::Stop => super::block_on(async {
@@ -37,9 +45,14 @@ pub fn run(cmd: DaemonCmd, paths: &Paths, verbosity: u8) -> anyhow::Result<u8> {
             match Client::connect(&paths.socket(), "cli").await {
                 Ok(c) => {
                     if f.json {
-                        render::json(&serde_json::json!({"running": true, "pid": c.daemon_pid, "version": c.daemon_version}))?;
+                        render::json(
+                            &serde_json::json!({"running": true, "pid": c.daemon_pid, "version": c.daemon_version}),
+                        )?;
                     } else {
-                        println!("running (pid {}, version {})", c.daemon_pid, c.daemon_version);
+                        println!(
+                            "running (pid {}, version {})",
+                            c.daemon_pid, c.daemon_version
+                        );
                     }
                     Ok(exit::OK)
                 }
@@ -63,7 +76,11 @@ fn foreground(paths: &Paths, verbosity: u8, stderr: bool) -> anyhow::Result<u8> 
         verbosity,
         default_level: &config.daemon.log_level,
         format: config.daemon.log_format,
-        file: Some((&paths.log_file(), config.daemon.log_max_bytes, config.daemon.log_keep)),
+        file: Some((
+            &paths.log_file(),
+            config.daemon.log_max_bytes,
+            config.daemon.log_keep,
+        )),
         stderr,
     })
     .context("opening the log file")?;

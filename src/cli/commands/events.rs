@@ -34,7 +34,11 @@ pub async fn run(paths: &Paths, args: EventsArgs) -> anyhow::Result<u8> {
     }
     if args.follow {
         let (tx, mut rx) = tokio::sync::mpsc::channel(256);
-        let follow_query = AuditQuery { limit: None, since: None, ..query };
+        let follow_query = AuditQuery {
+            limit: None,
+            since: None,
+            ..query
+        };
         let path = paths.audit_file();
         tokio::spawn(async move { audit::follow(path, follow_query, tx).await });
         while let Some(e) = rx.recv().await {
@@ -49,11 +53,19 @@ fn print_event(e: &AuditEvent, json: bool) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string(e)?);
         return Ok(());
     }
-    let mut line = format!("{} {:<16}", e.ts.format("%Y-%m-%d %H:%M:%S"), format!("{:?}", e.event));
+    let mut line = format!(
+        "{} {:<16}",
+        e.ts.format("%Y-%m-%d %H:%M:%S"),
+        format!("{:?}", e.event)
+    );
     if let Some(s) = &e.session {
         line.push_str(&format!(" {}", s));
     }
-    for (label, v) in [("reason", &e.reason), ("action", &e.action), ("outcome", &e.outcome)] {
+    for (label, v) in [
+        ("reason", &e.reason),
+        ("action", &e.action),
+        ("outcome", &e.outcome),
+    ] {
         if let Some(v) = v {
             line.push_str(&format!(" {label}={v}"));
         }

@@ -14,21 +14,37 @@ use crate::protocol::{HookForward, MAX_FRAME_BYTES, Request};
 
 pub async fn run(paths: &Paths, assistant: Assistant) -> anyhow::Result<u8> {
     let mut raw = Vec::new();
-    let _ = tokio::io::stdin().take(MAX_FRAME_BYTES as u64 / 2).read_to_end(&mut raw).await;
+    let _ = tokio::io::stdin()
+        .take(MAX_FRAME_BYTES as u64 / 2)
+        .read_to_end(&mut raw)
+        .await;
     let Ok(mut payload) = serde_json::from_slice::<serde_json::Value>(&raw) else {
         tracing::debug!("hook payload is not JSON; ignored");
         return Ok(exit::OK);
     };
     if let Some(obj) = payload.as_object_mut() {
         // The hook's parent is the agent process itself.
-        obj.insert("palingenesis_agent_pid".into(), std::os::unix::process::parent_id().into());
+        obj.insert(
+            "palingenesis_agent_pid".into(),
+            std::os::unix::process::parent_id().into(),
+        );
     }
-    let req = Request::Hook(HookForward { assistant, payload: payload.clone() });
-    let sent = tokio::time::timeout(Duration::from_secs(3), request_once(&paths.socket(), &req)).await;
+    let req = Request::Hook(HookForward {
+        assistant,
+        payload: payload.clone(),
+    });
+    let sent =
+        tokio::time::timeout(Duration::from_secs(3), request_once(&paths.socket(), &req)).await;
     if !matches!(sent, Ok(Ok(_))) {
         let event = AuditEvent::new(EventType::HookReceived)
             .assistant(assistant)
-            .session(payload.get("session_id").and_then(|s| s.as_str()).unwrap_or_default().to_string())
+            .session(
+                payload
+                    .get("session_id")
+                    .and_then(|s| s.as_str())
+                    .unwrap_or_default()
+                    .to_string(),
+            )
             .outcome("daemon_unreachable")
             .metadata(payload);
         let path = paths.audit_file();

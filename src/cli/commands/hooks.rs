@@ -13,7 +13,9 @@ pub fn run(cmd: HooksCmd) -> anyhow::Result<u8> {
         HooksCmd::Uninstall { assistant } => (assistant, false),
     };
     if assistant != Assistant::Claude {
-        bail!("{assistant} has no hook mechanism palingenesis uses; it is watched through its files and API instead");
+        bail!(
+            "{assistant} has no hook mechanism palingenesis uses; it is watched through its files and API instead"
+        );
     }
     let path = claude_hooks::settings_path();
     let backup = if install {

@@ -40,21 +40,35 @@ pub async fn run(paths: &Paths, args: InspectArgs) -> anyhow::Result<u8> {
     let config = crate::config::load(&paths.config_file).unwrap_or_default();
     let plan = plan_for(&findings, assistant, &config);
     if args.json {
-        render::json(&json!({ "file": path, "assistant": assistant, "findings": findings, "plan": plan }))?;
+        render::json(
+            &json!({ "file": path, "assistant": assistant, "findings": findings, "plan": plan }),
+        )?;
         return Ok(exit::OK);
     }
     println!("file:      {}", path.display());
     println!("assistant: {assistant}");
-    println!("session:   {}", findings.session_id.as_deref().unwrap_or("?"));
+    println!(
+        "session:   {}",
+        findings.session_id.as_deref().unwrap_or("?")
+    );
     if let Some(cwd) = &findings.cwd {
         println!("cwd:       {}", cwd.display());
     }
-    println!("lines:     {} ({} unparseable, skipped)", findings.lines, findings.unparseable_lines);
+    println!(
+        "lines:     {} ({} unparseable, skipped)",
+        findings.lines, findings.unparseable_lines
+    );
     match &findings.last_stop {
         Some((at, reason, evidence)) => {
             println!("last stop: {} at {at}", reason.label());
-            if let StopReason::UsageLimit { resets_at: Some(t), .. } = reason {
-                println!("resets at: {t} ({})", render::countdown(*t, chrono::Utc::now()));
+            if let StopReason::UsageLimit {
+                resets_at: Some(t), ..
+            } = reason
+            {
+                println!(
+                    "resets at: {t} ({})",
+                    render::countdown(*t, chrono::Utc::now())
+                );
             }
             println!("evidence:  {evidence}");
         }
@@ -65,15 +79,22 @@ pub async fn run(paths: &Paths, args: InspectArgs) -> anyhow::Result<u8> {
 }
 
 fn guess_assistant(path: &Path) -> Assistant {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-    if name.starts_with("rollout-") { Assistant::Codex } else { Assistant::Claude }
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    if name.starts_with("rollout-") {
+        Assistant::Codex
+    } else {
+        Assistant::Claude
+    }
 }
 
 fn scan(path: &Path, assistant: Assistant) -> anyhow::Result<Findings> {
     let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let tz = env_tz();
     let mut f = Findings::default();
-    let mut codex = formats::codex::CodexRolloutState::default();
+    let mut codex = formats::codex::CodexRolloutState::new(tz);
     for line in std::io::BufReader::new(file).lines() {
         let Ok(line) = line else {
             f.unparseable_lines += 1;
@@ -81,7 +102,7 @@ fn scan(path: &Path, assistant: Assistant) -> anyhow::Result<Findings> {
         };
         f.lines += 1;
         let record = match assistant {
-            Assistant::Codex => codex.feed(&line, tz).map_err(|e| e.to_string()),
+            Assistant::Codex => codex.feed(&line).map_err(|e| e.to_string()),
             _ => formats::claude::parse_transcript_line(&line, tz).map_err(|e| e.to_string()),
         };
         let Ok(record) = record else {
@@ -96,7 +117,9 @@ fn scan(path: &Path, assistant: Assistant) -> anyhow::Result<Findings> {
                 f.last_progress_at = Some(at);
                 f.last_stop = None;
             }
-            Some(Signal::Stopped { reason, evidence }) => f.last_stop = Some((at, reason, evidence)),
+            Some(Signal::Stopped { reason, evidence }) => {
+                f.last_stop = Some((at, reason, evidence))
+            }
             _ => {}
         }
     }
@@ -112,11 +135,25 @@ fn plan_for(f: &Findings, assistant: Assistant, config: &Config) -> serde_json::
     };
     let now = chrono::Utc::now();
     let stale = now - *at > chrono::Duration::seconds(config.monitoring.freshness_secs as i64);
-    let plan = decide::decide(reason, assistant, History::default(), config, now.max(*at), 0.0);
+    let plan = decide::decide(
+        reason,
+        assistant,
+        History::default(),
+        config,
+        now.max(*at),
+        0.0,
+    );
     let summary = match (&plan, stale) {
-        (Plan::Resume { .. }, true) => "the stop is older than the freshness window; the daemon records it but does not act".to_string(),
+        (Plan::Resume { .. }, true) => {
+            "the stop is older than the freshness window; the daemon records it but does not act"
+                .to_string()
+        }
         (Plan::Resume { action, at, why }, false) => {
-            format!("{} at {at} ({}): {why}", action.as_str(), render::countdown(*at, now))
+            format!(
+                "{} at {at} ({}): {why}",
+                action.as_str(),
+                render::countdown(*at, now)
+            )
         }
         (Plan::Notify { why }, _) => format!("notify only: {why}"),
         (Plan::Finish { why }, _) => format!("nothing: {why}"),
@@ -130,7 +167,10 @@ async fn inspect_tracked(paths: &Paths, args: &InspectArgs) -> anyhow::Result<u8
         Ok(Response::Preview(list)) => list,
         Ok(other) => return render::unexpected(other),
         Err(e) => {
-            return Err(anyhow::anyhow!("`{}` is not a file, and looking it up as a session failed: {e}", args.target));
+            return Err(anyhow::anyhow!(
+                "`{}` is not a file, and looking it up as a session failed: {e}",
+                args.target
+            ));
         }
     };
     let found: Vec<_> = list
@@ -143,7 +183,15 @@ async fn inspect_tracked(paths: &Paths, args: &InspectArgs) -> anyhow::Result<u8
             if args.json {
                 render::json(one)?;
             } else {
-                print!("{}", render::sessions(&crate::protocol::SessionList { sessions: vec![one.clone()] }, chrono::Utc::now()));
+                print!(
+                    "{}",
+                    render::sessions(
+                        &crate::protocol::SessionList {
+                            sessions: vec![one.clone()]
+                        },
+                        chrono::Utc::now()
+                    )
+                );
                 if let Some(t) = &one.locator.transcript {
                     println!("transcript: {}", t.display());
                 }
@@ -151,6 +199,9 @@ async fn inspect_tracked(paths: &Paths, args: &InspectArgs) -> anyhow::Result<u8
             Ok(exit::OK)
         }
         [] => anyhow::bail!("`{}` is neither a file nor a tracked session", args.target),
-        _ => anyhow::bail!("`{}` matches several sessions; give more of the id", args.target),
+        _ => anyhow::bail!(
+            "`{}` matches several sessions; give more of the id",
+            args.target
+        ),
     }
 }

@@ -43,7 +43,9 @@ pub async fn run(paths: &Paths, args: LogsArgs) -> anyhow::Result<u8> {
     loop {
         // The log may be rotated: reopen by path each round.
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let Ok(mut f) = tokio::fs::File::open(&path).await else { continue };
+        let Ok(mut f) = tokio::fs::File::open(&path).await else {
+            continue;
+        };
         let now_len = f.metadata().await?.len();
         if now_len < pos {
             pos = 0;
@@ -65,5 +67,7 @@ fn line_time(line: &str) -> Option<chrono::DateTime<chrono::Utc>> {
         return Some(t.with_timezone(&chrono::Utc));
     }
     let v: serde_json::Value = serde_json::from_str(line).ok()?;
-    chrono::DateTime::parse_from_rfc3339(v.get("timestamp")?.as_str()?).ok().map(|t| t.with_timezone(&chrono::Utc))
+    chrono::DateTime::parse_from_rfc3339(v.get("timestamp")?.as_str()?)
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
 }

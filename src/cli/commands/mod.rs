@@ -42,7 +42,12 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Classify(a) => classify::run(a),
         Command::Inspect(a) => block_on(inspect::run(&paths, a)),
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "palingenesis", &mut std::io::stdout());
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "palingenesis",
+                &mut std::io::stdout(),
+            );
             Ok(exit::OK)
         }
         Command::Man => {
@@ -68,7 +73,9 @@ pub(crate) fn parse_since(s: &str) -> anyhow::Result<chrono::DateTime<chrono::Ut
         return Ok(t.with_timezone(&chrono::Utc));
     }
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: i64 = num.parse().with_context(|| format!("`{s}` is neither RFC 3339 nor a duration like 10m"))?;
+    let n: i64 = num
+        .parse()
+        .with_context(|| format!("`{s}` is neither RFC 3339 nor a duration like 10m"))?;
     let secs = match unit {
         "s" | "" => n,
         "m" => n * 60,

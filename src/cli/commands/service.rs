@@ -10,18 +10,28 @@ use crate::service::{self, ServiceKind};
 pub fn run(cmd: ServiceCmd, paths: &Paths) -> anyhow::Result<u8> {
     let exe = std::env::current_exe().context("locating the palingenesis executable")?;
     let home = crate::claude_hooks::home();
-    let kind = ServiceKind::detect().ok_or_else(|| anyhow::anyhow!("no supported service manager on this platform (systemd or launchd)"))?;
+    let kind = ServiceKind::detect().ok_or_else(|| {
+        anyhow::anyhow!("no supported service manager on this platform (systemd or launchd)")
+    })?;
     match cmd {
         ServiceCmd::Print => {
             match kind {
                 ServiceKind::Systemd => print!("{}", service::systemd_unit(&exe)),
-                ServiceKind::Launchd => print!("{}", service::launchd_plist(&exe, &paths.log_dir())),
+                ServiceKind::Launchd => {
+                    print!("{}", service::launchd_plist(&exe, &paths.log_dir()))
+                }
             }
             Ok(exit::OK)
         }
         ServiceCmd::Install => {
             let report = service::install(kind, &exe, &home, &paths.log_dir())?;
-            println!("{} {} ({:?})\nnext: {}", kind, report.path.display(), report.outcome, report.next_command);
+            println!(
+                "{} {} ({:?})\nnext: {}",
+                kind,
+                report.path.display(),
+                report.outcome,
+                report.next_command
+            );
             Ok(exit::OK)
         }
         ServiceCmd::Uninstall => {

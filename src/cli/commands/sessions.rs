@@ -6,7 +6,11 @@ use crate::paths::Paths;
 use crate::protocol::{Request, Response};
 
 pub async fn run(paths: &Paths, json: bool, preview: bool) -> anyhow::Result<u8> {
-    let req = if preview { Request::Preview } else { Request::Sessions };
+    let req = if preview {
+        Request::Preview
+    } else {
+        Request::Sessions
+    };
     match request_once(&paths.socket(), &req).await? {
         Response::Sessions(list) | Response::Preview(list) => {
             if json {

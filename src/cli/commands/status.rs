@@ -26,7 +26,12 @@ pub async fn health(paths: &Paths, json: bool) -> anyhow::Result<u8> {
                 render::json(&h)?;
             } else {
                 for c in &h.checks {
-                    println!("{} {:<20} {}", if c.ok { "ok  " } else { "FAIL" }, c.name, c.detail);
+                    println!(
+                        "{} {:<20} {}",
+                        if c.ok { "ok  " } else { "FAIL" },
+                        c.name,
+                        c.detail
+                    );
                 }
             }
             Ok(if h.ok { exit::OK } else { exit::FAILURE })
