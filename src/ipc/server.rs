@@ -30,12 +30,7 @@ pub async fn serve<H: Handler>(
                 Ok((stream, _)) => {
                     let handler = handler.clone();
                     let shutdown = shutdown.clone();
-                    tracker.spawn(async move {
-                        tokio::select! {
-                            _ = shutdown.cancelled() => {}
-                            _ = serve_connection(stream, handler) => {}
-                        }
-                    });
+                    tracker.spawn(serve_connection(stream, handler, shutdown));
                 }
                 Err(e) => {
                     warn!(error = %e, "accepting a control connection failed");
@@ -47,11 +42,21 @@ pub async fn serve<H: Handler>(
     }
 }
 
-async fn serve_connection<H: Handler>(stream: UnixStream, handler: Arc<H>) {
+/// Serve one connection. Shutdown ends it only between requests, so a request being answered (including
+/// `shutdown` itself) still gets its reply.
+async fn serve_connection<H: Handler>(
+    stream: UnixStream,
+    handler: Arc<H>,
+    shutdown: CancellationToken,
+) {
     let mut conn = Connection::new(stream);
     let mut greeted = false;
     loop {
-        let reply = match conn.recv::<Request>().await {
+        let received = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            r = conn.recv::<Request>() => r,
+        };
+        let reply = match received {
             Ok(None) => return,
             Ok(Some(Request::Hello(hello))) => {
                 greeted = true;
