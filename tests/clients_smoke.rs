@@ -11,7 +11,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use support::clients::{self, read_jsonl};
-use support::{FakeProvider, Reply, UsageLimit, run_with_timeout};
+use support::tmux::Tmux;
+use support::{FakeProvider, Reply, UsageLimit, run_with_timeout, wait_until};
 
 const RUN: Duration = Duration::from_secs(90);
 const HOUR: Duration = Duration::from_secs(3600);
@@ -395,4 +396,35 @@ fn opencode_429_retries_five_times_then_records_the_error() {
         last["error"]["data"]["responseHeaders"]["retry-after-ms"],
         "20"
     );
+}
+
+#[test]
+fn claude_interactive_in_tmux_answers_then_shows_a_429_at_an_idle_prompt() {
+    let fake = FakeProvider::start();
+    fake.push(Reply::text("interactive hello"));
+    fake.push(Reply::rate_limited(Duration::from_secs(1)));
+    let claude = clients::claude(&fake.url()).build();
+    let tmux = Tmux::start(
+        claude.sandbox.dir.path(),
+        "claude",
+        &claude.sandbox.shell_line(&[]),
+    );
+    // ~/.claude.json skips onboarding, the key approval and the trust dialog: straight to ❯.
+    tmux.wait_for_text("❯", RUN);
+    tmux.type_text("say hi");
+    tmux.key("Enter");
+    tmux.wait_for_text("interactive hello", RUN);
+    tmux.type_text("again");
+    tmux.key("Enter");
+    tmux.wait_for_text("Request rejected (429)", RUN);
+
+    let transcripts = claude.transcripts();
+    assert_eq!(transcripts.len(), 1, "{transcripts:?}");
+    let errored = wait_until(RUN, || {
+        let lines = read_jsonl(&transcripts[0]);
+        lines.iter().any(|l| l["type"] == "assistant")
+            && last_assistant(&lines)["isApiErrorMessage"] == true
+    });
+    assert!(errored, "{:#?}", read_jsonl(&transcripts[0]));
+    assert_eq!(fake.model_requests().len(), 2, "{}", fake.describe());
 }

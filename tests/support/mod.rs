@@ -8,6 +8,7 @@
 pub mod clients;
 pub mod fake_provider;
 pub mod process;
+pub mod tmux;
 pub mod wait;
 
 pub use fake_provider::{
