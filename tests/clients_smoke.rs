@@ -428,3 +428,25 @@ fn claude_interactive_in_tmux_answers_then_shows_a_429_at_an_idle_prompt() {
     assert!(errored, "{:#?}", read_jsonl(&transcripts[0]));
     assert_eq!(fake.model_requests().len(), 2, "{}", fake.describe());
 }
+
+#[test]
+fn claude_project_dir_name_matches_the_client_for_long_and_odd_paths() {
+    let fake = FakeProvider::start();
+    let mut claude = clients::claude(&fake.url()).build();
+    let mut deep = claude.sandbox.cwd.clone();
+    while deep.as_os_str().len() <= 230 {
+        deep.push("dir.with_odd chars-é");
+    }
+    std::fs::create_dir_all(&deep).unwrap();
+    claude.sandbox.cwd = deep;
+    let run = run_with_timeout(claude.print("say hi"), RUN);
+    assert!(run.success(), "{}", run.report());
+    let session_id = run.json()["session_id"].as_str().unwrap().to_owned();
+    let expected = claude.transcript_path(&session_id);
+    assert!(
+        expected.is_file(),
+        "expected {} but Claude wrote {:?}",
+        expected.display(),
+        claude.transcripts()
+    );
+}

@@ -367,3 +367,32 @@ fn last_user_text_skips_injected_blocks_per_protocol() {
     );
     assert_eq!(chat.last_user_text().as_deref(), Some("\"quoted\""));
 }
+
+#[tokio::test]
+async fn stream_failures_fail_in_band_or_as_http_errors_for_plain_requests() {
+    let fake = FakeProvider::start();
+    fake.set_default(Reply::stream_failure("overloaded_error", "Overloaded"));
+    let events = sse_events(
+        &post(&fake, "/v1/messages", anthropic_body("x"))
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(events.first().unwrap().0.as_deref(), Some("message_start"));
+    assert_eq!(events.last().unwrap().0.as_deref(), Some("error"));
+    let mut plain = anthropic_body("x");
+    plain["stream"] = json!(false);
+    assert_eq!(post(&fake, "/v1/messages", plain).await.status(), 529);
+
+    fake.set_default(Reply::Overloaded);
+    let body = post(&fake, "/v1/responses", json!({"stream": true, "input": []}))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let events = sse_events(&body);
+    let failed: Value = serde_json::from_str(&events.last().unwrap().1).unwrap();
+    assert_eq!(failed["type"], "response.failed");
+    assert_eq!(failed["response"]["error"]["code"], "server_is_overloaded");
+}

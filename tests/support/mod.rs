@@ -14,5 +14,5 @@ pub mod wait;
 pub use fake_provider::{
     FakeProvider, LimitWindow, Protocol, RecordedRequest, Reply, Scripted, UsageLimit,
 };
-pub use process::{ClientRun, run_with_timeout};
+pub use process::{ClientRun, run_with_timeout, try_run_with_timeout};
 pub use wait::{free_port, wait_until};

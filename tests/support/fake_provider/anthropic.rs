@@ -38,6 +38,18 @@ pub fn render(reply: &Reply, req: &RecordedRequest, seq: usize) -> Rendered {
             seq,
         ),
         Reply::Overloaded => error(529, "overloaded_error", "Overloaded", seq),
+        Reply::StreamFailure { code, message } if !req.wants_stream() => {
+            error(super::render::failure_status(code), code, message, seq)
+        }
+        Reply::StreamFailure { code, message } => {
+            let mut frames = stream_frames(req, "", seq, true);
+            frames.truncate(1);
+            frames.push(named_frame(
+                "error",
+                &json!({"type": "error", "error": {"type": code, "message": message}}),
+            ));
+            Rendered::sse(frames, false)
+        }
         Reply::Status { .. } | Reply::Delayed(..) => {
             unreachable!("Status and Delayed are rendered by the server")
         }

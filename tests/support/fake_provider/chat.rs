@@ -21,6 +21,20 @@ pub fn render(reply: &Reply, req: &RecordedRequest, seq: usize) -> Rendered {
         Reply::Disconnect { partial } => {
             Rendered::sse(stream_frames(req, partial, seq, true), true)
         }
+        Reply::StreamFailure { code, message } if !req.wants_stream() => super::openai::error(
+            super::render::failure_status(code),
+            code,
+            Some(code),
+            message,
+            seq,
+        ),
+        Reply::StreamFailure { code, message } => {
+            let mut frames = stream_frames(req, "", seq, true);
+            frames.truncate(1);
+            let err = json!({"error": {"message": message, "type": code, "code": code}});
+            frames.push(data_frame(&err.to_string()));
+            Rendered::sse(frames, false)
+        }
         _ => unreachable!("error, Status and Delayed replies are rendered elsewhere"),
     }
 }

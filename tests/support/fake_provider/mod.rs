@@ -278,10 +278,11 @@ fn describe(requests: &[RecordedRequest]) -> String {
         .iter()
         .map(|r| {
             format!(
-                "  #{} {} {} prompt={:?} -> {}",
+                "  #{} {} {}{} prompt={:?} -> {}",
                 r.seq,
                 r.method,
                 r.path,
+                if r.wants_stream() { " (stream)" } else { "" },
                 r.last_user_text()
                     .map(|t| t.chars().take(60).collect::<String>()),
                 r.answered

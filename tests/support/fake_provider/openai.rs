@@ -21,8 +21,8 @@ pub fn error(
     .header("x-request-id", format!("req_fake_{seq:04}"))
 }
 
-/// Renders the error replies (rate limit, usage limit, prompt too long, overloaded) for either
-/// OpenAI protocol; `None` for replies that are not errors.
+/// Renders the HTTP error replies (rate limit, usage limit, prompt too long, overloaded) for
+/// either OpenAI protocol; `None` for replies that are not HTTP errors.
 pub fn render_error(reply: &Reply, protocol: Protocol, seq: usize) -> Option<Rendered> {
     Some(match reply {
         Reply::RateLimited { retry_after } => {

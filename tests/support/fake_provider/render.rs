@@ -91,3 +91,14 @@ pub fn retry_headers(retry_after: std::time::Duration) -> Vec<(String, String)> 
 pub fn now_secs() -> i64 {
     chrono::Utc::now().timestamp()
 }
+
+/// The HTTP status a non-streamed request gets for an in-stream failure `code`.
+pub fn failure_status(code: &str) -> u16 {
+    match code {
+        "overloaded_error" => 529,
+        "server_is_overloaded" | "slow_down" => 503,
+        "rate_limit_error" | "rate_limit_exceeded" => 429,
+        "invalid_request_error" | "context_length_exceeded" => 400,
+        _ => 500,
+    }
+}

@@ -29,12 +29,21 @@ pub enum Reply {
     /// The context window is exhausted: Anthropic 400 `prompt is too long: 210000 tokens > 200000
     /// maximum`; OpenAI 400 `context_length_exceeded`.
     PromptTooLong,
-    /// The provider is overloaded: Anthropic 529 `overloaded_error`; OpenAI 503 `server_error`.
+    /// The provider is overloaded: Anthropic 529 `overloaded_error`; chat completions 503
+    /// `server_error`; Responses an in-stream `response.failed` with code `server_is_overloaded`
+    /// (what Codex maps to `server_overloaded`; an HTTP 503 would read as
+    /// `http_connection_failed` there).
     Overloaded,
     /// Wait this long, then send the inner reply (e.g. to keep a session busy).
     Delayed(Duration, Box<Reply>),
     /// Start a streamed text answer with `partial`, then cut the connection before it completes.
     Disconnect { partial: String },
+    /// A 200 stream that fails in-band: Anthropic `event: error` after `message_start`; Responses
+    /// `response.failed` with `error.code`; chat completions a `data: {"error": …}` chunk.
+    /// `code` is the Anthropic error type / OpenAI error code (e.g. `overloaded_error`,
+    /// `server_is_overloaded`, `context_length_exceeded`). A non-streamed request (Claude's
+    /// fallback after failed streams) gets the matching HTTP error instead.
+    StreamFailure { code: String, message: String },
 }
 
 impl Reply {
@@ -60,6 +69,14 @@ impl Reply {
         Reply::RateLimited { retry_after }
     }
 
+    /// An in-band stream failure with this error type / code.
+    pub fn stream_failure(code: &str, message: &str) -> Reply {
+        Reply::StreamFailure {
+            code: code.to_owned(),
+            message: message.to_owned(),
+        }
+    }
+
     /// This reply, sent after `delay`.
     pub fn delayed(self, delay: Duration) -> Reply {
         Reply::Delayed(delay, Box::new(self))
@@ -76,6 +93,7 @@ impl Reply {
             Reply::Overloaded => "overloaded".into(),
             Reply::Delayed(d, inner) => format!("after {d:?}: {}", inner.summary()),
             Reply::Disconnect { .. } => "disconnect mid-stream".into(),
+            Reply::StreamFailure { code, .. } => format!("in-stream failure {code}"),
         }
     }
 }

@@ -8,6 +8,14 @@ use super::request::{Protocol, RecordedRequest};
 
 /// Renders `reply` for a Responses request. `Status` and `Delayed` are handled by the caller.
 pub fn render(reply: &Reply, req: &RecordedRequest, seq: usize) -> Rendered {
+    if let Reply::Overloaded = reply {
+        return failed(
+            req,
+            seq,
+            "server_is_overloaded",
+            "Selected model is at capacity. Please try a different model.",
+        );
+    }
     if let Some(err) = super::openai::render_error(reply, Protocol::Responses, seq) {
         return err;
     }
@@ -22,6 +30,14 @@ pub fn render(reply: &Reply, req: &RecordedRequest, seq: usize) -> Rendered {
         Reply::Disconnect { partial } => {
             Rendered::sse(stream_frames(req, partial, seq, true), true)
         }
+        Reply::StreamFailure { code, message } if !req.wants_stream() => super::openai::error(
+            super::render::failure_status(code),
+            code,
+            Some(code),
+            message,
+            seq,
+        ),
+        Reply::StreamFailure { code, message } => failed(req, seq, code, message),
         _ => unreachable!("error, Status and Delayed replies are rendered elsewhere"),
     }
 }
@@ -124,4 +140,20 @@ fn stream_frames(req: &RecordedRequest, text: &str, seq: usize, cut: bool) -> Ve
         json!({"response": response(req, seq, "completed", vec![done_item(text, seq)], text)}),
     ));
     frames
+}
+
+/// response.created, then response.failed carrying `error.code` and `error.message`.
+fn failed(req: &RecordedRequest, seq: usize, code: &str, message: &str) -> Rendered {
+    let created = json!({"type": "response.created", "sequence_number": 0,
+                         "response": response(req, seq, "in_progress", vec![], "")});
+    let mut failed = response(req, seq, "failed", vec![], "");
+    failed["error"] = json!({"code": code, "message": message});
+    let failed = json!({"type": "response.failed", "sequence_number": 1, "response": failed});
+    Rendered::sse(
+        vec![
+            named_frame("response.created", &created),
+            named_frame("response.failed", &failed),
+        ],
+        false,
+    )
 }
