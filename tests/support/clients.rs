@@ -6,9 +6,9 @@
 //! platform packages; the `node_modules/.bin` entries of claude and opencode are only stubs until
 //! the packages' postinstall scripts run, and we install with `--ignore-scripts`.
 
-mod claude;
-mod codex;
-mod opencode;
+pub mod claude;
+pub mod codex;
+pub mod opencode;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
