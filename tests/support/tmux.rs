@@ -7,21 +7,27 @@ use std::time::Duration;
 
 use super::wait::wait_until;
 
-/// A tmux server with one session; the server is killed when dropped.
+/// A tmux server with one session; the server is killed when dropped, and the drop waits (up to
+/// 10 s) for the pane's process to exit, so the client's last writes (interactive Claude appends
+/// `last-prompt`, `mode` and `permission-mode` lines when it gets SIGHUP) land before the
+/// sandbox is removed.
 #[derive(Debug)]
 pub struct Tmux {
     pub socket: PathBuf,
     /// The pane target, `<session>:0.0`.
     pub target: String,
+    /// The pid of the pane's process (the client, as the shell line `exec`s it).
+    pub pane_pid: Option<i32>,
 }
 
 impl Tmux {
     /// Starts a detached 160x40 session named `session` on a socket inside `dir`, running
     /// `shell_line` (see [`Sandbox::shell_line`](super::clients::Sandbox::shell_line)).
     pub fn start(dir: &Path, session: &str, shell_line: &str) -> Tmux {
-        let tmux = Tmux {
+        let mut tmux = Tmux {
             socket: dir.join("tmux.sock"),
             target: format!("{session}:0.0"),
+            pane_pid: None,
         };
         let out = tmux
             .cmd()
@@ -43,6 +49,12 @@ impl Tmux {
             "tmux new-session failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        let pid = tmux
+            .cmd()
+            .args(["display-message", "-p", "-t", &tmux.target, "#{pane_pid}"])
+            .output()
+            .expect("tmux display-message");
+        tmux.pane_pid = String::from_utf8_lossy(&pid.stdout).trim().parse().ok();
         tmux
     }
 
@@ -101,5 +113,11 @@ impl Tmux {
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = self.cmd().arg("kill-server").output();
+        if let Some(pid) = self.pane_pid {
+            let pid = nix::unistd::Pid::from_raw(pid);
+            wait_until(Duration::from_secs(10), || {
+                nix::sys::signal::kill(pid, None).is_err()
+            });
+        }
     }
 }
