@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Installs what the end-to-end tests need: the pinned real assistant CLIs (tests/clients) and tmux.
+#
+# Idempotent and fast when everything is already there:
+#   - `npm ci --ignore-scripts` in tests/clients only when node_modules is missing, when the stamp
+#     written after the last install does not match the sha256 of package-lock.json, or when a
+#     platform binary the tests run is missing;
+#   - `apt-get update` (once) + `apt-get install -y tmux` only when tmux is not on PATH.
+# The clients' npm install scripts are not needed: the tests run the native binaries that arrive as
+# optional dependencies (see tests/support/clients.rs).
+# Needs only Node/npm (and apt-get + root for tmux). Prints what it did; fails loudly.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CLIENTS="$ROOT/tests/clients"
+MODULES="$CLIENTS/node_modules"
+STAMP="$MODULES/.palingenesis-install-stamp"
+
+log() { printf 'install-test-deps: %s\n' "$*"; }
+die() { printf 'install-test-deps: ERROR: %s\n' "$*" >&2; exit 1; }
+
+need() { command -v "$1" >/dev/null 2>&1 || die "'$1' is required but not on PATH"; }
+
+lock_hash() {
+    if command -v sha256sum >/dev/null 2>&1; then
+        sha256sum "$CLIENTS/package-lock.json" | cut -d' ' -f1
+    else
+        shasum -a 256 "$CLIENTS/package-lock.json" | cut -d' ' -f1
+    fi
+}
+
+# The native binaries the test harness executes (tests/support/clients.rs resolves the same paths).
+native_binaries_present() {
+    local os arch
+    os="$(uname -s)"
+    arch="$(uname -m)"
+    case "$os/$arch" in
+        Linux/x86_64)
+            [ -x "$MODULES/@anthropic-ai/claude-code-linux-x64/claude" ] \
+                || [ -x "$MODULES/@anthropic-ai/claude-code-linux-x64-musl/claude" ] || return 1
+            [ -x "$MODULES/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex" ] || return 1
+            [ -x "$MODULES/opencode-linux-x64/bin/opencode" ] \
+                || [ -x "$MODULES/opencode-linux-x64-baseline/bin/opencode" ] || return 1
+            ;;
+        Linux/aarch64)
+            [ -x "$MODULES/@anthropic-ai/claude-code-linux-arm64/claude" ] \
+                || [ -x "$MODULES/@anthropic-ai/claude-code-linux-arm64-musl/claude" ] || return 1
+            [ -x "$MODULES/@openai/codex-linux-arm64/vendor/aarch64-unknown-linux-musl/bin/codex" ] || return 1
+            [ -x "$MODULES/opencode-linux-arm64/bin/opencode" ] || return 1
+            ;;
+        *)
+            # Unknown platform: trust the stamp; the harness reports a missing binary clearly.
+            ;;
+    esac
+    return 0
+}
+
+install_clients() {
+    need node
+    need npm
+    [ -f "$CLIENTS/package-lock.json" ] || die "missing $CLIENTS/package-lock.json"
+    local want reason=""
+    want="$(lock_hash)"
+    if [ ! -d "$MODULES" ]; then
+        reason="node_modules is missing"
+    elif [ ! -f "$STAMP" ]; then
+        reason="no install stamp"
+    elif [ "$(cat "$STAMP")" != "$want" ]; then
+        reason="package-lock.json changed since the last install"
+    elif ! native_binaries_present; then
+        reason="a client's native binary is missing"
+    fi
+    if [ -z "$reason" ]; then
+        log "clients: up to date (package-lock sha256 ${want:0:12})"
+        return
+    fi
+    log "clients: running npm ci --ignore-scripts in tests/clients ($reason)"
+    local out
+    out="$(mktemp)"
+    if ! (cd "$CLIENTS" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) >"$out" 2>&1; then
+        if grep -q "can only install packages when your package.json and package-lock.json" "$out"; then
+            # npm omits optional platform packages the registry does not serve from the lock it
+            # writes, then `npm ci` rejects that same lock as out of sync. Every version involved is
+            # pinned exactly (package.json and each client's optionalDependencies), so a plain
+            # install from the same lock yields the same tree.
+            log "clients: npm ci rejected the lock (optional platform packages absent); using npm install"
+            if ! (cd "$CLIENTS" && npm install --ignore-scripts --no-save --no-audit --no-fund --loglevel=error) >"$out" 2>&1; then
+                cat "$out" >&2
+                rm -f "$out"
+                die "npm install failed in $CLIENTS"
+            fi
+        else
+            cat "$out" >&2
+            rm -f "$out"
+            die "npm ci failed in $CLIENTS"
+        fi
+    fi
+    rm -f "$out"
+    native_binaries_present || die "npm ci finished but a client's native binary is missing under $MODULES"
+    printf '%s\n' "$want" >"$STAMP"
+    log "clients: installed (package-lock sha256 ${want:0:12})"
+}
+
+install_tmux() {
+    if command -v tmux >/dev/null 2>&1; then
+        log "tmux: present ($(tmux -V))"
+        return
+    fi
+    command -v apt-get >/dev/null 2>&1 || die "tmux is missing and apt-get is not available: install tmux by hand"
+    local sudo=""
+    if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null 2>&1 || die "tmux is missing; need root or sudo to apt-get install it"
+        sudo="sudo"
+    fi
+    log "tmux: missing, running apt-get update + apt-get install -y tmux"
+    local out
+    out="$(mktemp)"
+    if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq tmux; } >"$out" 2>&1; then
+        cat "$out" >&2
+        rm -f "$out"
+        die "apt-get could not install tmux"
+    fi
+    rm -f "$out"
+    command -v tmux >/dev/null 2>&1 || die "apt-get install finished but tmux is still not on PATH"
+    log "tmux: installed ($(tmux -V))"
+}
+
+install_clients
+install_tmux
