@@ -33,7 +33,13 @@ fn daemon_with(claude: &mut Claude, resume_extra: &str, claude_extra: &str) -> H
     ));
     home.start();
     // Hooks run by claude find this daemon the way a user's would: through the environment.
-    let ph = home.paths().config_file.parent().unwrap().display().to_string();
+    let ph = home
+        .paths()
+        .config_file
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
     claude.sandbox.set_env("PALINGENESIS_HOME", &ph);
     home
 }
@@ -59,14 +65,21 @@ fn only_transcript(claude: &Claude) -> std::path::PathBuf {
 #[test]
 fn rate_limit_is_resumed_in_the_same_session_with_its_history() {
     let fake = FakeProvider::start();
-    fake.push(Reply::RateLimited { retry_after: Duration::from_secs(1) });
+    fake.push(Reply::RateLimited {
+        retry_after: Duration::from_secs(1),
+    });
     let mut claude = clients::claude(&fake.url()).build();
     let home = daemon_for(&mut claude, "");
 
     let first = run_with_timeout(claude.print("write the first chapter"), RUN);
     assert!(!first.success(), "the scripted 429 stops the turn");
     let transcript = only_transcript(&claude);
-    let session = transcript.file_stem().unwrap().to_str().unwrap().to_string();
+    let session = transcript
+        .file_stem()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
 
     let done = home.wait_event("ResumeCompleted");
     assert_eq!(session_of(&done), session);
@@ -74,14 +87,25 @@ fn rate_limit_is_resumed_in_the_same_session_with_its_history() {
     assert_eq!(stop["reason"], "rate_limit");
     assert_eq!(session_of(stop), session);
     assert_eq!(home.events_of("ResumeStarted").len(), 1);
-    assert_eq!(home.events_of("ResumeScheduled")[0]["action"], "resume_same_session");
+    assert_eq!(
+        home.events_of("ResumeScheduled")[0]["action"],
+        "resume_same_session"
+    );
 
     let reqs = fake.model_requests();
     assert_eq!(reqs.len(), 2, "{}", fake.describe());
     assert_eq!(reqs[1].last_user_text().as_deref(), Some("continue"));
-    assert!(reqs[1].raw_body.contains("write the first chapter"), "the resume sends the old conversation");
-    assert_eq!(only_transcript(&claude), transcript, "the same transcript file continues");
-    let sessions: serde_json::Value = serde_json::from_str(&home.ok(&["sessions", "--json"])).unwrap();
+    assert!(
+        reqs[1].raw_body.contains("write the first chapter"),
+        "the resume sends the old conversation"
+    );
+    assert_eq!(
+        only_transcript(&claude),
+        transcript,
+        "the same transcript file continues"
+    );
+    let sessions: serde_json::Value =
+        serde_json::from_str(&home.ok(&["sessions", "--json"])).unwrap();
     assert_eq!(sessions["sessions"][0]["state"], "running");
 }
 
@@ -97,7 +121,9 @@ fn usage_limit_waits_for_the_announced_reset_plus_margin() {
     let fake = FakeProvider::start();
     let reset = next_minute_after(Duration::from_secs(4));
     let until = (reset - Utc::now()).to_std().unwrap();
-    fake.push(Reply::UsageLimit(UsageLimit::session_in(until + Duration::from_millis(500))));
+    fake.push(Reply::UsageLimit(UsageLimit::session_in(
+        until + Duration::from_millis(500),
+    )));
     let mut claude = clients::claude(&fake.url()).subscription().build();
     let home = daemon_for(&mut claude, "");
 
@@ -105,11 +131,23 @@ fn usage_limit_waits_for_the_announced_reset_plus_margin() {
     let stop = home.wait_event("StopDetected");
     assert_eq!(stop["reason"], "usage_limit");
     let scheduled = home.wait_event("ResumeScheduled");
-    let at: DateTime<Utc> = scheduled["metadata"]["at"].as_str().unwrap().parse().unwrap();
-    assert_eq!(at, reset + chrono::Duration::seconds(2), "reset {reset} + 2 s margin");
+    let at: DateTime<Utc> = scheduled["metadata"]["at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        at,
+        reset + chrono::Duration::seconds(2),
+        "reset {reset} + 2 s margin"
+    );
 
     let started = home.wait_events("ResumeStarted", 1, WAIT).remove(0);
-    assert!(ts(&started) >= reset + chrono::Duration::seconds(2), "resumed at {} before reset+margin", ts(&started));
+    assert!(
+        ts(&started) >= reset + chrono::Duration::seconds(2),
+        "resumed at {} before reset+margin",
+        ts(&started)
+    );
     home.wait_events("ResumeCompleted", 1, WAIT);
     assert_eq!(fake.model_requests().len(), 2);
 }
@@ -119,7 +157,11 @@ fn prompt_too_long_backs_up_and_starts_a_new_session_from_next_step() {
     let fake = FakeProvider::start();
     fake.push(Reply::PromptTooLong);
     let mut claude = clients::claude(&fake.url()).build();
-    std::fs::write(claude.sandbox.cwd.join("Next-step.md"), "Step 7: wire the flux capacitor to the relay board.\n").unwrap();
+    std::fs::write(
+        claude.sandbox.cwd.join("Next-step.md"),
+        "Step 7: wire the flux capacitor to the relay board.\n",
+    )
+    .unwrap();
     let home = daemon_for(&mut claude, "");
 
     run_with_timeout(claude.print("build the time machine"), RUN);
@@ -143,7 +185,10 @@ fn prompt_too_long_backs_up_and_starts_a_new_session_from_next_step() {
     assert_eq!(reqs.len(), 2, "{}", fake.describe());
     let seeded = reqs[1].last_user_text().unwrap();
     assert!(seeded.contains("wire the flux capacitor"), "{seeded}");
-    assert!(!reqs[1].raw_body.contains("build the time machine"), "a new session starts without the old history");
+    assert!(
+        !reqs[1].raw_body.contains("build the time machine"),
+        "a new session starts without the old history"
+    );
     assert!(claude.transcript_path(&new_id).exists());
 }
 
@@ -154,8 +199,15 @@ fn completed_turns_are_left_alone() {
     let home = daemon_for(&mut claude, "");
     let run = run_with_timeout(claude.print("say hi"), RUN);
     assert!(run.success(), "{}", run.report());
-    let session = only_transcript(&claude).file_stem().unwrap().to_str().unwrap().to_string();
-    common::wait_until(Duration::from_secs(20), || home.ok(&["sessions"]).contains(&session));
+    let session = only_transcript(&claude)
+        .file_stem()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    common::wait_until(Duration::from_secs(20), || {
+        home.ok(&["sessions"]).contains(&session)
+    });
     // A later request proves the daemon has processed everything before it.
     home.ok(&["status"]);
     assert!(home.events_of("StopDetected").is_empty());
@@ -174,7 +226,8 @@ fn a_session_that_fails_forever_stops_at_the_cap() {
     home.wait_events("SessionFailed", 1, WAIT);
     assert_eq!(home.events_of("ResumeStarted").len(), 3);
     assert_eq!(home.events_of("ResumeFailed").len(), 3);
-    let sessions: serde_json::Value = serde_json::from_str(&home.ok(&["sessions", "--json"])).unwrap();
+    let sessions: serde_json::Value =
+        serde_json::from_str(&home.ok(&["sessions", "--json"])).unwrap();
     assert_eq!(sessions["sessions"][0]["state"], "failed");
     assert_eq!(fake.model_requests().len(), 4);
 }
@@ -194,24 +247,40 @@ fn with_hooks(fake: &FakeProvider) -> Claude {
 #[test]
 fn hooks_alone_are_enough() {
     let fake = FakeProvider::start();
-    fake.push(Reply::RateLimited { retry_after: Duration::from_secs(1) });
+    fake.push(Reply::RateLimited {
+        retry_after: Duration::from_secs(1),
+    });
     let mut claude = with_hooks(&fake);
     // Transcript watching pointed at an empty place: only the hooks can tell the daemon.
     let elsewhere = claude.sandbox.home.join("not-the-transcripts");
-    let home = daemon_with(&mut claude, "", &format!("projects_dir = \"{}\"", elsewhere.display()));
+    let home = daemon_with(
+        &mut claude,
+        "",
+        &format!("projects_dir = \"{}\"", elsewhere.display()),
+    );
 
     run_with_timeout(claude.print("hooked"), RUN);
     let done = home.wait_events("ResumeCompleted", 1, WAIT).remove(0);
-    let session = only_transcript(&claude).file_stem().unwrap().to_str().unwrap().to_string();
+    let session = only_transcript(&claude)
+        .file_stem()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
     assert_eq!(session_of(&done), session);
-    assert_eq!(home.events_of("StopDetected")[0]["metadata"]["origin"], "hook");
+    assert_eq!(
+        home.events_of("StopDetected")[0]["metadata"]["origin"],
+        "hook"
+    );
     assert_eq!(fake.model_requests().len(), 2);
 }
 
 #[test]
 fn hooks_and_transcripts_together_make_one_decision() {
     let fake = FakeProvider::start();
-    fake.push(Reply::RateLimited { retry_after: Duration::from_secs(1) });
+    fake.push(Reply::RateLimited {
+        retry_after: Duration::from_secs(1),
+    });
     let mut claude = with_hooks(&fake);
     let home = daemon_for(&mut claude, "");
 
@@ -219,7 +288,12 @@ fn hooks_and_transcripts_together_make_one_decision() {
     home.wait_events("ResumeCompleted", 1, WAIT);
     // Let any late duplicate arrive, then check there was exactly one of everything.
     home.ok(&["status"]);
-    assert_eq!(home.events_of("StopDetected").len(), 1, "{:?}", home.events_of("StopDetected"));
+    assert_eq!(
+        home.events_of("StopDetected").len(),
+        1,
+        "{:?}",
+        home.events_of("StopDetected")
+    );
     assert_eq!(home.events_of("ResumeScheduled").len(), 1);
     assert_eq!(home.events_of("ResumeStarted").len(), 1);
     assert_eq!(fake.model_requests().len(), 2);
@@ -228,7 +302,9 @@ fn hooks_and_transcripts_together_make_one_decision() {
 #[test]
 fn a_restart_during_the_wait_still_resumes_once_on_time() {
     let fake = FakeProvider::start();
-    fake.push(Reply::RateLimited { retry_after: Duration::from_secs(1) });
+    fake.push(Reply::RateLimited {
+        retry_after: Duration::from_secs(1),
+    });
     let mut claude = clients::claude(&fake.url()).build();
     let home = daemon_for(&mut claude, "");
     home.write_config(&format!(
@@ -239,11 +315,19 @@ fn a_restart_during_the_wait_still_resumes_once_on_time() {
 
     run_with_timeout(claude.print("patience"), RUN);
     let scheduled = home.wait_event("ResumeScheduled");
-    let at: DateTime<Utc> = scheduled["metadata"]["at"].as_str().unwrap().parse().unwrap();
+    let at: DateTime<Utc> = scheduled["metadata"]["at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     home.ok(&["daemon", "restart"]);
     assert!(Utc::now() < at, "the restart happened during the wait");
     let started = home.wait_events("ResumeStarted", 1, WAIT).remove(0);
-    assert!(ts(&started) >= at, "resumed at {} before {at}", ts(&started));
+    assert!(
+        ts(&started) >= at,
+        "resumed at {} before {at}",
+        ts(&started)
+    );
     home.wait_events("ResumeCompleted", 1, WAIT);
     home.ok(&["status"]);
     assert_eq!(home.events_of("ResumeStarted").len(), 1);

@@ -92,17 +92,18 @@ impl Engine {
         };
 
         let finished = |r: &StopReason| matches!(r, StopReason::Completed | StopReason::UserExit);
-        let same_episode = matches!(
-            sess.phase,
-            Phase::Waiting { .. }
-                | Phase::Stopped { .. }
-                | Phase::Failed { .. }
-                | Phase::Done { .. }
-        ) && sess.last_stop.as_ref().is_some_and(|prev| {
-            (prev.at - at).num_seconds().abs() <= SAME_STOP_WINDOW
-                        // A finished turn followed by an error is a new turn's stop.
-                        && (finished(&reason) || !finished(&prev.reason))
-        });
+        // A Done session only repeats a finishing stop (e.g. SessionEnd seen twice); any error after it
+        // belongs to a new turn.
+        let open_phase = match sess.phase {
+            Phase::Waiting { .. } | Phase::Stopped { .. } | Phase::Failed { .. } => true,
+            Phase::Done { .. } => finished(&reason),
+            Phase::Running | Phase::Resuming { .. } => false,
+        };
+        let same_episode = open_phase
+            && sess.last_stop.as_ref().is_some_and(|prev| {
+                (prev.at - at).num_seconds().abs() <= SAME_STOP_WINDOW
+                    && (finished(&reason) || !finished(&prev.reason))
+            });
         if same_episode {
             let prev = sess.last_stop.as_ref().expect("checked").reason.clone();
             if more_informative(&reason, &prev) {
@@ -118,6 +119,22 @@ impl Engine {
         }
 
         let was_resuming = matches!(sess.phase, Phase::Resuming { .. });
+        if reason == StopReason::Completed {
+            // A finished turn is not a problem: after a resume it is the proof that the resume worked.
+            if was_resuming {
+                self.on_progress(key, at);
+            }
+            let sess = self.sessions.get_mut(key).expect("exists");
+            sess.phase = Phase::Done {
+                why: "the turn completed".into(),
+            };
+            self.timers.disarm(key);
+            self.record(
+                self.event_for(EventType::SessionDone, key)
+                    .reason(reason.label()),
+            );
+            return;
+        }
         sess.last_stop = Some(record);
         let event = self
             .event_for(EventType::StopDetected, key)
