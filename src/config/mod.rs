@@ -254,7 +254,7 @@ pub struct CodexConfig {
     pub home: Option<PathBuf>,
     pub extra_args: Vec<String>,
     pub env: BTreeMap<String, String>,
-    /// Overrides `[resume].context_strategy` for Codex (which compacts by itself on resume).
+    /// Context strategy for Codex; default `same_session`, since Codex compacts by itself on resume.
     pub context_strategy: Option<ContextStrategy>,
 }
 
@@ -307,12 +307,12 @@ impl Default for OpencodeConfig {
 impl Config {
     /// The context strategy in force for one assistant.
     pub fn context_strategy(&self, assistant: Assistant) -> ContextStrategy {
-        let specific = match assistant {
-            Assistant::Claude => None,
-            Assistant::Codex => self.codex.context_strategy,
-            Assistant::Opencode => self.opencode.context_strategy,
-        };
-        specific.unwrap_or(self.resume.context_strategy)
+        match assistant {
+            Assistant::Claude => self.resume.context_strategy,
+            // Codex compacts the conversation itself when a session is resumed.
+            Assistant::Codex => self.codex.context_strategy.unwrap_or(ContextStrategy::SameSession),
+            Assistant::Opencode => self.opencode.context_strategy.unwrap_or(self.resume.context_strategy),
+        }
     }
 
     /// Whether an assistant is to be watched given `[monitoring].assistants` (empty = auto-detect).

@@ -86,7 +86,8 @@ env = {}
 # home = "~/.codex"
 extra_args = []
 env = {}
-# context_strategy = "same_session"
+# Codex compacts by itself on resume, so the default here is "same_session".
+# context_strategy = "new_session"
 
 [opencode]
 # binary = "opencode"
