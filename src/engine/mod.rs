@@ -437,3 +437,6 @@ impl Engine {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,269 @@
+//! Engine logic against a fake resumer: de-duplication, pause, verification, staleness.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{Duration, Utc};
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use tokio_util::sync::CancellationToken;
+
+use super::session::Phase;
+use super::*;
+use crate::audit::{AuditLog, AuditQuery};
+use crate::model::{Assistant, Locator, Origin, Signal, UsageWindow};
+use crate::resume::{ContinueRequest, ResumeError, Resumer, StartRequest};
+
+/// Records continue requests and answers with a fixed outcome.
+struct FakeResumer {
+    calls: Mutex<Vec<String>>,
+    outcome: TurnOutcome,
+}
+
+impl Resumer for FakeResumer {
+    fn continue_session(
+        self: Arc<Self>,
+        req: ContinueRequest,
+    ) -> BoxFuture<'static, Result<TurnOutcome, ResumeError>> {
+        self.calls.lock().unwrap().push(req.session_id);
+        let o = self.outcome.clone();
+        async move { Ok(o) }.boxed()
+    }
+    fn start_session(
+        self: Arc<Self>,
+        _req: StartRequest,
+    ) -> BoxFuture<'static, Result<TurnOutcome, ResumeError>> {
+        async { Err(ResumeError::Failed("not in this test".into())) }.boxed()
+    }
+}
+
+struct Rig {
+    engine: Engine,
+    rx: tokio::sync::mpsc::Receiver<EngineMsg>,
+    resumer: Arc<FakeResumer>,
+    paths: Paths,
+    _dir: tempfile::TempDir,
+}
+
+fn rig(outcome: TurnOutcome) -> Rig {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = Paths::under(dir.path());
+    std::fs::create_dir_all(&paths.state_dir).unwrap();
+    let log = AuditLog::open(&paths.audit_file(), Default::default()).unwrap();
+    let (audit, _task) = AuditWriter::spawn(log);
+    let resumer = Arc::new(FakeResumer {
+        calls: Mutex::new(Vec::new()),
+        outcome,
+    });
+    let mut config = Config::default();
+    config.resume.backoff_base_secs = 1;
+    config.resume.jitter = false;
+    let deps = EngineDeps {
+        config,
+        paths: paths.clone(),
+        audit,
+        resumers: Resumers::default().with(Assistant::Claude, resumer.clone()),
+        watching: Vec::new(),
+        shutdown: CancellationToken::new(),
+    };
+    let (engine, _handle, rx) = engine(deps, None);
+    Rig {
+        engine,
+        rx,
+        resumer,
+        paths,
+        _dir: dir,
+    }
+}
+
+fn key() -> SessionKey {
+    SessionKey::new(Assistant::Claude, "s1")
+}
+
+fn stop(reason: StopReason, origin: Origin, ago_secs: i64) -> Observation {
+    Observation {
+        session: key(),
+        at: Utc::now() - Duration::seconds(ago_secs),
+        signal: Signal::Stopped {
+            reason,
+            evidence: "e".into(),
+        },
+        origin,
+        locator: Locator {
+            cwd: Some("/".into()),
+            ..Default::default()
+        },
+    }
+}
+
+fn progress() -> Observation {
+    Observation {
+        session: key(),
+        at: Utc::now(),
+        signal: Signal::Progress,
+        origin: Origin::Transcript,
+        locator: Locator::default(),
+    }
+}
+
+async fn events(rig: &Rig, kind: EventType) -> usize {
+    rig.engine.audit.flush().await;
+    let q = AuditQuery {
+        types: vec![kind],
+        ..Default::default()
+    };
+    crate::audit::query(&rig.paths.audit_file(), &q)
+        .unwrap()
+        .events
+        .len()
+}
+
+fn phase(rig: &Rig) -> Phase {
+    rig.engine.sessions[&key()].phase.clone()
+}
+
+#[tokio::test]
+async fn the_same_stop_from_hook_and_transcript_is_one_decision() {
+    let mut r = rig(TurnOutcome::Succeeded);
+    r.engine.on_observation(stop(
+        StopReason::RateLimit {
+            retry_after_secs: None,
+        },
+        Origin::Hook,
+        0,
+    ));
+    r.engine.on_observation(stop(
+        StopReason::RateLimit {
+            retry_after_secs: None,
+        },
+        Origin::Transcript,
+        1,
+    ));
+    assert_eq!(events(&r, EventType::StopDetected).await, 1);
+    assert_eq!(events(&r, EventType::ResumeScheduled).await, 1);
+    assert!(matches!(phase(&r), Phase::Waiting { .. }));
+}
+
+#[tokio::test]
+async fn a_later_report_with_a_reset_time_refines_the_wait() {
+    let mut r = rig(TurnOutcome::Succeeded);
+    r.engine.on_observation(stop(
+        StopReason::RateLimit {
+            retry_after_secs: None,
+        },
+        Origin::Hook,
+        0,
+    ));
+    let reset = Utc::now() + Duration::minutes(30);
+    r.engine.on_observation(stop(
+        StopReason::UsageLimit {
+            resets_at: Some(reset),
+            window: UsageWindow::Session,
+        },
+        Origin::Transcript,
+        0,
+    ));
+    match phase(&r) {
+        Phase::Waiting { until, .. } => assert_eq!(until, reset + Duration::seconds(60)),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(events(&r, EventType::StopDetected).await, 1);
+}
+
+#[tokio::test]
+async fn stale_stops_are_recorded_but_not_acted_on() {
+    let mut r = rig(TurnOutcome::Succeeded);
+    r.engine.on_observation(stop(
+        StopReason::Transient { status: Some(529) },
+        Origin::Transcript,
+        3600,
+    ));
+    assert!(matches!(phase(&r), Phase::Stopped { .. }));
+    assert_eq!(events(&r, EventType::StopDetected).await, 1);
+    assert_eq!(events(&r, EventType::ResumeScheduled).await, 0);
+}
+
+#[tokio::test]
+async fn progress_while_waiting_cancels_the_plan() {
+    let mut r = rig(TurnOutcome::Succeeded);
+    r.engine.on_observation(stop(
+        StopReason::Transient { status: None },
+        Origin::Transcript,
+        0,
+    ));
+    r.engine.on_observation(progress());
+    assert_eq!(phase(&r), Phase::Running);
+    assert_eq!(events(&r, EventType::ResumeCancelled).await, 1);
+}
+
+#[tokio::test]
+async fn paused_daemons_hold_deadlines_until_resumed() {
+    let mut r = rig(TurnOutcome::Succeeded);
+    r.engine.on_request(crate::protocol::Request::Pause);
+    r.engine.on_observation(stop(
+        StopReason::Transient { status: None },
+        Origin::Transcript,
+        0,
+    ));
+    r.engine.on_deadline(key());
+    assert!(
+        matches!(phase(&r), Phase::Waiting { .. }),
+        "nothing acts while paused"
+    );
+    assert!(r.resumer.calls.lock().unwrap().is_empty());
+    r.engine.on_request(crate::protocol::Request::Resume);
+    r.engine
+        .on_request(crate::protocol::Request::Skip(Default::default()));
+    assert!(matches!(phase(&r), Phase::Resuming { .. }));
+}
+
+#[tokio::test]
+async fn a_succeeded_attempt_verifies_the_resume() {
+    let mut r = rig(TurnOutcome::Succeeded);
+    r.engine.on_observation(stop(
+        StopReason::Transient { status: None },
+        Origin::Transcript,
+        0,
+    ));
+    r.engine
+        .on_request(crate::protocol::Request::Skip(Default::default()));
+    // The attempt task reports back over the engine's channel.
+    let msg = tokio::time::timeout(std::time::Duration::from_secs(15), async {
+        loop {
+            match r.rx.recv().await {
+                Some(
+                    m @ EngineMsg::Attempt {
+                        event: AttemptEvent::Finished(_),
+                        ..
+                    },
+                ) => break m,
+                Some(_) => continue,
+                None => panic!("channel closed"),
+            }
+        }
+    })
+    .await
+    .unwrap();
+    r.engine.handle(msg);
+    assert_eq!(phase(&r), Phase::Running);
+    assert_eq!(r.resumer.calls.lock().unwrap().as_slice(), ["s1"]);
+    assert_eq!(events(&r, EventType::ResumeCompleted).await, 1);
+}
+
+#[tokio::test]
+async fn needs_human_is_never_resumed_and_user_exit_ends_it() {
+    let mut r = rig(TurnOutcome::Succeeded);
+    r.engine.on_observation(stop(
+        StopReason::NeedsHuman {
+            cause: crate::model::HumanCause::Billing,
+        },
+        Origin::Hook,
+        0,
+    ));
+    assert!(matches!(phase(&r), Phase::Stopped { .. }));
+    assert_eq!(events(&r, EventType::NeedsAttention).await, 1);
+    r.engine.on_observation(progress());
+    r.engine
+        .on_observation(stop(StopReason::UserExit, Origin::Hook, 0));
+    assert!(matches!(phase(&r), Phase::Done { .. }));
+    assert_eq!(events(&r, EventType::ResumeScheduled).await, 0);
+}
