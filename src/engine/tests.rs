@@ -48,7 +48,7 @@ fn rig(outcome: TurnOutcome) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let paths = Paths::under(dir.path());
     std::fs::create_dir_all(&paths.state_dir).unwrap();
-    let log = AuditLog::open(&paths.audit_file(), Default::default()).unwrap();
+    let log = AuditLog::open(paths.audit_file(), Default::default()).unwrap();
     let (audit, _task) = AuditWriter::spawn(log);
     let resumer = Arc::new(FakeResumer {
         calls: Mutex::new(Vec::new()),

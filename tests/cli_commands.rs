@@ -1,0 +1,275 @@
+//! CLI commands that work on files (config, hooks, classify, inspect, events, completions, man), driven
+//! through the real binary in an isolated home.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+
+use common::Home;
+
+#[test]
+fn config_init_show_validate_set() {
+    let home = Home::new();
+    let cfg = home.paths().config_file;
+    home.ok(&["config", "init"]);
+    assert_eq!(
+        std::fs::metadata(&cfg).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let (code, _, err) = home.run(&["config", "init"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("already exists"), "{err}");
+    assert!(home.ok(&["config", "validate"]).contains("valid"));
+
+    home.ok(&["config", "set", "resume.backoff_base_secs", "45"]);
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    assert!(text.contains("backoff_base_secs = 45"));
+    assert!(
+        text.contains("# Exponential backoff"),
+        "comments survive `config set`"
+    );
+    let shown: serde_json::Value =
+        serde_json::from_str(&home.ok(&["config", "show", "--json"])).unwrap();
+    assert_eq!(shown["resume"]["backoff_base_secs"], 45);
+
+    let (code, _, err) = home.run(&["config", "set", "resume.backoff_base_secs", "0"]);
+    assert_eq!(code, 1, "invalid values are refused");
+    assert!(err.contains("backoff_base_secs"), "{err}");
+    assert!(
+        std::fs::read_to_string(&cfg)
+            .unwrap()
+            .contains("backoff_base_secs = 45"),
+        "file unchanged"
+    );
+}
+
+#[test]
+fn validate_names_file_line_column_and_key() {
+    let home = Home::new();
+    let bad = home.dir.join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[resume]\nbackoff_base_secs = 60\nbackoff_max_secs = 10\n",
+    )
+    .unwrap();
+    let (code, _, err) = home.run(&["config", "validate", bad.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains(&format!("{}:3:20", bad.display())), "{err}");
+    assert!(err.contains("resume.backoff_max_secs"), "{err}");
+    std::fs::write(&bad, "[resume\n").unwrap();
+    let (code, _, err) = home.run(&["config", "validate", bad.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains(&format!("{}:1:", bad.display())), "{err}");
+}
+
+#[test]
+fn env_overrides_apply_to_every_key() {
+    let home = Home::new().with_env("PALINGENESIS__RESUME__PROMPT", "keep going");
+    let shown: serde_json::Value =
+        serde_json::from_str(&home.ok(&["config", "show", "--json"])).unwrap();
+    assert_eq!(shown["resume"]["prompt"], "keep going");
+}
+
+#[test]
+fn config_edit_never_leaves_an_invalid_file() {
+    let home = Home::new();
+    home.ok(&["config", "init"]);
+    let cfg = home.paths().config_file;
+    let before = std::fs::read_to_string(&cfg).unwrap();
+    let editor = home.dir.join("editor.sh");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\nprintf '[resume]\\nmax_retries = \"lots\"\\n' > \"$1\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let home = home.with_env("EDITOR", editor.to_str().unwrap());
+    let (code, _, err) = home.run(&["config", "edit"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("left unchanged"), "{err}");
+    assert_eq!(std::fs::read_to_string(&cfg).unwrap(), before);
+
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\nprintf '[resume]\\nmax_retries = 9\\n' > \"$1\"\n",
+    )
+    .unwrap();
+    home.ok(&["config", "edit"]);
+    assert!(
+        std::fs::read_to_string(&cfg)
+            .unwrap()
+            .contains("max_retries = 9")
+    );
+}
+
+#[test]
+fn hooks_install_merges_and_uninstall_restores() {
+    let home = Home::new();
+    let settings = home.user_home().join(".claude/settings.json");
+    std::fs::create_dir_all(settings.parent().unwrap()).unwrap();
+    let mine = serde_json::json!({"theme": "dark", "hooks": {"Stop": [{"hooks": [{"type": "command", "command": "notify-send done"}]}]}});
+    std::fs::write(&settings, mine.to_string()).unwrap();
+    home.ok(&["hooks", "install", "claude"]);
+    home.ok(&["hooks", "install", "claude"]);
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
+    assert_eq!(v["theme"], "dark");
+    assert_eq!(
+        v["hooks"]["Stop"].as_array().unwrap().len(),
+        2,
+        "installed once, user's hook kept"
+    );
+    assert!(
+        v["hooks"]["StopFailure"][0]["hooks"][0]["command"]
+            .as_str()
+            .unwrap()
+            .ends_with("hook claude")
+    );
+    let backups = std::fs::read_dir(settings.parent().unwrap())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .contains("palingenesis")
+        });
+    assert!(
+        backups.count() >= 1,
+        "a backup of the previous settings is kept"
+    );
+    home.ok(&["hooks", "uninstall", "claude"]);
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
+    assert_eq!(v, mine);
+}
+
+#[test]
+fn hook_without_daemon_never_fails_the_agent_and_is_audited() {
+    let home = Home::new();
+    let mut child = home
+        .command(&["hook", "claude"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(br#"{"hook_event_name":"StopFailure","session_id":"abc","cwd":"/tmp","error":"rate_limit","last_assistant_message":"API Error: Request rejected (429)"}"#)
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let events = home.events_of("HookReceived");
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["outcome"], "daemon_unreachable");
+    assert_eq!(events[0]["session"], "abc");
+}
+
+#[test]
+fn classify_reads_messages_and_transcript_lines() {
+    let home = Home::new();
+    let mut child = home
+        .command(&[
+            "classify",
+            "--assistant",
+            "claude",
+            "--now",
+            "2026-11-24T10:00:00Z",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    let fixture = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/real/claude/usage-limit-weekly-berlin.jsonl"
+    ))
+    .unwrap();
+    let stop_line = fixture
+        .lines()
+        .find(|l| l.contains("\"isApiErrorMessage\":true"))
+        .unwrap();
+    let input = format!(
+        "You've hit your session limit · resets 6:40pm (Asia/Calcutta)\nYou've used 98% of your session limit\n{stop_line}\n"
+    );
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["reason"]["kind"], "usage_limit");
+    assert_eq!(
+        lines[0]["reason"]["resets_at"], "2026-11-24T13:10:00Z",
+        "6:40pm in Asia/Calcutta"
+    );
+    assert_eq!(lines[1]["stop"], false, "a warning is not a stop");
+    assert_eq!(lines[2]["reason"]["window"], "weekly");
+}
+
+#[test]
+fn inspect_explains_a_transcript() {
+    let home = Home::new();
+    let f = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/real/claude/prompt-too-long.jsonl"
+    );
+    let v: serde_json::Value = serde_json::from_str(&home.ok(&["inspect", f, "--json"])).unwrap();
+    assert_eq!(v["findings"]["last_stop"][1]["kind"], "context_exhausted");
+    let text = home.ok(&["inspect", f]);
+    assert!(text.contains("context_exhausted"), "{text}");
+}
+
+#[test]
+fn events_filters_by_type_and_session() {
+    let home = Home::new();
+    home.start();
+    home.ok(&["pause"]);
+    home.ok(&["resume"]);
+    home.ok(&["daemon", "stop"]);
+    let out = home.ok(&["events", "--type", "Paused", "--json"]);
+    assert_eq!(out.lines().count(), 1, "{out}");
+    let (code, _, err) = home.run(&["events", "--type", "Bogus"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("unknown event type"), "{err}");
+    assert!(
+        home.ok(&["events", "--since", "1h"])
+            .contains("DaemonStarted")
+    );
+    assert!(
+        home.ok(&["events", "--session", "nobody"])
+            .trim()
+            .is_empty()
+    );
+}
+
+#[test]
+fn completions_man_and_help() {
+    let home = Home::new();
+    assert!(home.ok(&["completions", "bash"]).contains("palingenesis"));
+    assert!(home.ok(&["man"]).contains(".TH"));
+    let help = home.ok(&["--help"]);
+    assert!(
+        help.contains("Exit codes") && help.contains("3  the daemon is not running"),
+        "{help}"
+    );
+}
+
+#[test]
+fn logs_show_the_daemon_log() {
+    let home = Home::new();
+    home.start();
+    home.ok(&["daemon", "stop"]);
+    let out = home.ok(&["logs", "--tail", "5"]);
+    assert!(out.contains("palingenesis"), "{out}");
+}
