@@ -227,3 +227,84 @@ pub struct Observation {
     #[serde(default)]
     pub locator: Locator,
 }
+
+/// The environment of an agent process that matters for resuming it the way it ran (provider URL, API key,
+/// HOME, PATH, TZ, …). It can hold secrets: its `Debug` shows only the names, it is kept in the private state
+/// file, and it is never sent to control clients or written to the audit trail.
+#[derive(Serialize, Deserialize, Clone, Default, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct AgentEnv(pub std::collections::BTreeMap<String, String>);
+
+impl AgentEnv {
+    /// Variable names (exact) and prefixes worth carrying over to a resumed agent.
+    const NAMES: &'static [&'static str] = &[
+        "HOME",
+        "PATH",
+        "TZ",
+        "LANG",
+        "USER",
+        "SHELL",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "NO_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "no_proxy",
+    ];
+    const PREFIXES: &'static [&'static str] = &[
+        "ANTHROPIC_",
+        "CLAUDE_",
+        "DISABLE_",
+        "CODEX_",
+        "OPENAI_",
+        "OPENCODE_",
+        "XDG_",
+        "LC_",
+        "AWS_",
+        "GOOGLE_",
+        "VERTEX_",
+        "NODE_EXTRA_CA_CERTS",
+    ];
+
+    /// Keep the variables that matter from `vars`.
+    pub fn capture(vars: impl IntoIterator<Item = (String, String)>) -> AgentEnv {
+        AgentEnv(
+            vars.into_iter()
+                .filter(|(k, _)| {
+                    Self::NAMES.contains(&k.as_str())
+                        || Self::PREFIXES.iter().any(|p| k.starts_with(p))
+                })
+                .collect(),
+        )
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for AgentEnv {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
+
+#[cfg(test)]
+mod agent_env_tests {
+    use super::AgentEnv;
+
+    #[test]
+    fn captures_what_matters_and_never_prints_values() {
+        let env = AgentEnv::capture([
+            ("ANTHROPIC_API_KEY".to_string(), "sk-secret".to_string()),
+            ("HOME".to_string(), "/home/u".to_string()),
+            ("EDITOR".to_string(), "vim".to_string()),
+        ]);
+        assert_eq!(env.0.len(), 2);
+        let shown = format!("{env:?}");
+        assert!(
+            shown.contains("ANTHROPIC_API_KEY") && !shown.contains("sk-secret"),
+            "{shown}"
+        );
+    }
+}

@@ -59,6 +59,7 @@ pub struct AttemptJob {
     pub attempt_id: u64,
     pub action: Action,
     pub locator: Locator,
+    pub env: crate::model::AgentEnv,
     pub config: Arc<Config>,
     pub paths: Paths,
     pub resumers: Resumers,
@@ -120,6 +121,7 @@ async fn attempt(job: &AttemptJob) {
                 cwd,
                 locator: job.locator.clone(),
                 prompt: job.config.resume.prompt.clone(),
+                env: job.env.clone(),
                 summarize_first: job.action == Action::Summarize,
                 cancel: job.cancel.clone(),
             };
@@ -139,6 +141,7 @@ async fn attempt(job: &AttemptJob) {
             let req = StartRequest {
                 cwd,
                 prompt,
+                env: job.env.clone(),
                 started: started_tx,
                 cancel: job.cancel.clone(),
             };

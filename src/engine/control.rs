@@ -344,13 +344,22 @@ impl Engine {
         {
             locator.pid = Some(pid as u32);
         }
+        let key = SessionKey::new(fwd.assistant, id);
         self.on_observation(Observation {
-            session: SessionKey::new(fwd.assistant, id),
+            session: key.clone(),
             at: parsed.at.unwrap_or_else(Utc::now),
             signal,
             origin: Origin::Hook,
             locator,
         });
+        let env = fwd
+            .payload
+            .get("palingenesis_agent_env")
+            .and_then(|v| serde_json::from_value::<crate::model::AgentEnv>(v.clone()).ok())
+            .filter(|e| !e.is_empty());
+        if let (Some(env), Some(sess)) = (env, self.sessions.get_mut(&key)) {
+            sess.agent_env = env;
+        }
         Response::done("hook received")
     }
 }

@@ -317,6 +317,7 @@ impl Engine {
         sess.updated_at = now;
         let attempt = sess.attempts;
         let locator = sess.locator.clone();
+        let env = sess.agent_env.clone();
         let reason = sess
             .last_stop
             .as_ref()
@@ -339,6 +340,7 @@ impl Engine {
             attempt_id,
             action,
             locator,
+            env,
             config: self.config.clone(),
             paths: self.paths.clone(),
             resumers: self.resumers.clone(),

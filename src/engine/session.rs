@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::decide::{Action, History};
-use crate::model::{Locator, SessionKey, StopReason};
+use crate::model::{AgentEnv, Locator, SessionKey, StopReason};
 use crate::protocol::{PlannedActionView, SessionInfo, SessionStateView};
 
 /// Where a session stands.
@@ -58,6 +58,9 @@ pub struct TrackedSession {
     pub resume_log: Vec<DateTime<Utc>>,
     #[serde(default)]
     pub last_progress_at: Option<DateTime<Utc>>,
+    /// The agent's environment as last seen (from its hook), used when resuming it.
+    #[serde(default, skip_serializing_if = "AgentEnv::is_empty")]
+    pub agent_env: AgentEnv,
     pub first_seen: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -72,6 +75,7 @@ impl TrackedSession {
             attempts: 0,
             resume_log: Vec::new(),
             last_progress_at: None,
+            agent_env: AgentEnv::default(),
             first_seen: now,
             updated_at: now,
         }

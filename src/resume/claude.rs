@@ -12,7 +12,7 @@ use super::command::{Headless, binary_or, prompt_arg};
 use super::{ContinueRequest, ResumeError, Resumer, StartRequest, TurnOutcome};
 use crate::classify::{ClassifyContext, Evidence};
 use crate::config::Config;
-use crate::model::{Assistant, Locator};
+use crate::model::{AgentEnv, Assistant, Locator};
 
 pub struct ClaudeHeadless {
     program: PathBuf,
@@ -38,6 +38,7 @@ impl ClaudeHeadless {
         head: Vec<String>,
         prompt: String,
         cwd: PathBuf,
+        agent_env: AgentEnv,
         cancel: tokio_util::sync::CancellationToken,
     ) -> Result<TurnOutcome, ResumeError> {
         let mut args = head;
@@ -48,6 +49,7 @@ impl ClaudeHeadless {
             program: &self.program,
             args,
             cwd: &cwd,
+            agent_env: &agent_env,
             env: &self.env,
             timeout: self.timeout,
             cancel: &cancel,
@@ -69,7 +71,8 @@ impl Resumer for ClaudeHeadless {
             "--resume".to_string(),
             req.session_id.clone(),
         ];
-        me.run(head, req.prompt, req.cwd, req.cancel).boxed()
+        me.run(head, req.prompt, req.cwd, req.env, req.cancel)
+            .boxed()
     }
 
     fn start_session(
@@ -90,7 +93,7 @@ impl Resumer for ClaudeHeadless {
             };
             let _ = req.started.send((id.clone(), locator)).await;
             let head = vec!["-p".to_string(), "--session-id".to_string(), id];
-            me.run(head, req.prompt, req.cwd, req.cancel).await
+            me.run(head, req.prompt, req.cwd, req.env, req.cancel).await
         }
         .boxed()
     }

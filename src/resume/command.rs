@@ -19,6 +19,9 @@ pub struct Headless<'a> {
     pub program: &'a Path,
     pub args: Vec<String>,
     pub cwd: &'a Path,
+    /// The agent's own environment (from when it ran), applied over the daemon's.
+    pub agent_env: &'a crate::model::AgentEnv,
+    /// Configured extras, applied last.
     pub env: &'a std::collections::BTreeMap<String, String>,
     pub timeout: Duration,
     pub cancel: &'a CancellationToken,
@@ -38,6 +41,7 @@ impl Headless<'_> {
         let mut child = Command::new(self.program)
             .args(&args)
             .current_dir(self.cwd)
+            .envs(&self.agent_env.0)
             .envs(self.env)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 pub use crate::engine::TurnOutcome;
-use crate::model::{Assistant, Locator};
+use crate::model::{AgentEnv, Assistant, Locator};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ResumeError {
@@ -39,6 +39,8 @@ pub struct ContinueRequest {
     pub cwd: PathBuf,
     pub locator: Locator,
     pub prompt: String,
+    /// The agent's own environment, overlaid on the daemon's when the agent is run again.
+    pub env: AgentEnv,
     /// opencode: summarize the session before continuing.
     pub summarize_first: bool,
     pub cancel: CancellationToken,
@@ -50,6 +52,7 @@ pub struct ContinueRequest {
 pub struct StartRequest {
     pub cwd: PathBuf,
     pub prompt: String,
+    pub env: AgentEnv,
     pub started: mpsc::Sender<(String, Locator)>,
     pub cancel: CancellationToken,
 }

@@ -8,7 +8,7 @@ use tokio::io::AsyncReadExt;
 use crate::audit::{AuditEvent, AuditLog, EventType};
 use crate::cli::exit;
 use crate::ipc::client::request_once;
-use crate::model::Assistant;
+use crate::model::{AgentEnv, Assistant};
 use crate::paths::Paths;
 use crate::protocol::{HookForward, MAX_FRAME_BYTES, Request};
 
@@ -18,20 +18,27 @@ pub async fn run(paths: &Paths, assistant: Assistant) -> anyhow::Result<u8> {
         .take(MAX_FRAME_BYTES as u64 / 2)
         .read_to_end(&mut raw)
         .await;
-    let Ok(mut payload) = serde_json::from_slice::<serde_json::Value>(&raw) else {
+    let Ok(payload) = serde_json::from_slice::<serde_json::Value>(&raw) else {
         tracing::debug!("hook payload is not JSON; ignored");
         return Ok(exit::OK);
     };
-    if let Some(obj) = payload.as_object_mut() {
-        // The hook's parent is the agent process itself.
-        obj.insert(
-            "palingenesis_agent_pid".into(),
-            std::os::unix::process::parent_id().into(),
-        );
+    // The hook's parent is the agent process itself: its pid and environment let the daemon tell whether it
+    // still runs and resume it the way it ran. The environment goes to the daemon only, never to the audit.
+    let agent_pid = std::os::unix::process::parent_id();
+    let mut forwarded = payload.clone();
+    if let Some(obj) = forwarded.as_object_mut() {
+        obj.insert("palingenesis_agent_pid".into(), agent_pid.into());
+        let env = agent_environment(agent_pid).await;
+        if !env.is_empty() {
+            obj.insert(
+                "palingenesis_agent_env".into(),
+                serde_json::to_value(&env).unwrap_or_default(),
+            );
+        }
     }
     let req = Request::Hook(HookForward {
         assistant,
-        payload: payload.clone(),
+        payload: forwarded,
     });
     let sent =
         tokio::time::timeout(Duration::from_secs(3), request_once(&paths.socket(), &req)).await;
@@ -54,4 +61,16 @@ pub async fn run(paths: &Paths, assistant: Assistant) -> anyhow::Result<u8> {
         .await;
     }
     Ok(exit::OK)
+}
+
+/// The variables of the agent's environment that matter for resuming it (Linux: /proc/<pid>/environ).
+async fn agent_environment(pid: u32) -> AgentEnv {
+    let Ok(raw) = tokio::fs::read(format!("/proc/{pid}/environ")).await else {
+        return AgentEnv::default();
+    };
+    AgentEnv::capture(raw.split(|b| *b == 0).filter_map(|kv| {
+        let kv = String::from_utf8_lossy(kv);
+        kv.split_once('=')
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+    }))
 }
