@@ -39,6 +39,7 @@ pub mod ipc;
 pub mod logging;
 pub mod model;
 pub mod nextstep;
+pub mod notify;
 pub mod paths;
 pub mod process;
 pub mod protocol;

@@ -339,7 +339,9 @@ fn the_resume_runs_with_the_agents_own_environment() {
     // The daemon runs with a different HOME and no provider settings at all; only the hook tells it how the
     // agent ran (HOME, ANTHROPIC_BASE_URL, the key), and the resume must reuse exactly that.
     let fake = FakeProvider::start();
-    fake.push(Reply::RateLimited { retry_after: Duration::from_secs(1) });
+    fake.push(Reply::RateLimited {
+        retry_after: Duration::from_secs(1),
+    });
     let mut claude = with_hooks(&fake);
     let home = Home::new();
     home.write_config(&format!(
@@ -347,18 +349,42 @@ fn the_resume_runs_with_the_agents_own_environment() {
         clients::claude_bin().display()
     ));
     home.start();
-    let ph = home.paths().config_file.parent().unwrap().display().to_string();
+    let ph = home
+        .paths()
+        .config_file
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
     claude.sandbox.set_env("PALINGENESIS_HOME", &ph);
 
     run_with_timeout(claude.print("remember the environment"), RUN);
     let done = home.wait_events("ResumeCompleted", 1, WAIT).remove(0);
-    let session = only_transcript(&claude).file_stem().unwrap().to_str().unwrap().to_string();
+    let session = only_transcript(&claude)
+        .file_stem()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
     assert_eq!(session_of(&done), session);
     assert_eq!(fake.model_requests().len(), 2);
     // The key reached the provider, and never the audit trail or the CLI.
-    assert_eq!(fake.model_requests()[1].header("x-api-key"), Some(clients::claude::API_KEY));
+    assert_eq!(
+        fake.model_requests()[1].header("x-api-key"),
+        Some(clients::claude::API_KEY)
+    );
     let audit = std::fs::read_to_string(home.paths().audit_file()).unwrap();
-    assert!(!audit.contains(clients::claude::API_KEY), "secrets never reach the audit trail");
-    assert!(!home.ok(&["sessions", "--json"]).contains(clients::claude::API_KEY));
-    assert!(!home.log().contains(clients::claude::API_KEY), "secrets never reach the log");
+    assert!(
+        !audit.contains(clients::claude::API_KEY),
+        "secrets never reach the audit trail"
+    );
+    assert!(
+        !home
+            .ok(&["sessions", "--json"])
+            .contains(clients::claude::API_KEY)
+    );
+    assert!(
+        !home.log().contains(clients::claude::API_KEY),
+        "secrets never reach the log"
+    );
 }

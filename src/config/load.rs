@@ -228,6 +228,26 @@ fn validate(c: &Config) -> Result<(), (String, String)> {
             );
         }
     }
+    for (i, name) in c.notifications.events.iter().enumerate() {
+        let known = serde_json::from_value::<crate::audit::EventType>(serde_json::Value::String(
+            name.clone(),
+        ))
+        .is_ok_and(|e| e != crate::audit::EventType::Unknown);
+        if !known {
+            return fail(
+                "notifications.events",
+                format!(
+                    "entry {i}: `{name}` is not an audit event type (e.g. NeedsAttention, SessionFailed)"
+                ),
+            );
+        }
+    }
+    if c.notifications.telegram_bot_token.is_some() != c.notifications.telegram_chat_id.is_some() {
+        return fail(
+            "notifications.telegram_chat_id",
+            "telegram needs both telegram_bot_token and telegram_chat_id".into(),
+        );
+    }
     if c.http.bind.parse::<std::net::SocketAddr>().is_err() {
         return fail(
             "http.bind",

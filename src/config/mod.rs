@@ -191,14 +191,50 @@ impl Default for AuditConfig {
     }
 }
 
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct NotificationsConfig {
     pub enabled: bool,
-    /// Generic JSON webhook.
-    pub webhook_url: Option<String>,
-    /// ntfy topic URL.
-    pub ntfy_url: Option<String>,
+    /// Audit event types that are sent (e.g. "NeedsAttention", "SessionFailed", "ResumeCompleted").
+    pub events: Vec<String>,
+    /// Generic webhook: the audit event is POSTed as JSON. The URL may hold a token: never logged.
+    pub webhook_url: Option<Secret>,
+    /// ntfy topic URL (`https://ntfy.sh/my-topic`): a plain-text POST with a title.
+    pub ntfy_url: Option<Secret>,
+    /// Slack incoming-webhook URL.
+    pub slack_webhook_url: Option<Secret>,
+    /// Discord webhook URL.
+    pub discord_webhook_url: Option<Secret>,
+    pub telegram_bot_token: Option<Secret>,
+    pub telegram_chat_id: Option<String>,
+    /// Telegram Bot API base URL.
+    pub telegram_api_url: String,
+    /// Per-request timeout.
+    pub timeout_secs: u64,
+}
+
+impl Default for NotificationsConfig {
+    fn default() -> Self {
+        NotificationsConfig {
+            enabled: false,
+            events: [
+                "NeedsAttention",
+                "SessionFailed",
+                "ServerGaveUp",
+                "ResumeCompleted",
+            ]
+            .map(String::from)
+            .to_vec(),
+            webhook_url: None,
+            ntfy_url: None,
+            slack_webhook_url: None,
+            discord_webhook_url: None,
+            telegram_bot_token: None,
+            telegram_chat_id: None,
+            telegram_api_url: "https://api.telegram.org".into(),
+            timeout_secs: 10,
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]

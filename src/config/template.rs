@@ -64,8 +64,17 @@ keep = 5
 
 [notifications]
 enabled = false
-# webhook_url = "https://example.invalid/hook"
+# Which audit events are sent.
+events = ["NeedsAttention", "SessionFailed", "ServerGaveUp", "ResumeCompleted"]
+# Any of these channels; URLs and tokens are secrets and never logged.
+# webhook_url = "https://example.invalid/hook"          # the audit event as JSON
 # ntfy_url = "https://ntfy.example.invalid/my-topic"
+# slack_webhook_url = "https://hooks.slack.invalid/services/..."
+# discord_webhook_url = "https://discord.invalid/api/webhooks/..."
+# telegram_bot_token = "123:abc"
+# telegram_chat_id = "42"
+telegram_api_url = "https://api.telegram.org"
+timeout_secs = 10
 
 [http]
 enabled = false

@@ -98,6 +98,12 @@ pub async fn run(
         sources_stop.clone(),
     );
 
+    crate::notify::spawn(
+        &config.notifications,
+        &audit,
+        &tracker,
+        sources_stop.clone(),
+    );
     tracker.spawn(crate::ipc::server::serve(
         listener,
         Arc::new(handle.clone()),

@@ -1,0 +1,116 @@
+//! Notifications end to end: a stop that needs a human reaches every configured channel (served here on
+//! 127.0.0.1), and the tokens in their URLs reach neither the audit trail nor the log.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Uri};
+use common::Home;
+
+type Seen = Arc<Mutex<Vec<(String, String, String)>>>;
+
+async fn record(
+    State(seen): State<Seen>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> &'static str {
+    let title = headers
+        .get("title")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    seen.lock().unwrap().push((
+        uri.path().to_string(),
+        title,
+        String::from_utf8_lossy(&body).into_owned(),
+    ));
+    "ok"
+}
+
+fn serve() -> (String, Seen) {
+    let seen: Seen = Arc::default();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let state = seen.clone();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let app = Router::new().fallback(record).with_state(state);
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    (url, seen)
+}
+
+#[test]
+fn a_stop_that_needs_a_human_is_sent_to_every_channel() {
+    let (url, seen) = serve();
+    let home = Home::new();
+    home.write_config(&format!(
+        "[notifications]\nenabled = true\nwebhook_url = \"{url}/hook?token=s3cret-webhook\"\nntfy_url = \"{url}/ntfy-topic\"\n\
+         slack_webhook_url = \"{url}/slack\"\ndiscord_webhook_url = \"{url}/discord\"\n\
+         telegram_bot_token = \"123:s3cret-telegram\"\ntelegram_chat_id = \"42\"\ntelegram_api_url = \"{url}\"\n"
+    ));
+    home.start();
+    let project = home.user_home().join(".claude/projects/-work");
+    std::fs::create_dir_all(&project).unwrap();
+    let session = "11111111-2222-4333-8444-555555555555";
+    let line = serde_json::json!({
+        "type": "assistant", "isSidechain": false, "sessionId": session, "cwd": "/work",
+        "timestamp": chrono::Utc::now().to_rfc3339(), "isApiErrorMessage": true, "error": "billing_error",
+        "message": {"model": "<synthetic>", "role": "assistant",
+            "content": [{"type": "text", "text": "Credit balance is too low"}]}
+    });
+    std::fs::write(
+        project.join(format!("{session}.jsonl")),
+        format!("{line}\n"),
+    )
+    .unwrap();
+
+    let sent = home.wait_events("Notification", 5, Duration::from_secs(30));
+    assert!(sent.iter().all(|e| e["outcome"] == "sent"), "{sent:?}");
+    let seen = seen.lock().unwrap().clone();
+    let path = |p: &str| {
+        seen.iter()
+            .find(|(path, _, _)| path.starts_with(p))
+            .unwrap_or_else(|| panic!("{p}: {seen:?}"))
+            .clone()
+    };
+    let hook: serde_json::Value = serde_json::from_str(&path("/hook").2).unwrap();
+    assert_eq!(hook["event"], "NeedsAttention");
+    assert_eq!(hook["session"], session);
+    assert_eq!(
+        path("/ntfy-topic").1,
+        "claude session 11111111 needs attention"
+    );
+    assert!(path("/slack").2.contains("\"text\""));
+    assert!(path("/discord").2.contains("\"content\""));
+    let tg = path("/bot123:s3cret-telegram/sendMessage");
+    assert!(tg.2.contains("\"chat_id\":\"42\""), "{tg:?}");
+    assert!(
+        home.events_of("ResumeStarted").is_empty(),
+        "billing problems are never resumed"
+    );
+
+    home.ok(&["daemon", "stop"]);
+    let audit = std::fs::read_to_string(home.paths().audit_file()).unwrap();
+    for secret in ["s3cret-webhook", "s3cret-telegram"] {
+        assert!(!audit.contains(secret), "{secret} leaked into the audit");
+        assert!(!home.log().contains(secret), "{secret} leaked into the log");
+        assert!(
+            !home.ok(&["config", "show"]).contains(secret),
+            "{secret} shown by config show"
+        );
+    }
+}
