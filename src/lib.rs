@@ -35,6 +35,7 @@ pub mod daemon;
 pub mod decide;
 pub mod engine;
 pub mod formats;
+pub mod http;
 pub mod ipc;
 pub mod logging;
 pub mod model;

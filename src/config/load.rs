@@ -248,11 +248,20 @@ fn validate(c: &Config) -> Result<(), (String, String)> {
             "telegram needs both telegram_bot_token and telegram_chat_id".into(),
         );
     }
-    if c.http.bind.parse::<std::net::SocketAddr>().is_err() {
-        return fail(
-            "http.bind",
-            format!("`{}` is not an address:port", c.http.bind),
-        );
+    match c.http.bind.parse::<std::net::SocketAddr>() {
+        Err(_) => {
+            return fail(
+                "http.bind",
+                format!("`{}` is not an address:port", c.http.bind),
+            );
+        }
+        Ok(addr) if !addr.ip().is_loopback() && c.http.token.is_none() => {
+            return fail(
+                "http.token",
+                format!("http.bind {addr} is reachable from other machines: set http.token"),
+            );
+        }
+        Ok(_) => {}
     }
     Ok(())
 }

@@ -242,6 +242,8 @@ impl Default for NotificationsConfig {
 pub struct HttpConfig {
     pub enabled: bool,
     pub bind: String,
+    /// Bearer token required on every request. Mandatory when `bind` is not a loopback address.
+    pub token: Option<Secret>,
 }
 
 impl Default for HttpConfig {
@@ -249,6 +251,7 @@ impl Default for HttpConfig {
         HttpConfig {
             enabled: false,
             bind: "127.0.0.1:7654".into(),
+            token: None,
         }
     }
 }

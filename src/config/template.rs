@@ -77,8 +77,11 @@ telegram_api_url = "https://api.telegram.org"
 timeout_secs = 10
 
 [http]
+# HTTP API (/api/v1/...), live events (SSE) and Prometheus metrics (/metrics).
 enabled = false
 bind = "127.0.0.1:7654"
+# Bearer token required on every request; mandatory when bind is not a loopback address.
+# token = "..."
 
 [otel]
 enabled = false

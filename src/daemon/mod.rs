@@ -104,6 +104,20 @@ pub async fn run(
         &tracker,
         sources_stop.clone(),
     );
+    if config.http.enabled {
+        crate::http::spawn(
+            &config.http,
+            handle.clone(),
+            audit.clone(),
+            &tracker,
+            shutdown.clone(),
+        )
+        .await
+        .map_err(|source| DaemonError::Prepare {
+            path: config.http.bind.clone().into(),
+            source,
+        })?;
+    }
     tracker.spawn(crate::ipc::server::serve(
         listener,
         Arc::new(handle.clone()),
