@@ -131,26 +131,26 @@ pub async fn serve(
         .await
 }
 
-fn authorized(state: &AppState, headers: &HeaderMap) -> Result<(), HttpResponse> {
+fn authorized(state: &AppState, headers: &HeaderMap) -> bool {
     let Some(token) = &state.token else {
-        return Ok(());
+        return true;
     };
-    let given = headers
+    headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    if given.is_some_and(|g| constant_time_eq(g.as_bytes(), token.expose().as_bytes())) {
-        Ok(())
-    } else {
-        Err((
-            StatusCode::UNAUTHORIZED,
-            Json(Response::error(
-                ErrorCode::BadRequest,
-                "missing or wrong bearer token",
-            )),
-        )
-            .into_response())
-    }
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|given| constant_time_eq(given.as_bytes(), token.expose().as_bytes()))
+}
+
+fn denied() -> HttpResponse {
+    (
+        StatusCode::UNAUTHORIZED,
+        Json(Response::error(
+            ErrorCode::BadRequest,
+            "missing or wrong bearer token",
+        )),
+    )
+        .into_response()
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -185,8 +185,8 @@ async fn answer(state: &AppState, req: Request) -> HttpResponse {
 }
 
 async fn simple(State(state): State<AppState>, headers: HeaderMap, req: Request) -> HttpResponse {
-    if let Err(denied) = authorized(&state, &headers) {
-        return denied;
+    if !authorized(&state, &headers) {
+        return denied();
     }
     answer(&state, req).await
 }
@@ -197,8 +197,8 @@ async fn targeted(
     target: Option<Json<Target>>,
     make: fn(Target) -> Request,
 ) -> HttpResponse {
-    if let Err(denied) = authorized(&state, &headers) {
-        return denied;
+    if !authorized(&state, &headers) {
+        return denied();
     }
     answer(&state, make(target.map(|Json(t)| t).unwrap_or_default())).await
 }
@@ -209,8 +209,8 @@ async fn any_request(
     headers: HeaderMap,
     Json(req): Json<Request>,
 ) -> HttpResponse {
-    if let Err(denied) = authorized(&state, &headers) {
-        return denied;
+    if !authorized(&state, &headers) {
+        return denied();
     }
     answer(&state, req).await
 }
@@ -228,8 +228,8 @@ async fn events(
     headers: HeaderMap,
     Query(filter): Query<EventFilter>,
 ) -> HttpResponse {
-    if let Err(denied) = authorized(&state, &headers) {
-        return denied;
+    if !authorized(&state, &headers) {
+        return denied();
     }
     let kind: Option<EventType> = filter
         .kind
@@ -280,8 +280,8 @@ fn event_stream(
 }
 
 async fn metrics_route(State(state): State<AppState>, headers: HeaderMap) -> HttpResponse {
-    if let Err(denied) = authorized(&state, &headers) {
-        return denied;
+    if !authorized(&state, &headers) {
+        return denied();
     }
     let sessions = match state.engine.request(Request::Sessions).await {
         Response::Sessions(list) => list,
