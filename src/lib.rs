@@ -20,7 +20,10 @@
 //! - [`engine`]: the one task that owns state, applies observations, runs deadlines and resumes.
 //! - [`sources`]: workers that tail files, receive hooks and follow APIs, feeding observations in.
 //! - [`resume`]: one resumer per way of reaching a session.
-//! - [`protocol`] + [`ipc`]: the one Request/Response protocol and its Unix-socket transport.
+//! - [`protocol`] + [`ipc`]: the one Request/Response protocol and its Unix-socket transport; [`http`] serves
+//!   the same protocol over HTTP (bearer token), live events over SSE, and Prometheus metrics.
+//! - [`notify`]: subscribes to the audit stream and tells people (webhook, ntfy, Slack, Discord, Telegram).
+//! - [`wiring`]: which sources and resumers run, from the config and what is installed.
 //! - [`daemon`]: wires it all up; [`daemon::run`] takes an injected listener and shutdown token.
 //! - [`audit`], [`store`], [`config`], [`paths`]: durable files and settings.
 //! - [`cli`]: the command-line front end, one file per command.
