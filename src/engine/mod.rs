@@ -403,6 +403,15 @@ impl Engine {
         }
     }
 
+    /// Sessions with nothing pending that have been quiet for a week are forgotten (they come back if they
+    /// write again), so state stays small on machines with years of history.
+    fn forget_quiet_sessions(&mut self) {
+        let horizon = Utc::now() - chrono::Duration::days(7);
+        self.sessions.retain(|_, s| {
+            s.updated_at > horizon || !matches!(s.phase, Phase::Running | Phase::Done { .. })
+        });
+    }
+
     /// After a restart: re-arm waits, and treat attempts that were in flight as failed (their process is gone).
     fn recover_after_restart(&mut self) {
         let keys: Vec<SessionKey> = self.sessions.keys().cloned().collect();
@@ -427,6 +436,7 @@ impl Engine {
     async fn save(&mut self) {
         self.dirty = false;
         self.save_due = None;
+        self.forget_quiet_sessions();
         let snapshot = EngineSnapshot {
             paused: self.paused,
             sessions: self.sessions.values().cloned().collect(),
