@@ -11,5 +11,7 @@
 //! them into observations, and persist each file's `offset_after` to resume after a restart.
 
 pub mod claude;
+pub mod codex;
+pub mod feed;
 pub mod tail;
 pub mod watch;
