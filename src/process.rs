@@ -56,7 +56,11 @@ fn platform_writer_of(path: &Path) -> Writer {
     };
     let me = std::process::id();
     for entry in procs.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
             continue;
         };
         if pid == me {
@@ -218,7 +222,9 @@ mod tests {
 
     #[test]
     fn write_access_is_read_from_fdinfo() {
-        assert!(opened_for_writing("pos:\t0\nflags:\t0102002\nmnt_id:\t30\n"));
+        assert!(opened_for_writing(
+            "pos:\t0\nflags:\t0102002\nmnt_id:\t30\n"
+        ));
         assert!(opened_for_writing("pos:\t0\nflags:\t01\n"));
         assert!(!opened_for_writing("pos:\t0\nflags:\t0100000\n"));
         assert!(!opened_for_writing("pos:\t0\n"));
@@ -232,7 +238,10 @@ mod tests {
         std::fs::write(&path, "{}\n").unwrap();
         assert_eq!(writer_of(&path), Writer::Nobody);
         // A child holds it open for writing; our own descriptors never count.
-        let _mine = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+        let _mine = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
         assert_eq!(writer_of(&path), Writer::Nobody);
         let mut child = std::process::Command::new("sh")
             .arg("-c")
@@ -243,7 +252,10 @@ mod tests {
         let pid = child.id();
         let end = std::time::Instant::now() + std::time::Duration::from_secs(10);
         while writer_of(&path) != Writer::Pid(pid) {
-            assert!(std::time::Instant::now() < end, "the child's descriptor never showed");
+            assert!(
+                std::time::Instant::now() < end,
+                "the child's descriptor never showed"
+            );
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
         drop(child.stdin.take());

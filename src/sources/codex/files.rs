@@ -28,8 +28,7 @@ pub const QUIET_MAX: Duration = Duration::minutes(15);
 const PENDING: Duration = Duration::seconds(2);
 
 /// What the evidence of a crash says, for the audit trail.
-pub const CRASH_EVIDENCE: &str =
-    "codex exited in the middle of a turn: the rollout has no task_complete and nobody writes it any more";
+pub const CRASH_EVIDENCE: &str = "codex exited in the middle of a turn: the rollout has no task_complete and nobody writes it any more";
 
 /// What to do about a file's liveness deadline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

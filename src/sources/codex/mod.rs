@@ -149,7 +149,9 @@ impl Source {
                     let schedule = self.rollouts.insert_primed(&batch.path, primed, Utc::now());
                     self.schedule(batch.path.clone(), schedule);
                 }
-                Ok(Err(e)) => debug!(path = %batch.path.display(), error = %e, "cannot read rollout's ends"),
+                Ok(Err(e)) => {
+                    debug!(path = %batch.path.display(), error = %e, "cannot read rollout's ends")
+                }
                 Err(e) => warn!(error = %e, "rollout priming failed"),
             }
         }

@@ -67,7 +67,11 @@ fn now() -> DateTime<Utc> {
 }
 
 #[rstest]
-#[case("/c/sessions/2026/11/24/rollout-2026-11-24T00-00-00-01a20b09-b2d2-79d1-afd3-98259ca731fc.jsonl", true, Some(ID))]
+#[case(
+    "/c/sessions/2026/11/24/rollout-2026-11-24T00-00-00-01a20b09-b2d2-79d1-afd3-98259ca731fc.jsonl",
+    true,
+    Some(ID)
+)]
 #[case("/c/sessions/2026/11/24/rollout-nothing.jsonl", true, None)]
 #[case("/c/sessions/2026/11/24/history.jsonl", false, None)]
 #[case("/c/sessions/rollout-x.json", false, None)]
@@ -79,7 +83,10 @@ fn rollout_names(#[case] p: &str, #[case] rollout: bool, #[case] id: Option<&str
 #[test]
 fn lines_become_observations_of_the_file_s_thread() {
     let mut r = Rollouts::new(Tz::UTC);
-    let (obs, schedule) = r.apply(&batch(&[meta(), started(), answer()], 300, true, false), now());
+    let (obs, schedule) = r.apply(
+        &batch(&[meta(), started(), answer()], 300, true, false),
+        now(),
+    );
     let signals: Vec<&Signal> = obs.iter().map(|o| &o.signal).collect();
     assert_eq!(
         signals,
@@ -130,7 +137,11 @@ fn a_writer_closing_an_open_turn_is_looked_at_at_once_and_its_death_is_a_crash()
             evidence: CRASH_EVIDENCE.into()
         }
     );
-    assert_eq!(crash.at, now(), "the writer was last alive when it closed the file");
+    assert_eq!(
+        crash.at,
+        now(),
+        "the writer was last alive when it closed the file"
+    );
     assert_eq!(crash.session.id, ID);
     assert_eq!(schedule, Schedule::Disarm);
     // Reported once.
@@ -204,7 +215,10 @@ fn a_primed_open_turn_is_looked_at_at_once() {
     assert_eq!(r.insert_primed(&path(), primed, now()), Schedule::At(now()));
     let (crash, _) = r.looked(&path(), probe(Some(false), 200), now());
     let crash = crash.unwrap();
-    assert_eq!(crash.at, "2026-11-24T00:00:01Z".parse::<DateTime<Utc>>().unwrap());
+    assert_eq!(
+        crash.at,
+        "2026-11-24T00:00:01Z".parse::<DateTime<Utc>>().unwrap()
+    );
     assert_eq!(crash.locator.cwd.as_deref(), Some(Path::new("/w")));
 }
 
@@ -235,7 +249,11 @@ async fn a_writer_dying_mid_turn_is_reported_as_a_crash() {
         "rollout-2026-11-24T00-00-00-{}.jsonl",
         "11111111-2222-3333-4444-555555555555"
     ));
-    std::fs::write(&finished, format!("{}\n{}\n{}\n", meta(), started(), completed())).unwrap();
+    std::fs::write(
+        &finished,
+        format!("{}\n{}\n{}\n", meta(), started(), completed()),
+    )
+    .unwrap();
     let crashed = day.join(format!("rollout-2026-11-24T00-00-00-{ID}.jsonl"));
     // Like Codex: the writer creates the rollout, keeps it open, and dies without task_complete.
     let mut writer = std::process::Command::new("sh")
