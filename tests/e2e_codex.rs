@@ -100,7 +100,11 @@ fn usage_limit_resumes_the_same_thread_after_the_reset_plus_margin() {
         "the rollout's resets_at ({reset}) + 2 s margin"
     );
     let started = home.wait_events("ResumeStarted", 1, WAIT).remove(0);
-    assert!(ts(&started) >= at, "resumed at {} before {at}", ts(&started));
+    assert!(
+        ts(&started) >= at,
+        "resumed at {} before {at}",
+        ts(&started)
+    );
     let done = home.wait_events("ResumeCompleted", 1, WAIT).remove(0);
     assert_eq!(session_of(&done), thread);
 
@@ -232,7 +236,10 @@ fn an_exhausted_context_starts_a_new_session_when_configured() {
     assert_eq!(backed["outcome"], "ok");
     let backup = Path::new(backed["metadata"]["path"].as_str().unwrap());
     assert!(backup.starts_with(home.paths().backup_dir().join(&old)));
-    assert!(std::fs::read(backup).unwrap().len() as u64 <= std::fs::metadata(&old_rollout).unwrap().len());
+    assert!(
+        std::fs::read(backup).unwrap().len() as u64
+            <= std::fs::metadata(&old_rollout).unwrap().len()
+    );
 
     let reqs = fake.model_requests();
     assert_eq!(reqs.len(), 2, "{}", fake.describe());
@@ -297,7 +304,10 @@ fn a_codex_killed_mid_turn_is_resumed() {
     assert_eq!(stop["reason"], "transient");
     assert_eq!(session_of(&stop), thread);
     assert!(
-        stop["message"].as_str().unwrap().contains("exited in the middle of a turn"),
+        stop["message"]
+            .as_str()
+            .unwrap()
+            .contains("exited in the middle of a turn"),
         "{stop}"
     );
     let done = home.wait_events("ResumeCompleted", 1, WAIT).remove(0);
@@ -307,4 +317,87 @@ fn a_codex_killed_mid_turn_is_resumed() {
     assert_same_thread_continued(&reqs[0], &reqs[1], "migrate the database");
     home.ok(&["status"]);
     assert_eq!(home.events_of("StopDetected").len(), 1);
+}
+
+#[test]
+fn a_session_that_fails_forever_stops_at_the_cap() {
+    let fake = FakeProvider::start();
+    fake.set_default(Reply::Overloaded);
+    let codex = clients::codex(&fake.v1_url()).build();
+    let home = daemon_for(&codex, "");
+    home.write_config(&format!(
+        "{FAST}max_retries = 3\n[codex]\nbinary = \"{}\"\n",
+        clients::codex_bin().display()
+    ));
+    home.ok(&["daemon", "reload"]);
+
+    run_with_timeout(codex.exec("try"), RUN);
+    home.wait_events("SessionFailed", 1, WAIT);
+    // A resumed turn that starts and fails again is not progress: each attempt counts.
+    assert_eq!(home.events_of("ResumeStarted").len(), 3);
+    assert_eq!(home.events_of("ResumeFailed").len(), 3);
+    assert!(home.events_of("ResumeCompleted").is_empty());
+    assert_eq!(fake.model_requests().len(), 4);
+    let sessions: serde_json::Value =
+        serde_json::from_str(&home.ok(&["sessions", "--json"])).unwrap();
+    assert_eq!(sessions["sessions"][0]["state"], "failed");
+}
+
+#[test]
+fn a_codex_that_died_while_the_daemon_was_down_is_resumed_when_it_starts() {
+    let fake = FakeProvider::start();
+    fake.push(Reply::text("too late").delayed(Duration::from_secs(45)));
+    let codex = clients::codex(&fake.v1_url()).build();
+    let mut child = codex
+        .exec("port the build to meson")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    fake.wait_for_requests(1, RUN);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let rollout = codex.rollouts().remove(0);
+
+    let home = daemon_for(&codex, "");
+    let stop = home.wait_event("StopDetected");
+    assert_eq!(stop["reason"], "transient");
+    assert_eq!(stop["metadata"]["detail"]["kind"], "transient");
+    assert_eq!(
+        stop["metadata"]["origin"], "rollout",
+        "read from the rollout at start"
+    );
+    let done = home.wait_events("ResumeCompleted", 1, WAIT).remove(0);
+    assert!(
+        rollout
+            .to_string_lossy()
+            .ends_with(&format!("{}.jsonl", session_of(&done)))
+    );
+    let reqs = fake.model_requests();
+    assert_eq!(reqs.len(), 2, "{}", fake.describe());
+    assert_same_thread_continued(&reqs[0], &reqs[1], "port the build to meson");
+}
+
+#[test]
+fn a_turn_still_running_when_the_daemon_starts_is_left_alone() {
+    let fake = FakeProvider::start();
+    fake.push(Reply::text("all done").delayed(Duration::from_secs(4)));
+    let codex = clients::codex(&fake.v1_url()).build();
+    let child = codex
+        .exec("take your time")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    fake.wait_for_requests(1, RUN);
+
+    let home = daemon_for(&codex, "");
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let done = home.wait_event("SessionDone");
+    assert!(!session_of(&done).is_empty());
+    home.ok(&["status"]);
+    assert!(home.events_of("StopDetected").is_empty());
+    assert!(home.events_of("ResumeStarted").is_empty());
+    assert_eq!(fake.model_requests().len(), 1);
 }

@@ -82,12 +82,12 @@ fn real_runs(
     let ctx = ClassifyContext::new(at("2026-11-24T00:51:56Z"), Tz::UTC);
     let last = exec
         .lines()
+        .rev()
         .filter_map(|l| parse_exec_json_line(l).expect("parses").signal(&ctx))
-        .filter_map(|s| match s {
+        .find_map(|s| match s {
             Signal::Stopped { reason, .. } => Some(reason),
             _ => None,
-        })
-        .last();
+        });
     assert_eq!(last, Some(exec_stop));
 }
 

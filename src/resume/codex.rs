@@ -130,9 +130,9 @@ pub fn interpret_exec(
 ) -> Result<TurnOutcome, ResumeError> {
     let verdict = stdout
         .lines()
+        .rev()
         .filter_map(|l| parse_exec_json_line(l.trim()).ok())
-        .filter(|e| matches!(e, ExecEvent::TurnCompleted | ExecEvent::TurnFailed { .. }))
-        .last();
+        .find(|e| matches!(e, ExecEvent::TurnCompleted | ExecEvent::TurnFailed { .. }));
     match verdict.and_then(|e| e.signal(ctx)) {
         Some(Signal::Stopped {
             reason: StopReason::Completed,
