@@ -44,7 +44,8 @@ impl CodexHeadless {
             "--skip-git-repo-check".to_string(),
             "--json".to_string(),
         ];
-        args.extend(self.extra_args.iter().cloned());
+        // `--last` would let Codex pick whichever session is newest in the directory.
+        args.extend(self.extra_args.iter().filter(|a| *a != "--last").cloned());
         args.extend(tail);
         args
     }

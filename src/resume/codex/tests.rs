@@ -97,7 +97,7 @@ fn resumer(binary: PathBuf, extra: &[&str]) -> Arc<CodexHeadless> {
 }
 
 #[test]
-fn command_lines_name_the_thread_and_never_bypass_permissions() {
+fn command_lines_name_the_thread_and_never_the_last_session() {
     let r = resumer(PathBuf::from("codex"), &["-m", "gpt-5.5"]);
     assert_eq!(
         r.args([
@@ -116,7 +116,13 @@ fn command_lines_name_the_thread_and_never_bypass_permissions() {
             "continue"
         ]
     );
-    assert!(!r.args(["go".to_string()]).iter().any(|a| a == "--last"));
+    let careless = resumer(PathBuf::from("codex"), &["--last"]);
+    assert!(
+        !careless
+            .args(["go".to_string()])
+            .iter()
+            .any(|a| a == "--last")
+    );
 }
 
 /// A stand-in `codex` that prints `thread.started`, then takes its time over the turn.
