@@ -6,8 +6,9 @@ use std::path::Path;
 use crate::model::{Assistant, Locator};
 
 /// The pid of a live process of `assistant` that belongs to this session, if any: the known pid when it
-/// still runs that assistant, else (Linux) a process of the assistant running in the session's directory that
-/// does not name a different session on its command line.
+/// still runs that assistant; for Codex (Linux), the process holding the session's rollout open for writing,
+/// which Codex does for as long as it runs the session; else (Linux) a process of the assistant running in
+/// the session's directory that does not name a different session on its command line.
 pub fn find_agent(assistant: Assistant, session_id: &str, locator: &Locator) -> Option<u32> {
     if let Some(pid) = locator.pid
         && is_alive(pid)
@@ -15,8 +16,84 @@ pub fn find_agent(assistant: Assistant, session_id: &str, locator: &Locator) -> 
     {
         return Some(pid);
     }
+    if assistant == Assistant::Codex
+        && let Some(rollout) = locator.transcript.as_deref()
+    {
+        match writer_of(rollout) {
+            Writer::Pid(pid) => return Some(pid),
+            Writer::Nobody => return None,
+            Writer::Unknown => {}
+        }
+    }
     let cwd = locator.cwd.as_deref()?;
     scan(assistant, session_id, cwd)
+}
+
+/// Who has a file open for writing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Writer {
+    /// This process (never palingenesis itself) has it open for writing.
+    Pid(u32),
+    /// No process does (or the file is gone).
+    Nobody,
+    /// This platform cannot tell.
+    Unknown,
+}
+
+/// Which process has `path` open for writing. Linux reads `/proc/<pid>/fd` and the access mode in
+/// `/proc/<pid>/fdinfo`; processes of other users are invisible. Elsewhere [`Writer::Unknown`].
+pub fn writer_of(path: &Path) -> Writer {
+    platform_writer_of(path)
+}
+
+#[cfg(target_os = "linux")]
+fn platform_writer_of(path: &Path) -> Writer {
+    let Ok(target) = std::fs::canonicalize(path) else {
+        return Writer::Nobody;
+    };
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return Writer::Unknown;
+    };
+    let me = std::process::id();
+    for entry in procs.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid == me {
+            continue;
+        }
+        let Ok(fds) = std::fs::read_dir(entry.path().join("fd")) else {
+            continue;
+        };
+        for fd in fds.flatten() {
+            if std::fs::read_link(fd.path()).ok().as_deref() != Some(target.as_path()) {
+                continue;
+            }
+            let info = entry.path().join("fdinfo").join(fd.file_name());
+            if std::fs::read_to_string(info).is_ok_and(|text| opened_for_writing(&text)) {
+                return Writer::Pid(pid);
+            }
+        }
+    }
+    Writer::Nobody
+}
+
+#[cfg(not(target_os = "linux"))]
+fn platform_writer_of(_path: &Path) -> Writer {
+    Writer::Unknown
+}
+
+/// Whether an `fdinfo` text (`flags:\t0100002`, octal) has write access (`O_WRONLY` or `O_RDWR`).
+fn opened_for_writing(fdinfo: &str) -> bool {
+    fdinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("flags:"))
+        .and_then(|f| u32::from_str_radix(f.trim(), 8).ok())
+        .is_some_and(|flags| flags & 0o3 != 0)
 }
 
 fn is_alive(pid: u32) -> bool {
@@ -141,6 +218,50 @@ mod tests {
         assert!(names_other_session(&v(&["claude", "--resume", "b"]), "a"));
         assert!(!names_other_session(&v(&["claude", "--resume", "a"]), "a"));
         assert!(!names_other_session(&v(&["claude"]), "a"));
+    }
+
+    #[test]
+    fn write_access_is_read_from_fdinfo() {
+        assert!(opened_for_writing(
+            "pos:\t0\nflags:\t0102002\nmnt_id:\t30\n"
+        ));
+        assert!(opened_for_writing("pos:\t0\nflags:\t01\n"));
+        assert!(!opened_for_writing("pos:\t0\nflags:\t0100000\n"));
+        assert!(!opened_for_writing("pos:\t0\n"));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_file_open_for_writing_has_a_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rollout.jsonl");
+        std::fs::write(&path, "{}\n").unwrap();
+        assert_eq!(writer_of(&path), Writer::Nobody);
+        // A child holds it open for writing; our own descriptors never count.
+        let _mine = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        assert_eq!(writer_of(&path), Writer::Nobody);
+        let mut child = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("exec 3>>'{}'; read _", path.display()))
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let end = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while writer_of(&path) != Writer::Pid(pid) {
+            assert!(
+                std::time::Instant::now() < end,
+                "the child's descriptor never showed"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        drop(child.stdin.take());
+        child.wait().unwrap();
+        assert_eq!(writer_of(&path), Writer::Nobody);
+        assert_eq!(writer_of(&dir.path().join("gone")), Writer::Nobody);
     }
 
     #[test]

@@ -20,6 +20,8 @@ use crate::resume::Resumers;
 pub struct SourcePlan {
     /// Claude Code transcript root.
     pub claude_projects: Option<PathBuf>,
+    /// Codex rollout root (`<CODEX_HOME>/sessions`).
+    pub codex_sessions: Option<PathBuf>,
 }
 
 impl SourcePlan {
@@ -29,6 +31,13 @@ impl SourcePlan {
             out.push(WatchInfo {
                 assistant: Assistant::Claude,
                 source: "transcripts".into(),
+                location: describe(p),
+            });
+        }
+        if let Some(p) = &self.codex_sessions {
+            out.push(WatchInfo {
+                assistant: Assistant::Codex,
+                source: "rollouts".into(),
                 location: describe(p),
             });
         }
@@ -55,6 +64,17 @@ pub fn claude_projects_dir(config: &Config) -> PathBuf {
     crate::claude_hooks::home().join(".claude").join("projects")
 }
 
+/// Codex's home: config `[codex] home`, else `$CODEX_HOME`, else `~/.codex`.
+pub fn codex_home(config: &Config) -> PathBuf {
+    if let Some(p) = &config.codex.home {
+        return expand_home(p);
+    }
+    if let Some(dir) = std::env::var_os("CODEX_HOME").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    crate::claude_hooks::home().join(".codex")
+}
+
 /// `~/x` → `$HOME/x`.
 pub fn expand_home(p: &std::path::Path) -> PathBuf {
     match p.strip_prefix("~") {
@@ -68,6 +88,9 @@ pub fn plan(config: &Config) -> SourcePlan {
         claude_projects: config
             .watches(Assistant::Claude, true)
             .then(|| claude_projects_dir(config)),
+        codex_sessions: config
+            .watches(Assistant::Codex, true)
+            .then(|| codex_home(config).join("sessions")),
     }
 }
 
@@ -77,6 +100,12 @@ pub fn resumers(config: &Config, plan: &SourcePlan) -> Resumers {
         r = r.with(
             Assistant::Claude,
             crate::resume::claude::ClaudeHeadless::new(config, dir.clone()),
+        );
+    }
+    if plan.codex_sessions.is_some() {
+        r = r.with(
+            Assistant::Codex,
+            crate::resume::codex::CodexHeadless::new(config),
         );
     }
     r
@@ -91,12 +120,51 @@ pub fn spawn(
     tracker: &TaskTracker,
     stop: CancellationToken,
 ) {
-    if let Some(root) = &plan.claude_projects {
-        let mine: HashMap<PathBuf, u64> = offsets
+    let mine = |root: &PathBuf| -> HashMap<PathBuf, u64> {
+        offsets
             .iter()
             .filter(|(p, _)| p.starts_with(root))
             .map(|(p, o)| (p.clone(), *o))
-            .collect();
-        crate::sources::claude::spawn(root.clone(), mine, config, engine, tracker, stop);
+            .collect()
+    };
+    if let Some(root) = &plan.claude_projects {
+        crate::sources::claude::spawn(
+            root.clone(),
+            mine(root),
+            config,
+            engine.clone(),
+            tracker,
+            stop.clone(),
+        );
+    }
+    if let Some(root) = &plan.codex_sessions {
+        crate::sources::codex::spawn(root.clone(), mine(root), config, engine, tracker, stop);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codex_is_watched_without_configuration_and_its_home_is_configurable() {
+        let mut config = Config::default();
+        assert!(plan(&config).codex_sessions.is_some());
+        config.codex.home = Some(PathBuf::from("/srv/codex-home"));
+        let p = plan(&config);
+        assert_eq!(
+            p.codex_sessions.as_deref(),
+            Some(std::path::Path::new("/srv/codex-home/sessions"))
+        );
+        let info = p.watch_info();
+        assert!(info.iter().any(|w| w.assistant == Assistant::Codex
+            && w.source == "rollouts"
+            && w.location.starts_with("/srv/codex-home/sessions")));
+        assert!(resumers(&config, &p).get(Assistant::Codex).is_some());
+
+        config.monitoring.assistants = vec![Assistant::Claude];
+        let p = plan(&config);
+        assert!(p.codex_sessions.is_none());
+        assert!(resumers(&config, &p).get(Assistant::Codex).is_none());
     }
 }

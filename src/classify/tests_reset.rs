@@ -230,3 +230,37 @@ proptest! {
         prop_assert_eq!(got, Some(want));
     }
 }
+
+/// Codex's `try again at` forms as 0.169.0 prints them (`%-I:%M %p` on the same local day, else
+/// `%b %-d<st|nd|rd|th>, %Y %-I:%M %p`, in the process's zone, apostrophe U+2019), read in that zone.
+#[rstest]
+#[case::real_session("You’ve hit your usage limit. Try again at 1:51 AM.", "2026-11-24T00:51:54Z", "UTC", ("2026-11-24T01:51:00Z", Session))]
+#[case::real_weekly_plus("You’ve hit your usage limit. Upgrade to Pro (https://chatgpt.com/explore/pro), visit https://chatgpt.com/settings/usage to purchase more credits or try again at Nov 25th, 2026 6:51 AM.", "2026-11-24T00:51:55Z", "UTC", ("2026-11-25T06:51:00Z", Weekly))]
+#[case::past_midnight("You’ve hit your usage limit. Try again at 12:05 AM.", "2026-11-24T23:30:00Z", "UTC", ("2026-11-25T00:05:00Z", Session))]
+#[case::noon("You’ve hit your usage limit. Try again at 12:30 PM.", "2026-11-24T10:00:00Z", "UTC", ("2026-11-24T12:30:00Z", Session))]
+#[case::berlin("You’ve hit your usage limit. Try again at 6:51 AM.", "2026-11-24T00:51:55Z", "Europe/Berlin", ("2026-11-24T05:51:00Z", Session))]
+#[case::kolkata("You’ve hit your usage limit. Try again at 7:00 PM.", "2026-11-24T10:00:00Z", "Asia/Kolkata", ("2026-11-24T13:30:00Z", Session))]
+#[case::nd("You’ve hit your usage limit. Try again at Dec 2nd, 2026 6:51 AM.", "2026-11-28T10:00:00Z", "UTC", ("2026-12-02T06:51:00Z", Weekly))]
+#[case::rd_next_year("You’ve hit your usage limit. Try again at Jan 3rd, 2027 1:00 AM.", "2026-12-30T10:00:00Z", "UTC", ("2027-01-03T01:00:00Z", Weekly))]
+#[case::twenty_second("You’ve hit your usage limit. Try again at Nov 22nd, 2026 11:59 PM.", "2026-11-20T10:00:00Z", "UTC", ("2026-11-22T23:59:00Z", Weekly))]
+#[case::dst_starts_between("You’ve hit your usage limit. Try again at Mar 9th, 2026 3:30 AM.", "2026-03-05T12:00:00Z", "America/New_York", ("2026-03-09T07:30:00Z", Weekly))]
+fn codex_try_again_at(
+    #[case] text: &str,
+    #[case] now: &str,
+    #[case] tz: &str,
+    #[case] want: (&str, UsageWindow),
+) {
+    assert_eq!(
+        parse_reset(text, &ctx(now, tz)),
+        Some((at(want.0), want.1)),
+        "{text}"
+    );
+    // The same message as free text (a terminal screen) is the same stop.
+    assert_eq!(
+        classify_text(crate::model::Assistant::Codex, text, &ctx(now, tz)),
+        Some(crate::model::StopReason::UsageLimit {
+            resets_at: Some(at(want.0)),
+            window: want.1
+        })
+    );
+}

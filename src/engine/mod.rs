@@ -7,7 +7,7 @@ mod observe;
 mod outcome;
 mod persist;
 pub mod session;
-mod timers;
+pub(crate) mod timers;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -162,9 +162,21 @@ impl Engine {
     }
 }
 
-/// Whether `new` carries information `old` lacked (a reset instant, a retry-after, a precise cause).
+/// Whether `new` carries information `old` lacked (a reset instant, a retry-after, a precise cause), or a
+/// later reset for the same limit (Codex's rollout has the exact second where its message rounds down to
+/// the minute; waiting the longer of the two never resumes too early).
 fn more_informative(new: &StopReason, old: &StopReason) -> bool {
     match (new, old) {
+        (
+            StopReason::UsageLimit {
+                resets_at: Some(new),
+                ..
+            },
+            StopReason::UsageLimit {
+                resets_at: Some(old),
+                ..
+            },
+        ) => new > old,
         (
             StopReason::UsageLimit {
                 resets_at: Some(_), ..
@@ -202,4 +214,29 @@ fn truncate(s: &str, max: usize) -> String {
         end -= 1;
     }
     format!("{}…", &s[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::UsageWindow;
+
+    fn usage(at: Option<&str>) -> StopReason {
+        StopReason::UsageLimit {
+            resets_at: at.map(|a| a.parse().unwrap()),
+            window: UsageWindow::Session,
+        }
+    }
+
+    #[test]
+    fn a_later_or_newly_known_reset_is_more_informative() {
+        let minute = usage(Some("2026-11-24T01:51:00Z"));
+        let exact = usage(Some("2026-11-24T01:51:54Z"));
+        assert!(more_informative(&exact, &minute));
+        assert!(!more_informative(&minute, &exact));
+        assert!(!more_informative(&exact, &exact));
+        assert!(more_informative(&minute, &usage(None)));
+        assert!(!more_informative(&usage(None), &minute));
+        assert!(!more_informative(&StopReason::Completed, &minute));
+    }
 }

@@ -1,6 +1,8 @@
-//! The engine's deadlines: one per session at most, on tokio's timer wheel. No deadline, no wake-up.
+//! Deadlines on tokio's timer wheel: one per key (a session, a followed file) at most. No deadline, no
+//! wake-up.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
@@ -8,32 +10,40 @@ use tokio_util::time::{DelayQueue, delay_queue};
 
 use crate::model::SessionKey;
 
-#[derive(Default)]
-pub struct Timers {
-    queue: DelayQueue<SessionKey>,
-    keys: HashMap<SessionKey, delay_queue::Key>,
+pub struct Timers<K = SessionKey> {
+    queue: DelayQueue<K>,
+    keys: HashMap<K, delay_queue::Key>,
 }
 
-impl Timers {
-    /// Set (or move) `session`'s deadline to `at` (wall clock; past instants fire at once).
-    pub fn arm(&mut self, session: SessionKey, at: DateTime<Utc>) {
+impl<K> Default for Timers<K> {
+    fn default() -> Self {
+        Timers {
+            queue: DelayQueue::new(),
+            keys: HashMap::new(),
+        }
+    }
+}
+
+impl<K: Clone + Eq + Hash> Timers<K> {
+    /// Set (or move) `key`'s deadline to `at` (wall clock; past instants fire at once).
+    pub fn arm(&mut self, key: K, at: DateTime<Utc>) {
         let delay = (at - Utc::now()).to_std().unwrap_or_default();
-        if let Some(k) = self.keys.get(&session) {
+        if let Some(k) = self.keys.get(&key) {
             self.queue.reset(k, delay);
         } else {
-            let k = self.queue.insert(session.clone(), delay);
-            self.keys.insert(session, k);
+            let k = self.queue.insert(key.clone(), delay);
+            self.keys.insert(key, k);
         }
     }
 
-    pub fn disarm(&mut self, session: &SessionKey) {
-        if let Some(k) = self.keys.remove(session) {
+    pub fn disarm(&mut self, key: &K) {
+        if let Some(k) = self.keys.remove(key) {
             self.queue.remove(&k);
         }
     }
 
-    /// The next session whose deadline passed. Pending forever when there are no deadlines.
-    pub async fn next_expired(&mut self) -> Option<SessionKey> {
+    /// The next key whose deadline passed. Pending forever when there are no deadlines.
+    pub async fn next_expired(&mut self) -> Option<K> {
         if self.queue.is_empty() {
             return std::future::pending().await;
         }

@@ -17,6 +17,8 @@ mod tests_claude_hooks;
 #[cfg(test)]
 mod tests_codex;
 #[cfg(test)]
+mod tests_codex_real;
+#[cfg(test)]
 mod tests_opencode;
 #[cfg(test)]
 mod tests_support;

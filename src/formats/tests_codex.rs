@@ -53,7 +53,9 @@ fn limit_at_246() -> StopReason {
 #[case::assistant_message(item(json!({"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "hi"}]})), Some(Signal::Progress))]
 #[case::reasoning(item(json!({"type": "reasoning", "summary": []})), Some(Signal::Progress))]
 #[case::function_call(item(json!({"type": "function_call", "name": "shell", "arguments": "{}", "call_id": "c1"})), Some(Signal::Progress))]
-#[case::task_started(ev(json!({"type": "task_started", "turn_id": "1"})), Some(Signal::Progress))]
+#[case::task_started(ev(json!({"type": "task_started", "turn_id": "1"})), None)]
+#[case::user_message(ev(json!({"type": "user_message", "message": "go on"})), None)]
+#[case::compacted_event(ev(json!({"type": "context_compacted"})), Some(Signal::Progress))]
 #[case::agent_message(ev(json!({"type": "agent_message", "message": "done"})), Some(Signal::Progress))]
 #[case::token_count(ev(json!({"type": "token_count", "info": null, "rate_limits": {"primary": {"used_percent": 42.0, "window_minutes": 300, "resets_at": 1763952360}}})), None)]
 #[case::completed(ev(json!({"type": "task_complete", "turn_id": "1", "last_agent_message": "done"})), stop(Completed, "task_complete"))]
@@ -195,7 +197,7 @@ fn a_real_rollout_reads_in_order() {
     let want = vec![
         Some(Signal::Started { resumed: false }),
         None,
-        Some(Signal::Progress),
+        None,
         None,
         Some(Signal::Progress),
         Some(Signal::Progress),

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt};
 use tokio::process::Command;
 use tokio_util::sync::CancellationToken;
 
@@ -35,6 +35,15 @@ pub struct Finished {
 
 impl Headless<'_> {
     pub async fn run(self) -> Result<Finished, ResumeError> {
+        self.run_streaming(|_| {}).await
+    }
+
+    /// Like [`Headless::run`], also handing each stdout line to `on_line` as soon as it is printed (to act
+    /// on an id a CLI prints at its start without waiting for it to exit).
+    pub async fn run_streaming(
+        self,
+        mut on_line: impl FnMut(&str) + Send,
+    ) -> Result<Finished, ResumeError> {
         let program = self.program.display().to_string();
         let args = strip_bypass_flags(self.args);
         tracing::info!(%program, ?args, cwd = %self.cwd.display(), "running agent headless");
@@ -56,10 +65,20 @@ impl Headless<'_> {
         let mut err = child.stderr.take().expect("piped");
         let read_out = async move {
             let mut buf = Vec::new();
-            let _ = (&mut out)
-                .take(MAX_CAPTURE as u64)
-                .read_to_end(&mut buf)
-                .await;
+            let mut reader = tokio::io::BufReader::new(&mut out);
+            let mut line = Vec::new();
+            loop {
+                line.clear();
+                match reader.read_until(b'\n', &mut line).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+                on_line(String::from_utf8_lossy(&line).trim_end());
+                // Keep reading past the cap (a child blocked on a full pipe would never exit).
+                if buf.len() < MAX_CAPTURE {
+                    buf.extend_from_slice(&line);
+                }
+            }
             buf
         };
         let read_err = async move {

@@ -2,6 +2,7 @@
 //! *how* for its assistant, and reports what it could verify.
 
 pub mod claude;
+pub mod codex;
 mod command;
 pub mod safety;
 

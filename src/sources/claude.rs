@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use chrono::Utc;
 use tokio::sync::mpsc;
@@ -11,7 +10,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{debug, warn};
 
-use super::watch::{FileLines, WatchSpec, spawn_jsonl_watcher};
+use super::feed::{forward, watch_spec};
+use super::watch::{FileLines, spawn_jsonl_watcher};
 use crate::config::Config;
 use crate::engine::EngineMsg;
 use crate::formats::claude::{parse_transcript_line, transcript_path_session_id};
@@ -33,28 +33,15 @@ pub fn spawn(
     stop: CancellationToken,
 ) {
     let (tx, mut rx) = mpsc::channel::<FileLines>(256);
-    let spec = WatchSpec {
-        root,
-        accept: is_transcript,
-        max_line_bytes: config.monitoring.max_line_bytes,
-        freshness: Duration::from_secs(config.monitoring.freshness_secs),
-    };
+    let spec = watch_spec(root, is_transcript, config);
     let watcher = spawn_jsonl_watcher(spec, offsets, tx, stop.clone());
     tracker.spawn(async move {
         let tz = crate::classify::env_tz();
         let mut garbage: u64 = 0;
         while let Some(batch) = rx.recv().await {
-            for obs in observations(&batch, tz, &mut garbage) {
-                if engine.send(EngineMsg::Observe(obs)).await.is_err() {
-                    return;
-                }
+            if !forward(&engine, observations(&batch, tz, &mut garbage), &batch).await {
+                return;
             }
-            let _ = engine
-                .send(EngineMsg::Offsets(vec![(
-                    batch.path.clone(),
-                    batch.offset_after,
-                )]))
-                .await;
         }
         let _ = watcher.await;
     });

@@ -8,8 +8,14 @@
 //!   and sends [`watch::FileLines`] batches down a channel. An idle watcher sleeps.
 //!
 //! Format-specific sources sit on top: they pick the root and the file filter, parse the lines and turn
-//! them into observations, and persist each file's `offset_after` to resume after a restart.
+//! them into observations, and persist each file's `offset_after` to resume after a restart ([`feed`] holds
+//! what they share):
+//! - [`claude`]: Claude Code transcripts, one line at a time.
+//! - [`codex`]: Codex rollouts, one parser state per file, plus crash detection: a turn left open by a
+//!   process that no longer writes the file.
 
 pub mod claude;
+pub mod codex;
+pub mod feed;
 pub mod tail;
 pub mod watch;

@@ -31,7 +31,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use notify::event::{EventKind, ModifyKind};
+use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind};
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -40,6 +40,7 @@ use super::tail::DEFAULT_MAX_LINE_BYTES;
 
 mod tracker;
 use tracker::Tracker;
+pub(crate) use tracker::walk;
 
 /// Default [`WatchSpec::freshness`].
 pub const DEFAULT_FRESHNESS: Duration = Duration::from_secs(10 * 60);
@@ -60,6 +61,11 @@ pub struct WatchSpec {
     /// A file that appears while the watcher runs is read from its start only if it was modified at most
     /// this long ago; an older one is followed from its end.
     pub freshness: Duration,
+    /// Also deliver a batch (possibly without lines) with [`FileLines::writer_closed`] set when a process
+    /// that had the file open for writing closed it (Linux inotify `IN_CLOSE_WRITE`; other platforms
+    /// never report it). For writers that keep their file open while they live (Codex), this is how
+    /// their death shows.
+    pub report_writer_close: bool,
 }
 
 impl WatchSpec {
@@ -70,6 +76,7 @@ impl WatchSpec {
             accept,
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
             freshness: DEFAULT_FRESHNESS,
+            report_writer_close: false,
         }
     }
 }
@@ -91,6 +98,8 @@ pub struct FileLines {
     pub skipped_oversize: usize,
     /// Lines dropped for not being valid UTF-8.
     pub invalid_utf8: usize,
+    /// A writer closed the file since the previous batch (only with [`WatchSpec::report_writer_close`]).
+    pub writer_closed: bool,
 }
 
 /// Starts following every accepted file below `spec.root`; new lines are sent to `tx`.
@@ -133,15 +142,34 @@ impl Signals {
     }
 }
 
+/// A path notify reported, and whether the event was a writer closing it.
+type RawEvent = (PathBuf, bool);
+
 /// The sync callback run on notify's thread: forwards changed paths, never blocks.
 fn event_handler(
-    raw_tx: mpsc::Sender<PathBuf>,
+    raw_tx: mpsc::Sender<RawEvent>,
     signals: Arc<Signals>,
+    report_writer_close: bool,
 ) -> impl FnMut(notify::Result<notify::Event>) + Send + 'static {
     move |res| match res {
         Ok(event) if event.need_rescan() => {
             tracing::debug!("file watcher lost events; rescanning");
             signals.request_rescan();
+        }
+        Ok(event)
+            if report_writer_close
+                && event.kind == EventKind::Access(AccessKind::Close(AccessMode::Write)) =>
+        {
+            for path in event.paths {
+                match raw_tx.try_send((path, true)) {
+                    Ok(()) => {}
+                    // A rescan reads what grew but cannot tell that a writer closed the file; the
+                    // owner must not depend on seeing every close (Codex's source also checks on a
+                    // deadline).
+                    Err(mpsc::error::TrySendError::Full(_)) => signals.request_rescan(),
+                    Err(mpsc::error::TrySendError::Closed(_)) => return,
+                }
+            }
         }
         // Opens, closes and attribute changes carry no new content (and our own reads cause them).
         Ok(event)
@@ -151,7 +179,7 @@ fn event_handler(
             ) => {}
         Ok(event) => {
             for path in event.paths {
-                match raw_tx.try_send(path) {
+                match raw_tx.try_send((path, false)) {
                     Ok(()) => {}
                     // Full: rather than block notify's thread or drop the path, fall back to a rescan,
                     // which reads every file that grew, this one included.
@@ -176,7 +204,8 @@ async fn run(
 ) {
     let (raw_tx, mut raw_rx) = mpsc::channel(options.raw_capacity.max(1));
     let signals = Arc::new(Signals::default());
-    let watcher = match notify::recommended_watcher(event_handler(raw_tx, Arc::clone(&signals))) {
+    let handler = event_handler(raw_tx, Arc::clone(&signals), spec.report_writer_close);
+    let watcher = match notify::recommended_watcher(handler) {
         Ok(watcher) => watcher,
         Err(err) => {
             tracing::error!(root = %spec.root.display(), error = %err, "cannot create a file watcher");
@@ -193,8 +222,8 @@ async fn run(
         let _ = ready.send(());
     }
     loop {
-        while let Ok(path) = raw_rx.try_recv() {
-            tracker.enqueue(path);
+        while let Ok((path, closed)) = raw_rx.try_recv() {
+            tracker.enqueue_event(path, closed);
         }
         if signals.rescan.swap(false, Ordering::AcqRel) {
             tracker.request_rescan();
@@ -203,8 +232,8 @@ async fn run(
             tokio::select! {
                 biased;
                 () = shutdown.cancelled() => return,
-                path = raw_rx.recv() => match path {
-                    Some(path) => tracker.enqueue(path),
+                raw = raw_rx.recv() => match raw {
+                    Some((path, closed)) => tracker.enqueue_event(path, closed),
                     None => return,
                 },
                 () = signals.wake.notified() => {}
@@ -242,3 +271,5 @@ async fn run(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_close;

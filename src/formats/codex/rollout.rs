@@ -17,8 +17,10 @@ enum Line {
         id: Option<String>,
         cwd: Option<PathBuf>,
     },
-    /// Output, or a turn starting: either way the session works.
+    /// The model produced output (a message, reasoning, a tool call) or compacted the conversation.
     Progress,
+    /// A turn began (the user's prompt, or a resume's): not output yet, but the turn is now open.
+    TurnStarted,
     /// `None`: no rate limits on this line; `Some(None)`: limits, none exhausted.
     RateLimits(Option<Option<DateTime<Utc>>>),
     Failure(TurnError),
@@ -136,8 +138,8 @@ fn read(line: &str) -> Result<(Option<DateTime<Utc>>, Line), FormatError> {
 
 fn event(p: &Value, at: Option<DateTime<Utc>>) -> Line {
     match str_at(p, "type").unwrap_or("") {
-        "task_started" | "turn_started" | "agent_message" | "agent_reasoning" | "user_message"
-        | "context_compacted" => Line::Progress,
+        "task_started" | "turn_started" => Line::TurnStarted,
+        "agent_message" | "agent_reasoning" | "context_compacted" => Line::Progress,
         "token_count" => match p.get("rate_limits") {
             Some(limits) if !limits.is_null() => {
                 Line::RateLimits(Some(exhausted_resets(limits, at)))
@@ -180,6 +182,9 @@ pub struct CodexRolloutState {
     pub cwd: Option<PathBuf>,
     /// When the latest exhausted usage window resets (cleared once no window is exhausted).
     pub limit_resets: Option<DateTime<Utc>>,
+    /// A turn started and has not ended (no `task_complete` or `turn_aborted` yet). A rollout whose
+    /// writer died while this holds ends in a crash.
+    pub turn_open: bool,
     turn_error: Option<TurnError>,
     seen_meta: bool,
 }
@@ -198,6 +203,7 @@ impl CodexRolloutState {
             session_id: None,
             cwd: None,
             limit_resets: None,
+            turn_open: false,
             turn_error: None,
             seen_meta: false,
         }
@@ -216,9 +222,15 @@ impl CodexRolloutState {
                 Some(Signal::Started { resumed })
             }
             Line::Progress => {
-                // A new turn, or work after an error: that error did not end the turn.
+                // Work after an error: that error did not end the turn.
                 self.turn_error = None;
                 Some(Signal::Progress)
+            }
+            Line::TurnStarted => {
+                // A turn's start is not output: a resume is verified by what the model does next.
+                self.turn_error = None;
+                self.turn_open = true;
+                None
             }
             Line::RateLimits(Some(resets)) => {
                 self.limit_resets = resets;
@@ -229,6 +241,7 @@ impl CodexRolloutState {
             Line::Retrying => Some(Signal::Retrying { next: None }),
             Line::Aborted => {
                 self.turn_error = None;
+                self.turn_open = false;
                 Some(stopped(StopReason::UserExit, "turn aborted"))
             }
             Line::Failure(err) => {
@@ -241,13 +254,16 @@ impl CodexRolloutState {
                     None
                 }
             }
-            Line::Completed(error) => match error.or(self.turn_error.take()) {
-                Some(err) => {
-                    let ctx = self.ctx(at)?;
-                    Some(stopped(err.reason(&ctx, self.limit_resets), err.evidence()))
+            Line::Completed(error) => {
+                self.turn_open = false;
+                match error.or(self.turn_error.take()) {
+                    Some(err) => {
+                        let ctx = self.ctx(at)?;
+                        Some(stopped(err.reason(&ctx, self.limit_resets), err.evidence()))
+                    }
+                    None => Some(stopped(StopReason::Completed, "task_complete")),
                 }
-                None => Some(stopped(StopReason::Completed, "task_complete")),
-            },
+            }
         };
         Ok(ParsedRecord {
             session_id: self.session_id.clone(),

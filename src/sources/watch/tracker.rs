@@ -34,6 +34,8 @@ pub(super) struct Tracker {
     /// Paths to look at, in arrival order; `queued` keeps each in at most once (coalescing bursts).
     queue: VecDeque<PathBuf>,
     queued: HashSet<PathBuf>,
+    /// Queued paths a writer closed since they were last read.
+    closed: HashSet<PathBuf>,
     rescan: bool,
 }
 
@@ -54,6 +56,7 @@ impl Tracker {
             tails: HashMap::new(),
             queue: VecDeque::new(),
             queued: HashSet::new(),
+            closed: HashSet::new(),
             rescan: false,
         };
         tracker.retarget();
@@ -79,6 +82,14 @@ impl Tracker {
         if self.queued.insert(path.clone()) {
             self.queue.push_back(path);
         }
+    }
+
+    /// Queues a path notify reported; `closed` when a writer closed it.
+    pub(super) fn enqueue_event(&mut self, path: PathBuf, closed: bool) {
+        if closed {
+            self.closed.insert(path.clone());
+        }
+        self.enqueue(path);
     }
 
     /// Asks the next step to walk the root and read every file that grew (events were lost).
@@ -132,6 +143,7 @@ impl Tracker {
                     self.tails.clear();
                     self.queue.clear();
                     self.queued.clear();
+                    self.closed.clear();
                 }
             }
             let Some(next) = desired else {
@@ -187,6 +199,7 @@ impl Tracker {
 
     /// Looks at one changed path; returns the bytes of lines it delivered.
     fn handle(&mut self, path: PathBuf, batches: &mut Vec<FileLines>) -> usize {
+        let closed = self.closed.remove(&path);
         if self.watching != Some(Watched::Root) || !path.starts_with(&self.spec.root) {
             return 0;
         }
@@ -212,7 +225,7 @@ impl Tracker {
         if !self.tails.contains_key(&path) && !self.discover(&path, &meta) {
             return 0;
         }
-        self.read(path, batches)
+        self.read(path, closed, batches)
     }
 
     /// Starts following a file that appeared while running: from its start if fresh, else its end.
@@ -235,7 +248,7 @@ impl Tracker {
         true
     }
 
-    fn read(&mut self, path: PathBuf, batches: &mut Vec<FileLines>) -> usize {
+    fn read(&mut self, path: PathBuf, closed: bool, batches: &mut Vec<FileLines>) -> usize {
         let Some(tail) = self.tails.get_mut(&path) else {
             return 0;
         };
@@ -256,13 +269,18 @@ impl Tracker {
             tracing::warn!(path = %path.display(), count = batch.skipped_oversize,
                 limit = self.spec.max_line_bytes, "skipped oversize lines");
         }
-        if batch.more {
-            self.enqueue(path.clone());
-        }
+        // A close is reported with the last of the lines written before it.
+        let closed = if batch.more {
+            self.enqueue_event(path.clone(), closed);
+            false
+        } else {
+            closed
+        };
         let changed = !batch.lines.is_empty()
             || batch.skipped_oversize > 0
             || batch.invalid_utf8 > 0
             || batch.restarted
+            || closed
             || offset_after != before;
         if !changed {
             return 0;
@@ -275,6 +293,7 @@ impl Tracker {
             from_start: batch.from_start,
             skipped_oversize: batch.skipped_oversize,
             invalid_utf8: batch.invalid_utf8,
+            writer_closed: closed,
         });
         bytes
     }
@@ -291,7 +310,7 @@ impl Tracker {
 
 /// Every accepted regular file below `dir` (symlinks to files included, symlinked directories not
 /// followed), sorted. Unreadable directories are skipped.
-fn walk(dir: &Path, accept: fn(&Path) -> bool) -> Vec<PathBuf> {
+pub(crate) fn walk(dir: &Path, accept: fn(&Path) -> bool) -> Vec<PathBuf> {
     let mut files = Vec::new();
     let mut dirs = vec![dir.to_path_buf()];
     while let Some(dir) = dirs.pop() {
