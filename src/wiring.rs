@@ -111,7 +111,8 @@ pub fn resumers(config: &Config, plan: &SourcePlan) -> Resumers {
     r
 }
 
-/// Start every planned source; each feeds observations to the engine until `stop`.
+/// Start every planned source; each feeds observations to the engine until `stop`. Returns one receiver per
+/// source that fires once the source is in place.
 pub fn spawn(
     plan: &SourcePlan,
     config: &Config,
@@ -119,7 +120,13 @@ pub fn spawn(
     engine: mpsc::Sender<EngineMsg>,
     tracker: &TaskTracker,
     stop: CancellationToken,
-) {
+) -> Vec<tokio::sync::oneshot::Receiver<()>> {
+    let mut ready = Vec::new();
+    let mut next_ready = || {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        ready.push(rx);
+        tx
+    };
     let mine = |root: &PathBuf| -> HashMap<PathBuf, u64> {
         offsets
             .iter()
@@ -135,11 +142,21 @@ pub fn spawn(
             engine.clone(),
             tracker,
             stop.clone(),
+            next_ready(),
         );
     }
     if let Some(root) = &plan.codex_sessions {
-        crate::sources::codex::spawn(root.clone(), mine(root), config, engine, tracker, stop);
+        crate::sources::codex::spawn(
+            root.clone(),
+            mine(root),
+            config,
+            engine,
+            tracker,
+            stop,
+            next_ready(),
+        );
     }
+    ready
 }
 
 #[cfg(test)]

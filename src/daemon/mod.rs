@@ -89,7 +89,7 @@ pub async fn run(
         },
         snapshot,
     );
-    crate::wiring::spawn(
+    let sources_ready = crate::wiring::spawn(
         &plan,
         &config,
         engine.offsets(),
@@ -97,6 +97,15 @@ pub async fn run(
         &tracker,
         sources_stop.clone(),
     );
+    // Answer on the socket only once every source is in place, so that anything written after
+    // `daemon start` returns is certain to be seen.
+    let all_ready = futures::future::join_all(sources_ready);
+    if tokio::time::timeout(std::time::Duration::from_secs(30), all_ready)
+        .await
+        .is_err()
+    {
+        warn!("sources were not ready within 30 s; starting anyway");
+    }
 
     crate::notify::spawn(
         &config.notifications,

@@ -18,6 +18,7 @@ use super::{ContinueRequest, ResumeError, Resumer, StartRequest, TurnOutcome};
 use crate::classify::ClassifyContext;
 use crate::config::Config;
 use crate::formats::codex::{ExecEvent, parse_exec_json_line};
+use crate::model::AgentEnv;
 use crate::model::{Assistant, Locator, Signal, StopReason};
 
 pub struct CodexHeadless {
@@ -54,6 +55,7 @@ impl CodexHeadless {
         &self,
         args: Vec<String>,
         cwd: PathBuf,
+        agent_env: AgentEnv,
         cancel: CancellationToken,
         on_line: impl FnMut(&str) + Send,
     ) -> Result<TurnOutcome, ResumeError> {
@@ -61,6 +63,7 @@ impl CodexHeadless {
             program: &self.program,
             args,
             cwd: &cwd,
+            agent_env: &agent_env,
             env: &self.env,
             timeout: self.timeout,
             cancel: &cancel,
@@ -86,7 +89,7 @@ impl Resumer for CodexHeadless {
                 req.session_id,
                 prompt_arg(&req.prompt),
             ]);
-            self.run(args, req.cwd, req.cancel, |_| {}).await
+            self.run(args, req.cwd, req.env, req.cancel, |_| {}).await
         }
         .boxed()
     }
@@ -114,7 +117,7 @@ impl Resumer for CodexHeadless {
                     let _ = started.try_send((thread_id, locator));
                 }
             };
-            self.run(args, req.cwd, req.cancel, on_line).await
+            self.run(args, req.cwd, req.env, req.cancel, on_line).await
         }
         .boxed()
     }

@@ -11,7 +11,7 @@ use tokio_util::task::TaskTracker;
 use tracing::{debug, warn};
 
 use super::feed::{forward, watch_spec};
-use super::watch::{FileLines, spawn_jsonl_watcher};
+use super::watch::{FileLines, spawn_jsonl_watcher_ready};
 use crate::config::Config;
 use crate::engine::EngineMsg;
 use crate::formats::claude::{parse_transcript_line, transcript_path_session_id};
@@ -31,10 +31,11 @@ pub fn spawn(
     engine: mpsc::Sender<EngineMsg>,
     tracker: &TaskTracker,
     stop: CancellationToken,
+    ready: tokio::sync::oneshot::Sender<()>,
 ) {
     let (tx, mut rx) = mpsc::channel::<FileLines>(256);
     let spec = watch_spec(root, is_transcript, config);
-    let watcher = spawn_jsonl_watcher(spec, offsets, tx, stop.clone());
+    let watcher = spawn_jsonl_watcher_ready(spec, offsets, tx, stop.clone(), ready);
     tracker.spawn(async move {
         let tz = crate::classify::env_tz();
         let mut garbage: u64 = 0;

@@ -120,6 +120,22 @@ pub fn spawn_jsonl_watcher(
     tokio::spawn(run(spec, offsets, tx, shutdown, options))
 }
 
+/// [`spawn_jsonl_watcher`], firing `ready` once the watch is in place and existing files are positioned:
+/// a line appended after that is certain to be delivered.
+pub fn spawn_jsonl_watcher_ready(
+    spec: WatchSpec,
+    offsets: HashMap<PathBuf, u64>,
+    tx: mpsc::Sender<FileLines>,
+    shutdown: CancellationToken,
+    ready: oneshot::Sender<()>,
+) -> JoinHandle<()> {
+    let options = Options {
+        raw_capacity: RAW_CAPACITY,
+        ready: Some(ready),
+    };
+    tokio::spawn(run(spec, offsets, tx, shutdown, options))
+}
+
 /// Knobs the tests turn.
 struct Options {
     raw_capacity: usize,

@@ -145,6 +145,7 @@ async fn a_new_session_s_thread_is_reported_before_the_turn_ends() {
     let (tx, mut rx) = mpsc::channel(1);
     let begun = Instant::now();
     let run = tokio::spawn(r.start_session(StartRequest {
+        env: Default::default(),
         cwd: dir.path().to_path_buf(),
         prompt: "-do step 7".into(),
         started: tx,
@@ -168,6 +169,7 @@ async fn the_same_thread_is_resumed_in_its_directory() {
     let r = resumer(slow_codex(dir.path()), &[]);
     let got = r
         .continue_session(ContinueRequest {
+            env: Default::default(),
             session_id: "01a20b09-b2d2-79d1-afd3-98259ca731fc".into(),
             cwd: dir.path().to_path_buf(),
             locator: Locator::default(),

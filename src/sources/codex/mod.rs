@@ -26,7 +26,7 @@ pub use files::{CRASH_EVIDENCE, Probe, QUIET, Rollouts, Schedule};
 pub use prime::{PRIME_TAIL_BYTES, Primed, prime, recent_rollouts};
 
 use super::feed::{forward, watch_spec};
-use super::watch::{FileLines, spawn_jsonl_watcher};
+use super::watch::{FileLines, spawn_jsonl_watcher_ready};
 use crate::config::Config;
 use crate::engine::EngineMsg;
 use crate::engine::timers::Timers;
@@ -66,6 +66,7 @@ pub fn spawn(
     engine: mpsc::Sender<EngineMsg>,
     tracker: &TaskTracker,
     stop: CancellationToken,
+    ready: tokio::sync::oneshot::Sender<()>,
 ) {
     let (tx, rx) = mpsc::channel::<FileLines>(256);
     let mut spec = watch_spec(root.clone(), is_rollout, config);
@@ -78,7 +79,7 @@ pub fn spawn(
         rollouts: Rollouts::new(Tz::UTC),
         deadlines: Timers::default(),
     };
-    let watcher = spawn_jsonl_watcher(spec, offsets, tx, stop.clone());
+    let watcher = spawn_jsonl_watcher_ready(spec, offsets, tx, stop.clone(), ready);
     tracker.spawn(async move {
         source.run(rx, stop).await;
         let _ = watcher.await;

@@ -234,6 +234,7 @@ async fn a_writer_dying_mid_turn_is_reported_as_a_crash() {
     let (tx, mut rx) = mpsc::channel(64);
     let tracker = TaskTracker::new();
     let stop = CancellationToken::new();
+    let (ready_tx, ready) = tokio::sync::oneshot::channel();
     spawn(
         root.clone(),
         HashMap::new(),
@@ -241,9 +242,9 @@ async fn a_writer_dying_mid_turn_is_reported_as_a_crash() {
         tx,
         &tracker,
         stop.clone(),
+        ready_tx,
     );
-    // Give the watcher a moment to be in place (new files are read from their start anyway).
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    ready.await.expect("the watcher is in place");
 
     let finished = day.join(format!(
         "rollout-2026-11-24T00-00-00-{}.jsonl",
