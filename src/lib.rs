@@ -41,6 +41,7 @@ pub mod formats;
 pub mod http;
 pub mod ipc;
 pub mod logging;
+pub mod mcp;
 pub mod model;
 pub mod nextstep;
 pub mod notify;

@@ -69,6 +69,8 @@ pub enum Command {
     Completions { shell: clap_complete::Shell },
     /// Print the man page (roff).
     Man,
+    /// Serve the control protocol as an MCP server on stdin/stdout (for MCP clients and agents).
+    Mcp,
     /// Install or remove the user service (systemd on Linux, launchd on macOS).
     #[command(subcommand)]
     Service(ServiceCmd),

@@ -55,6 +55,10 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             Ok(exit::OK)
         }
         Command::Service(c) => service::run(c, &paths),
+        Command::Mcp => block_on(async {
+            crate::mcp::serve_stdio(paths).await?;
+            Ok(exit::OK)
+        }),
     }
 }
 
