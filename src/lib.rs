@@ -20,6 +20,8 @@
 //! - [`engine`]: the one task that owns state, applies observations, runs deadlines and resumes.
 //! - [`sources`]: workers that tail files, receive hooks and follow APIs, feeding observations in.
 //! - [`resume`]: one resumer per way of reaching a session.
+//! - [`interactive`]: agents still alive at their prompt are resumed where they live (PTY wrapper, tmux pane).
+//! - [`wrapper`]: `palingenesis run`, the PTY wrapper that makes an interactive agent reachable.
 //! - [`protocol`] + [`ipc`]: the one Request/Response protocol and its Unix-socket transport.
 //! - [`daemon`]: wires it all up; [`daemon::run`] takes an injected listener and shutdown token.
 //! - [`audit`], [`store`], [`config`], [`paths`]: durable files and settings.
@@ -35,6 +37,7 @@ pub mod daemon;
 pub mod decide;
 pub mod engine;
 pub mod formats;
+pub mod interactive;
 pub mod ipc;
 pub mod logging;
 pub mod model;
@@ -47,3 +50,4 @@ pub mod service;
 pub mod sources;
 pub mod store;
 pub mod wiring;
+pub mod wrapper;

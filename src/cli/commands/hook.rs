@@ -23,11 +23,7 @@ pub async fn run(paths: &Paths, assistant: Assistant) -> anyhow::Result<u8> {
         return Ok(exit::OK);
     };
     if let Some(obj) = payload.as_object_mut() {
-        // The hook's parent is the agent process itself.
-        obj.insert(
-            "palingenesis_agent_pid".into(),
-            std::os::unix::process::parent_id().into(),
-        );
+        obj.insert("palingenesis_agent_pid".into(), agent_pid(assistant).into());
     }
     let req = Request::Hook(HookForward {
         assistant,
@@ -54,4 +50,18 @@ pub async fn run(paths: &Paths, assistant: Assistant) -> anyhow::Result<u8> {
         .await;
     }
     Ok(exit::OK)
+}
+
+/// The agent that ran this hook: the nearest ancestor running the assistant (Claude Code runs hook commands
+/// through `sh -c`, which may or may not `exec` them), else the parent.
+fn agent_pid(assistant: Assistant) -> u32 {
+    let parent = std::os::unix::process::parent_id();
+    crate::interactive::proc::lineage(parent)
+        .into_iter()
+        .take(4)
+        .find(|s| {
+            crate::interactive::proc::cmdline(s.pid)
+                .is_some_and(|args| crate::process::is_agent(assistant, &args))
+        })
+        .map_or(parent, |s| s.pid)
 }
