@@ -59,7 +59,13 @@ fn daemon_for(claude: &mut Claude) -> Home {
         clients::claude_bin().display()
     ));
     home.start();
-    let ph = home.paths().config_file.parent().unwrap().display().to_string();
+    let ph = home
+        .paths()
+        .config_file
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
     claude.sandbox.set_env("PALINGENESIS_HOME", &ph);
     home
 }
@@ -90,7 +96,11 @@ fn assert_resumed_in_the_same_session(fake: &FakeProvider, claude: &Claude) {
         reqs[1].raw_body.contains("long task"),
         "the typed prompt continues the conversation"
     );
-    let session = |i: usize| reqs[i].header("x-claude-code-session-id").map(str::to_owned);
+    let session = |i: usize| {
+        reqs[i]
+            .header("x-claude-code-session-id")
+            .map(str::to_owned)
+    };
     assert!(session(0).is_some());
     assert_eq!(session(1), session(0), "same session");
     assert_eq!(claude.transcripts().len(), 1, "{:?}", claude.transcripts());
@@ -117,7 +127,11 @@ fn under_palingenesis_run_the_prompt_is_typed_into_the_wrapped_agent() {
     term.wait_for_text("Upgrade your plan", RUN);
 
     let scheduled = home.wait_event("ResumeScheduled");
-    let at: DateTime<Utc> = scheduled["metadata"]["at"].as_str().unwrap().parse().unwrap();
+    let at: DateTime<Utc> = scheduled["metadata"]["at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert_eq!(at, reset + chrono::Duration::seconds(2));
     wait_for_reach(&home, "pty");
     // The countdown in the terminal's title (the sandbox's TZ is UTC).
@@ -126,7 +140,14 @@ fn under_palingenesis_run_the_prompt_is_typed_into_the_wrapped_agent() {
 
     let started = home.wait_events("ResumeStarted", 1, WAIT).remove(0);
     assert_eq!(started["metadata"]["reach"], "pty");
-    assert!(started["ts"].as_str().unwrap().parse::<DateTime<Utc>>().unwrap() >= at);
+    assert!(
+        started["ts"]
+            .as_str()
+            .unwrap()
+            .parse::<DateTime<Utc>>()
+            .unwrap()
+            >= at
+    );
     home.wait_events("ResumeCompleted", 1, WAIT);
     let screen = term.wait_for_text(ANSWER, RUN);
     assert!(screen.contains("❯ continue"), "{screen}");
@@ -160,13 +181,19 @@ fn in_a_tmux_pane_the_prompt_is_typed_with_send_keys() {
     tmux.wait_for_text("Upgrade your plan", RUN);
 
     let scheduled = home.wait_event("ResumeScheduled");
-    let at: DateTime<Utc> = scheduled["metadata"]["at"].as_str().unwrap().parse().unwrap();
+    let at: DateTime<Utc> = scheduled["metadata"]["at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert_eq!(at, reset + chrono::Duration::seconds(2));
     wait_for_reach(&home, "tmux");
     let listed = sessions(&home);
-    assert!(listed["sessions"][0]["locator"]["tmux_pane"]
-        .as_str()
-        .is_some_and(|p| p.starts_with('%')));
+    assert!(
+        listed["sessions"][0]["locator"]["tmux_pane"]
+            .as_str()
+            .is_some_and(|p| p.starts_with('%'))
+    );
 
     let started = home.wait_events("ResumeStarted", 1, WAIT).remove(0);
     assert_eq!(started["metadata"]["reach"], "tmux");
@@ -182,7 +209,13 @@ fn child_of(parent: u32) -> Option<u32> {
     std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
         let pid: u32 = e.file_name().to_str()?.parse().ok()?;
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        let ppid: u32 = stat.rsplit(')').next()?.split_whitespace().nth(1)?.parse().ok()?;
+        let ppid: u32 = stat
+            .rsplit(')')
+            .next()?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()?;
         (ppid == parent).then_some(pid)
     })
 }
@@ -193,7 +226,10 @@ fn a_pane_whose_foreground_is_a_shell_is_never_typed_into() {
     let (mut claude, reset) = limited_claude(&fake);
     let home = daemon_for(&mut claude);
     // A shell in the pane; Claude runs as its job.
-    let mut line = format!("cd {} && exec env -i", quote(&claude.sandbox.cwd.display().to_string()));
+    let mut line = format!(
+        "cd {} && exec env -i",
+        quote(&claude.sandbox.cwd.display().to_string())
+    );
     for (k, v) in claude.sandbox.env() {
         line.push_str(&format!(" {k}={}", quote(v)));
     }

@@ -135,7 +135,11 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         let next = lines[0].find("NEXT");
         assert_eq!(lines[1].rfind('-'), next, "{text}");
-        assert_eq!(lines[2].rfind('-'), next, "needs_attention fits its column:\n{text}");
+        assert_eq!(
+            lines[2].rfind('-'),
+            next,
+            "needs_attention fits its column:\n{text}"
+        );
         assert_eq!(lines[1].find("pty"), lines[0].find("REACH"));
         assert_eq!(lines[2].find("needs_attention"), lines[0].find("REACH"));
     }
