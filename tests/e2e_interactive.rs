@@ -152,6 +152,17 @@ fn under_palingenesis_run_the_prompt_is_typed_into_the_wrapped_agent() {
     let screen = term.wait_for_text(ANSWER, RUN);
     assert!(screen.contains("❯ continue"), "{screen}");
     assert!(!screen.contains("Upgrade your plan"), "{screen}");
+    // Once the resume is verified the title goes back to the agent.
+    common::wait_until(Duration::from_secs(20), || {
+        term.titles()
+            .last()
+            .is_some_and(|t| !t.starts_with("palingenesis:"))
+    });
+    assert!(
+        term.titles()
+            .iter()
+            .any(|t| t == "palingenesis: resuming now")
+    );
     assert_resumed_in_the_same_session(&fake, &claude);
     assert!(home.events_of("NeedsAttention").is_empty());
 

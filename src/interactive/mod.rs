@@ -127,9 +127,18 @@ pub fn probe(
         }
     };
     let lineage = proc::lineage(pid);
-    let Some(agent) = lineage.first().filter(|s| s.running()) else {
-        return Reach::Gone;
+    let Some(agent) = lineage.first() else {
+        // Alive (it was just found) but its process tree cannot be read here (no /proc).
+        return Reach::Unreachable {
+            pid,
+            why: format!(
+                "the agent (pid {pid}) is still running; palingenesis cannot inspect its terminal on this system"
+            ),
+        };
     };
+    if !agent.running() {
+        return Reach::Gone;
+    }
     let reach = match wrapper_of(&lineage, wrappers) {
         Some(w) => Reach::Pty {
             agent: agent.id(),
