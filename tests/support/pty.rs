@@ -20,7 +20,8 @@ struct Recorder {
 
 impl vt100::Callbacks for Recorder {
     fn set_window_title(&mut self, _: &mut vt100::Screen, title: &[u8]) {
-        self.titles.push(String::from_utf8_lossy(title).into_owned());
+        self.titles
+            .push(String::from_utf8_lossy(title).into_owned());
     }
 
     fn unhandled_csi(
