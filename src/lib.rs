@@ -24,6 +24,9 @@
 //!   the same protocol over HTTP (bearer token), live events over SSE, and Prometheus metrics.
 //! - [`notify`]: subscribes to the audit stream and tells people (webhook, ntfy, Slack, Discord, Telegram).
 //! - [`wiring`]: which sources and resumers run, from the config and what is installed.
+//! - [`interactive`]: agents still alive at their prompt are resumed where they live (PTY wrapper, tmux pane).
+//! - [`wrapper`]: `palingenesis run`, the PTY wrapper that makes an interactive agent reachable.
+//! - [`protocol`] + [`ipc`]: the one Request/Response protocol and its Unix-socket transport.
 //! - [`daemon`]: wires it all up; [`daemon::run`] takes an injected listener and shutdown token.
 //! - [`audit`], [`store`], [`config`], [`paths`]: durable files and settings.
 //! - [`cli`]: the command-line front end, one file per command.
@@ -39,6 +42,7 @@ pub mod decide;
 pub mod engine;
 pub mod formats;
 pub mod http;
+pub mod interactive;
 pub mod ipc;
 pub mod logging;
 pub mod mcp;
@@ -53,3 +57,4 @@ pub mod service;
 pub mod sources;
 pub mod store;
 pub mod wiring;
+pub mod wrapper;

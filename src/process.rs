@@ -5,30 +5,6 @@ use std::path::Path;
 
 use crate::model::{Assistant, Locator};
 
-/// The pid of a live process of `assistant` that belongs to this session, if any: the known pid when it
-/// still runs that assistant; for Codex (Linux), the process holding the session's rollout open for writing,
-/// which Codex does for as long as it runs the session; else (Linux) a process of the assistant running in
-/// the session's directory that does not name a different session on its command line.
-pub fn find_agent(assistant: Assistant, session_id: &str, locator: &Locator) -> Option<u32> {
-    if let Some(pid) = locator.pid
-        && is_alive(pid)
-        && cmdline(pid).is_none_or(|args| is_agent(assistant, &args))
-    {
-        return Some(pid);
-    }
-    if assistant == Assistant::Codex
-        && let Some(rollout) = locator.transcript.as_deref()
-    {
-        match writer_of(rollout) {
-            Writer::Pid(pid) => return Some(pid),
-            Writer::Nobody => return None,
-            Writer::Unknown => {}
-        }
-    }
-    let cwd = locator.cwd.as_deref()?;
-    scan(assistant, session_id, cwd)
-}
-
 /// Who has a file open for writing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Writer {
@@ -96,6 +72,45 @@ fn opened_for_writing(fdinfo: &str) -> bool {
         .is_some_and(|flags| flags & 0o3 != 0)
 }
 
+/// Every live process of `assistant` that may hold this session: the known pid alone when it still runs that
+/// assistant; for Codex (Linux), the process holding the session's rollout open for writing, which Codex does
+/// for as long as it runs the session; else (Linux) each process of the assistant in the session's directory
+/// that does not name a different session. More than one means the session's own process cannot be told apart.
+pub fn find_agents(assistant: Assistant, session_id: &str, locator: &Locator) -> Vec<u32> {
+    if let Some(pid) = locator.pid
+        && is_alive(pid)
+        && cmdline(pid).is_none_or(|args| is_agent(assistant, &args))
+    {
+        return vec![pid];
+    }
+    if assistant == Assistant::Codex
+        && let Some(rollout) = locator.transcript.as_deref()
+    {
+        match writer_of(rollout) {
+            Writer::Pid(pid) => return vec![pid],
+            Writer::Nobody => return Vec::new(),
+            Writer::Unknown => {}
+        }
+    }
+    match locator.cwd.as_deref() {
+        Some(cwd) => scan_all(assistant, session_id, cwd),
+        None => Vec::new(),
+    }
+}
+
+/// Whether a command line runs `assistant` as an interactive terminal program (not `claude -p`,
+/// `codex exec`, `opencode run` or `opencode serve`, which end or serve by themselves).
+pub fn is_interactive(assistant: Assistant, args: &[String]) -> bool {
+    let rest = args.iter().skip(1).map(String::as_str);
+    match assistant {
+        Assistant::Claude => !rest
+            .clone()
+            .any(|a| a == "-p" || a == "--print" || a.starts_with("--print=")),
+        Assistant::Codex => !rest.clone().any(|a| a == "exec" || a == "e"),
+        Assistant::Opencode => !rest.clone().any(|a| a == "run" || a == "serve"),
+    }
+}
+
 fn is_alive(pid: u32) -> bool {
     let Ok(pid) = i32::try_from(pid) else {
         return false;
@@ -138,9 +153,13 @@ fn cmdline(_pid: u32) -> Option<Vec<String>> {
 }
 
 #[cfg(target_os = "linux")]
-fn scan(assistant: Assistant, session_id: &str, cwd: &Path) -> Option<u32> {
+fn scan_all(assistant: Assistant, session_id: &str, cwd: &Path) -> Vec<u32> {
     let me = std::process::id();
-    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    for entry in entries.flatten() {
         let Some(pid) = entry
             .file_name()
             .to_str()
@@ -165,14 +184,15 @@ fn scan(assistant: Assistant, session_id: &str, cwd: &Path) -> Option<u32> {
         if names_other_session(&args, session_id) {
             continue;
         }
-        return Some(pid);
+        found.push(pid);
     }
-    None
+    found.sort_unstable();
+    found
 }
 
 #[cfg(not(target_os = "linux"))]
-fn scan(_assistant: Assistant, _session_id: &str, _cwd: &Path) -> Option<u32> {
-    None
+fn scan_all(_assistant: Assistant, _session_id: &str, _cwd: &Path) -> Vec<u32> {
+    Vec::new()
 }
 
 /// True when the command line resumes or creates a session other than `session_id`.
@@ -210,6 +230,28 @@ mod tests {
         assert!(!is_agent(
             Assistant::Claude,
             &v(&["palingenesis", "run", "--", "claude"])
+        ));
+    }
+
+    #[test]
+    fn headless_runs_are_not_interactive() {
+        assert!(is_interactive(Assistant::Claude, &v(&["claude"])));
+        assert!(is_interactive(
+            Assistant::Claude,
+            &v(&["claude", "--resume", "a"])
+        ));
+        assert!(!is_interactive(
+            Assistant::Claude,
+            &v(&["claude", "-p", "hi"])
+        ));
+        assert!(!is_interactive(
+            Assistant::Codex,
+            &v(&["codex", "exec", "x"])
+        ));
+        assert!(is_interactive(Assistant::Codex, &v(&["codex", "resume"])));
+        assert!(!is_interactive(
+            Assistant::Opencode,
+            &v(&["opencode", "serve"])
         ));
     }
 
@@ -270,6 +312,6 @@ mod tests {
             pid: Some(u32::MAX - 7),
             ..Default::default()
         };
-        assert_eq!(find_agent(Assistant::Claude, "a", &loc), None);
+        assert!(find_agents(Assistant::Claude, "a", &loc).is_empty());
     }
 }

@@ -45,6 +45,10 @@ pub enum Request {
     Hook(HookForward),
     /// An observation from an external source (PTY wrapper, tests).
     Observe(Observation),
+    /// A `palingenesis run` wrapper started an agent and listens for text to type on its own socket.
+    RegisterWrapper(WrapperRegistration),
+    /// The wrapper's agent exited; forget it.
+    UnregisterWrapper(WrapperId),
 }
 
 /// Re-exported so surfaces need only this module.
@@ -68,6 +72,27 @@ pub struct Target {
 pub struct HookForward {
     pub assistant: Assistant,
     pub payload: serde_json::Value,
+}
+
+/// What a `palingenesis run` wrapper tells the daemon about itself and the agent it runs.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct WrapperRegistration {
+    /// Unique while the wrapper runs; also its socket's file name.
+    pub id: String,
+    pub wrapper_pid: u32,
+    /// The agent process the wrapper started, named by pid and start time.
+    pub agent: crate::interactive::proc::ProcId,
+    /// The agent's working directory.
+    pub cwd: PathBuf,
+    /// The wrapper's Unix socket (mode 0600), where it takes text to type into the agent's terminal.
+    pub socket: PathBuf,
+    /// The agent's command line.
+    pub command: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct WrapperId {
+    pub id: String,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]

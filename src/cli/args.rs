@@ -58,6 +58,9 @@ pub enum Command {
     Config(ConfigCmd),
     /// Receive an assistant hook on stdin and forward it to the daemon (used from the assistant's settings).
     Hook(HookArgs),
+    /// Run an interactive agent under palingenesis's own terminal, so a stopped session is resumed right there:
+    /// `palingenesis run -- claude`.
+    Run(RunArgs),
     /// Install or remove palingenesis's hooks in an assistant's settings.
     #[command(subcommand)]
     Hooks(HooksCmd),
@@ -162,6 +165,18 @@ pub enum ConfigCmd {
 #[derive(Args, Debug)]
 pub struct HookArgs {
     pub assistant: Assistant,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The agent's command line (after `--`).
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
+    pub command: Vec<String>,
 }
 
 #[derive(Subcommand, Debug)]

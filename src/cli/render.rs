@@ -87,7 +87,7 @@ pub fn sessions(list: &SessionList, now: DateTime<Utc>) -> String {
         return "no sessions tracked yet\n".to_string();
     }
     let mut out = format!(
-        "{:<46} {:<9} {:<18} {:<9} {}\n",
+        "{:<46} {:<9} {:<18} {:<15} {}\n",
         "SESSION", "STATE", "LAST STOP", "REACH", "NEXT"
     );
     for s in &list.sessions {
@@ -100,7 +100,7 @@ pub fn sessions(list: &SessionList, now: DateTime<Utc>) -> String {
             )
         });
         out.push_str(&format!(
-            "{:<46} {:<9} {:<18} {:<9} {}\n",
+            "{:<46} {:<9} {:<18} {:<15} {}\n",
             s.key.to_string(),
             s.state.as_str(),
             s.last_stop.as_ref().map_or("-", |r| r.label()),
@@ -114,6 +114,35 @@ pub fn sessions(list: &SessionList, now: DateTime<Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sessions_show_how_each_will_be_resumed() {
+        let now: DateTime<Utc> = "2026-11-24T10:00:00Z".parse().unwrap();
+        let info = |id: &str, reach: &str| crate::protocol::SessionInfo {
+            key: crate::model::SessionKey::new(crate::model::Assistant::Claude, id),
+            state: crate::protocol::SessionStateView::Waiting,
+            last_stop: None,
+            next_action: None,
+            reach: reach.into(),
+            resumes_last_hour: 0,
+            locator: Default::default(),
+            updated_at: now,
+        };
+        let list = SessionList {
+            sessions: vec![info("a", "pty"), info("b", "needs_attention")],
+        };
+        let text = sessions(&list, now);
+        let lines: Vec<&str> = text.lines().collect();
+        let next = lines[0].find("NEXT");
+        assert_eq!(lines[1].rfind('-'), next, "{text}");
+        assert_eq!(
+            lines[2].rfind('-'),
+            next,
+            "needs_attention fits its column:\n{text}"
+        );
+        assert_eq!(lines[1].find("pty"), lines[0].find("REACH"));
+        assert_eq!(lines[2].find("needs_attention"), lines[0].find("REACH"));
+    }
 
     #[test]
     fn countdowns_read_naturally() {

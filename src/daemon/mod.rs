@@ -133,6 +133,17 @@ pub async fn run(
         shutdown.clone(),
         tracker.clone(),
     ));
+    {
+        // Wrappers started before this daemon (or survived its restart) are found by their sockets.
+        let handle = handle.clone();
+        let dir = crate::wrapper::sockets_dir(&paths);
+        tracker.spawn(async move {
+            for reg in crate::wrapper::client::discover(&dir).await {
+                let resp = handle.request(Request::RegisterWrapper(reg)).await;
+                tracing::debug!(?resp, "found a running wrapper");
+            }
+        });
+    }
     if let Some(mut reload) = reload {
         let handle = handle.clone();
         let stop = shutdown.clone();

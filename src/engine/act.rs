@@ -2,7 +2,8 @@
 //! new session is wanted, call the assistant's resumer, and report every step back to the engine.
 
 use std::sync::Arc;
-use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -14,9 +15,6 @@ use crate::decide::Action;
 use crate::model::{Locator, SessionKey, StopReason};
 use crate::paths::Paths;
 use crate::resume::{ContinueRequest, ResumeError, Resumers, StartRequest};
-
-/// How long to wait for the stopped agent's process to exit before deciding it lives on in a terminal.
-const AGENT_EXIT_GRACE: Duration = Duration::from_secs(10);
 
 /// What a resumer learned about the turn it started.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,10 +63,14 @@ pub struct AttemptJob {
     pub resumers: Resumers,
     pub tx: mpsc::Sender<EngineMsg>,
     pub cancel: CancellationToken,
+    /// Registered `palingenesis run` wrappers, to reach an agent that still runs.
+    pub wrappers: Vec<crate::protocol::WrapperRegistration>,
+    /// When the usage limit that stopped the session resets, for messages to a human.
+    pub resets_at: Option<DateTime<Utc>>,
 }
 
 impl AttemptJob {
-    async fn send(&self, session: &SessionKey, event: AttemptEvent) {
+    pub(super) async fn send(&self, session: &SessionKey, event: AttemptEvent) {
         let _ = self
             .tx
             .send(EngineMsg::Attempt {
@@ -89,6 +91,10 @@ pub async fn run_attempt(job: AttemptJob) {
 }
 
 async fn attempt(job: &AttemptJob) {
+    // An agent that still runs is resumed in its own terminal, or left to a human; never beside it.
+    if let super::route::Route::Handled = super::route::route(job).await {
+        return;
+    }
     let Some(resumer) = job.resumers.get(job.session.assistant) else {
         job.send(
             &job.session,
@@ -99,11 +105,6 @@ async fn attempt(job: &AttemptJob) {
         .await;
         return;
     };
-    if let Some(why) = agent_still_running(job).await {
-        job.send(&job.session, AttemptEvent::NeedsAttention { why })
-            .await;
-        return;
-    }
     let Some(cwd) = job.locator.cwd.clone() else {
         job.send(
             &job.session,
@@ -168,29 +169,6 @@ async fn attempt(job: &AttemptJob) {
         AttemptEvent::Finished(result.map_err(|e: ResumeError| e.to_string())),
     )
     .await;
-}
-
-/// Some(why) when the agent that stopped still runs (interactive, or retrying by itself) after a grace period.
-async fn agent_still_running(job: &AttemptJob) -> Option<String> {
-    let deadline = tokio::time::Instant::now() + AGENT_EXIT_GRACE;
-    loop {
-        let assistant = job.session.assistant;
-        let locator = job.locator.clone();
-        let session_id = job.session.id.clone();
-        let alive = tokio::task::spawn_blocking(move || {
-            crate::process::find_agent(assistant, &session_id, &locator)
-        })
-        .await
-        .ok()
-        .flatten();
-        let pid = alive?;
-        if tokio::time::Instant::now() >= deadline {
-            return Some(format!(
-                "the agent (pid {pid}) is still running in a terminal palingenesis cannot reach; resume it there, or run it under `palingenesis run`"
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
 }
 
 async fn seed_prompt(job: &AttemptJob, cwd: &std::path::Path) -> Result<String, String> {

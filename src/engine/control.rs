@@ -38,6 +38,8 @@ impl Engine {
                 self.on_observation(obs);
                 Response::done("observed")
             }
+            Request::RegisterWrapper(reg) => self.on_register_wrapper(reg),
+            Request::UnregisterWrapper(id) => self.on_unregister_wrapper(id),
         }
     }
 

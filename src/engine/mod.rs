@@ -6,8 +6,10 @@ mod control;
 mod observe;
 mod outcome;
 mod persist;
+mod route;
 pub mod session;
 pub(crate) mod timers;
+mod wrappers;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -46,6 +48,11 @@ pub enum EngineMsg {
         session: SessionKey,
         attempt_id: u64,
         event: AttemptEvent,
+    },
+    /// What probing a session's agent found (how a resume can reach it).
+    Reached {
+        session: SessionKey,
+        reach: crate::interactive::Reach,
     },
 }
 
@@ -119,6 +126,10 @@ pub struct Engine {
     dirty: bool,
     /// When the pending save is due (state is saved at most every 200 ms, and never lost at shutdown).
     save_due: Option<tokio::time::Instant>,
+    /// Registered `palingenesis run` wrappers, by id (not persisted: a restarted daemon finds their sockets).
+    wrappers: BTreeMap<String, crate::protocol::WrapperRegistration>,
+    /// The plan last shown in each wrapper's title.
+    wrapper_plans: BTreeMap<String, crate::wrapper::protocol::PlanNotice>,
 }
 
 /// Create the engine and its handle. `snapshot` is the persisted state (None on first start).
@@ -150,6 +161,8 @@ pub fn engine(
         started_at: Utc::now(),
         dirty: false,
         save_due: None,
+        wrappers: BTreeMap::new(),
+        wrapper_plans: BTreeMap::new(),
     };
     engine.recover_after_restart();
     (engine, EngineHandle { tx }, rx)
@@ -208,7 +221,9 @@ impl Engine {
                 attempt_id,
                 event,
             } => self.on_attempt_event(session, attempt_id, event),
+            EngineMsg::Reached { session, reach } => self.on_reached(session, reach),
         }
+        self.sync_wrapper_plans();
     }
 
     fn now(&self) -> DateTime<Utc> {
@@ -248,9 +263,11 @@ impl Engine {
             return;
         };
         sess.updated_at = Utc::now();
+        let mut probe = false;
         let (event, phase) = match plan {
             Plan::Resume { action, at, why } => {
                 self.timers.arm(key.clone(), at);
+                probe = true;
                 let ev = AuditEvent::new(EventType::ResumeScheduled)
                     .action(action.as_str())
                     .message(why.clone())
@@ -295,6 +312,9 @@ impl Engine {
                 .assistant(key.assistant)
                 .reason(reason.label()),
         );
+        if probe {
+            self.probe_reach(key);
+        }
     }
 
     /// Start a resume of `key` now.
@@ -318,6 +338,10 @@ impl Engine {
         let attempt = sess.attempts;
         let locator = sess.locator.clone();
         let env = sess.agent_env.clone();
+        let resets_at = match sess.last_stop.as_ref().map(|s| &s.reason) {
+            Some(StopReason::UsageLimit { resets_at, .. }) => *resets_at,
+            _ => None,
+        };
         let reason = sess
             .last_stop
             .as_ref()
@@ -346,6 +370,8 @@ impl Engine {
             resumers: self.resumers.clone(),
             tx: self.tx.clone(),
             cancel,
+            wrappers: self.wrappers.values().cloned().collect(),
+            resets_at,
         };
         debug!(session = %key, attempt_id, "starting resume attempt");
         self.attempt_tasks.spawn(act::run_attempt(job));

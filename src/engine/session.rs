@@ -35,6 +35,31 @@ pub enum Phase {
     Done { why: String },
 }
 
+/// How the last look at the session's agent found it reachable (what `palingenesis sessions` shows as REACH).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ReachKind {
+    /// No live agent: resumed by a new headless process.
+    Headless,
+    /// Typed into by its `palingenesis run` wrapper.
+    Pty,
+    /// Typed into its tmux pane.
+    Tmux,
+    /// Alive in a terminal palingenesis cannot (or must not) type into.
+    NeedsAttention,
+}
+
+impl ReachKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReachKind::Headless => "headless",
+            ReachKind::Pty => "pty",
+            ReachKind::Tmux => "tmux",
+            ReachKind::NeedsAttention => "needs_attention",
+        }
+    }
+}
+
 /// The stop that started the current episode.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct StopRecord {
@@ -63,6 +88,9 @@ pub struct TrackedSession {
     pub agent_env: AgentEnv,
     pub first_seen: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// How the agent was last found reachable (None: not looked at yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probed: Option<ReachKind>,
 }
 
 impl TrackedSession {
@@ -78,6 +106,7 @@ impl TrackedSession {
             agent_env: AgentEnv::default(),
             first_seen: now,
             updated_at: now,
+            probed: None,
         }
     }
 
@@ -120,16 +149,17 @@ impl TrackedSession {
         }
     }
 
-    /// How a resume would reach this session.
+    /// How a resume would reach this session: the last probe of its agent, else what the locator suggests.
     pub fn reach(&self) -> &'static str {
-        if self.locator.wrapper.is_some() {
-            "pty"
-        } else if self.locator.tmux_pane.is_some() {
-            "tmux"
-        } else if self.locator.server_url.is_some() {
-            "api"
-        } else {
-            "headless"
+        match self.probed {
+            Some(kind @ (ReachKind::Pty | ReachKind::Tmux | ReachKind::NeedsAttention)) => {
+                kind.as_str()
+            }
+            _ if self.locator.server_url.is_some() => "api",
+            Some(ReachKind::Headless) => "headless",
+            None if self.locator.wrapper.is_some() => "pty",
+            None if self.locator.tmux_pane.is_some() => "tmux",
+            None => "headless",
         }
     }
 

@@ -22,13 +22,13 @@ pub async fn run(paths: &Paths, assistant: Assistant) -> anyhow::Result<u8> {
         tracing::debug!("hook payload is not JSON; ignored");
         return Ok(exit::OK);
     };
-    // The hook's parent is the agent process itself: its pid and environment let the daemon tell whether it
-    // still runs and resume it the way it ran. The environment goes to the daemon only, never to the audit.
-    let agent_pid = std::os::unix::process::parent_id();
+    // The agent process: its pid and environment let the daemon tell whether it still runs and resume it
+    // the way it ran. The environment goes to the daemon only, never to the audit.
+    let agent = agent_pid(assistant);
     let mut forwarded = payload.clone();
     if let Some(obj) = forwarded.as_object_mut() {
-        obj.insert("palingenesis_agent_pid".into(), agent_pid.into());
-        let env = agent_environment(agent_pid).await;
+        obj.insert("palingenesis_agent_pid".into(), agent.into());
+        let env = agent_environment(agent).await;
         if !env.is_empty() {
             obj.insert(
                 "palingenesis_agent_env".into(),
@@ -73,4 +73,18 @@ async fn agent_environment(pid: u32) -> AgentEnv {
         kv.split_once('=')
             .map(|(k, v)| (k.to_string(), v.to_string()))
     }))
+}
+
+/// The agent that ran this hook: the nearest ancestor running the assistant (Claude Code runs hook commands
+/// through `sh -c`, which may or may not `exec` them), else the parent.
+fn agent_pid(assistant: Assistant) -> u32 {
+    let parent = std::os::unix::process::parent_id();
+    crate::interactive::proc::lineage(parent)
+        .into_iter()
+        .take(4)
+        .find(|s| {
+            crate::interactive::proc::cmdline(s.pid)
+                .is_some_and(|args| crate::process::is_agent(assistant, &args))
+        })
+        .map_or(parent, |s| s.pid)
 }

@@ -9,6 +9,7 @@ mod hook;
 mod hooks;
 mod inspect;
 mod logs;
+mod run;
 mod service;
 mod sessions;
 mod status;
@@ -39,6 +40,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Config(c) => config::run(c, &paths),
         Command::Hook(a) => block_on(hook::run(&paths, a.assistant)),
         Command::Hooks(c) => hooks::run(c),
+        Command::Run(a) => run::run(&paths, a),
         Command::Classify(a) => classify::run(a),
         Command::Inspect(a) => block_on(inspect::run(&paths, a)),
         Command::Completions { shell } => {

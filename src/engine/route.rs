@@ -1,0 +1,137 @@
+//! Where a resume attempt acts: an agent that still runs is resumed in its own terminal when that terminal is
+//! reachable (its `palingenesis run` wrapper, or a tmux pane proven to hold it); an agent that runs where
+//! palingenesis cannot type needs a human; only a session whose agent is gone is resumed by a new headless
+//! process. Same decisions, different ways to act.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tracing::{debug, info};
+
+use super::EngineMsg;
+use super::act::{AttemptEvent, AttemptJob, TurnOutcome};
+use crate::decide::Action;
+use crate::interactive::{self, Reach, Terminal, Typing, screen};
+use crate::wrapper::client::WrapperTerminal;
+
+/// How long to wait for a stopped agent's process to exit before deciding it lives on in a terminal.
+const AGENT_EXIT_GRACE: Duration = Duration::from_secs(10);
+/// One probe of the process tree may take this long (it may run `tmux`).
+const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the attempt does after routing.
+pub(super) enum Route {
+    /// No live agent: resume headless, as the assistant's resumer does.
+    Headless,
+    /// Handled here (typed into a terminal, or handed to a human); the outcome was reported.
+    Handled,
+}
+
+/// Probe the session's agent (blocking work off the runtime's threads).
+pub(super) async fn probe(job: &AttemptJob) -> Reach {
+    let (assistant, id, locator, wrappers) = (
+        job.session.assistant,
+        job.session.id.clone(),
+        job.locator.clone(),
+        job.wrappers.clone(),
+    );
+    let work = tokio::task::spawn_blocking(move || {
+        interactive::probe(assistant, &id, &locator, &wrappers)
+    });
+    match tokio::time::timeout(PROBE_TIMEOUT, work).await {
+        Ok(Ok(reach)) => reach,
+        _ => Reach::Unreachable {
+            pid: 0,
+            why: "looking for the agent's process did not finish".into(),
+        },
+    }
+}
+
+pub(super) async fn route(job: &AttemptJob) -> Route {
+    let deadline = tokio::time::Instant::now() + AGENT_EXIT_GRACE;
+    loop {
+        let reach = probe(job).await;
+        debug!(session = %job.session, ?reach, "agent probed");
+        report_reach(job, &reach).await;
+        let why = match reach {
+            Reach::Gone => return Route::Headless,
+            Reach::Pty { .. } | Reach::Tmux { .. }
+                if job.action == Action::NewSession =>
+            {
+                "a new session cannot be started while the agent still runs in its terminal; start it there"
+                    .to_string()
+            }
+            Reach::Pty { .. } | Reach::Tmux { .. } if !screen::knows(job.session.assistant) => {
+                format!(
+                    "the agent still runs in a reachable terminal, but palingenesis cannot read {}'s screen yet; resume it there",
+                    job.session.assistant
+                )
+            }
+            Reach::Pty { agent, wrapper } => {
+                let term = WrapperTerminal {
+                    id: wrapper.id,
+                    socket: wrapper.socket,
+                };
+                type_prompt(job, &term, agent).await;
+                return Route::Handled;
+            }
+            Reach::Tmux { agent, pane } => {
+                type_prompt(job, &pane, agent).await;
+                return Route::Handled;
+            }
+            Reach::Exiting { pid } => format!(
+                "the agent (pid {pid}) is still running; resume it where it runs, or run it under `palingenesis run`"
+            ),
+            Reach::Unreachable { why, .. } => why,
+        };
+        if tokio::time::Instant::now() >= deadline {
+            let why = match job.resets_at {
+                Some(at) => format!("{why} (the limit resets at {})", when(at)),
+                None => why,
+            };
+            job.send(&job.session, AttemptEvent::NeedsAttention { why })
+                .await;
+            return Route::Handled;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Type the resume prompt; the engine verifies from the transcript that the turn makes progress.
+async fn type_prompt(job: &AttemptJob, term: &dyn Terminal, agent: interactive::proc::ProcId) {
+    info!(session = %job.session, terminal = %term.describe(), "resuming in the agent's own terminal");
+    let patience =
+        Duration::from_secs(job.config.resume.verify_timeout_secs / 2).max(Duration::from_secs(5));
+    let typing = Typing {
+        patience,
+        ..Typing::default()
+    };
+    let check = interactive::foreground_check(agent);
+    let result = interactive::deliver(
+        term,
+        job.session.assistant,
+        &check,
+        &job.config.resume.prompt,
+        typing,
+        &job.cancel,
+    )
+    .await
+    .map(|()| TurnOutcome::Delivered)
+    .map_err(|e| format!("typing into {}: {e}", term.describe()));
+    job.send(&job.session, AttemptEvent::Finished(result)).await;
+}
+
+/// Tell the engine what the probe found, for `palingenesis sessions`.
+async fn report_reach(job: &AttemptJob, reach: &Reach) {
+    let _ = job
+        .tx
+        .send(EngineMsg::Reached {
+            session: job.session.clone(),
+            reach: reach.clone(),
+        })
+        .await;
+}
+
+fn when(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
