@@ -22,6 +22,8 @@
 //! - [`resume`]: one resumer per way of reaching a session.
 //! - [`protocol`] + [`ipc`]: the one Request/Response protocol and its Unix-socket transport; [`http`] serves
 //!   the same protocol over HTTP (bearer token), live events over SSE, and Prometheus metrics.
+//! - [`mcp`]: the same protocol as MCP tools over stdio (`palingenesis mcp`).
+//! - [`interactive`] + [`wrapper`]: reaching live interactive agents (PTY wrapper, tmux panes) safely.
 //! - [`notify`]: subscribes to the audit stream and tells people (webhook, ntfy, Slack, Discord, Telegram).
 //! - [`wiring`]: which sources and resumers run, from the config and what is installed.
 //! - [`interactive`]: agents still alive at their prompt are resumed where they live (PTY wrapper, tmux pane).
