@@ -6,7 +6,7 @@
 //!   first read at both ends ([`prime`]) for its session id, cwd and whether its last turn is open.
 //! - At start, recent rollouts whose last turn is open are looked at at once: a Codex that died while
 //!   the daemon was down is a crash too (the engine judges whether it is still fresh).
-//! - Liveness deadlines live in this task ([`files`] decides them); an idle daemon with no open turn has
+//! - Liveness deadlines live in this task (the `files` module decides them); an idle daemon with no open turn has
 //!   none.
 
 mod files;
