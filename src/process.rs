@@ -27,29 +27,18 @@ fn platform_writer_of(path: &Path) -> Writer {
     let Ok(target) = std::fs::canonicalize(path) else {
         return Writer::Nobody;
     };
-    let Ok(procs) = std::fs::read_dir("/proc") else {
+    if !Path::new("/proc/self").exists() {
         return Writer::Unknown;
-    };
-    let me = std::process::id();
-    for entry in procs.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if pid == me {
-            continue;
-        }
-        let Ok(fds) = std::fs::read_dir(entry.path().join("fd")) else {
+    }
+    for (pid, dir) in other_processes() {
+        let Ok(fds) = std::fs::read_dir(dir.join("fd")) else {
             continue;
         };
         for fd in fds.flatten() {
             if std::fs::read_link(fd.path()).ok().as_deref() != Some(target.as_path()) {
                 continue;
             }
-            let info = entry.path().join("fdinfo").join(fd.file_name());
+            let info = dir.join("fdinfo").join(fd.file_name());
             if std::fs::read_to_string(info).is_ok_and(|text| opened_for_writing(&text)) {
                 return Writer::Pid(pid);
             }
@@ -136,40 +125,26 @@ fn base(arg: &str) -> &str {
     arg.rsplit('/').next().unwrap_or(arg)
 }
 
-#[cfg(target_os = "linux")]
-fn cmdline(pid: u32) -> Option<Vec<String>> {
-    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-    Some(
-        raw.split(|b| *b == 0)
-            .filter(|s| !s.is_empty())
-            .map(|s| String::from_utf8_lossy(s).into_owned())
-            .collect(),
-    )
-}
+use crate::interactive::proc::cmdline;
 
-#[cfg(not(target_os = "linux"))]
-fn cmdline(_pid: u32) -> Option<Vec<String>> {
-    None
+/// Every other process visible in `/proc` (never palingenesis itself), with its `/proc/<pid>` directory.
+#[cfg(target_os = "linux")]
+fn other_processes() -> impl Iterator<Item = (u32, std::path::PathBuf)> {
+    let me = std::process::id();
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(move |entry| {
+            let pid = entry.file_name().to_str()?.parse::<u32>().ok()?;
+            (pid != me).then(|| (pid, entry.path()))
+        })
 }
 
 #[cfg(target_os = "linux")]
 fn scan_all(assistant: Assistant, session_id: &str, cwd: &Path) -> Vec<u32> {
-    let me = std::process::id();
     let mut found = Vec::new();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return found;
-    };
-    for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if pid == me {
-            continue;
-        }
+    for (pid, _) in other_processes() {
         let Some(args) = cmdline(pid) else { continue };
         if !is_agent(assistant, &args) {
             continue;

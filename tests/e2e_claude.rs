@@ -23,24 +23,17 @@ const FAST: &str = "[resume]\nbackoff_base_secs = 1\nbackoff_max_secs = 2\njitte
 /// A daemon whose environment is the Claude sandbox's (same HOME, provider, key), as for a real user.
 /// `resume_extra` goes into `[resume]`, `claude_extra` into `[claude]`.
 fn daemon_with(claude: &mut Claude, resume_extra: &str, claude_extra: &str) -> Home {
-    let mut home = Home::new();
-    for (k, v) in claude.sandbox.env() {
-        home = home.with_env(k, v);
-    }
-    home.write_config(&format!(
-        "{FAST}{resume_extra}\n[claude]\nbinary = \"{}\"\n{claude_extra}\n",
-        clients::claude_bin().display()
-    ));
-    home.start();
+    let home = Home::started_with(
+        claude.sandbox.env(),
+        &format!(
+            "{FAST}{resume_extra}\n[claude]\nbinary = \"{}\"\n{claude_extra}\n",
+            clients::claude_bin().display()
+        ),
+    );
     // Hooks run by claude find this daemon the way a user's would: through the environment.
-    let ph = home
-        .paths()
-        .config_file
-        .parent()
-        .unwrap()
-        .display()
-        .to_string();
-    claude.sandbox.set_env("PALINGENESIS_HOME", &ph);
+    claude
+        .sandbox
+        .set_env("PALINGENESIS_HOME", &home.palingenesis_home());
     home
 }
 
@@ -343,20 +336,16 @@ fn the_resume_runs_with_the_agents_own_environment() {
         retry_after: Duration::from_secs(1),
     });
     let mut claude = with_hooks(&fake);
-    let home = Home::new();
-    home.write_config(&format!(
-        "{FAST}\n[claude]\nbinary = \"{}\"\n",
-        clients::claude_bin().display()
-    ));
-    home.start();
-    let ph = home
-        .paths()
-        .config_file
-        .parent()
-        .unwrap()
-        .display()
-        .to_string();
-    claude.sandbox.set_env("PALINGENESIS_HOME", &ph);
+    let home = Home::started_with(
+        &[],
+        &format!(
+            "{FAST}\n[claude]\nbinary = \"{}\"\n",
+            clients::claude_bin().display()
+        ),
+    );
+    claude
+        .sandbox
+        .set_env("PALINGENESIS_HOME", &home.palingenesis_home());
 
     run_with_timeout(claude.print("remember the environment"), RUN);
     let done = home.wait_events("ResumeCompleted", 1, WAIT).remove(0);

@@ -24,16 +24,13 @@ const FAST: &str = "[resume]\nbackoff_base_secs = 1\nbackoff_max_secs = 2\njitte
 /// A daemon whose environment is the Codex sandbox's, as for a real user; `codex_extra` goes into
 /// `[codex]`, next to the binary.
 fn daemon_for(codex: &Codex, codex_extra: &str) -> Home {
-    let mut home = Home::new();
-    for (k, v) in codex.sandbox.env() {
-        home = home.with_env(k, v);
-    }
-    home.write_config(&format!(
-        "{FAST}\n[codex]\nbinary = \"{}\"\n{codex_extra}\n",
-        clients::codex_bin().display()
-    ));
-    home.start();
-    home
+    Home::started_with(
+        codex.sandbox.env(),
+        &format!(
+            "{FAST}\n[codex]\nbinary = \"{}\"\n{codex_extra}\n",
+            clients::codex_bin().display()
+        ),
+    )
 }
 
 fn session_of(e: &serde_json::Value) -> String {

@@ -50,23 +50,16 @@ fn limited_claude_with(
 
 /// A daemon with the sandbox's environment; the sandbox learns where it is (for `palingenesis run`).
 fn daemon_for(claude: &mut Claude) -> Home {
-    let mut home = Home::new();
-    for (k, v) in claude.sandbox.env() {
-        home = home.with_env(k, v);
-    }
-    home.write_config(&format!(
-        "{FAST}\n[claude]\nbinary = \"{}\"\n",
-        clients::claude_bin().display()
-    ));
-    home.start();
-    let ph = home
-        .paths()
-        .config_file
-        .parent()
-        .unwrap()
-        .display()
-        .to_string();
-    claude.sandbox.set_env("PALINGENESIS_HOME", &ph);
+    let home = Home::started_with(
+        claude.sandbox.env(),
+        &format!(
+            "{FAST}\n[claude]\nbinary = \"{}\"\n",
+            clients::claude_bin().display()
+        ),
+    );
+    claude
+        .sandbox
+        .set_env("PALINGENESIS_HOME", &home.palingenesis_home());
     home
 }
 

@@ -67,6 +67,23 @@ impl Home {
         self
     }
 
+    /// A home whose daemon gets the environment of an agent's sandbox (`HOME`, provider URL, keys) and
+    /// `config`, started.
+    pub fn started_with(env: &[(String, String)], config: &str) -> Home {
+        let mut home = Home::new();
+        for (k, v) in env {
+            home = home.with_env(k, v);
+        }
+        home.write_config(config);
+        home.start();
+        home
+    }
+
+    /// The `PALINGENESIS_HOME` value, for agents whose hooks or wrappers must find this daemon.
+    pub fn palingenesis_home(&self) -> String {
+        self.dir.join("p").display().to_string()
+    }
+
     pub fn user_home(&self) -> PathBuf {
         self.dir.join("user-home")
     }
