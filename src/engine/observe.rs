@@ -82,6 +82,10 @@ impl Engine {
         at: DateTime<Utc>,
         origin: Origin,
     ) {
+        if reason == StopReason::UserExit {
+            self.on_user_exit(key, evidence, at, origin);
+            return;
+        }
         let now = self.now();
         let freshness = Duration::seconds(self.config.monitoring.freshness_secs as i64);
         let sess = self.sessions.get_mut(key).expect("inserted by caller");
@@ -159,6 +163,46 @@ impl Engine {
             return;
         }
         self.redecide(key, &reason);
+    }
+}
+
+impl Engine {
+    /// The user ended the session: whatever was planned is cancelled, and it is never resumed.
+    fn on_user_exit(
+        &mut self,
+        key: &SessionKey,
+        evidence: String,
+        at: DateTime<Utc>,
+        origin: Origin,
+    ) {
+        let sess = self.sessions.get_mut(key).expect("inserted by caller");
+        if matches!(sess.phase, Phase::Done { .. }) {
+            return;
+        }
+        let pending = matches!(sess.phase, Phase::Waiting { .. } | Phase::Resuming { .. });
+        sess.phase = Phase::Done {
+            why: "the user ended the session".into(),
+        };
+        sess.last_stop = Some(StopRecord {
+            reason: StopReason::UserExit,
+            at,
+            evidence,
+        });
+        self.timers.disarm(key);
+        if let Some(token) = self.attempts.remove(key) {
+            token.cancel();
+        }
+        if pending {
+            self.record(
+                self.event_for(EventType::ResumeCancelled, key)
+                    .message("the user ended the session".to_string()),
+            );
+        }
+        info!(session = %key, ?origin, "the user ended the session; it will not be resumed");
+        self.record(
+            self.event_for(EventType::SessionDone, key)
+                .reason(StopReason::UserExit.label()),
+        );
     }
 }
 

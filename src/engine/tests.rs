@@ -267,3 +267,25 @@ async fn needs_human_is_never_resumed_and_user_exit_ends_it() {
     assert!(matches!(phase(&r), Phase::Done { .. }));
     assert_eq!(events(&r, EventType::ResumeScheduled).await, 0);
 }
+
+#[tokio::test]
+async fn a_user_exit_cancels_a_pending_resume_even_right_after_the_stop() {
+    let mut r = rig(TurnOutcome::Succeeded);
+    r.engine.on_observation(stop(
+        StopReason::RateLimit {
+            retry_after_secs: None,
+        },
+        Origin::Transcript,
+        0,
+    ));
+    assert!(matches!(phase(&r), Phase::Waiting { .. }));
+    r.engine
+        .on_observation(stop(StopReason::UserExit, Origin::Hook, 0));
+    assert!(matches!(phase(&r), Phase::Done { .. }));
+    r.engine.on_deadline(key());
+    assert!(
+        r.resumer.calls.lock().unwrap().is_empty(),
+        "never resumed after the user left"
+    );
+    assert_eq!(events(&r, EventType::ResumeCancelled).await, 1);
+}
