@@ -302,3 +302,54 @@ fn an_agent_alive_outside_any_reachable_terminal_is_not_resumed_headless() {
     assert!(home.events_of("ResumeCompleted").is_empty());
     assert!(!term.screen().contains("❯ continue"));
 }
+
+#[test]
+fn a_user_who_exits_after_a_stop_is_never_resumed() {
+    let fake = FakeProvider::start();
+    fake.push(Reply::RateLimited {
+        retry_after: Duration::from_secs(1),
+    });
+    fake.set_default(Reply::text(ANSWER));
+    let hook = format!("{} hook claude", common::BIN);
+    let mut claude = clients::claude(&fake.url())
+        .hook("StopFailure", &hook)
+        .hook("SessionEnd", &hook)
+        .build();
+    // A long backoff: the user leaves before the resume would happen.
+    let home = Home::started_with(
+        claude.sandbox.env(),
+        &format!(
+            "[resume]\nbackoff_base_secs = 20\nbackoff_max_secs = 20\njitter = false\n[claude]\nbinary = \"{}\"\n",
+            clients::claude_bin().display()
+        ),
+    );
+    claude
+        .sandbox
+        .set_env("PALINGENESIS_HOME", &home.palingenesis_home());
+    let tmux = Tmux::start(
+        claude.sandbox.dir.path(),
+        "claude",
+        &claude.sandbox.shell_line(&[]),
+    );
+    tmux.wait_for_text("❯", RUN);
+    submit(&|t| tmux.type_text(t), &|| tmux.key("Enter"), "long task");
+    tmux.wait_for_text("429", RUN);
+    home.wait_event("ResumeScheduled");
+
+    submit(&|t| tmux.type_text(t), &|| tmux.key("Enter"), "/exit");
+    let cancelled = home.wait_event("ResumeCancelled");
+    assert!(
+        cancelled["message"]
+            .as_str()
+            .unwrap()
+            .contains("user ended"),
+        "{cancelled}"
+    );
+    let listed = sessions(&home);
+    assert_eq!(listed["sessions"][0]["state"], "done");
+    let (code, _, err) = home.run(&["skip"]);
+    assert_ne!(code, 0, "nothing is pending any more");
+    assert!(err.contains("no stopped or waiting session"), "{err}");
+    assert!(home.events_of("ResumeStarted").is_empty());
+    assert_eq!(fake.model_requests().len(), 1);
+}
