@@ -9,17 +9,21 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::audit::AuditWriter;
 use crate::config::Config;
 use crate::engine::EngineMsg;
 use crate::model::Assistant;
 use crate::protocol::WatchInfo;
 use crate::resume::Resumers;
+use crate::sources::opencode::OpencodePlan;
 
 /// The sources to run.
 #[derive(Debug, Clone, Default)]
 pub struct SourcePlan {
     /// Claude Code transcript root.
     pub claude_projects: Option<PathBuf>,
+    /// opencode's server and database.
+    pub opencode: Option<OpencodePlan>,
 }
 
 impl SourcePlan {
@@ -32,11 +36,15 @@ impl SourcePlan {
                 location: describe(p),
             });
         }
+        if let Some(o) = &self.opencode {
+            out.extend(o.watch_info());
+        }
         out
     }
 }
 
-fn describe(p: &std::path::Path) -> String {
+/// A path, noting when it does not exist yet.
+pub fn describe(p: &std::path::Path) -> String {
     if p.exists() {
         p.display().to_string()
     } else {
@@ -68,6 +76,7 @@ pub fn plan(config: &Config) -> SourcePlan {
         claude_projects: config
             .watches(Assistant::Claude, true)
             .then(|| claude_projects_dir(config)),
+        opencode: crate::sources::opencode::plan(config),
     }
 }
 
@@ -79,6 +88,12 @@ pub fn resumers(config: &Config, plan: &SourcePlan) -> Resumers {
             crate::resume::claude::ClaudeHeadless::new(config, dir.clone()),
         );
     }
+    if let Some(o) = &plan.opencode {
+        r = r.with(
+            Assistant::Opencode,
+            crate::resume::opencode::OpencodeResumer::new(config, o.link.clone()),
+        );
+    }
     r
 }
 
@@ -88,6 +103,7 @@ pub fn spawn(
     config: &Config,
     offsets: &BTreeMap<PathBuf, u64>,
     engine: mpsc::Sender<EngineMsg>,
+    audit: &AuditWriter,
     tracker: &TaskTracker,
     stop: CancellationToken,
 ) {
@@ -97,6 +113,16 @@ pub fn spawn(
             .filter(|(p, _)| p.starts_with(root))
             .map(|(p, o)| (p.clone(), *o))
             .collect();
-        crate::sources::claude::spawn(root.clone(), mine, config, engine, tracker, stop);
+        crate::sources::claude::spawn(
+            root.clone(),
+            mine,
+            config,
+            engine.clone(),
+            tracker,
+            stop.clone(),
+        );
+    }
+    if let Some(o) = &plan.opencode {
+        o.spawn(config, offsets, engine, audit, tracker, stop);
     }
 }

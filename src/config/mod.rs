@@ -310,8 +310,14 @@ impl Config {
         match assistant {
             Assistant::Claude => self.resume.context_strategy,
             // Codex compacts the conversation itself when a session is resumed.
-            Assistant::Codex => self.codex.context_strategy.unwrap_or(ContextStrategy::SameSession),
-            Assistant::Opencode => self.opencode.context_strategy.unwrap_or(self.resume.context_strategy),
+            Assistant::Codex => self
+                .codex
+                .context_strategy
+                .unwrap_or(ContextStrategy::SameSession),
+            Assistant::Opencode => self
+                .opencode
+                .context_strategy
+                .unwrap_or(self.resume.context_strategy),
         }
     }
 

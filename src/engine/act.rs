@@ -98,7 +98,10 @@ async fn attempt(job: &AttemptJob) {
         .await;
         return;
     };
-    if let Some(why) = agent_still_running(job).await {
+    // A session on a server is reached through the server, which is meant to keep running.
+    if job.locator.server_url.is_none()
+        && let Some(why) = agent_still_running(job).await
+    {
         job.send(&job.session, AttemptEvent::NeedsAttention { why })
             .await;
         return;
@@ -147,6 +150,8 @@ async fn attempt(job: &AttemptJob) {
             let mut current = job.session.clone();
             loop {
                 tokio::select! {
+                    // The new id first: a resumer may report it just before its turn ends.
+                    biased;
                     Some((id, locator)) = started_rx.recv() => {
                         let key = SessionKey::new(job.session.assistant, id);
                         job.send(&current, AttemptEvent::NewSession { key: key.clone(), locator }).await;

@@ -3,6 +3,7 @@
 
 pub mod claude;
 mod command;
+pub mod opencode;
 pub mod safety;
 
 use std::collections::HashMap;

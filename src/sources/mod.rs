@@ -11,5 +11,6 @@
 //! them into observations, and persist each file's `offset_after` to resume after a restart.
 
 pub mod claude;
+pub mod opencode;
 pub mod tail;
 pub mod watch;
