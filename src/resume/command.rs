@@ -14,6 +14,8 @@ use super::safety::strip_bypass_flags;
 
 /// At most this much of a child's stdout/stderr is kept.
 const MAX_CAPTURE: usize = 4 * 1024 * 1024;
+/// How long output may stay open after the process exited.
+const OUTPUT_GRACE: Duration = Duration::from_secs(3);
 
 pub struct Headless<'a> {
     pub program: &'a Path,
@@ -50,38 +52,42 @@ impl Headless<'_> {
             })?;
         let mut out = child.stdout.take().expect("piped");
         let mut err = child.stderr.take().expect("piped");
-        let read_out = async move {
-            let mut buf = Vec::new();
-            let _ = (&mut out)
-                .take(MAX_CAPTURE as u64)
-                .read_to_end(&mut buf)
-                .await;
-            buf
-        };
-        let read_err = async move {
-            let mut buf = Vec::new();
-            let _ = (&mut err)
-                .take(MAX_CAPTURE as u64)
-                .read_to_end(&mut buf)
-                .await;
-            buf
-        };
+        let (mut out_buf, mut err_buf) = (Vec::new(), Vec::new());
+        // A descendant the agent left behind can hold its output open after the agent exits: then the
+        // output gets a short grace, not forever. What was read by then is kept.
         let waited = async {
-            let (o, e, status) = tokio::join!(read_out, read_err, child.wait());
-            (o, e, status)
-        };
-        tokio::select! {
-            _ = self.cancel.cancelled() => Err(ResumeError::Cancelled),
-            _ = tokio::time::sleep(self.timeout) => Err(ResumeError::Timeout { program, secs: self.timeout.as_secs() }),
-            (o, e, status) = waited => {
-                let status = status.map_err(|source| ResumeError::Spawn { program, source })?;
-                Ok(Finished {
-                    code: status.code(),
-                    stdout: String::from_utf8_lossy(&o).into_owned(),
-                    stderr: String::from_utf8_lossy(&e).into_owned(),
-                })
+            let reads = async {
+                let mut out = (&mut out).take(MAX_CAPTURE as u64);
+                let mut err = (&mut err).take(MAX_CAPTURE as u64);
+                let _ = tokio::join!(
+                    out.read_to_end(&mut out_buf),
+                    err.read_to_end(&mut err_buf)
+                );
+            };
+            tokio::pin!(reads);
+            tokio::select! {
+                _ = &mut reads => child.wait().await,
+                status = child.wait() => {
+                    if tokio::time::timeout(OUTPUT_GRACE, &mut reads).await.is_err() {
+                        tracing::warn!(%program, "the agent exited but its output stayed open; reading no further");
+                    }
+                    status
+                }
             }
-        }
+        };
+        let status = tokio::select! {
+            _ = self.cancel.cancelled() => return Err(ResumeError::Cancelled),
+            _ = tokio::time::sleep(self.timeout) => {
+                return Err(ResumeError::Timeout { program, secs: self.timeout.as_secs() });
+            }
+            status = waited => status,
+        };
+        let status = status.map_err(|source| ResumeError::Spawn { program, source })?;
+        Ok(Finished {
+            code: status.code(),
+            stdout: String::from_utf8_lossy(&out_buf).into_owned(),
+            stderr: String::from_utf8_lossy(&err_buf).into_owned(),
+        })
     }
 }
 

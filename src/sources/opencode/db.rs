@@ -137,9 +137,10 @@ pub async fn follow(
         // Watch the database's folder once it exists, else its nearest existing ancestor until it appears.
         let target = nearest_existing(db.parent().unwrap_or(Path::new("/")));
         if watched.as_ref().map(|(p, _)| p) != Some(&target) {
-            watched = watch_dir(&target, tx.clone()).map(|w| (target.clone(), w));
+            watched = watch_dir(&target, &db, tx.clone()).map(|w| (target.clone(), w));
         }
         if db.exists() {
+            debug!(since, "looking at the opencode database");
             let path = db.clone();
             match tokio::task::spawn_blocking(move || changed_since(&path, since)).await {
                 Ok(Ok((changed, newest))) => {
@@ -166,6 +167,7 @@ pub async fn follow(
                 Err(e) => warn!(error = %e, "opencode database reader failed"),
             }
         }
+        debug!("waiting for opencode database changes");
         tokio::select! {
             _ = stop.cancelled() => return,
             got = rx.recv() => if got.is_none() { return },
@@ -196,12 +198,29 @@ fn nearest_existing(dir: &Path) -> PathBuf {
         .to_path_buf()
 }
 
-/// A non-recursive watch on `dir` that pokes `tx` on any change (a full channel already means "look").
-fn watch_dir(dir: &Path, tx: mpsc::Sender<()>) -> Option<notify::RecommendedWatcher> {
-    use notify::Watcher;
+/// A non-recursive watch on `dir` that pokes `tx` when the database or its WAL is written (or, while `dir`
+/// is an ancestor still waiting for the database's folder, when anything is created). A full channel
+/// already means "look"; nothing is lost. Our own reads touch only the `-shm` file, which is ignored, so
+/// looking never triggers another look.
+fn watch_dir(dir: &Path, db: &Path, tx: mpsc::Sender<()>) -> Option<notify::RecommendedWatcher> {
+    use notify::{EventKind, Watcher};
+    let waiting_for_folder = Some(dir) != db.parent();
+    let name = db.file_name().unwrap_or_default().to_os_string();
+    let mut wal = name.clone();
+    wal.push("-wal");
     let handler = move |res: notify::Result<notify::Event>| {
-        if res.is_ok_and(|e| !matches!(e.kind, notify::EventKind::Access(_))) {
-            // Full means a look is already pending; nothing is lost.
+        let Ok(e) = res else {
+            let _ = tx.try_send(());
+            return;
+        };
+        let relevant = if waiting_for_folder {
+            matches!(e.kind, EventKind::Create(_))
+        } else {
+            matches!(e.kind, EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_))
+                && !matches!(e.kind, EventKind::Modify(notify::event::ModifyKind::Metadata(_)))
+                && e.paths.iter().any(|p| p.file_name().is_some_and(|n| n == name || n == wal))
+        };
+        if relevant {
             let _ = tx.try_send(());
         }
     };
