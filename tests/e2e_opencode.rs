@@ -12,7 +12,9 @@ use chrono::{DateTime, Utc};
 use common::Home;
 use serde_json::{Value, json};
 use support::clients::{self, Opencode};
-use support::fake_provider::{FakeProvider, OPENCODE_TITLE_MARKER, RecordedRequest, Reply, Scripted};
+use support::fake_provider::{
+    FakeProvider, OPENCODE_TITLE_MARKER, RecordedRequest, Reply, Scripted,
+};
 use support::process::run_with_timeout;
 
 const RUN: Duration = Duration::from_secs(60);
@@ -44,7 +46,7 @@ fn supervised(oc: &Opencode, resume_extra: &str, opencode_extra: &str) -> (Home,
         oc,
         resume_extra,
         &format!(
-            "supervise = true\nserve_port = {port}\nproject_dir = \"{}\"\nrestart_delay_secs = 1\n{opencode_extra}",
+            "supervise = true\nserve_port = {port}\nproject_dir = \"{}\"\nrestart_delay_secs = 1\nserver_password = \"{PASSWORD}\"\n{opencode_extra}",
             oc.sandbox.cwd.display()
         ),
     );
@@ -54,8 +56,20 @@ fn supervised(oc: &Opencode, resume_extra: &str, opencode_extra: &str) -> (Home,
     (home, url)
 }
 
-/// One HTTP call to the opencode server, as a user's client would make it.
+/// Every supervised server here is protected with this password (basic auth, user `opencode`).
+const PASSWORD: &str = "s3cret-for-tests";
+
+/// One HTTP call to the opencode server, as a user's client would make it (with the password).
 fn call(method: &str, url: &str, body: Option<Value>) -> (u16, String) {
+    call_with(Some(PASSWORD), method, url, body)
+}
+
+fn call_with(
+    password: Option<&str>,
+    method: &str,
+    url: &str,
+    body: Option<Value>,
+) -> (u16, String) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -67,15 +81,25 @@ fn call(method: &str, url: &str, body: Option<Value>) -> (u16, String) {
         if let Some(b) = body {
             req = req.json(&b);
         }
+        if let Some(p) = password {
+            req = req.basic_auth("opencode", Some(p));
+        }
         let resp = req.send().await.expect("opencode server answers");
-        (resp.status().as_u16(), resp.text().await.unwrap_or_default())
+        (
+            resp.status().as_u16(),
+            resp.text().await.unwrap_or_default(),
+        )
     })
 }
 
 /// Create a session in the sandbox's work dir and send it `prompt` without waiting; returns its id.
 fn prompt_new_session(oc: &Opencode, url: &str, prompt: &str) -> String {
     let dir = oc.sandbox.cwd.display().to_string();
-    let (status, body) = call("POST", &format!("{url}/session?directory={dir}"), Some(json!({})));
+    let (status, body) = call(
+        "POST",
+        &format!("{url}/session?directory={dir}"),
+        Some(json!({})),
+    );
     assert_eq!(status, 200, "{body}");
     let id = serde_json::from_str::<Value>(&body).unwrap()["id"]
         .as_str()
@@ -124,7 +148,9 @@ fn kill9(pid: u64) {
 }
 
 fn pid_of(e: &Value) -> u64 {
-    e["metadata"]["pid"].as_u64().expect("server pid in the audit")
+    e["metadata"]["pid"]
+        .as_u64()
+        .expect("server pid in the audit")
 }
 
 /// A 429 on every try opencode makes by itself (1 + 5 retries): it gives up, and the daemon waits out
@@ -139,6 +165,8 @@ fn rate_limit_beyond_opencodes_retries_is_resumed_in_the_same_session() {
     );
     let oc = clients::opencode(&fake.v1_url()).build();
     let (home, url) = supervised(&oc, "", "");
+    let anonymous = call_with(None, "GET", &format!("{url}/session"), None);
+    assert_eq!(anonymous.0, 401, "the server wants its password");
 
     let id = prompt_new_session(&oc, &url, "write the first chapter");
     let done = home.wait_events("ResumeCompleted", 1, WAIT).remove(0);
@@ -158,10 +186,25 @@ fn rate_limit_beyond_opencodes_retries_is_resumed_in_the_same_session() {
     );
 
     let reqs = turns(&fake);
-    assert_eq!(reqs.len(), 7, "6 refused tries, then the resume:\n{}", fake.describe());
+    assert_eq!(
+        reqs.len(),
+        7,
+        "6 refused tries, then the resume:\n{}",
+        fake.describe()
+    );
     let resumed = &reqs[6];
     assert_eq!(resumed.last_user_text().as_deref(), Some("continue"));
-    assert!(resumed.body_contains("write the first chapter"), "the history goes with it");
+    let log = home.log();
+    assert!(log.contains("following opencode events"), "{log}");
+    assert!(
+        !log.contains(PASSWORD),
+        "the password never reaches the log"
+    );
+    assert!(!home.ok(&["config", "show"]).contains(PASSWORD));
+    assert!(
+        resumed.body_contains("write the first chapter"),
+        "the history goes with it"
+    );
 }
 
 /// kill -9 of the supervised server mid-turn: it is restarted once healthy and the interrupted session is
@@ -187,9 +230,15 @@ fn a_killed_server_is_restarted_and_its_interrupted_session_resumed_until_the_cr
     assert_eq!(session_of(&done), id);
     let stop = &home.events_of("StopDetected")[0];
     assert_eq!(stop["reason"], "transient");
-    assert!(stop["message"].as_str().unwrap().contains("mid-turn"), "{stop}");
+    assert!(
+        stop["message"].as_str().unwrap().contains("mid-turn"),
+        "{stop}"
+    );
     let started = &home.events_of("ResumeStarted")[0];
-    assert!(ts(started) >= ts(&restarted), "resumed only after the restarted server was ready");
+    assert!(
+        ts(started) >= ts(&restarted),
+        "resumed only after the restarted server was ready"
+    );
     let reqs = turns(&fake);
     assert_eq!(reqs.len(), 2, "{}", fake.describe());
     assert_eq!(reqs[1].last_user_text().as_deref(), Some("continue"));
@@ -200,7 +249,10 @@ fn a_killed_server_is_restarted_and_its_interrupted_session_resumed_until_the_cr
     let again = home.wait_events("ServerRestarted", 2, WAIT).remove(1);
     kill9(pid_of(&again));
     let gave_up = home.wait_events("ServerGaveUp", 1, WAIT).remove(0);
-    assert!(gave_up["message"].as_str().unwrap().contains("2 restarts"), "{gave_up}");
+    assert!(
+        gave_up["message"].as_str().unwrap().contains("2 restarts"),
+        "{gave_up}"
+    );
     assert!(
         home.events_of("NeedsAttention")
             .iter()
@@ -208,7 +260,11 @@ fn a_killed_server_is_restarted_and_its_interrupted_session_resumed_until_the_cr
     );
     home.ok(&["status"]);
     assert_eq!(home.events_of("ServerRestarted").len(), 2);
-    assert_eq!(home.events_of("ResumeStarted").len(), 1, "the session was resumed once");
+    assert_eq!(
+        home.events_of("ResumeStarted").len(),
+        1,
+        "the session was resumed once"
+    );
 }
 
 /// The context overflows and opencode's own compaction overflows too: the configured `summarize`
@@ -227,25 +283,40 @@ fn context_overflow_that_compaction_cannot_fix_runs_the_summarize_strategy() {
     let id = prompt_new_session(&oc, &url, "build the time machine");
     let done = home.wait_events("ResumeCompleted", 1, WAIT).remove(0);
     assert_eq!(session_of(&done), id);
-    assert_eq!(home.events_of("StopDetected")[0]["reason"], "context_exhausted");
+    for e in home.events() {
+        eprintln!("DBG {e}");
+    }
+    assert_eq!(
+        home.events_of("StopDetected")[0]["reason"],
+        "context_exhausted"
+    );
     assert_eq!(
         home.events_of("ResumeScheduled")[0]["action"],
         "summarize_and_continue"
     );
     let reqs = turns(&fake);
-    assert_eq!(reqs.len(), 4, "turn, failed compaction, summary, continue:\n{}", fake.describe());
+    assert_eq!(
+        reqs.len(),
+        4,
+        "turn, failed compaction, summary, continue:\n{}",
+        fake.describe()
+    );
     let summary = &reqs[2];
     assert_ne!(summary.last_user_text().as_deref(), Some("continue"));
-    assert!(summary.body_contains("build the time machine"), "the summary reads the history");
+    assert!(
+        summary.body_contains("build the time machine"),
+        "the summary reads the history"
+    );
     assert_eq!(reqs[3].last_user_text().as_deref(), Some("continue"));
 }
 
-/// The user aborts a turn: nothing is resumed.
+/// A 429 asking for an hour: opencode waits it out itself (status `retry`), so the daemon only notes it;
+/// then the user aborts the turn, and nothing is resumed either.
 #[test]
-fn a_user_abort_is_left_alone() {
+fn opencodes_own_long_retry_and_a_user_abort_are_left_alone() {
     let fake = FakeProvider::start();
     fake.push(
-        Scripted::once(Reply::text("never seen").delayed(Duration::from_secs(60)))
+        Scripted::once(Reply::rate_limited(Duration::from_secs(3600)))
             .unless_body_contains(OPENCODE_TITLE_MARKER),
     );
     let oc = clients::opencode(&fake.v1_url()).build();
@@ -253,16 +324,25 @@ fn a_user_abort_is_left_alone() {
 
     let id = prompt_new_session(&oc, &url, "something slow");
     wait_turns(&fake, 1);
+    // The only thing the daemon hears about this session before the abort is opencode retrying.
+    common::wait_until(RUN, || home.ok(&["sessions"]).contains(&id));
+    let sessions: Value = serde_json::from_str(&home.ok(&["sessions", "--json"])).unwrap();
+    assert_eq!(sessions["sessions"][0]["state"], "running");
+    assert!(home.events_of("StopDetected").is_empty());
+
     let (status, body) = call("POST", &format!("{url}/session/{id}/abort"), None);
     assert_eq!(status, 200, "{body}");
-
     let done = home.wait_events("SessionDone", 1, WAIT).remove(0);
     assert_eq!(session_of(&done), id);
     assert_eq!(done["reason"], "user_exit");
     home.ok(&["status"]);
     assert!(home.events_of("ResumeScheduled").is_empty());
     assert!(home.events_of("ResumeStarted").is_empty());
-    assert_eq!(turns(&fake).len(), 1);
+    assert_eq!(
+        turns(&fake).len(),
+        1,
+        "opencode was still waiting out the hour"
+    );
 }
 
 /// No server: a plain `opencode run` that gave up on a 429 is found in the database and resumed with
@@ -274,7 +354,10 @@ fn a_plain_run_that_hit_a_429_is_found_in_the_database_and_resumed_with_the_cli(
     let oc = clients::opencode(&fake.v1_url()).build();
     let home = daemon(&oc, "", "");
 
-    let run = run_with_timeout(oc.command(&["run", "--title", "t", "write the first chapter"]), RUN);
+    let run = run_with_timeout(
+        oc.command(&["run", "--title", "t", "write the first chapter"]),
+        RUN,
+    );
     assert_eq!(run.code(), Some(1), "{}", run.report());
 
     let done = home.wait_events("ResumeCompleted", 1, WAIT).remove(0);
@@ -289,7 +372,10 @@ fn a_plain_run_that_hit_a_429_is_found_in_the_database_and_resumed_with_the_cli(
     let reqs = turns(&fake);
     assert_eq!(reqs.len(), 7, "{}", fake.describe());
     // `opencode run` quotes a prompt with spaces ("\"write the first chapter\""), not a single word.
-    assert_eq!(reqs[0].last_user_text().as_deref(), Some("\"write the first chapter\""));
+    assert_eq!(
+        reqs[0].last_user_text().as_deref(),
+        Some("\"write the first chapter\"")
+    );
     assert_eq!(reqs[6].last_user_text().as_deref(), Some("continue"));
     assert!(reqs[6].body_contains("write the first chapter"));
 }

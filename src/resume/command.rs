@@ -59,10 +59,7 @@ impl Headless<'_> {
             let reads = async {
                 let mut out = (&mut out).take(MAX_CAPTURE as u64);
                 let mut err = (&mut err).take(MAX_CAPTURE as u64);
-                let _ = tokio::join!(
-                    out.read_to_end(&mut out_buf),
-                    err.read_to_end(&mut err_buf)
-                );
+                let _ = tokio::join!(out.read_to_end(&mut out_buf), err.read_to_end(&mut err_buf));
             };
             tokio::pin!(reads);
             tokio::select! {

@@ -216,9 +216,16 @@ fn watch_dir(dir: &Path, db: &Path, tx: mpsc::Sender<()>) -> Option<notify::Reco
         let relevant = if waiting_for_folder {
             matches!(e.kind, EventKind::Create(_))
         } else {
-            matches!(e.kind, EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_))
-                && !matches!(e.kind, EventKind::Modify(notify::event::ModifyKind::Metadata(_)))
-                && e.paths.iter().any(|p| p.file_name().is_some_and(|n| n == name || n == wal))
+            matches!(
+                e.kind,
+                EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_)
+            ) && !matches!(
+                e.kind,
+                EventKind::Modify(notify::event::ModifyKind::Metadata(_))
+            ) && e
+                .paths
+                .iter()
+                .any(|p| p.file_name().is_some_and(|n| n == name || n == wal))
         };
         if relevant {
             let _ = tx.try_send(());
