@@ -257,3 +257,7 @@ pub fn initial_mark(offsets: &BTreeMap<PathBuf, u64>, db: &Path, freshness: Dura
         .unwrap_or(floor)
         .max(floor)
 }
+
+#[cfg(test)]
+#[path = "db_tests.rs"]
+mod tests;

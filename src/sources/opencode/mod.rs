@@ -183,3 +183,51 @@ impl OpencodePlan {
         tracker.spawn(db::follow(self.db.clone(), since, engine, stop));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(toml: &str) -> Config {
+        crate::config::load_from_str(toml, std::path::Path::new("test.toml"), &[]).unwrap()
+    }
+
+    #[test]
+    fn a_supervised_server_is_live_only_once_healthy() {
+        let p = plan(&config("[opencode]\nsupervise = true\nserve_port = 4999\n")).unwrap();
+        assert_eq!(p.server_url.as_deref(), Some("http://127.0.0.1:4999"));
+        assert_eq!(p.link.current(), None);
+        assert_eq!(p.watch_info()[0].source, "server (supervised)");
+    }
+
+    #[test]
+    fn a_users_server_is_followed_at_once() {
+        let p = plan(&config(
+            "[opencode]\nserver_url = \"http://127.0.0.1:4096\"\n",
+        ))
+        .unwrap();
+        assert_eq!(p.link.current().as_deref(), Some("http://127.0.0.1:4096"));
+        assert!(!p.supervise);
+    }
+
+    #[test]
+    fn a_configured_database_is_watched_and_an_excluded_assistant_is_not() {
+        let p = plan(&config("[opencode]\ndb_path = \"/data/oc.db\"\n")).unwrap();
+        assert_eq!(p.db, PathBuf::from("/data/oc.db"));
+        assert_eq!(p.server_url, None);
+        let off = config("[monitoring]\nassistants = [\"claude\"]\n[opencode]\nsupervise = true\n");
+        assert!(plan(&off).is_none());
+    }
+
+    #[tokio::test]
+    async fn waiting_for_a_live_server_returns_when_one_is_published() {
+        let link = ServerLink::new(None);
+        let waiter = tokio::spawn({
+            let link = link.clone();
+            async move { link.wait_live().await }
+        });
+        tokio::task::yield_now().await;
+        link.set(Some("http://127.0.0.1:1".into()));
+        assert_eq!(waiter.await.unwrap(), "http://127.0.0.1:1");
+    }
+}
