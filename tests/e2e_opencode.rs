@@ -310,6 +310,49 @@ fn context_overflow_that_compaction_cannot_fix_runs_the_summarize_strategy() {
     assert_eq!(reqs[3].last_user_text().as_deref(), Some("continue"));
 }
 
+/// The same overflow with the default `new_session` strategy: a new session on the same server, seeded
+/// from Next-step.md, without the old history.
+#[test]
+fn context_overflow_with_the_new_session_strategy_starts_a_seeded_session_on_the_server() {
+    let fake = FakeProvider::start();
+    fake.push(
+        Scripted::once(Reply::PromptTooLong)
+            .unless_body_contains(OPENCODE_TITLE_MARKER)
+            .times(2),
+    );
+    let oc = clients::opencode(&fake.v1_url()).build();
+    std::fs::write(
+        oc.sandbox.cwd.join("Next-step.md"),
+        "Step 7: wire the flux capacitor to the relay board.\n",
+    )
+    .unwrap();
+    let (home, url) = supervised(&oc, "", "");
+
+    let old = prompt_new_session(&oc, &url, "build the time machine");
+    let created = home.wait_events("SessionCreated", 1, WAIT).remove(0);
+    let new = session_of(&created).to_string();
+    assert_ne!(new, old);
+    assert_eq!(created["metadata"]["replaces"], old);
+    let done = home.wait_events("ResumeCompleted", 1, WAIT).remove(0);
+    assert_eq!(session_of(&done), new);
+
+    let reqs = turns(&fake);
+    assert_eq!(
+        reqs.len(),
+        3,
+        "turn, failed compaction, new session:\n{}",
+        fake.describe()
+    );
+    let seeded = reqs[2].last_user_text().unwrap();
+    assert!(seeded.contains("wire the flux capacitor"), "{seeded}");
+    assert!(
+        !reqs[2].body_contains("build the time machine"),
+        "no old history"
+    );
+    let (_, listed) = call("GET", &format!("{url}/session"), None);
+    assert!(listed.contains(&new), "the new session lives on the server");
+}
+
 /// A 429 asking for an hour: opencode waits it out itself (status `retry`), so the daemon only notes it;
 /// then the user aborts the turn, and nothing is resumed either.
 #[test]
