@@ -7,6 +7,8 @@ mod observe;
 mod outcome;
 mod persist;
 pub mod session;
+#[cfg(test)]
+mod tests;
 mod timers;
 
 use std::collections::BTreeMap;

@@ -91,6 +91,14 @@ impl Engine {
             evidence: evidence.clone(),
         };
 
+        // Two channels can report the stop that started this episode, the second only after the resume
+        // began; a stop from before the attempt started cannot be the resumed turn's.
+        if let Phase::Resuming { started_at, .. } = sess.phase
+            && at < started_at
+        {
+            debug!(session = %key, ?origin, "a stop from before the resume started; already handled");
+            return;
+        }
         let finished = |r: &StopReason| matches!(r, StopReason::Completed | StopReason::UserExit);
         // A Done session only repeats a finishing stop (e.g. SessionEnd seen twice); any error after it
         // belongs to a new turn.
