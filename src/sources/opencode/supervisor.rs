@@ -181,6 +181,13 @@ async fn start(
     api: &Api,
     stop: &CancellationToken,
 ) -> Result<Option<Child>, String> {
+    // A second server could not bind the port, and its readiness probe would be answered by the first.
+    if api.health(PROBE_TIMEOUT).await.is_ok() {
+        return Err(format!(
+            "another server already answers at {} (set server_url to follow it instead of supervising)",
+            api.base()
+        ));
+    }
     let mut cmd = Command::new(&spec.program);
     cmd.args([
         "serve",
@@ -295,3 +302,7 @@ fn forward_output(child: &mut Child) {
         });
     }
 }
+
+#[cfg(test)]
+#[path = "supervisor_tests.rs"]
+mod tests;
