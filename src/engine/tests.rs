@@ -64,8 +64,19 @@ async fn next_of(rx: &mut broadcast::Receiver<AuditEvent>, kind: EventType) -> A
     .unwrap_or_else(|_| panic!("no {kind:?} event"))
 }
 
-#[tokio::test]
-async fn a_late_report_of_the_stop_being_resumed_is_not_a_new_failure() {
+struct Running {
+    tx: mpsc::Sender<EngineMsg>,
+    handle: EngineHandle,
+    audit: AuditWriter,
+    events: broadcast::Receiver<AuditEvent>,
+    recorder: Arc<Recorder>,
+    shutdown: CancellationToken,
+    run: tokio::task::JoinHandle<()>,
+    _tmp: tempfile::TempDir,
+}
+
+/// An engine resuming opencode sessions at once (no backoff) through a [`Recorder`].
+fn start() -> Running {
     let tmp = tempfile::tempdir().unwrap();
     let paths = Paths::under(tmp.path());
     let log = AuditLog::open(
@@ -77,7 +88,7 @@ async fn a_late_report_of_the_stop_being_resumed_is_not_a_new_failure() {
     )
     .unwrap();
     let (audit, _task) = AuditWriter::spawn(log);
-    let mut events = audit.subscribe();
+    let events = audit.subscribe();
     let mut config = Config::default();
     config.resume.backoff_base_secs = 0;
     config.resume.jitter = false;
@@ -95,8 +106,30 @@ async fn a_late_report_of_the_stop_being_resumed_is_not_a_new_failure() {
         None,
     );
     let run = tokio::spawn(engine.run(rx, shutdown.clone()));
-    let tx = handle.sender();
+    Running {
+        tx: handle.sender(),
+        handle,
+        audit,
+        events,
+        recorder,
+        shutdown,
+        run,
+        _tmp: tmp,
+    }
+}
 
+#[tokio::test]
+async fn a_late_report_of_the_stop_being_resumed_is_not_a_new_failure() {
+    let Running {
+        tx,
+        handle,
+        audit,
+        mut events,
+        recorder,
+        shutdown,
+        run,
+        _tmp,
+    } = start();
     let at = Utc::now() - Duration::seconds(1);
     tx.send(stop(at, Origin::OpencodeDb)).await.unwrap();
     next_of(&mut events, EventType::ResumeStarted).await;
@@ -119,6 +152,49 @@ async fn a_late_report_of_the_stop_being_resumed_is_not_a_new_failure() {
     .unwrap();
     let failed = next_of(&mut events, EventType::ResumeFailed).await;
     assert!(failed.message.unwrap_or_default().contains("stopped again"));
+    shutdown.cancel();
+    run.await.unwrap();
+}
+
+#[tokio::test]
+async fn the_agent_retrying_a_resumed_turn_extends_its_verification() {
+    let Running {
+        tx,
+        handle,
+        mut events,
+        shutdown,
+        run,
+        _tmp,
+        ..
+    } = start();
+    tx.send(stop(
+        Utc::now() - Duration::seconds(1),
+        Origin::OpencodeEvents,
+    ))
+    .await
+    .unwrap();
+    next_of(&mut events, EventType::ResumeStarted).await;
+    let next = Utc::now() + Duration::hours(1);
+    tx.send(EngineMsg::Observe(Observation {
+        session: SessionKey::new(Assistant::Opencode, "ses_1"),
+        at: Utc::now(),
+        signal: Signal::Retrying { next: Some(next) },
+        origin: Origin::OpencodeEvents,
+        locator: Locator::default(),
+    }))
+    .await
+    .unwrap();
+    let crate::protocol::Response::Sessions(list) =
+        handle.request(crate::protocol::Request::Sessions).await
+    else {
+        panic!("sessions answer");
+    };
+    let planned = list.sessions[0]
+        .next_action
+        .clone()
+        .expect("verification pending");
+    assert_eq!(planned.action, "verify");
+    assert_eq!(planned.at, next + Duration::seconds(300));
     shutdown.cancel();
     run.await.unwrap();
 }

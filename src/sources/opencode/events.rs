@@ -31,7 +31,7 @@ const SILENCE: Duration = Duration::from_secs(35);
 /// After `session.idle` the final message update follows within milliseconds; read it after this.
 const SETTLE: Duration = Duration::from_millis(400);
 const RECONNECT_MIN: Duration = Duration::from_millis(250);
-const RECONNECT_MAX: Duration = Duration::from_secs(10);
+const RECONNECT_MAX: Duration = Duration::from_secs(30);
 
 /// Evidence recorded for a turn the server dropped.
 pub const INTERRUPTED: &str =
