@@ -389,7 +389,10 @@ fn opencodes_own_long_retry_and_a_user_abort_are_left_alone() {
 
     let server = pid_of(&home.events_of("ServerStarted")[0]);
     home.ok(&["daemon", "stop"]);
-    assert!(!common::alive(server as u32), "the daemon stops the server it owns");
+    assert!(
+        !common::alive(server as u32),
+        "the daemon stops the server it owns"
+    );
 }
 
 /// No server: a plain `opencode run` that gave up on a 429 is found in the database and resumed with

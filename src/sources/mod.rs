@@ -9,6 +9,9 @@
 //!
 //! Format-specific sources sit on top: they pick the root and the file filter, parse the lines and turn
 //! them into observations, and persist each file's `offset_after` to resume after a restart.
+//!
+//! [`opencode`] keeps no files to tail: it follows a live server's event stream (supervising
+//! `opencode serve` when asked) and watches its SQLite store.
 
 pub mod claude;
 pub mod opencode;
