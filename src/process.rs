@@ -112,6 +112,16 @@ pub fn is_agent(assistant: Assistant, args: &[String]) -> bool {
     if args.iter().any(|a| base(a) == "palingenesis") {
         return false;
     }
+    // An opencode server hosts sessions but is reached through its API, not resumed behind its back.
+    if assistant == Assistant::Opencode
+        && args
+            .iter()
+            .skip(1)
+            .take(2)
+            .any(|a| a == "serve" || a == "web")
+    {
+        return false;
+    }
     let name = assistant.as_str();
     args.iter().take(3).any(|a| {
         let b = base(a);

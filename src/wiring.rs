@@ -9,11 +9,13 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::audit::AuditWriter;
 use crate::config::Config;
 use crate::engine::EngineMsg;
 use crate::model::Assistant;
 use crate::protocol::WatchInfo;
 use crate::resume::Resumers;
+use crate::sources::opencode::OpencodePlan;
 
 /// The sources to run.
 #[derive(Debug, Clone, Default)]
@@ -22,6 +24,8 @@ pub struct SourcePlan {
     pub claude_projects: Option<PathBuf>,
     /// Codex rollout root (`<CODEX_HOME>/sessions`).
     pub codex_sessions: Option<PathBuf>,
+    /// opencode's server and database.
+    pub opencode: Option<OpencodePlan>,
 }
 
 impl SourcePlan {
@@ -41,11 +45,14 @@ impl SourcePlan {
                 location: describe(p),
             });
         }
+        if let Some(o) = &self.opencode {
+            out.extend(o.watch_info());
+        }
         out
     }
 }
 
-fn describe(p: &std::path::Path) -> String {
+pub fn describe(p: &std::path::Path) -> String {
     if p.exists() {
         p.display().to_string()
     } else {
@@ -91,6 +98,7 @@ pub fn plan(config: &Config) -> SourcePlan {
         codex_sessions: config
             .watches(Assistant::Codex, true)
             .then(|| codex_home(config).join("sessions")),
+        opencode: crate::sources::opencode::plan(config),
     }
 }
 
@@ -108,6 +116,12 @@ pub fn resumers(config: &Config, plan: &SourcePlan) -> Resumers {
             crate::resume::codex::CodexHeadless::new(config),
         );
     }
+    if let Some(o) = &plan.opencode {
+        r = r.with(
+            Assistant::Opencode,
+            crate::resume::opencode::OpencodeResumer::new(config, o.link.clone()),
+        );
+    }
     r
 }
 
@@ -118,6 +132,7 @@ pub fn spawn(
     config: &Config,
     offsets: &BTreeMap<PathBuf, u64>,
     engine: mpsc::Sender<EngineMsg>,
+    audit: &AuditWriter,
     tracker: &TaskTracker,
     stop: CancellationToken,
 ) -> Vec<tokio::sync::oneshot::Receiver<()>> {
@@ -150,11 +165,14 @@ pub fn spawn(
             root.clone(),
             mine(root),
             config,
-            engine,
+            engine.clone(),
             tracker,
-            stop,
+            stop.clone(),
             next_ready(),
         );
+    }
+    if let Some(o) = &plan.opencode {
+        o.spawn(config, offsets, engine, audit, tracker, stop);
     }
     ready
 }

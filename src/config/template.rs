@@ -110,10 +110,13 @@ auto_restart = true
 serve_port = 4096
 serve_hostname = "127.0.0.1"
 # project_dir = "/path/to/project"
+# A server that dies (or fails 3 health checks in a row) is restarted after restart_delay_secs, doubled for
+# each recent restart; after max_restarts restarts within restart_window_secs it is left down.
 restart_delay_secs = 2
 health_check_interval_secs = 30
 max_restarts = 5
 restart_window_secs = 600
+# Basic-auth password (user `opencode`), given to a supervised server as OPENCODE_SERVER_PASSWORD.
 # server_password = "..."
 # db_path = "~/.local/share/opencode/opencode.db"
 env = {}

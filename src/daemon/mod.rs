@@ -94,6 +94,7 @@ pub async fn run(
         &config,
         engine.offsets(),
         handle.sender(),
+        &audit,
         &tracker,
         sources_stop.clone(),
     );

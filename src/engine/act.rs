@@ -91,8 +91,11 @@ pub async fn run_attempt(job: AttemptJob) {
 }
 
 async fn attempt(job: &AttemptJob) {
-    // An agent that still runs is resumed in its own terminal, or left to a human; never beside it.
-    if let super::route::Route::Handled = super::route::route(job).await {
+    // A session on a server is reached through the server, which is meant to keep running. Any other agent
+    // that still runs is resumed in its own terminal, or left to a human; never beside it.
+    if job.locator.server_url.is_none()
+        && let super::route::Route::Handled = super::route::route(job).await
+    {
         return;
     }
     let Some(resumer) = job.resumers.get(job.session.assistant) else {
@@ -151,6 +154,8 @@ async fn attempt(job: &AttemptJob) {
             let mut current = job.session.clone();
             loop {
                 tokio::select! {
+                    // The new id first: a resumer may report it just before its turn ends.
+                    biased;
                     Some((id, locator)) = started_rx.recv() => {
                         let key = SessionKey::new(job.session.assistant, id);
                         job.send(&current, AttemptEvent::NewSession { key: key.clone(), locator }).await;

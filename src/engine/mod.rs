@@ -121,6 +121,9 @@ pub struct Engine {
     next_attempt_id: u64,
     /// Cancels an in-flight attempt (abort, shutdown).
     attempts: BTreeMap<SessionKey, CancellationToken>,
+    /// Parent of every attempt's token: an attempt verified by observations while its process still runs
+    /// leaves `attempts`, and must still be stopped at shutdown.
+    attempts_root: CancellationToken,
     attempt_tasks: TaskTracker,
     started_at: DateTime<Utc>,
     dirty: bool,
@@ -157,6 +160,7 @@ pub fn engine(
         timers: Timers::default(),
         next_attempt_id: snapshot.next_attempt_id,
         attempts: BTreeMap::new(),
+        attempts_root: CancellationToken::new(),
         attempt_tasks: TaskTracker::new(),
         started_at: Utc::now(),
         dirty: false,
@@ -194,9 +198,7 @@ impl Engine {
                 }
             }
         }
-        for token in self.attempts.values() {
-            token.cancel();
-        }
+        self.attempts_root.cancel();
         self.attempt_tasks.close();
         self.attempt_tasks.wait().await;
         self.save().await;
@@ -355,7 +357,7 @@ impl Engine {
                 .reason(reason)
                 .metadata(serde_json::json!({ "attempt": attempt, "attempt_id": attempt_id, "reach": self.sessions[key].reach() })),
         );
-        let cancel = CancellationToken::new();
+        let cancel = self.attempts_root.child_token();
         if let Some(old) = self.attempts.insert(key.clone(), cancel.clone()) {
             old.cancel();
         }
@@ -478,3 +480,5 @@ impl Engine {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_running;

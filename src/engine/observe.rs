@@ -62,7 +62,19 @@ impl Engine {
 
     /// The agent says it is retrying by itself: it must not be touched meanwhile.
     fn on_agent_retrying(&mut self, key: &SessionKey, next: Option<DateTime<Utc>>) {
+        let grace = Duration::seconds(self.config.resume.verify_timeout_secs as i64);
         let sess = self.sessions.get_mut(key).expect("inserted by caller");
+        // The resumed turn reached the provider and the agent retries it by itself: the attempt has not
+        // failed; give it until the agent's next try plus the usual verification time.
+        if let (Phase::Resuming { verify_by, .. }, Some(next)) = (&mut sess.phase, next)
+            && next + grace > *verify_by
+        {
+            *verify_by = next + grace;
+            let until = *verify_by;
+            self.timers.arm(key.clone(), until);
+            debug!(session = %key, %until, "the agent retries the resumed turn itself; verification extended");
+            return;
+        }
         if let Phase::Waiting { .. } = sess.phase {
             sess.phase = Phase::Running;
             self.timers.disarm(key);
@@ -95,6 +107,14 @@ impl Engine {
             evidence: evidence.clone(),
         };
 
+        // Two channels can report the stop that started this episode, the second only after the resume
+        // began; a stop from before the attempt started cannot be the resumed turn's.
+        if let Phase::Resuming { started_at, .. } = sess.phase
+            && at < started_at
+        {
+            debug!(session = %key, ?origin, "a stop from before the resume started; already handled");
+            return;
+        }
         let finished = |r: &StopReason| matches!(r, StopReason::Completed | StopReason::UserExit);
         // A Done session only repeats a finishing stop (e.g. SessionEnd seen twice); any error after it
         // belongs to a new turn.

@@ -14,6 +14,8 @@ use super::safety::strip_bypass_flags;
 
 /// At most this much of a child's stdout/stderr is kept.
 const MAX_CAPTURE: usize = 4 * 1024 * 1024;
+/// After the agent exits, how long a descendant it left behind may keep its output open.
+const OUTPUT_GRACE: Duration = Duration::from_secs(3);
 
 pub struct Headless<'a> {
     pub program: &'a Path,
@@ -63,48 +65,59 @@ impl Headless<'_> {
             })?;
         let mut out = child.stdout.take().expect("piped");
         let mut err = child.stderr.take().expect("piped");
-        let read_out = async move {
-            let mut buf = Vec::new();
-            let mut reader = tokio::io::BufReader::new(&mut out);
-            let mut line = Vec::new();
-            loop {
-                line.clear();
-                match reader.read_until(b'\n', &mut line).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) => {}
-                }
-                on_line(String::from_utf8_lossy(&line).trim_end());
-                // Keep reading past the cap (a child blocked on a full pipe would never exit).
-                if buf.len() < MAX_CAPTURE {
-                    buf.extend_from_slice(&line);
-                }
-            }
-            buf
-        };
-        let read_err = async move {
-            let mut buf = Vec::new();
-            let _ = (&mut err)
-                .take(MAX_CAPTURE as u64)
-                .read_to_end(&mut buf)
-                .await;
-            buf
-        };
+        let (mut out_buf, mut err_buf) = (Vec::new(), Vec::new());
         let waited = async {
-            let (o, e, status) = tokio::join!(read_out, read_err, child.wait());
-            (o, e, status)
-        };
-        tokio::select! {
-            _ = self.cancel.cancelled() => Err(ResumeError::Cancelled),
-            _ = tokio::time::sleep(self.timeout) => Err(ResumeError::Timeout { program, secs: self.timeout.as_secs() }),
-            (o, e, status) = waited => {
-                let status = status.map_err(|source| ResumeError::Spawn { program, source })?;
-                Ok(Finished {
-                    code: status.code(),
-                    stdout: String::from_utf8_lossy(&o).into_owned(),
-                    stderr: String::from_utf8_lossy(&e).into_owned(),
-                })
+            let reads = async {
+                let read_out = async {
+                    let mut reader = tokio::io::BufReader::new(&mut out);
+                    let mut line = Vec::new();
+                    loop {
+                        line.clear();
+                        match reader.read_until(b'\n', &mut line).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(_) => {}
+                        }
+                        on_line(String::from_utf8_lossy(&line).trim_end());
+                        // Keep reading past the cap (a child blocked on a full pipe would never exit).
+                        if out_buf.len() < MAX_CAPTURE {
+                            out_buf.extend_from_slice(&line);
+                        }
+                    }
+                };
+                let read_err = async {
+                    let _ = (&mut err)
+                        .take(MAX_CAPTURE as u64)
+                        .read_to_end(&mut err_buf)
+                        .await;
+                };
+                tokio::join!(read_out, read_err);
+            };
+            tokio::pin!(reads);
+            // A descendant the agent left behind can hold its output open after the agent exits: then the
+            // output gets a short grace, not forever. What was read by then is kept.
+            tokio::select! {
+                _ = &mut reads => child.wait().await,
+                status = child.wait() => {
+                    if tokio::time::timeout(OUTPUT_GRACE, &mut reads).await.is_err() {
+                        tracing::warn!(%program, "the agent exited but its output stayed open; reading no further");
+                    }
+                    status
+                }
             }
-        }
+        };
+        let status = tokio::select! {
+            _ = self.cancel.cancelled() => return Err(ResumeError::Cancelled),
+            _ = tokio::time::sleep(self.timeout) => {
+                return Err(ResumeError::Timeout { program, secs: self.timeout.as_secs() });
+            }
+            status = waited => status,
+        };
+        let status = status.map_err(|source| ResumeError::Spawn { program, source })?;
+        Ok(Finished {
+            code: status.code(),
+            stdout: String::from_utf8_lossy(&out_buf).into_owned(),
+            stderr: String::from_utf8_lossy(&err_buf).into_owned(),
+        })
     }
 }
 

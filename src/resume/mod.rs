@@ -4,6 +4,7 @@
 pub mod claude;
 pub mod codex;
 mod command;
+pub mod opencode;
 pub mod safety;
 
 use std::collections::HashMap;

@@ -13,9 +13,13 @@
 //! - [`claude`]: Claude Code transcripts, one line at a time.
 //! - [`codex`]: Codex rollouts, one parser state per file, plus crash detection: a turn left open by a
 //!   process that no longer writes the file.
+//!
+//! [`opencode`] keeps no files to tail: it follows a live server's event stream (supervising
+//! `opencode serve` when asked) and watches its SQLite store.
 
 pub mod claude;
 pub mod codex;
 pub mod feed;
+pub mod opencode;
 pub mod tail;
 pub mod watch;

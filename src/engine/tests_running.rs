@@ -1,0 +1,200 @@
+//! The engine against a recording resumer: what it starts, and what it ignores.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{Duration, Utc};
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use tokio::sync::broadcast;
+
+use super::*;
+use crate::audit::{AuditLog, AuditOptions};
+use crate::model::{Assistant, Locator, Observation, Origin, Signal};
+use crate::resume::{ContinueRequest, ResumeError, Resumer, StartRequest};
+
+/// Counts continue requests and says the prompt was delivered.
+#[derive(Default)]
+struct Recorder {
+    continued: Mutex<Vec<String>>,
+}
+
+impl Resumer for Recorder {
+    fn continue_session(
+        self: Arc<Self>,
+        req: ContinueRequest,
+    ) -> BoxFuture<'static, Result<TurnOutcome, ResumeError>> {
+        self.continued.lock().unwrap().push(req.session_id);
+        async { Ok(TurnOutcome::Delivered) }.boxed()
+    }
+    fn start_session(
+        self: Arc<Self>,
+        _req: StartRequest,
+    ) -> BoxFuture<'static, Result<TurnOutcome, ResumeError>> {
+        async { Err(ResumeError::Failed("not in this test".into())) }.boxed()
+    }
+}
+
+fn stop(at: DateTime<Utc>, origin: Origin) -> EngineMsg {
+    EngineMsg::Observe(Observation {
+        session: SessionKey::new(Assistant::Opencode, "ses_1"),
+        at,
+        signal: Signal::Stopped {
+            reason: StopReason::Transient { status: Some(503) },
+            evidence: "Service Unavailable".into(),
+        },
+        origin,
+        locator: Locator {
+            cwd: Some(std::env::temp_dir()),
+            server_url: Some("http://127.0.0.1:1".into()),
+            ..Default::default()
+        },
+    })
+}
+
+async fn next_of(rx: &mut broadcast::Receiver<AuditEvent>, kind: EventType) -> AuditEvent {
+    tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            let e = rx.recv().await.expect("audit open");
+            if e.event == kind {
+                return e;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no {kind:?} event"))
+}
+
+struct Running {
+    tx: mpsc::Sender<EngineMsg>,
+    handle: EngineHandle,
+    audit: AuditWriter,
+    events: broadcast::Receiver<AuditEvent>,
+    recorder: Arc<Recorder>,
+    shutdown: CancellationToken,
+    run: tokio::task::JoinHandle<()>,
+    _tmp: tempfile::TempDir,
+}
+
+/// An engine resuming opencode sessions at once (no backoff) through a [`Recorder`].
+fn start() -> Running {
+    let tmp = tempfile::tempdir().unwrap();
+    let paths = Paths::under(tmp.path());
+    let log = AuditLog::open(
+        paths.audit_file(),
+        AuditOptions {
+            max_bytes: 1 << 20,
+            keep: 1,
+        },
+    )
+    .unwrap();
+    let (audit, _task) = AuditWriter::spawn(log);
+    let events = audit.subscribe();
+    let mut config = Config::default();
+    config.resume.backoff_base_secs = 0;
+    config.resume.jitter = false;
+    let recorder = Arc::new(Recorder::default());
+    let shutdown = CancellationToken::new();
+    let (engine, handle, rx) = engine(
+        EngineDeps {
+            config,
+            paths,
+            audit: audit.clone(),
+            resumers: Resumers::default().with(Assistant::Opencode, recorder.clone()),
+            watching: Vec::new(),
+            shutdown: shutdown.clone(),
+        },
+        None,
+    );
+    let run = tokio::spawn(engine.run(rx, shutdown.clone()));
+    Running {
+        tx: handle.sender(),
+        handle,
+        audit,
+        events,
+        recorder,
+        shutdown,
+        run,
+        _tmp: tmp,
+    }
+}
+
+#[tokio::test]
+async fn a_late_report_of_the_stop_being_resumed_is_not_a_new_failure() {
+    let Running {
+        tx,
+        handle,
+        audit,
+        mut events,
+        recorder,
+        shutdown,
+        run,
+        _tmp,
+    } = start();
+    let at = Utc::now() - Duration::seconds(1);
+    tx.send(stop(at, Origin::OpencodeDb)).await.unwrap();
+    next_of(&mut events, EventType::ResumeStarted).await;
+    // The event stream reports the same stop while the resume is in flight.
+    tx.send(stop(at, Origin::OpencodeEvents)).await.unwrap();
+    handle.request(crate::protocol::Request::Status).await;
+    audit.flush().await;
+    let failures: Vec<_> = std::iter::from_fn(|| events.try_recv().ok())
+        .filter(|e| e.event == EventType::ResumeFailed)
+        .collect();
+    assert!(failures.is_empty(), "{failures:?}");
+    assert_eq!(recorder.continued.lock().unwrap().len(), 1);
+
+    // A stop after the attempt started is the resumed turn failing again.
+    tx.send(stop(
+        Utc::now() + Duration::seconds(1),
+        Origin::OpencodeEvents,
+    ))
+    .await
+    .unwrap();
+    let failed = next_of(&mut events, EventType::ResumeFailed).await;
+    assert!(failed.message.unwrap_or_default().contains("stopped again"));
+    shutdown.cancel();
+    run.await.unwrap();
+}
+
+#[tokio::test]
+async fn the_agent_retrying_a_resumed_turn_extends_its_verification() {
+    let Running {
+        tx,
+        handle,
+        mut events,
+        shutdown,
+        run,
+        _tmp,
+        ..
+    } = start();
+    tx.send(stop(
+        Utc::now() - Duration::seconds(1),
+        Origin::OpencodeEvents,
+    ))
+    .await
+    .unwrap();
+    next_of(&mut events, EventType::ResumeStarted).await;
+    let next = Utc::now() + Duration::hours(1);
+    tx.send(EngineMsg::Observe(Observation {
+        session: SessionKey::new(Assistant::Opencode, "ses_1"),
+        at: Utc::now(),
+        signal: Signal::Retrying { next: Some(next) },
+        origin: Origin::OpencodeEvents,
+        locator: Locator::default(),
+    }))
+    .await
+    .unwrap();
+    let crate::protocol::Response::Sessions(list) =
+        handle.request(crate::protocol::Request::Sessions).await
+    else {
+        panic!("sessions answer");
+    };
+    let planned = list.sessions[0]
+        .next_action
+        .clone()
+        .expect("verification pending");
+    assert_eq!(planned.action, "verify");
+    assert_eq!(planned.at, next + Duration::seconds(300));
+    shutdown.cancel();
+    run.await.unwrap();
+}
