@@ -283,9 +283,6 @@ fn context_overflow_that_compaction_cannot_fix_runs_the_summarize_strategy() {
     let id = prompt_new_session(&oc, &url, "build the time machine");
     let done = home.wait_events("ResumeCompleted", 1, WAIT).remove(0);
     assert_eq!(session_of(&done), id);
-    for e in home.events() {
-        eprintln!("DBG {e}");
-    }
     assert_eq!(
         home.events_of("StopDetected")[0]["reason"],
         "context_exhausted"

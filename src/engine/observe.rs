@@ -142,6 +142,12 @@ impl Engine {
             return;
         }
 
+        // The stop already handled, reported late by a second channel after the episode moved on (resumed,
+        // verified, replaced by a new session): nothing new.
+        if sess.last_stop.as_ref().is_some_and(|prev| at <= prev.at) {
+            debug!(session = %key, ?origin, "a stop no newer than the one already handled; ignored");
+            return;
+        }
         let was_resuming = matches!(sess.phase, Phase::Resuming { .. });
         if reason == StopReason::Completed {
             // A finished turn is not a problem: after a resume it is the proof that the resume worked.

@@ -99,7 +99,12 @@ pub fn changed_since(db: &Path, since_ms: i64) -> Result<(Vec<Changed>, i64), Db
 }
 
 /// What a changed session's last message says, as an observation (None while a turn is in flight).
-pub fn observation(c: &Changed, ctx: &ClassifyContext) -> Option<Observation> {
+/// `server_url`: a live server sharing this database, through which the session can be reached.
+pub fn observation(
+    c: &Changed,
+    ctx: &ClassifyContext,
+    server_url: Option<String>,
+) -> Option<Observation> {
     let signal = classify_message(&c.last, ctx)?;
     if !matches!(signal, Signal::Stopped { .. }) {
         return None;
@@ -116,15 +121,19 @@ pub fn observation(c: &Changed, ctx: &ClassifyContext) -> Option<Observation> {
         origin: Origin::OpencodeDb,
         locator: Locator {
             cwd: Some(c.directory.clone()),
+            server_url,
             ..Default::default()
         },
     })
 }
 
 /// Watch the database at `db` (it need not exist yet). `since_ms` is the persisted high-water mark.
+/// `shared_with`: the supervised server, which uses this same database; while it is live, the sessions
+/// found here are reached through it.
 pub async fn follow(
     db: PathBuf,
     since_ms: i64,
+    shared_with: Option<super::ServerLink>,
     engine: mpsc::Sender<EngineMsg>,
     stop: CancellationToken,
 ) {
@@ -146,7 +155,9 @@ pub async fn follow(
                 Ok(Ok((changed, newest))) => {
                     let ctx = ClassifyContext::new(Utc::now(), crate::classify::env_tz());
                     for c in &changed {
-                        let Some(obs) = observation(c, &ctx) else {
+                        let Some(obs) =
+                            observation(c, &ctx, shared_with.as_ref().and_then(|l| l.current()))
+                        else {
                             continue;
                         };
                         if first && finished(&obs.signal) {

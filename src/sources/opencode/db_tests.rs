@@ -64,8 +64,15 @@ fn changed_sessions_report_their_last_message_once() {
     assert_eq!(changed[0].directory, PathBuf::from("/w"));
     assert_eq!(changed[0].last["id"], "msg_2");
     let ctx = ClassifyContext::new(Utc::now(), chrono_tz::Tz::UTC);
-    let obs = observation(&changed[0], &ctx).unwrap();
+    let obs = observation(&changed[0], &ctx, None).unwrap();
     assert_eq!(obs.origin, Origin::OpencodeDb);
+    assert_eq!(obs.locator.server_url, None);
+    let shared = observation(&changed[0], &ctx, Some("http://127.0.0.1:4096".into())).unwrap();
+    assert_eq!(
+        shared.locator.server_url.as_deref(),
+        Some("http://127.0.0.1:4096"),
+        "reached through the server sharing the database"
+    );
     assert_eq!(obs.at.timestamp_millis(), 1795484120466);
     assert!(matches!(
         obs.signal,
@@ -93,7 +100,7 @@ fn changed_sessions_report_their_last_message_once() {
     assert_eq!(mark, 40);
     assert_eq!(changed[0].last["role"], "user");
     assert_eq!(
-        observation(&changed[0], &ctx),
+        observation(&changed[0], &ctx, None),
         None,
         "a turn in flight says nothing yet"
     );
@@ -120,7 +127,7 @@ async fn a_database_that_appears_later_is_found_through_notify() {
     let db = dir.join("opencode.db");
     let (tx, mut rx) = mpsc::channel(16);
     let stop = CancellationToken::new();
-    let task = tokio::spawn(follow(db.clone(), 0, tx, stop.clone()));
+    let task = tokio::spawn(follow(db.clone(), 0, None, tx, stop.clone()));
     // Let the watcher settle on the ancestor before the folder appears.
     tokio::time::sleep(Duration::from_millis(200)).await;
     std::fs::create_dir_all(&dir).unwrap();

@@ -180,7 +180,8 @@ impl OpencodePlan {
             tracker.spawn(events::follow(follow, stop.clone()));
         }
         let since = db::initial_mark(offsets, &self.db, freshness);
-        tracker.spawn(db::follow(self.db.clone(), since, engine, stop));
+        let shared = self.supervise.then(|| self.link.clone());
+        tracker.spawn(db::follow(self.db.clone(), since, shared, engine, stop));
     }
 }
 
