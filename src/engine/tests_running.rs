@@ -198,3 +198,40 @@ async fn the_agent_retrying_a_resumed_turn_extends_its_verification() {
     shutdown.cancel();
     run.await.unwrap();
 }
+
+#[tokio::test]
+async fn a_late_report_after_the_resume_was_verified_starts_nothing() {
+    let Running {
+        tx,
+        handle,
+        audit,
+        mut events,
+        recorder,
+        shutdown,
+        run,
+        _tmp,
+    } = start();
+    let at = Utc::now() - Duration::seconds(1);
+    tx.send(stop(at, Origin::OpencodeDb)).await.unwrap();
+    next_of(&mut events, EventType::ResumeStarted).await;
+    tx.send(EngineMsg::Observe(Observation {
+        session: SessionKey::new(Assistant::Opencode, "ses_1"),
+        at: Utc::now(),
+        signal: Signal::Progress,
+        origin: Origin::OpencodeEvents,
+        locator: Locator::default(),
+    }))
+    .await
+    .unwrap();
+    next_of(&mut events, EventType::ResumeCompleted).await;
+    tx.send(stop(at, Origin::OpencodeEvents)).await.unwrap();
+    handle.request(crate::protocol::Request::Status).await;
+    audit.flush().await;
+    let later: Vec<_> = std::iter::from_fn(|| events.try_recv().ok())
+        .map(|e| e.event)
+        .collect();
+    assert!(later.is_empty(), "{later:?}");
+    assert_eq!(recorder.continued.lock().unwrap().len(), 1);
+    shutdown.cancel();
+    run.await.unwrap();
+}
