@@ -71,31 +71,10 @@ pub fn load_from_str(
     path: &Path,
     env: &[(String, String)],
 ) -> Result<Config, ConfigError> {
-    let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-        let (line, col) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
-        ConfigError::Invalid {
-            location: Location {
-                file: path.to_path_buf(),
-                line,
-                col,
-                key: None,
-            },
-            message: first_line(e.message()),
-        }
-    })?;
+    let mut table: toml::Table = text.parse().map_err(|e| located(text, path, &e))?;
     // Deserialize the file alone first, so its errors point into the file.
-    let file_only: Result<Config, toml::de::Error> = toml::from_str(text);
-    if let Err(e) = file_only {
-        let (line, col) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
-        return Err(ConfigError::Invalid {
-            location: Location {
-                file: path.to_path_buf(),
-                line,
-                col,
-                key: None,
-            },
-            message: first_line(e.message()),
-        });
+    if let Err(e) = toml::from_str::<Config>(text) {
+        return Err(located(text, path, &e));
     }
     for (var, value) in env {
         apply_env_override(&mut table, var, value)?;
@@ -124,6 +103,20 @@ pub fn load_from_str(
         });
     }
     Ok(config)
+}
+
+/// A TOML error, placed in the file.
+fn located(text: &str, path: &Path, e: &toml::de::Error) -> ConfigError {
+    let (line, col) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+    ConfigError::Invalid {
+        location: Location {
+            file: path.to_path_buf(),
+            line,
+            col,
+            key: None,
+        },
+        message: first_line(e.message()),
+    }
 }
 
 impl Config {

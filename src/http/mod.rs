@@ -69,60 +69,43 @@ pub async fn serve(
         metrics,
         shutdown: shutdown.clone(),
     };
-    let app = Router::new()
-        .route("/api/v1/request", post(any_request))
-        .route(
-            "/api/v1/status",
-            get(|s: State<AppState>, h: HeaderMap| simple(s, h, Request::Status)),
-        )
-        .route(
-            "/api/v1/health",
-            get(|s: State<AppState>, h: HeaderMap| simple(s, h, Request::Health)),
-        )
-        .route(
-            "/api/v1/sessions",
-            get(|s: State<AppState>, h: HeaderMap| simple(s, h, Request::Sessions)),
-        )
-        .route(
-            "/api/v1/preview",
-            get(|s: State<AppState>, h: HeaderMap| simple(s, h, Request::Preview)),
-        )
-        .route(
-            "/api/v1/pause",
-            post(|s: State<AppState>, h: HeaderMap| simple(s, h, Request::Pause)),
-        )
-        .route(
-            "/api/v1/resume",
-            post(|s: State<AppState>, h: HeaderMap| simple(s, h, Request::Resume)),
-        )
-        .route(
-            "/api/v1/reload",
-            post(|s: State<AppState>, h: HeaderMap| simple(s, h, Request::Reload)),
-        )
-        .route(
-            "/api/v1/skip",
+    let mut app = Router::new().route("/api/v1/request", post(any_request));
+    for (path, req) in [
+        ("/api/v1/status", Request::Status),
+        ("/api/v1/health", Request::Health),
+        ("/api/v1/sessions", Request::Sessions),
+        ("/api/v1/preview", Request::Preview),
+    ] {
+        app = app.route(
+            path,
+            get(move |s: State<AppState>, h: HeaderMap| simple(s, h, req)),
+        );
+    }
+    for (path, req) in [
+        ("/api/v1/pause", Request::Pause),
+        ("/api/v1/resume", Request::Resume),
+        ("/api/v1/reload", Request::Reload),
+    ] {
+        app = app.route(
+            path,
+            post(move |s: State<AppState>, h: HeaderMap| simple(s, h, req)),
+        );
+    }
+    for (path, make) in [
+        ("/api/v1/skip", Request::Skip as fn(Target) -> Request),
+        ("/api/v1/abort", Request::Abort),
+        ("/api/v1/new-session", Request::NewSession),
+    ] {
+        app = app.route(
+            path,
             post(
-                |s: State<AppState>, h: HeaderMap, t: Option<Json<Target>>| {
-                    targeted(s, h, t, Request::Skip)
+                move |s: State<AppState>, h: HeaderMap, t: Option<Json<Target>>| {
+                    targeted(s, h, t, make)
                 },
             ),
-        )
-        .route(
-            "/api/v1/abort",
-            post(
-                |s: State<AppState>, h: HeaderMap, t: Option<Json<Target>>| {
-                    targeted(s, h, t, Request::Abort)
-                },
-            ),
-        )
-        .route(
-            "/api/v1/new-session",
-            post(
-                |s: State<AppState>, h: HeaderMap, t: Option<Json<Target>>| {
-                    targeted(s, h, t, Request::NewSession)
-                },
-            ),
-        )
+        );
+    }
+    let app = app
         .route("/api/v1/events", get(events))
         .route("/metrics", get(metrics_route))
         .with_state(state);
