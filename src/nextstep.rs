@@ -32,7 +32,7 @@ pub struct SeedConfig {
     pub next_step_file: String,
     /// Workflow files, relative to the project directory, tried in order.
     pub workflow_files: Vec<String>,
-    /// Template with `{next_step}`, `{step}`, `{description}` and `{project}` placeholders.
+    /// Template with `{next_step}`, `{step}`, `{description}` and `{project}` fields.
     pub prompt_template: String,
 }
 
@@ -175,7 +175,7 @@ fn normalise(text: &str) -> String {
 
 /// Fills `template`: `{next_step}` → the seed's content, `{step}` → `"Next step: 4. "` (empty without a
 /// step), `{description}` → the step's description (or empty), `{project}` → the project path. Replacement
-/// is one pass, so placeholders inside the inserted text stay as written; unknown `{…}` are left alone.
+/// is one pass, so template fields inside the inserted text stay as written; unknown `{…}` are left alone.
 pub fn render_prompt(template: &str, seed: &Seed, project: &Path) -> String {
     let step = seed
         .step

@@ -263,7 +263,7 @@ fn seed(step: Option<&str>, description: Option<&str>, content: &str) -> Seed {
     "see {project} and {step}",
     "see {project} and {step}"
 )]
-#[case::unknown_placeholders_kept("{foo} {next_step} {", None, None, "N", "{foo} N {")]
+#[case::unknown_fields_kept("{foo} {next_step} {", None, None, "N", "{foo} N {")]
 #[case::nested_brace("{{next_step}}", None, None, "N", "{N}")]
 #[case::repeated("{project}{project}", None, None, "", "/p/p")]
 #[case::unicode(
@@ -273,7 +273,7 @@ fn seed(step: Option<&str>, description: Option<&str>, content: &str) -> Seed {
     "",
     "Étape Next step: 3. — Écrire ✅"
 )]
-#[case::no_placeholders("plain", Some("1"), Some("x"), "N", "plain")]
+#[case::no_fields("plain", Some("1"), Some("x"), "N", "plain")]
 fn render_prompt_cases(
     #[case] template: &str,
     #[case] step: Option<&str>,
