@@ -426,3 +426,181 @@ fn a_plain_run_that_hit_a_429_is_found_in_the_database_and_resumed_with_the_cli(
     assert_eq!(reqs[6].last_user_text().as_deref(), Some("continue"));
     assert!(reqs[6].body_contains("write the first chapter"));
 }
+
+/// The user's own `opencode serve` (not the daemon's), with the test password; killed when dropped.
+struct UsersServer {
+    child: std::process::Child,
+    url: String,
+}
+
+impl UsersServer {
+    fn start(oc: &Opencode, port: u16) -> UsersServer {
+        let log =
+            std::fs::File::create(oc.sandbox.dir.path().join(format!("serve-{port}.log"))).unwrap();
+        let mut cmd = oc.serve(port);
+        cmd.env("OPENCODE_SERVER_PASSWORD", PASSWORD)
+            .stdin(std::process::Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
+        let child = cmd.spawn().expect("start opencode serve");
+        let url = format!("http://127.0.0.1:{port}");
+        common::wait_until(RUN, || healthy(&url));
+        UsersServer { child, url }
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for UsersServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Whether `GET /global/health` answers 200 (with the password).
+fn healthy(url: &str) -> bool {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        reqwest::Client::new()
+            .get(format!("{url}/global/health"))
+            .basic_auth("opencode", Some(PASSWORD))
+            .timeout(Duration::from_secs(2))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().as_u16() == 200)
+    })
+}
+
+/// A daemon attached to the user's server at `url` (not supervising it); returns once it follows the
+/// server's events. `opencode_extra` goes into `[opencode]`.
+fn attached(oc: &Opencode, url: &str, opencode_extra: &str) -> Home {
+    let home = daemon(
+        oc,
+        "",
+        &format!(
+            "supervise = false\nserver_url = \"{url}\"\nserver_password = \"{PASSWORD}\"\n{opencode_extra}"
+        ),
+    );
+    common::wait_until(RUN, || home.log().contains("following opencode events"));
+    home
+}
+
+/// A 6-try 429 for the conversation only, so opencode gives up on its own and the daemon must act.
+fn refuse_six_times(fake: &FakeProvider) {
+    fake.push(
+        Scripted::once(Reply::rate_limited(Duration::from_millis(20)))
+            .unless_body_contains(OPENCODE_TITLE_MARKER)
+            .times(6),
+    );
+}
+
+/// The resume of a session stopped by a 429 that went through the server's API: 6 refusals, then
+/// "continue" with the history; the stop was heard on the event stream.
+fn assert_resumed_through_the_api(home: &Home, fake: &FakeProvider, id: &str, prompt: &str) {
+    let done = home.wait_events("ResumeCompleted", 1, WAIT).remove(0);
+    assert_eq!(session_of(&done), id);
+    let stop = &home.events_of("StopDetected")[0];
+    assert_eq!(session_of(stop), id);
+    assert_eq!(stop["reason"], "rate_limit");
+    let started = home.events_of("ResumeStarted");
+    assert_eq!(started.len(), 1);
+    assert_eq!(started[0]["metadata"]["reach"], "api", "{}", started[0]);
+    let reqs = turns(fake);
+    assert_eq!(reqs.len(), 7, "{}", fake.describe());
+    assert_eq!(reqs[6].last_user_text().as_deref(), Some("continue"));
+    assert!(reqs[6].body_contains(prompt), "the history goes with it");
+}
+
+/// Attached to a server the user runs (`server_url`, `supervise = false`): a session stopped by a 429
+/// beyond opencode's retries is resumed in place through that server, and stopping the daemon leaves the
+/// user's server running.
+#[test]
+fn a_users_own_server_is_followed_and_resumed_through_and_left_running() {
+    let fake = FakeProvider::start();
+    refuse_six_times(&fake);
+    let oc = clients::opencode(&fake.v1_url()).build();
+    let server = UsersServer::start(&oc, support::free_port());
+    let home = attached(&oc, &server.url, "");
+    assert!(
+        home.events_of("ServerStarted").is_empty(),
+        "not ours to start"
+    );
+
+    let id = prompt_new_session(&oc, &server.url, "write the first chapter");
+    assert_resumed_through_the_api(&home, &fake, &id, "write the first chapter");
+    let (_, messages) = call("GET", &format!("{}/session/{id}/message", server.url), None);
+    assert!(
+        messages.contains("continue"),
+        "the resume lives on the user's server"
+    );
+
+    home.ok(&["daemon", "stop"]);
+    let pid = server.child.id();
+    assert!(
+        common::alive(pid),
+        "the user's server is not the daemon's to stop"
+    );
+    assert!(healthy(&server.url));
+}
+
+/// The user restarts their server (killed, then started again on the same port) while the daemon runs:
+/// the event follower reconnects, and a later stop is still detected and resumed through it.
+#[test]
+fn a_users_server_restarted_on_the_same_port_is_followed_again() {
+    let fake = FakeProvider::start();
+    let oc = clients::opencode(&fake.v1_url()).build();
+    let port = support::free_port();
+    let mut server = UsersServer::start(&oc, port);
+    // The daemon looks at no database, so only the event stream can tell it about the stop.
+    let elsewhere = oc.sandbox.dir.path().join("not-opencode.db");
+    let home = attached(
+        &oc,
+        &server.url,
+        &format!("db_path = \"{}\"\n", elsewhere.display()),
+    );
+
+    server.kill();
+    let server = UsersServer::start(&oc, port);
+    common::wait_until(RUN, || {
+        home.log().matches("following opencode events").count() >= 2
+    });
+    refuse_six_times(&fake);
+    let id = prompt_new_session(&oc, &server.url, "write the second chapter");
+    assert_resumed_through_the_api(&home, &fake, &id, "write the second chapter");
+    assert_eq!(
+        home.events_of("StopDetected")[0]["metadata"]["origin"],
+        "opencode_events",
+        "heard on the reconnected stream"
+    );
+}
+
+/// A supervised server that stops answering (SIGSTOP: alive, port open, silent) fails its health checks,
+/// is killed and replaced, and the daemon follows the new one.
+#[test]
+fn a_hung_supervised_server_is_killed_and_replaced() {
+    let fake = FakeProvider::start();
+    let oc = clients::opencode(&fake.v1_url()).build();
+    let (home, _url) = supervised(&oc, "", "health_check_interval_secs = 1\n");
+    let hung = pid_of(&home.events_of("ServerStarted")[0]);
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(hung as i32),
+        nix::sys::signal::Signal::SIGSTOP,
+    )
+    .unwrap();
+
+    let restarted = home.wait_events("ServerRestarted", 1, WAIT).remove(0);
+    assert_ne!(pid_of(&restarted), hung);
+    assert!(!common::alive(hung as u32), "the hung server was killed");
+    let log = home.log();
+    assert!(log.contains("3 health checks failed"), "{log}");
+    common::wait_until(RUN, || {
+        home.log().matches("following opencode events").count() >= 2
+    });
+    assert!(home.events_of("ServerGaveUp").is_empty());
+}

@@ -34,6 +34,8 @@ pub enum ApiError {
     },
     #[error("opencode {what}: unexpected answer: {detail}")]
     Decode { what: String, detail: String },
+    #[error("opencode {what}: no answer within {after:?}")]
+    Timeout { what: String, after: Duration },
 }
 
 /// One opencode server.
@@ -238,12 +240,19 @@ impl Api {
     }
 
     /// `GET /global/event`: the server's event stream for every directory (`/event` only carries the
-    /// server's own directory).
-    pub async fn events(&self) -> Result<reqwest::Response, ApiError> {
+    /// server's own directory). `timeout` bounds the wait for the response's head only, not the stream: a
+    /// request landing as a server's port opens can hang for minutes.
+    pub async fn events(&self, timeout: Duration) -> Result<reqwest::Response, ApiError> {
+        let what = "event stream";
         let req = self
             .request(Method::GET, "/global/event", None)
             .header("accept", "text/event-stream");
-        self.send("event stream", req).await
+        tokio::time::timeout(timeout, self.send(what, req))
+            .await
+            .map_err(|_| ApiError::Timeout {
+                what: what.to_string(),
+                after: timeout,
+            })?
     }
 }
 
@@ -255,4 +264,20 @@ pub fn last_assistant_of(messages: &[Value]) -> Option<Value> {
         .map(|m| m.get("info").unwrap_or(m))
         .find(|i| i.get("role").and_then(Value::as_str) == Some("assistant"))
         .cloned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_event_stream_that_never_answers_times_out() {
+        // The port is open (the kernel completes the handshake) but nothing ever answers.
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let api = Api::new(&format!("http://{}", silent.local_addr().unwrap()), None);
+        let started = std::time::Instant::now();
+        let err = api.events(Duration::from_millis(300)).await.unwrap_err();
+        assert!(matches!(err, ApiError::Timeout { .. }), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(3));
+    }
 }

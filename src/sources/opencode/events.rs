@@ -32,6 +32,11 @@ const SILENCE: Duration = Duration::from_secs(35);
 const SETTLE: Duration = Duration::from_millis(400);
 const RECONNECT_MIN: Duration = Duration::from_millis(250);
 const RECONNECT_MAX: Duration = Duration::from_secs(30);
+/// A user's server is followed without the supervisor's health gate, so a (re)connect can land as its
+/// port opens, where a request has hung for minutes: a quick health probe first, then the stream, whose
+/// response head is bounded too.
+const PROBE_TIMEOUT: Duration = Duration::from_millis(1500);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Evidence recorded for a turn the server dropped.
 pub const INTERRUPTED: &str =
@@ -68,7 +73,7 @@ pub async fn follow(f: Follow, stop: CancellationToken) {
             url = f.link.wait_live() => url,
         };
         let api = Api::new(&url, f.password.clone());
-        let resp = match api.events().await {
+        let resp = match connect(&api).await {
             Ok(r) => r,
             Err(e) => {
                 debug!(error = %e, "opencode event stream: connect failed; retrying");
@@ -94,6 +99,12 @@ pub async fn follow(f: Follow, stop: CancellationToken) {
         }
         info!(url = %api.base(), "opencode event stream ended; reconnecting");
     }
+}
+
+/// Open the event stream once the server answers its health check.
+async fn connect(api: &Api) -> Result<reqwest::Response, super::api::ApiError> {
+    api.health(PROBE_TIMEOUT).await?;
+    api.events(CONNECT_TIMEOUT).await
 }
 
 /// Read events until the stream ends (true) or `stop` (false).
