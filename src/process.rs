@@ -137,6 +137,19 @@ fn base(arg: &str) -> &str {
 
 use crate::interactive::proc::cmdline;
 
+/// The variables of `pid`'s environment that matter for resuming its agent (Linux: `/proc/<pid>/environ`;
+/// readable for the user's own processes only). `None` where it cannot be read.
+pub fn environment(pid: u32) -> Option<crate::model::AgentEnv> {
+    let raw = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+    Some(crate::model::AgentEnv::capture(
+        raw.split(|b| *b == 0).filter_map(|kv| {
+            let kv = String::from_utf8_lossy(kv);
+            kv.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+        }),
+    ))
+}
+
 /// Every other process visible in `/proc` (never palingenesis itself), with its `/proc/<pid>` directory.
 #[cfg(target_os = "linux")]
 fn other_processes() -> impl Iterator<Item = (u32, std::path::PathBuf)> {

@@ -377,3 +377,38 @@ fn the_resume_runs_with_the_agents_own_environment() {
         "secrets never reach the log"
     );
 }
+
+#[test]
+fn without_hooks_the_environment_is_learned_from_the_live_agent() {
+    // No hooks, and a daemon with another HOME and no provider settings: it sees the transcript only, learns
+    // the agent's environment from the running process, and the resume must reuse it.
+    let fake = FakeProvider::start();
+    fake.push(Reply::RateLimited {
+        retry_after: Duration::from_secs(1),
+    });
+    // The first answer is slow, so the agent is surely alive when its transcript first appears.
+    let claude = clients::claude(&fake.url()).build();
+    let projects = claude.sandbox.home.join(".claude/projects");
+    let home = Home::started_with(
+        &[],
+        &format!(
+            "{FAST}\n[claude]\nbinary = \"{}\"\nprojects_dir = \"{}\"\n",
+            clients::claude_bin().display(),
+            projects.display()
+        ),
+    );
+    run_with_timeout(claude.print("learn my environment"), RUN);
+    let done = home.wait_events("ResumeCompleted", 1, WAIT).remove(0);
+    let session = only_transcript(&claude)
+        .file_stem()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(session_of(&done), session);
+    assert_eq!(fake.model_requests().len(), 2);
+    assert_eq!(
+        fake.model_requests()[1].header("x-api-key"),
+        Some(clients::claude::API_KEY)
+    );
+}

@@ -49,6 +49,11 @@ pub enum EngineMsg {
         attempt_id: u64,
         event: AttemptEvent,
     },
+    /// The environment of a session's live agent process, learned without a hook.
+    AgentEnv {
+        session: SessionKey,
+        env: crate::model::AgentEnv,
+    },
     /// What probing a session's agent found (how a resume can reach it).
     Reached {
         session: SessionKey,
@@ -224,6 +229,14 @@ impl Engine {
                 event,
             } => self.on_attempt_event(session, attempt_id, event),
             EngineMsg::Reached { session, reach } => self.on_reached(session, reach),
+            EngineMsg::AgentEnv { session, env } => {
+                if let Some(sess) = self.sessions.get_mut(&session)
+                    && sess.agent_env.is_empty()
+                {
+                    sess.agent_env = env;
+                    self.dirty = true;
+                }
+            }
         }
         self.sync_wrapper_plans();
     }

@@ -16,10 +16,14 @@ impl Engine {
     pub(super) fn on_observation(&mut self, obs: Observation) {
         let now = self.now();
         let key = obs.session.clone();
-        let sess = self
-            .sessions
+        let new = !self.sessions.contains_key(&key);
+        self.sessions
             .entry(key.clone())
             .or_insert_with(|| TrackedSession::new(key.clone(), obs.locator.clone(), now));
+        if new && obs.origin != Origin::Hook && obs.origin != Origin::Control {
+            self.learn_agent_env(&key, &obs.locator);
+        }
+        let sess = self.sessions.get_mut(&key).expect("inserted above");
         sess.locator.merge(&obs.locator);
         sess.updated_at = now;
         self.dirty = true;
@@ -193,6 +197,28 @@ impl Engine {
 }
 
 impl Engine {
+    /// A session first seen in its files: while its agent still runs, remember the agent's environment (HOME,
+    /// provider URL, keys…) so a later resume runs as the agent did, even without hooks and even when the
+    /// daemon was started with a different environment (a service manager's).
+    fn learn_agent_env(&self, key: &SessionKey, locator: &crate::model::Locator) {
+        if locator.cwd.is_none() && locator.pid.is_none() {
+            return;
+        }
+        let (key, locator, tx) = (key.clone(), locator.clone(), self.tx.clone());
+        tokio::task::spawn_blocking(move || {
+            let pid = crate::process::find_agents(key.assistant, &key.id, &locator)
+                .into_iter()
+                .next();
+            let env = pid
+                .and_then(crate::process::environment)
+                .filter(|e| !e.is_empty());
+            if let Some(env) = env {
+                // A full queue only costs this optimisation; the hook path still works.
+                let _ = tx.try_send(super::EngineMsg::AgentEnv { session: key, env });
+            }
+        });
+    }
+
     /// The user ended the session: whatever was planned is cancelled, and it is never resumed.
     fn on_user_exit(
         &mut self,

@@ -15,7 +15,7 @@ use super::watch::{FileLines, spawn_jsonl_watcher_ready};
 use crate::config::Config;
 use crate::engine::EngineMsg;
 use crate::formats::claude::{parse_transcript_line, transcript_path_session_id};
-use crate::model::{Assistant, Locator, Observation, Origin, SessionKey};
+use crate::model::{Assistant, Locator, Observation, Origin, SessionKey, Signal};
 
 /// A Claude Code session transcript (not a subagent's, which live in a `subagents/` folder).
 pub fn is_transcript(path: &Path) -> bool {
@@ -55,6 +55,9 @@ pub fn observations(batch: &FileLines, tz: chrono_tz::Tz, garbage: &mut u64) -> 
         warn!(path = %batch.path.display(), skipped = batch.skipped_oversize, "oversized transcript lines skipped");
     }
     let mut out = Vec::new();
+    // A new transcript announces its session at its first line, while the agent is surely still running
+    // (the engine then learns how to reach it), not only at its first signal.
+    let mut announce = batch.from_start;
     for line in &batch.lines {
         let record = match parse_transcript_line(line, tz) {
             Ok(r) => r,
@@ -64,9 +67,12 @@ pub fn observations(batch: &FileLines, tz: chrono_tz::Tz, garbage: &mut u64) -> 
                 continue;
             }
         };
-        let Some(signal) = record.signal else {
-            continue;
+        let signal = match record.signal {
+            Some(signal) => signal,
+            None if announce && record.cwd.is_some() => Signal::Started { resumed: false },
+            None => continue,
         };
+        announce = false;
         let Some(id) = file_session.clone().or(record.session_id) else {
             continue;
         };

@@ -8,7 +8,7 @@ use tokio::io::AsyncReadExt;
 use crate::audit::{AuditEvent, AuditLog, EventType};
 use crate::cli::exit;
 use crate::ipc::client::request_once;
-use crate::model::{AgentEnv, Assistant};
+use crate::model::Assistant;
 use crate::paths::Paths;
 use crate::protocol::{HookForward, MAX_FRAME_BYTES, Request};
 
@@ -28,7 +28,11 @@ pub async fn run(paths: &Paths, assistant: Assistant) -> anyhow::Result<u8> {
     let mut forwarded = payload.clone();
     if let Some(obj) = forwarded.as_object_mut() {
         obj.insert("palingenesis_agent_pid".into(), agent.into());
-        let env = agent_environment(agent).await;
+        let env = tokio::task::spawn_blocking(move || crate::process::environment(agent))
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default();
         if !env.is_empty() {
             obj.insert(
                 "palingenesis_agent_env".into(),
@@ -61,18 +65,6 @@ pub async fn run(paths: &Paths, assistant: Assistant) -> anyhow::Result<u8> {
         .await;
     }
     Ok(exit::OK)
-}
-
-/// The variables of the agent's environment that matter for resuming it (Linux: /proc/<pid>/environ).
-async fn agent_environment(pid: u32) -> AgentEnv {
-    let Ok(raw) = tokio::fs::read(format!("/proc/{pid}/environ")).await else {
-        return AgentEnv::default();
-    };
-    AgentEnv::capture(raw.split(|b| *b == 0).filter_map(|kv| {
-        let kv = String::from_utf8_lossy(kv);
-        kv.split_once('=')
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-    }))
 }
 
 /// The agent that ran this hook: the nearest ancestor running the assistant (Claude Code runs hook commands
