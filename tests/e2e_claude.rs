@@ -383,10 +383,13 @@ fn without_hooks_the_environment_is_learned_from_the_live_agent() {
     // No hooks, and a daemon with another HOME and no provider settings: it sees the transcript only, learns
     // the agent's environment from the running process, and the resume must reuse it.
     let fake = FakeProvider::start();
-    fake.push(Reply::RateLimited {
-        retry_after: Duration::from_secs(1),
-    });
-    // The first answer is slow, so the agent is surely alive when its transcript first appears.
+    // A model answer takes a while (here 3 s before the 429): the agent is alive when its transcript appears.
+    fake.push(
+        Reply::RateLimited {
+            retry_after: Duration::from_secs(1),
+        }
+        .delayed(Duration::from_secs(3)),
+    );
     let claude = clients::claude(&fake.url()).build();
     let projects = claude.sandbox.home.join(".claude/projects");
     let home = Home::started_with(
