@@ -8,8 +8,8 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use chrono::{DateTime, Timelike, Utc};
-use common::Home;
+use chrono::{DateTime, Utc};
+use common::{Home, next_minute_after, session_of, ts};
 use support::clients::{self, Claude};
 use support::fake_provider::{FakeProvider, Reply, UsageLimit};
 use support::process::run_with_timeout;
@@ -39,14 +39,6 @@ fn daemon_with(claude: &mut Claude, resume_extra: &str, claude_extra: &str) -> H
 
 fn daemon_for(claude: &mut Claude, resume_extra: &str) -> Home {
     daemon_with(claude, resume_extra, "")
-}
-
-fn session_of(e: &serde_json::Value) -> String {
-    e["session"].as_str().unwrap_or_default().to_string()
-}
-
-fn ts(e: &serde_json::Value) -> DateTime<Utc> {
-    e["ts"].as_str().unwrap().parse().unwrap()
 }
 
 fn only_transcript(claude: &Claude) -> std::path::PathBuf {
@@ -100,13 +92,6 @@ fn rate_limit_is_resumed_in_the_same_session_with_its_history() {
     let sessions: serde_json::Value =
         serde_json::from_str(&home.ok(&["sessions", "--json"])).unwrap();
     assert_eq!(sessions["sessions"][0]["state"], "running");
-}
-
-/// The next whole minute at least `min` ahead: Claude shows reset times to the minute.
-fn next_minute_after(min: Duration) -> DateTime<Utc> {
-    let t = Utc::now() + chrono::Duration::from_std(min).unwrap();
-    let floor = t.with_second(0).unwrap().with_nanosecond(0).unwrap();
-    floor + chrono::Duration::minutes(1)
 }
 
 #[test]

@@ -10,7 +10,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use common::Home;
+use common::{Home, session_of, ts};
 use support::clients::{self, Codex};
 use support::fake_provider::{FakeProvider, RecordedRequest, Reply, Scripted, UsageLimit};
 use support::process::run_with_timeout;
@@ -31,14 +31,6 @@ fn daemon_for(codex: &Codex, codex_extra: &str) -> Home {
             clients::codex_bin().display()
         ),
     )
-}
-
-fn session_of(e: &serde_json::Value) -> String {
-    e["session"].as_str().unwrap_or_default().to_string()
-}
-
-fn ts(e: &serde_json::Value) -> DateTime<Utc> {
-    e["ts"].as_str().unwrap().parse().unwrap()
 }
 
 /// The thread id `codex exec --json` announced.

@@ -9,8 +9,8 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use chrono::{DateTime, Timelike, Utc};
-use common::Home;
+use chrono::{DateTime, Utc};
+use common::{Home, next_minute_after};
 use support::clients::{self, Claude, quote};
 use support::fake_provider::{FakeProvider, Reply, UsageLimit};
 use support::pty::PtyTerm;
@@ -21,13 +21,6 @@ const WAIT: Duration = Duration::from_secs(100);
 const ANSWER: &str = "resumed where it stopped";
 
 const FAST: &str = "[resume]\nbackoff_base_secs = 1\nbackoff_max_secs = 2\njitter = false\nreset_margin_secs = 2\nverify_timeout_secs = 60\n";
-
-/// The next whole minute at least `min` ahead: Claude shows reset times to the minute.
-fn next_minute_after(min: Duration) -> DateTime<Utc> {
-    let t = Utc::now() + chrono::Duration::from_std(min).unwrap();
-    let floor = t.with_second(0).unwrap().with_nanosecond(0).unwrap();
-    floor + chrono::Duration::minutes(1)
-}
 
 /// A subscriber's sandbox whose first turn hits a session limit resetting at the returned minute; every later
 /// request is answered with [`ANSWER`].

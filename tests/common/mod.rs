@@ -203,3 +203,21 @@ impl Drop for Home {
 pub fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
+
+/// The `session` field of an audit event.
+pub fn session_of(e: &serde_json::Value) -> String {
+    e["session"].as_str().unwrap_or_default().to_string()
+}
+
+/// The `ts` field of an audit event.
+pub fn ts(e: &serde_json::Value) -> chrono::DateTime<chrono::Utc> {
+    e["ts"].as_str().unwrap().parse().unwrap()
+}
+
+/// The next whole minute at least `min` ahead: Claude shows reset times to the minute.
+pub fn next_minute_after(min: Duration) -> chrono::DateTime<chrono::Utc> {
+    use chrono::Timelike;
+    let t = chrono::Utc::now() + chrono::Duration::from_std(min).unwrap();
+    let floor = t.with_second(0).unwrap().with_nanosecond(0).unwrap();
+    floor + chrono::Duration::minutes(1)
+}
