@@ -31,13 +31,9 @@ pub fn settings_path() -> PathBuf {
     if let Some(dir) = std::env::var_os("CLAUDE_CONFIG_DIR").filter(|d| !d.is_empty()) {
         return PathBuf::from(dir).join("settings.json");
     }
-    home().join(".claude").join("settings.json")
-}
-
-pub fn home() -> PathBuf {
-    std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/"))
+    crate::paths::user_home()
+        .join(".claude")
+        .join("settings.json")
 }
 
 fn is_ours(hook: &Value) -> bool {

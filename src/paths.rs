@@ -11,6 +11,13 @@ pub const HOME_ENV: &str = "PALINGENESIS_HOME";
 /// Environment variable naming the config file explicitly.
 pub const CONFIG_ENV: &str = "PALINGENESIS_CONFIG";
 
+/// The user's home directory (`$HOME`), where the assistants keep their files.
+pub fn user_home() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/"))
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Paths {
     pub config_file: PathBuf,

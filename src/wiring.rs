@@ -68,7 +68,7 @@ pub fn claude_projects_dir(config: &Config) -> PathBuf {
     if let Some(dir) = std::env::var_os("CLAUDE_CONFIG_DIR").filter(|d| !d.is_empty()) {
         return PathBuf::from(dir).join("projects");
     }
-    crate::claude_hooks::home().join(".claude").join("projects")
+    crate::paths::user_home().join(".claude").join("projects")
 }
 
 /// Codex's home: config `[codex] home`, else `$CODEX_HOME`, else `~/.codex`.
@@ -79,13 +79,13 @@ pub fn codex_home(config: &Config) -> PathBuf {
     if let Some(dir) = std::env::var_os("CODEX_HOME").filter(|d| !d.is_empty()) {
         return PathBuf::from(dir);
     }
-    crate::claude_hooks::home().join(".codex")
+    crate::paths::user_home().join(".codex")
 }
 
 /// `~/x` → `$HOME/x`.
 pub fn expand_home(p: &std::path::Path) -> PathBuf {
     match p.strip_prefix("~") {
-        Ok(rest) => crate::claude_hooks::home().join(rest),
+        Ok(rest) => crate::paths::user_home().join(rest),
         Err(_) => p.to_path_buf(),
     }
 }

@@ -9,7 +9,7 @@ use crate::service::{self, ServiceKind};
 
 pub fn run(cmd: ServiceCmd, paths: &Paths) -> anyhow::Result<u8> {
     let exe = std::env::current_exe().context("locating the palingenesis executable")?;
-    let home = crate::claude_hooks::home();
+    let home = crate::paths::user_home();
     let kind = ServiceKind::detect().ok_or_else(|| {
         anyhow::anyhow!("no supported service manager on this platform (systemd or launchd)")
     })?;

@@ -84,7 +84,7 @@ pub fn db_path(config: &Config) -> PathBuf {
     let data = std::env::var_os("XDG_DATA_HOME")
         .filter(|d| !d.is_empty())
         .map(PathBuf::from)
-        .unwrap_or_else(|| crate::claude_hooks::home().join(".local/share"));
+        .unwrap_or_else(|| crate::paths::user_home().join(".local/share"));
     data.join("opencode").join("opencode.db")
 }
 
