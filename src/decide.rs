@@ -71,6 +71,11 @@ pub fn backoff_delay(
 }
 
 /// Decide what to do about a stop of `assistant`'s session observed at `now`.
+/// Whether the assistant can summarize a session in place.
+fn can_summarize(assistant: Assistant) -> bool {
+    crate::assistants::get(assistant).is_some_and(|a| a.can_summarize())
+}
+
 pub fn decide(
     reason: &StopReason,
     assistant: Assistant,
@@ -184,7 +189,7 @@ pub fn decide(
                 now,
                 "context window exhausted; the assistant compacts on resume".into(),
             ),
-            ContextStrategy::Summarize if assistant == Assistant::Opencode => (
+            ContextStrategy::Summarize if can_summarize(assistant) => (
                 Action::Summarize,
                 now,
                 "context window exhausted; summarize then continue".into(),
@@ -192,7 +197,9 @@ pub fn decide(
             ContextStrategy::Summarize => (
                 Action::NewSession,
                 now,
-                "context window exhausted; summarize is opencode-only, new session instead".into(),
+                format!(
+                    "context window exhausted; {assistant} cannot summarize, new session instead"
+                ),
             ),
         },
     };
@@ -255,7 +262,7 @@ mod tests {
     fn plan(reason: StopReason, h: History) -> Plan {
         decide(
             &reason,
-            Assistant::Claude,
+            crate::assistants::claude::ASSISTANT,
             h,
             &Config::default(),
             now(),
@@ -343,11 +350,15 @@ mod tests {
                 ..
             }
         ));
-        let mut c = Config::default();
-        c.codex.context_strategy = Some(ContextStrategy::SameSession);
+        let mut c = crate::config::load_from_str(
+            "[codex]\ncontext_strategy = \"same_session\"\n",
+            std::path::Path::new("t.toml"),
+            &[],
+        )
+        .unwrap();
         let p = decide(
             &StopReason::ContextExhausted,
-            Assistant::Codex,
+            crate::assistants::codex::ASSISTANT,
             History::default(),
             &c,
             now(),
@@ -363,7 +374,7 @@ mod tests {
         c.resume.context_strategy = ContextStrategy::Summarize;
         let p = decide(
             &StopReason::ContextExhausted,
-            Assistant::Opencode,
+            crate::assistants::opencode::ASSISTANT,
             History::default(),
             &c,
             now(),
@@ -378,7 +389,7 @@ mod tests {
         ));
         let p = decide(
             &StopReason::ContextExhausted,
-            Assistant::Claude,
+            crate::assistants::claude::ASSISTANT,
             History::default(),
             &c,
             now(),
@@ -426,7 +437,7 @@ mod tests {
             &StopReason::RateLimit {
                 retry_after_secs: None,
             },
-            Assistant::Claude,
+            crate::assistants::claude::ASSISTANT,
             History::default(),
             &c,
             now(),

@@ -33,10 +33,11 @@
 //! - [`audit`], [`store`], [`config`], [`paths`]: durable files and settings.
 //! - [`cli`]: the command-line front end, one file per command.
 
+pub mod adapter;
+pub mod assistants;
 pub mod audit;
 pub mod backup;
 pub mod classify;
-pub mod claude_hooks;
 pub mod cli;
 pub mod config;
 pub mod daemon;
@@ -52,11 +53,12 @@ pub mod model;
 pub mod nextstep;
 pub mod notify;
 pub mod paths;
-pub mod process;
+pub mod procfs;
 pub mod protocol;
 pub mod resume;
 pub mod service;
 pub mod sources;
 pub mod store;
+pub mod timers;
 pub mod wiring;
 pub mod wrapper;

@@ -7,44 +7,79 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// An AI coding assistant palingenesis knows how to watch and resume.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[serde(rename_all = "lowercase")]
-pub enum Assistant {
-    Claude,
-    Codex,
-    Opencode,
-}
+/// An AI coding assistant, by its stable lowercase name (`claude`, …). The core never names one: each
+/// assistant's folder under [`crate::assistants`] defines its constant, and the registry there lists them.
+/// Stored and sent as the bare name, so state and audit files read the same whatever assistants exist;
+/// a name no adapter claims is carried as it is and reported as unknown where it is used.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Assistant(&'static str);
+
+/// A name that cannot be an assistant's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{0}` is not an assistant name (lowercase letters, digits and `-`, at most 32 characters)"
+)]
+pub struct BadAssistantName(pub String);
 
 impl Assistant {
-    pub const ALL: [Assistant; 3] = [Assistant::Claude, Assistant::Codex, Assistant::Opencode];
+    /// The constant an assistant's folder defines. The name must be lowercase ASCII.
+    pub const fn named(name: &'static str) -> Self {
+        Assistant(name)
+    }
+
+    /// An assistant named at run time (a state file, a request, an argument). Distinct names are kept once
+    /// for the life of the process, and only well-formed ones, so hostile input cannot grow memory.
+    pub fn from_name(name: &str) -> Result<Self, BadAssistantName> {
+        use std::sync::Mutex;
+        static SEEN: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
+        const MAX_NAMES: usize = 64;
+        let well_formed = !name.is_empty()
+            && name.len() <= 32
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !well_formed {
+            return Err(BadAssistantName(name.to_owned()));
+        }
+        let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(known) = seen.iter().find(|n| **n == name) {
+            return Ok(Assistant(known));
+        }
+        if seen.len() >= MAX_NAMES {
+            return Err(BadAssistantName(name.to_owned()));
+        }
+        let interned: &'static str = Box::leak(name.to_owned().into_boxed_str());
+        seen.push(interned);
+        Ok(Assistant(interned))
+    }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Assistant::Claude => "claude",
-            Assistant::Codex => "codex",
-            Assistant::Opencode => "opencode",
-        }
+        self.0
     }
 }
 
 impl fmt::Display for Assistant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.write_str(self.0)
     }
 }
 
-impl std::str::FromStr for Assistant {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "claude" | "claude-code" | "claude_code" => Ok(Assistant::Claude),
-            "codex" => Ok(Assistant::Codex),
-            "opencode" => Ok(Assistant::Opencode),
-            other => Err(format!(
-                "unknown assistant `{other}` (expected claude, codex or opencode)"
-            )),
-        }
+impl fmt::Debug for Assistant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Assistant({})", self.0)
+    }
+}
+
+impl Serialize for Assistant {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Assistant {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        Assistant::from_name(&name).map_err(serde::de::Error::custom)
     }
 }
 
@@ -251,13 +286,10 @@ impl AgentEnv {
         "https_proxy",
         "no_proxy",
     ];
+    /// Providers' and the platform's prefixes; each assistant adds its own (see [`AgentEnv::capture`]).
     const PREFIXES: &'static [&'static str] = &[
         "ANTHROPIC_",
-        "CLAUDE_",
-        "DISABLE_",
-        "CODEX_",
         "OPENAI_",
-        "OPENCODE_",
         "XDG_",
         "LC_",
         "AWS_",
@@ -266,13 +298,20 @@ impl AgentEnv {
         "NODE_EXTRA_CA_CERTS",
     ];
 
-    /// Keep the variables that matter from `vars`.
-    pub fn capture(vars: impl IntoIterator<Item = (String, String)>) -> AgentEnv {
+    /// Keep the variables that matter from `vars`: the common ones and those starting with one of the
+    /// assistant's own `prefixes`.
+    pub fn capture(
+        vars: impl IntoIterator<Item = (String, String)>,
+        prefixes: &[&str],
+    ) -> AgentEnv {
         AgentEnv(
             vars.into_iter()
                 .filter(|(k, _)| {
                     Self::NAMES.contains(&k.as_str())
-                        || Self::PREFIXES.iter().any(|p| k.starts_with(p))
+                        || Self::PREFIXES
+                            .iter()
+                            .chain(prefixes)
+                            .any(|p| k.starts_with(p))
                 })
                 .collect(),
         )
@@ -289,18 +328,88 @@ impl fmt::Debug for AgentEnv {
     }
 }
 
+/// What a resumer learned about the turn it started.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TurnOutcome {
+    /// The turn finished without error: progress is proven.
+    Succeeded,
+    /// The turn stopped again.
+    Stopped {
+        reason: StopReason,
+        evidence: String,
+    },
+    /// The prompt was delivered (typed into a terminal, queued on a server); observations must prove progress.
+    Delivered,
+    /// The process ended without saying how the turn went; observations get a short grace to tell.
+    Exited { code: Option<i32> },
+}
+
+/// What to do when the context window is exhausted.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ContextStrategy {
+    /// Back up, then start a new session seeded from Next-step.md.
+    NewSession,
+    /// Resume the same session (the assistant compacts on its own, e.g. Codex).
+    SameSession,
+    /// opencode: summarize the session through its API, then continue it.
+    Summarize,
+}
+
+/// A secret setting (password, token). Its `Debug` and `Serialize` never show the value, so it cannot
+/// reach logs or `config show`; use [`Secret::expose`] where the value is really needed.
+#[derive(Deserialize, Clone, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("<redacted>")
+    }
+}
+
+/// What a source tells the engine. Sources produce these and nothing else; the engine alone decides.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceEvent {
+    Observe(Observation),
+    /// Read positions of followed files, persisted with the state.
+    Offsets(Vec<(PathBuf, u64)>),
+}
+
+/// Where sources send what they see.
+pub type SourceTx = tokio::sync::mpsc::Sender<SourceEvent>;
+
 #[cfg(test)]
 mod agent_env_tests {
     use super::AgentEnv;
 
     #[test]
     fn captures_what_matters_and_never_prints_values() {
-        let env = AgentEnv::capture([
-            ("ANTHROPIC_API_KEY".to_string(), "sk-secret".to_string()),
-            ("HOME".to_string(), "/home/u".to_string()),
-            ("EDITOR".to_string(), "vim".to_string()),
-        ]);
-        assert_eq!(env.0.len(), 2);
+        let env = AgentEnv::capture(
+            [
+                ("ANTHROPIC_API_KEY".to_string(), "sk-secret".to_string()),
+                ("HOME".to_string(), "/home/u".to_string()),
+                ("EDITOR".to_string(), "vim".to_string()),
+                ("TOOL_MODE".to_string(), "x".to_string()),
+            ],
+            &["TOOL_"],
+        );
+        assert_eq!(env.0.len(), 3);
         let shown = format!("{env:?}");
         assert!(
             shown.contains("ANTHROPIC_API_KEY") && !shown.contains("sk-secret"),

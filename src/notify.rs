@@ -205,7 +205,7 @@ mod tests {
     fn summaries_name_the_session_and_reason() {
         let e = AuditEvent::new(EventType::NeedsAttention)
             .session("3bbbed54-fc9b".to_string())
-            .assistant(crate::model::Assistant::Claude)
+            .assistant(crate::assistants::claude::ASSISTANT)
             .reason("needs_human")
             .message("billing".to_string());
         let (title, body) = summary(&e);

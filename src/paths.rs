@@ -18,6 +18,23 @@ pub fn user_home() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("/"))
 }
 
+/// `~/x` → `$HOME/x`.
+pub fn expand_home(p: &std::path::Path) -> PathBuf {
+    match p.strip_prefix("~") {
+        Ok(rest) => user_home().join(rest),
+        Err(_) => p.to_path_buf(),
+    }
+}
+
+/// A watched location for `status`: the path, marked when it does not exist yet.
+pub fn describe(p: &std::path::Path) -> String {
+    if p.exists() {
+        p.display().to_string()
+    } else {
+        format!("{} (not present yet)", p.display())
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Paths {
     pub config_file: PathBuf,

@@ -81,7 +81,7 @@ pub struct WrapperRegistration {
     pub id: String,
     pub wrapper_pid: u32,
     /// The agent process the wrapper started, named by pid and start time.
-    pub agent: crate::interactive::proc::ProcId,
+    pub agent: crate::procfs::ProcId,
     /// The agent's working directory.
     pub cwd: PathBuf,
     /// The wrapper's Unix socket (mode 0600), where it takes text to type into the agent's terminal.

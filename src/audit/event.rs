@@ -237,7 +237,7 @@ mod tests {
         let ts = "2025-01-02T03:04:05Z".parse().unwrap();
         let ev = AuditEvent::new(EventType::ResumeFailed)
             .at(ts)
-            .session_key(&SessionKey::new(Assistant::Codex, "abc"))
+            .session_key(&SessionKey::new(crate::assistants::codex::ASSISTANT, "abc"))
             .reason("usage_limit")
             .meta("attempt", 2);
         let line = serde_json::to_string(&ev).unwrap();

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Duration, Utc};
 
 use super::*;
-use crate::model::Assistant;
 
 #[path = "tests_live.rs"]
 mod live;
@@ -218,8 +217,12 @@ fn filter_fixture(dir: &Path) -> PathBuf {
             .at(base() + Duration::seconds(i))
             .meta("seq", i);
         e = match i % 5 {
-            0 => e.assistant(Assistant::Claude).session("abc"),
-            1 => e.assistant(Assistant::Codex).session("abc"),
+            0 => e
+                .assistant(crate::assistants::claude::ASSISTANT)
+                .session("abc"),
+            1 => e
+                .assistant(crate::assistants::codex::ASSISTANT)
+                .session("abc"),
             2 => e.session("xyz"),
             _ => e,
         };

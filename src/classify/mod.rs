@@ -10,12 +10,9 @@
 //! Every function here is pure: the current instant and the agent's time zone come in through
 //! [`ClassifyContext`].
 
-mod claude;
-mod codex;
-mod opencode;
 mod reset;
 mod status;
-mod text;
+pub(crate) mod text;
 
 #[cfg(test)]
 mod tests_classify;
@@ -79,7 +76,7 @@ impl Evidence {
     }
 
     /// The text and the details, for patterns that may appear in either.
-    fn text_and_details(&self) -> String {
+    pub fn text_and_details(&self) -> String {
         match &self.details {
             Some(d) if !d.is_empty() => format!("{}\n{}", self.text, d),
             _ => self.text.clone(),
@@ -122,19 +119,20 @@ pub fn env_tz() -> Tz {
     tz_from_name(std::env::var("TZ").ok().as_deref())
 }
 
-/// Why the turn described by `e` stopped. Structured fields are preferred over text; unplaceable
-/// evidence is [`StopReason::Unknown`].
-pub fn classify(e: &Evidence, ctx: &ClassifyContext) -> StopReason {
+/// Why the turn described by `e` stopped. Structured evidence is read by `structured`, the rules of the
+/// assistant that wrote it; free text must match the shared patterns. Unplaceable evidence is
+/// [`StopReason::Unknown`].
+pub fn classify(
+    e: &Evidence,
+    ctx: &ClassifyContext,
+    structured: fn(&Evidence, &ClassifyContext) -> StopReason,
+) -> StopReason {
     if !e.structured {
-        return classify_text(e.assistant, &e.text, ctx)
+        return classify_text(&e.text, ctx)
             .or_else(|| by_status(e.http_status, &e.text, e.retry_after_secs))
             .unwrap_or(StopReason::Unknown);
     }
-    match e.assistant {
-        Assistant::Claude => claude::classify(e, ctx),
-        Assistant::Codex => codex::classify(e, ctx),
-        Assistant::Opencode => opencode::classify(e, ctx),
-    }
+    structured(e, ctx)
 }
 
 /// Classify free text strictly. `None` means the text is not a stop message at all: prose quoting a
@@ -144,13 +142,9 @@ pub fn classify(e: &Evidence, ctx: &ClassifyContext) -> StopReason {
 /// The text may span several lines (a terminal screen, stderr); the last line that is either a stop
 /// message or a still-retrying notice decides.
 ///
-/// The patterns are shared by all assistants: opencode relays its providers' wording, and a wrapped
-/// terminal may show any of them. `assistant` is kept for patterns that would need to differ.
-pub fn classify_text(
-    _assistant: Assistant,
-    text: &str,
-    ctx: &ClassifyContext,
-) -> Option<StopReason> {
+/// The patterns are shared by all assistants: one relays its providers' wording, and a wrapped terminal may
+/// show any of them.
+pub fn classify_text(text: &str, ctx: &ClassifyContext) -> Option<StopReason> {
     let lines: Vec<&str> = text.lines().collect();
     for (i, line) in lines.iter().enumerate().rev() {
         let head = text::strip_decoration(line);

@@ -257,7 +257,7 @@ fn codex_try_again_at(
     );
     // The same message as free text (a terminal screen) is the same stop.
     assert_eq!(
-        classify_text(crate::model::Assistant::Codex, text, &ctx(now, tz)),
+        classify_text(text, &ctx(now, tz)),
         Some(crate::model::StopReason::UsageLimit {
             resets_at: Some(at(want.0)),
             window: want.1

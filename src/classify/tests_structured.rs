@@ -4,8 +4,20 @@ use rstest::rstest;
 
 use super::tests_classify::{at, ctx};
 use super::*;
+use crate::assistants::claude::ASSISTANT as CLAUDE;
+use crate::assistants::codex::ASSISTANT as CODEX;
+use crate::assistants::opencode::ASSISTANT as OPENCODE;
 use crate::model::{HumanCause, HumanCause::*, StopReason::*, UsageWindow};
-use Assistant::{Claude, Codex, Opencode};
+
+/// Each assistant's own reading of structured evidence.
+fn classify(e: &Evidence, ctx: &ClassifyContext) -> StopReason {
+    match e.assistant {
+        CLAUDE => crate::assistants::claude::classify::classify(e, ctx),
+        CODEX => crate::assistants::codex::classify::classify(e, ctx),
+        OPENCODE => crate::assistants::opencode::classify::classify(e, ctx),
+        other => panic!("no rules for {other}"),
+    }
+}
 
 fn human(cause: HumanCause) -> StopReason {
     NeedsHuman { cause }
@@ -114,7 +126,7 @@ fn claude_codes(
     #[case] want: StopReason,
 ) {
     assert_eq!(
-        classify(&ev(Claude, code, status, text, details), &ctx()),
+        classify(&ev(CLAUDE, code, status, text, details), &ctx()),
         want
     );
 }
@@ -197,7 +209,7 @@ fn codex_codes(
 ) {
     let e = Evidence {
         window_resets_at: window_resets_at.map(at),
-        ..ev(Codex, code, status, text, None)
+        ..ev(CODEX, code, status, text, None)
     };
     assert_eq!(classify(&e, &ctx()), want);
 }
@@ -207,7 +219,7 @@ fn codex_model_cap_resets_after_its_delay() {
     let e = Evidence {
         retry_after_secs: Some(3600),
         ..ev(
-            Codex,
+            CODEX,
             Some("model_cap"),
             None,
             "Model cap reached for gpt-5-codex",
@@ -323,7 +335,7 @@ fn opencode_errors(
 ) {
     let e = Evidence {
         retry_after_secs: retry_after,
-        ..ev(Opencode, code, status, text, body)
+        ..ev(OPENCODE, code, status, text, body)
     };
     assert_eq!(classify(&e, &ctx()), want);
 }
@@ -337,5 +349,8 @@ fn opencode_errors(
     "response_too_many_failed_attempts"
 )]
 fn normalizes_codex_kinds(#[case] raw: &str, #[case] want: &str) {
-    assert_eq!(codex::normalize_kind(raw), want);
+    assert_eq!(
+        crate::assistants::codex::classify::normalize_kind(raw),
+        want
+    );
 }

@@ -164,6 +164,7 @@ pub enum ConfigCmd {
 
 #[derive(Args, Debug)]
 pub struct HookArgs {
+    #[arg(value_parser = crate::assistants::parse)]
     pub assistant: Assistant,
 }
 
@@ -182,14 +183,21 @@ pub struct RunArgs {
 #[derive(Subcommand, Debug)]
 pub enum HooksCmd {
     /// Add palingenesis's hooks to the assistant's settings (a backup is kept).
-    Install { assistant: Assistant },
+    Install {
+        #[arg(value_parser = crate::assistants::parse)]
+        assistant: Assistant,
+    },
     /// Remove them again, leaving other hooks alone.
-    Uninstall { assistant: Assistant },
+    Uninstall {
+        #[arg(value_parser = crate::assistants::parse)]
+        assistant: Assistant,
+    },
 }
 
 #[derive(Args, Debug)]
 pub struct ClassifyArgs {
-    #[arg(long, default_value = "claude")]
+    #[arg(long, default_value = crate::assistants::DEFAULT)]
+    #[arg(value_parser = crate::assistants::parse)]
     pub assistant: Assistant,
     /// The instant messages are read at (RFC 3339); default now.
     #[arg(long)]
@@ -204,6 +212,7 @@ pub struct InspectArgs {
     /// A transcript/rollout file, or a tracked session id.
     pub target: String,
     #[arg(long)]
+    #[arg(value_parser = crate::assistants::parse)]
     pub assistant: Option<Assistant>,
     #[arg(long)]
     pub json: bool,

@@ -119,7 +119,7 @@ mod tests {
     fn sessions_show_how_each_will_be_resumed() {
         let now: DateTime<Utc> = "2026-11-24T10:00:00Z".parse().unwrap();
         let info = |id: &str, reach: &str| crate::protocol::SessionInfo {
-            key: crate::model::SessionKey::new(crate::model::Assistant::Claude, id),
+            key: crate::model::SessionKey::new(crate::assistants::claude::ASSISTANT, id),
             state: crate::protocol::SessionStateView::Waiting,
             last_stop: None,
             next_action: None,

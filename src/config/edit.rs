@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::load::{ConfigError, Location};
-use super::template::TEMPLATE;
+use super::template::template;
 
 /// Return the new file text with `dotted_key` (`section.key`) set to `raw` (a TOML literal, or a bare string),
 /// validated. `current` is the file's text (None when there is no file yet: the template is the base).
@@ -13,7 +13,14 @@ pub fn set_key(
     dotted_key: &str,
     raw: &str,
 ) -> Result<String, ConfigError> {
-    let base = current.unwrap_or(TEMPLATE);
+    let fresh;
+    let base = match current {
+        Some(c) => c,
+        None => {
+            fresh = template();
+            &fresh
+        }
+    };
     let invalid = |message: String| ConfigError::Invalid {
         location: Location {
             file: path.to_path_buf(),

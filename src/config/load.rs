@@ -76,20 +76,27 @@ pub fn load_from_str(
     if let Err(e) = toml::from_str::<Config>(text) {
         return Err(located(text, path, &e));
     }
+    for adapter in crate::assistants::all() {
+        if let Err(e) = adapter.check_section(text) {
+            return Err(located(text, path, &e));
+        }
+    }
     for (var, value) in env {
         apply_env_override(&mut table, var, value)?;
     }
-    let config: Config = Config::deserialize_table(table).map_err(|message| {
-        // Only environment overrides can fail here: the file alone deserialized.
-        ConfigError::Env {
-            var: env
-                .iter()
-                .map(|(k, _)| k.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-            message,
-        }
-    })?;
+    let config: Config = Config::deserialize_table(table)
+        .and_then(check_sections)
+        .map_err(|message| {
+            // Only environment overrides can fail here: the file alone deserialized.
+            ConfigError::Env {
+                var: env
+                    .iter()
+                    .map(|(k, _)| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                message,
+            }
+        })?;
     if let Err((key, message)) = validate(&config) {
         let (line, col) = locate_key(text, &key).unwrap_or((1, 1));
         return Err(ConfigError::Invalid {
@@ -117,6 +124,18 @@ fn located(text: &str, path: &Path, e: &toml::de::Error) -> ConfigError {
         },
         message: first_line(e.message()),
     }
+}
+
+/// Each assistant's section against its type (after environment overrides).
+fn check_sections(config: Config) -> Result<Config, String> {
+    for (assistant, section) in &config.assistants {
+        if let Some(adapter) = crate::assistants::get(*assistant) {
+            adapter
+                .check_table(section)
+                .map_err(|e| format!("[{assistant}]: {e}"))?;
+        }
+    }
+    Ok(config)
 }
 
 impl Config {
@@ -205,18 +224,29 @@ fn validate(c: &Config) -> Result<(), (String, String)> {
             "must contain {next_step}".into(),
         );
     }
-    for (key, args) in [
-        ("claude.extra_args", &c.claude.extra_args),
-        ("codex.extra_args", &c.codex.extra_args),
-    ] {
+    for (assistant, section) in &c.assistants {
+        let args = section.get("extra_args").and_then(|v| v.as_array());
         if let Some(bad) = args
-            .iter()
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a.as_str())
             .find(|a| crate::resume::safety::is_permission_bypass(a))
         {
             return fail(
-                key,
+                &format!("{assistant}.extra_args"),
                 format!(
                     "`{bad}` bypasses the agent's permission checks; palingenesis never adds it"
+                ),
+            );
+        }
+    }
+    for (i, name) in c.monitoring.assistants.iter().enumerate() {
+        if crate::assistants::get(*name).is_none() {
+            return fail(
+                "monitoring.assistants",
+                format!(
+                    "entry {i}: unknown assistant `{name}` (expected {})",
+                    crate::assistants::names().join(", ")
                 ),
             );
         }
@@ -356,7 +386,7 @@ mod tests {
         assert_eq!(c.resume.prompt, "keep going");
         assert_eq!(
             c.monitoring.assistants,
-            vec![crate::model::Assistant::Codex]
+            vec![crate::assistants::codex::ASSISTANT]
         );
     }
 
@@ -376,7 +406,7 @@ mod tests {
 
     #[test]
     fn template_is_valid_and_equals_defaults() {
-        let c = load_text(super::super::template::TEMPLATE).unwrap();
+        let c = load_text(&super::super::template::template()).unwrap();
         assert_eq!(c, Config::default());
     }
 
@@ -385,6 +415,7 @@ mod tests {
         let c = load_text("[opencode]\nserver_password = \"hunter2\"\n").unwrap();
         assert!(!format!("{c:?}").contains("hunter2"));
         assert!(!toml::to_string(&c).unwrap().contains("hunter2"));
-        assert_eq!(c.opencode.server_password.unwrap().expose(), "hunter2");
+        let oc = c.section(crate::assistants::opencode::ASSISTANT);
+        assert_eq!(oc["server_password"].as_str(), Some("hunter2"));
     }
 }

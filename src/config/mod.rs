@@ -3,20 +3,23 @@
 
 mod edit;
 mod load;
+mod serde_impl;
 pub mod template;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
 pub use edit::set_key;
 pub use load::{ConfigError, load, load_from_str, validate_text};
 
-use crate::model::Assistant;
+pub use crate::model::{Assistant, ContextStrategy, Secret};
 
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
-#[serde(default, deny_unknown_fields)]
+use crate::adapter::Section;
+
+/// The whole configuration. Core sections are typed here; each assistant's section is kept as written and read
+/// into its own type by its folder under [`crate::assistants`] (see `serde_impl` for how the file maps to this).
+#[derive(Clone, Default, PartialEq)]
 pub struct Config {
     pub daemon: DaemonConfig,
     pub monitoring: MonitoringConfig,
@@ -27,9 +30,8 @@ pub struct Config {
     pub notifications: NotificationsConfig,
     pub http: HttpConfig,
     pub otel: OtelConfig,
-    pub claude: ClaudeConfig,
-    pub codex: CodexConfig,
-    pub opencode: OpencodeConfig,
+    /// Each assistant's own section (`[claude]`, …), by assistant; absent when the file has none.
+    pub assistants: BTreeMap<Assistant, crate::adapter::Section>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -81,18 +83,6 @@ impl Default for MonitoringConfig {
             max_line_bytes: 4 * 1024 * 1024,
         }
     }
-}
-
-/// What to do when the context window is exhausted.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum ContextStrategy {
-    /// Back up, then start a new session seeded from Next-step.md.
-    NewSession,
-    /// Resume the same session (the assistant compacts on its own, e.g. Codex).
-    SameSession,
-    /// opencode: summarize the session through its API, then continue it.
-    Summarize,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -272,127 +262,34 @@ impl Default for OtelConfig {
     }
 }
 
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
-#[serde(default, deny_unknown_fields)]
-pub struct ClaudeConfig {
-    /// The `claude` executable (name on PATH or a path).
-    pub binary: Option<PathBuf>,
-    /// Transcript root; default `$CLAUDE_CONFIG_DIR/projects` or `~/.claude/projects`.
-    pub projects_dir: Option<PathBuf>,
-    /// Extra arguments for headless resumes (never permission-bypass flags: those are refused).
-    pub extra_args: Vec<String>,
-    /// Extra environment for resumed processes.
-    pub env: BTreeMap<String, String>,
-}
-
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
-#[serde(default, deny_unknown_fields)]
-pub struct CodexConfig {
-    pub binary: Option<PathBuf>,
-    /// Codex home; default `$CODEX_HOME` or `~/.codex`.
-    pub home: Option<PathBuf>,
-    pub extra_args: Vec<String>,
-    pub env: BTreeMap<String, String>,
-    /// Context strategy for Codex; default `same_session`, since Codex compacts by itself on resume.
-    pub context_strategy: Option<ContextStrategy>,
-}
-
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[serde(default, deny_unknown_fields)]
-pub struct OpencodeConfig {
-    pub binary: Option<PathBuf>,
-    /// Own an `opencode serve` process.
-    pub supervise: bool,
-    /// Attach to a server the user runs instead (base URL).
-    pub server_url: Option<String>,
-    pub auto_restart: bool,
-    pub serve_port: u16,
-    pub serve_hostname: String,
-    pub project_dir: Option<PathBuf>,
-    pub restart_delay_secs: u64,
-    pub health_check_interval_secs: u64,
-    pub max_restarts: u32,
-    pub restart_window_secs: u64,
-    /// Basic-auth password of the server (user `opencode`). Never logged.
-    pub server_password: Option<Secret>,
-    /// Database; default `$XDG_DATA_HOME/opencode/opencode.db`.
-    pub db_path: Option<PathBuf>,
-    pub context_strategy: Option<ContextStrategy>,
-    pub env: BTreeMap<String, String>,
-}
-
-impl Default for OpencodeConfig {
-    fn default() -> Self {
-        OpencodeConfig {
-            binary: None,
-            supervise: false,
-            server_url: None,
-            auto_restart: true,
-            serve_port: 4096,
-            serve_hostname: "127.0.0.1".into(),
-            project_dir: None,
-            restart_delay_secs: 2,
-            health_check_interval_secs: 30,
-            max_restarts: 5,
-            restart_window_secs: 600,
-            server_password: None,
-            db_path: None,
-            context_strategy: None,
-            env: BTreeMap::new(),
-        }
-    }
-}
-
 impl Config {
-    /// The context strategy in force for one assistant.
+    /// An assistant's section as written (empty when the file has none).
+    pub fn section(&self, assistant: Assistant) -> &Section {
+        static EMPTY: std::sync::LazyLock<Section> = std::sync::LazyLock::new(Section::new);
+        self.assistants.get(&assistant).unwrap_or(&EMPTY)
+    }
+
+    /// The context strategy in force for one assistant: its section's `context_strategy`, else what the
+    /// assistant prefers given `[resume] context_strategy`.
     pub fn context_strategy(&self, assistant: Assistant) -> ContextStrategy {
-        match assistant {
-            Assistant::Claude => self.resume.context_strategy,
-            // Codex compacts the conversation itself when a session is resumed.
-            Assistant::Codex => self
-                .codex
-                .context_strategy
-                .unwrap_or(ContextStrategy::SameSession),
-            Assistant::Opencode => self
-                .opencode
-                .context_strategy
-                .unwrap_or(self.resume.context_strategy),
-        }
+        let own = self
+            .section(assistant)
+            .get("context_strategy")
+            .and_then(|v| ContextStrategy::deserialize(v.clone()).ok());
+        own.unwrap_or_else(|| match crate::assistants::get(assistant) {
+            Some(adapter) => adapter.default_context_strategy(self.resume.context_strategy),
+            None => self.resume.context_strategy,
+        })
     }
 
     /// Whether an assistant is to be watched given `[monitoring].assistants` (empty = auto-detect).
     pub fn watches(&self, assistant: Assistant, detected: bool) -> bool {
-        if self.monitoring.assistants.is_empty() {
-            detected
-        } else {
-            self.monitoring.assistants.contains(&assistant)
-        }
+        self.listed(assistant).unwrap_or(detected)
     }
-}
 
-/// A secret setting (password, token). Its `Debug` and `Serialize` never show the value, so it cannot
-/// reach logs or `config show`; use [`Secret::expose`] where the value is really needed.
-#[derive(Deserialize, Clone, PartialEq, Eq)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
-
-impl Serialize for Secret {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str("<redacted>")
+    /// `Some(listed)` when `[monitoring] assistants` says which to watch, `None` when it leaves it to detection.
+    pub fn listed(&self, assistant: Assistant) -> Option<bool> {
+        (!self.monitoring.assistants.is_empty())
+            .then(|| self.monitoring.assistants.contains(&assistant))
     }
 }

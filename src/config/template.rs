@@ -3,7 +3,8 @@
 /// Default prompt that seeds a new session after the context window filled up.
 pub const DEFAULT_PROMPT_TEMPLATE: &str = "You are continuing work in {project} that a previous session could not finish because its context window filled up.\n{step}{description}\nThe project's next-step notes follow. Carry on from there.\n\n{next_step}";
 
-pub const TEMPLATE: &str = r#"# palingenesis configuration. Every key is optional; the values shown are the defaults.
+/// The core sections; [`template`] adds each assistant's.
+const CORE: &str = r#"# palingenesis configuration. Every key is optional; the values shown are the defaults.
 # Any key can be overridden from the environment: PALINGENESIS__<SECTION>__<KEY>=value
 # (for example PALINGENESIS__RESUME__BACKOFF_BASE_SECS=10).
 
@@ -17,7 +18,7 @@ log_max_bytes = 10485760
 log_keep = 3
 
 [monitoring]
-# Assistants to watch: any of "claude", "codex", "opencode". Empty: every one found on this machine.
+# Assistants to watch: any of {assistants}. Empty: every one found on this machine.
 assistants = []
 # Stops older than this many seconds (by their own timestamp) are recorded but not acted on.
 freshness_secs = 900
@@ -41,7 +42,7 @@ reset_margin_secs = 60
 max_resumes_per_hour = 10
 # A resume that shows no new assistant output within this many seconds failed.
 verify_timeout_secs = 300
-# Context window exhausted: "new_session" (seeded from Next-step.md), "same_session", or "summarize" (opencode).
+# Context window exhausted: "new_session" (seeded from Next-step.md), "same_session", or "summarize" (where the assistant can).
 context_strategy = "new_session"
 
 [new_session]
@@ -87,37 +88,19 @@ bind = "127.0.0.1:7654"
 enabled = false
 endpoint = "http://127.0.0.1:4317"
 
-[claude]
-# binary = "claude"
-# projects_dir = "~/.claude/projects"
-extra_args = []
-env = {}
-
-[codex]
-# binary = "codex"
-# home = "~/.codex"
-extra_args = []
-env = {}
-# Codex compacts by itself on resume, so the default here is "same_session".
-# context_strategy = "new_session"
-
-[opencode]
-# binary = "opencode"
-# Own an `opencode serve` process, or attach to one you run (server_url).
-supervise = false
-# server_url = "http://127.0.0.1:4096"
-auto_restart = true
-serve_port = 4096
-serve_hostname = "127.0.0.1"
-# project_dir = "/path/to/project"
-# A server that dies (or fails 3 health checks in a row) is restarted after restart_delay_secs, doubled for
-# each recent restart; after max_restarts restarts within restart_window_secs it is left down.
-restart_delay_secs = 2
-health_check_interval_secs = 30
-max_restarts = 5
-restart_window_secs = 600
-# Basic-auth password (user `opencode`), given to a supervised server as OPENCODE_SERVER_PASSWORD.
-# server_password = "..."
-# db_path = "~/.local/share/opencode/opencode.db"
-env = {}
 "#;
+
+/// The whole commented template: the core sections, then each assistant's own.
+pub fn template() -> String {
+    let names: Vec<String> = crate::assistants::names()
+        .iter()
+        .map(|n| format!("\"{n}\""))
+        .collect();
+    let mut t = CORE.replace("{assistants}", &names.join(", "));
+    for adapter in crate::assistants::all() {
+        t.push_str(adapter.config_template());
+    }
+    t.truncate(t.trim_end().len());
+    t.push('\n');
+    t
+}

@@ -29,6 +29,8 @@ pub enum DaemonError {
     },
     #[error("audit trail: {0}")]
     Audit(String),
+    #[error(transparent)]
+    Wiring(#[from] crate::wiring::WiringError),
 }
 
 pub struct DaemonContext {
@@ -77,11 +79,11 @@ pub async fn run(
 
     let tracker = TaskTracker::new();
     let sources_stop = CancellationToken::new();
-    let plan = crate::wiring::plan(&config);
+    let mut wired = crate::wiring::wire(&config)?;
     let (engine, handle, rx) = engine::engine(
         EngineDeps {
-            resumers: crate::wiring::resumers(&config, &plan),
-            watching: plan.watch_info(),
+            resumers: wired.resumers.clone(),
+            watching: wired.watching.clone(),
             config: config.clone(),
             paths: paths.clone(),
             audit: audit.clone(),
@@ -89,11 +91,9 @@ pub async fn run(
         },
         snapshot,
     );
-    let sources_ready = crate::wiring::spawn(
-        &plan,
-        &config,
+    let sources_ready = wired.spawn_sources(
         engine.offsets(),
-        handle.sender(),
+        handle.source_sender(),
         &audit,
         &tracker,
         sources_stop.clone(),

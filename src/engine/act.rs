@@ -12,25 +12,9 @@ use tracing::{debug, warn};
 use super::EngineMsg;
 use crate::config::Config;
 use crate::decide::Action;
-use crate::model::{Locator, SessionKey, StopReason};
+use crate::model::{Locator, SessionKey, TurnOutcome};
 use crate::paths::Paths;
 use crate::resume::{ContinueRequest, ResumeError, Resumers, StartRequest};
-
-/// What a resumer learned about the turn it started.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TurnOutcome {
-    /// The turn finished without error: progress is proven.
-    Succeeded,
-    /// The turn stopped again.
-    Stopped {
-        reason: StopReason,
-        evidence: String,
-    },
-    /// The prompt was delivered (typed into a terminal, queued on a server); observations must prove progress.
-    Delivered,
-    /// The process ended without saying how the turn went; observations get a short grace to tell.
-    Exited { code: Option<i32> },
-}
 
 #[derive(Debug)]
 pub enum AttemptEvent {

@@ -317,28 +317,23 @@ impl Engine {
 
     fn on_hook(&mut self, fwd: crate::protocol::HookForward) -> Response {
         let tz = crate::classify::env_tz();
-        let parsed = match fwd.assistant {
-            crate::model::Assistant::Claude => crate::formats::claude::parse_hook_payload(
-                &fwd.payload,
-                &crate::classify::ClassifyContext::new(Utc::now(), tz),
-            ),
-            other => {
-                return Response::error(
-                    ErrorCode::BadRequest,
-                    format!("hooks of {other} are not supported"),
-                );
-            }
+        let ctx = crate::classify::ClassifyContext::new(Utc::now(), tz);
+        let parsed = crate::assistants::get(fwd.assistant)
+            .and_then(|adapter| adapter.parse_hook(&fwd.payload, &ctx));
+        let Some(parsed) = parsed else {
+            return Response::error(
+                ErrorCode::BadRequest,
+                format!("hooks of {} are not supported", fwd.assistant),
+            );
         };
         let (Some(id), Some(signal)) = (parsed.session_id, parsed.signal) else {
             return Response::done("hook ignored (no session or nothing to act on)");
         };
         let mut locator = crate::model::Locator {
             cwd: parsed.cwd,
+            transcript: parsed.transcript,
             ..Default::default()
         };
-        if let Some(path) = fwd.payload.get("transcript_path").and_then(|v| v.as_str()) {
-            locator.transcript = Some(path.into());
-        }
         if let Some(pid) = fwd
             .payload
             .get("palingenesis_agent_pid")

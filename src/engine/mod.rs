@@ -8,7 +8,6 @@ mod outcome;
 mod persist;
 mod route;
 pub mod session;
-pub(crate) mod timers;
 mod wrappers;
 
 use std::collections::BTreeMap;
@@ -21,25 +20,23 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{debug, info};
 
-pub use act::{AttemptEvent, TurnOutcome};
+pub use crate::model::TurnOutcome;
+pub use act::AttemptEvent;
 pub use persist::{EngineSnapshot, load as load_snapshot};
 
 use crate::audit::{AuditEvent, AuditWriter, EventType};
 use crate::config::Config;
 use crate::decide::{self, Action, Plan};
-use crate::model::{Observation, SessionKey, StopReason};
+use crate::model::{SessionKey, SourceEvent, SourceTx, StopReason};
 use crate::paths::Paths;
 use crate::protocol::{Request, Response, WatchInfo};
 use crate::resume::Resumers;
+use crate::timers::Timers;
 use session::{Phase, TrackedSession};
-use timers::Timers;
 
-/// Messages into the engine.
+/// Messages into the engine (besides what sources send, see [`EngineHandle::source_sender`]).
 #[derive(Debug)]
 pub enum EngineMsg {
-    Observe(Observation),
-    /// Read positions of followed files, persisted with the state.
-    Offsets(Vec<(PathBuf, u64)>),
     Control {
         req: Request,
         reply: oneshot::Sender<Response>,
@@ -65,6 +62,7 @@ pub enum EngineMsg {
 #[derive(Clone, Debug)]
 pub struct EngineHandle {
     tx: mpsc::Sender<EngineMsg>,
+    sources: SourceTx,
 }
 
 impl EngineHandle {
@@ -91,6 +89,11 @@ impl EngineHandle {
 
     pub fn sender(&self) -> mpsc::Sender<EngineMsg> {
         self.tx.clone()
+    }
+
+    /// Where sources send what they see.
+    pub fn source_sender(&self) -> SourceTx {
+        self.sources.clone()
     }
 }
 
@@ -119,6 +122,8 @@ pub struct Engine {
     watching: Vec<WatchInfo>,
     shutdown: CancellationToken,
     tx: mpsc::Sender<EngineMsg>,
+    /// What sources send; drained by [`Engine::run`] beside the control messages.
+    sources: mpsc::Receiver<SourceEvent>,
     paused: bool,
     sessions: BTreeMap<SessionKey, TrackedSession>,
     offsets: BTreeMap<PathBuf, u64>,
@@ -146,6 +151,7 @@ pub fn engine(
     snapshot: Option<EngineSnapshot>,
 ) -> (Engine, EngineHandle, mpsc::Receiver<EngineMsg>) {
     let (tx, rx) = mpsc::channel(1024);
+    let (sources_tx, sources) = mpsc::channel(1024);
     let snapshot = snapshot.unwrap_or_default();
     let mut engine = Engine {
         config: Arc::new(deps.config),
@@ -155,6 +161,7 @@ pub fn engine(
         watching: deps.watching,
         shutdown: deps.shutdown,
         tx: tx.clone(),
+        sources,
         paused: snapshot.paused,
         sessions: snapshot
             .sessions
@@ -174,7 +181,14 @@ pub fn engine(
         wrapper_plans: BTreeMap::new(),
     };
     engine.recover_after_restart();
-    (engine, EngineHandle { tx }, rx)
+    (
+        engine,
+        EngineHandle {
+            tx,
+            sources: sources_tx,
+        },
+        rx,
+    )
 }
 
 impl Engine {
@@ -197,6 +211,7 @@ impl Engine {
                     Some(msg) => self.handle(msg),
                     None => break,
                 },
+                Some(event) = self.sources.recv() => self.on_source(event),
                 Some(key) = self.timers.next_expired() => self.on_deadline(key),
                 _ = async { tokio::time::sleep_until(save_due.expect("guarded")).await }, if save_due.is_some() => {
                     self.save().await;
@@ -210,15 +225,21 @@ impl Engine {
         info!("engine stopped");
     }
 
-    fn handle(&mut self, msg: EngineMsg) {
-        match msg {
-            EngineMsg::Observe(obs) => self.on_observation(obs),
-            EngineMsg::Offsets(offsets) => {
+    fn on_source(&mut self, event: SourceEvent) {
+        match event {
+            SourceEvent::Observe(obs) => self.on_observation(obs),
+            SourceEvent::Offsets(offsets) => {
                 for (path, off) in offsets {
                     self.offsets.insert(path, off);
                 }
                 self.dirty = true;
             }
+        }
+        self.sync_wrapper_plans();
+    }
+
+    fn handle(&mut self, msg: EngineMsg) {
+        match msg {
             EngineMsg::Control { req, reply } => {
                 let resp = self.on_request(req);
                 let _ = reply.send(resp);

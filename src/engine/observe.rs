@@ -204,13 +204,16 @@ impl Engine {
         if locator.cwd.is_none() && locator.pid.is_none() {
             return;
         }
+        let Some(adapter) = crate::assistants::get(key.assistant) else {
+            return;
+        };
         let (key, locator, tx) = (key.clone(), locator.clone(), self.tx.clone());
         tokio::task::spawn_blocking(move || {
-            let pid = crate::process::find_agents(key.assistant, &key.id, &locator)
+            let pid = crate::procfs::find_agents(adapter.process(), &key.id, &locator)
                 .into_iter()
                 .next();
             let env = pid
-                .and_then(crate::process::environment)
+                .and_then(|pid| crate::procfs::environment(pid, adapter.env_prefixes()))
                 .filter(|e| !e.is_empty());
             if let Some(env) = env {
                 // A full queue only costs this optimisation; the hook path still works.

@@ -4,9 +4,10 @@ use chrono::Utc;
 use tracing::info;
 
 use super::Engine;
-use super::act::{AttemptEvent, TurnOutcome};
+use super::act::AttemptEvent;
 use super::session::{Phase, TrackedSession};
 use crate::audit::EventType;
+use crate::model::TurnOutcome;
 use crate::model::{Observation, Origin, SessionKey, Signal};
 
 /// After a headless process exits without telling us how its turn went, observations get this long to do so.

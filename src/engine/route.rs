@@ -9,9 +9,11 @@ use chrono::{DateTime, Utc};
 use tracing::{debug, info};
 
 use super::EngineMsg;
-use super::act::{AttemptEvent, AttemptJob, TurnOutcome};
+use super::act::{AttemptEvent, AttemptJob};
 use crate::decide::Action;
-use crate::interactive::{self, Reach, Terminal, Typing, screen};
+use crate::interactive::{self, Reach, ScreenRules, Terminal, Typing};
+use crate::model::TurnOutcome;
+use crate::procfs::ProcId;
 use crate::wrapper::client::WrapperTerminal;
 
 /// How long to wait for a stopped agent's process to exit before deciding it lives on in a terminal.
@@ -35,8 +37,14 @@ pub(super) async fn probe(job: &AttemptJob) -> Reach {
         job.locator.clone(),
         job.wrappers.clone(),
     );
+    let Some(adapter) = crate::assistants::get(assistant) else {
+        return Reach::Unreachable {
+            pid: 0,
+            why: format!("palingenesis does not know the assistant `{assistant}`"),
+        };
+    };
     let work = tokio::task::spawn_blocking(move || {
-        interactive::probe(assistant, &id, &locator, &wrappers)
+        interactive::probe(assistant, adapter.process(), &id, &locator, &wrappers)
     });
     match tokio::time::timeout(PROBE_TIMEOUT, work).await {
         Ok(Ok(reach)) => reach,
@@ -61,7 +69,7 @@ pub(super) async fn route(job: &AttemptJob) -> Route {
                 "a new session cannot be started while the agent still runs in its terminal; start it there"
                     .to_string()
             }
-            Reach::Pty { .. } | Reach::Tmux { .. } if !screen::knows(job.session.assistant) => {
+            Reach::Pty { .. } | Reach::Tmux { .. } if screen_rules(job).is_none() => {
                 format!(
                     "the agent still runs in a reachable terminal, but palingenesis cannot read {}'s screen yet; resume it there",
                     job.session.assistant
@@ -98,7 +106,15 @@ pub(super) async fn route(job: &AttemptJob) -> Route {
 }
 
 /// Type the resume prompt; the engine verifies from the transcript that the turn makes progress.
-async fn type_prompt(job: &AttemptJob, term: &dyn Terminal, agent: interactive::proc::ProcId) {
+/// How the session's assistant's screen is read, if palingenesis can read it.
+fn screen_rules(job: &AttemptJob) -> Option<&'static dyn ScreenRules> {
+    crate::assistants::get(job.session.assistant).and_then(|a| a.screen())
+}
+
+async fn type_prompt(job: &AttemptJob, term: &dyn Terminal, agent: ProcId) {
+    let Some(rules) = screen_rules(job) else {
+        return;
+    };
     info!(session = %job.session, terminal = %term.describe(), "resuming in the agent's own terminal");
     let patience =
         Duration::from_secs(job.config.resume.verify_timeout_secs / 2).max(Duration::from_secs(5));
@@ -109,7 +125,7 @@ async fn type_prompt(job: &AttemptJob, term: &dyn Terminal, agent: interactive::
     let check = interactive::foreground_check(agent);
     let result = interactive::deliver(
         term,
-        job.session.assistant,
+        rules,
         &check,
         &job.config.resume.prompt,
         typing,

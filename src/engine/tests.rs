@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use super::session::Phase;
 use super::*;
 use crate::audit::{AuditLog, AuditQuery};
-use crate::model::{Assistant, Locator, Origin, Signal, UsageWindow};
+use crate::model::{Locator, Observation, Origin, Signal, UsageWindow};
 use crate::resume::{ContinueRequest, ResumeError, Resumer, StartRequest};
 
 /// Records continue requests and answers with a fixed outcome.
@@ -61,7 +61,7 @@ fn rig(outcome: TurnOutcome) -> Rig {
         config,
         paths: paths.clone(),
         audit,
-        resumers: Resumers::default().with(Assistant::Claude, resumer.clone()),
+        resumers: Resumers::default().with(crate::assistants::claude::ASSISTANT, resumer.clone()),
         watching: Vec::new(),
         shutdown: CancellationToken::new(),
     };
@@ -76,7 +76,7 @@ fn rig(outcome: TurnOutcome) -> Rig {
 }
 
 fn key() -> SessionKey {
-    SessionKey::new(Assistant::Claude, "s1")
+    SessionKey::new(crate::assistants::claude::ASSISTANT, "s1")
 }
 
 fn stop(reason: StopReason, origin: Origin, ago_secs: i64) -> Observation {

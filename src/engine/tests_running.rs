@@ -9,7 +9,7 @@ use tokio::sync::broadcast;
 
 use super::*;
 use crate::audit::{AuditLog, AuditOptions};
-use crate::model::{Assistant, Locator, Observation, Origin, Signal};
+use crate::model::{Locator, Observation, Origin, Signal};
 use crate::resume::{ContinueRequest, ResumeError, Resumer, StartRequest};
 
 /// Counts continue requests and says the prompt was delivered.
@@ -34,9 +34,9 @@ impl Resumer for Recorder {
     }
 }
 
-fn stop(at: DateTime<Utc>, origin: Origin) -> EngineMsg {
-    EngineMsg::Observe(Observation {
-        session: SessionKey::new(Assistant::Opencode, "ses_1"),
+fn stop(at: DateTime<Utc>, origin: Origin) -> SourceEvent {
+    SourceEvent::Observe(Observation {
+        session: SessionKey::new(crate::assistants::opencode::ASSISTANT, "ses_1"),
         at,
         signal: Signal::Stopped {
             reason: StopReason::Transient { status: Some(503) },
@@ -65,7 +65,7 @@ async fn next_of(rx: &mut broadcast::Receiver<AuditEvent>, kind: EventType) -> A
 }
 
 struct Running {
-    tx: mpsc::Sender<EngineMsg>,
+    tx: crate::model::SourceTx,
     handle: EngineHandle,
     audit: AuditWriter,
     events: broadcast::Receiver<AuditEvent>,
@@ -99,7 +99,8 @@ fn start() -> Running {
             config,
             paths,
             audit: audit.clone(),
-            resumers: Resumers::default().with(Assistant::Opencode, recorder.clone()),
+            resumers: Resumers::default()
+                .with(crate::assistants::opencode::ASSISTANT, recorder.clone()),
             watching: Vec::new(),
             shutdown: shutdown.clone(),
         },
@@ -107,7 +108,7 @@ fn start() -> Running {
     );
     let run = tokio::spawn(engine.run(rx, shutdown.clone()));
     Running {
-        tx: handle.sender(),
+        tx: handle.source_sender(),
         handle,
         audit,
         events,
@@ -175,8 +176,8 @@ async fn the_agent_retrying_a_resumed_turn_extends_its_verification() {
     .unwrap();
     next_of(&mut events, EventType::ResumeStarted).await;
     let next = Utc::now() + Duration::hours(1);
-    tx.send(EngineMsg::Observe(Observation {
-        session: SessionKey::new(Assistant::Opencode, "ses_1"),
+    tx.send(SourceEvent::Observe(Observation {
+        session: SessionKey::new(crate::assistants::opencode::ASSISTANT, "ses_1"),
         at: Utc::now(),
         signal: Signal::Retrying { next: Some(next) },
         origin: Origin::OpencodeEvents,
@@ -214,8 +215,8 @@ async fn a_late_report_after_the_resume_was_verified_starts_nothing() {
     let at = Utc::now() - Duration::seconds(1);
     tx.send(stop(at, Origin::OpencodeDb)).await.unwrap();
     next_of(&mut events, EventType::ResumeStarted).await;
-    tx.send(EngineMsg::Observe(Observation {
-        session: SessionKey::new(Assistant::Opencode, "ses_1"),
+    tx.send(SourceEvent::Observe(Observation {
+        session: SessionKey::new(crate::assistants::opencode::ASSISTANT, "ses_1"),
         at: Utc::now(),
         signal: Signal::Progress,
         origin: Origin::OpencodeEvents,

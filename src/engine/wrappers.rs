@@ -68,13 +68,16 @@ impl Engine {
         let Some(sess) = self.sessions.get(key) else {
             return;
         };
+        let Some(adapter) = crate::assistants::get(key.assistant) else {
+            return;
+        };
         let (assistant, id, locator) = (key.assistant, key.id.clone(), sess.locator.clone());
         let wrappers: Vec<WrapperRegistration> = self.wrappers.values().cloned().collect();
         let tx = self.tx.clone();
         let session = key.clone();
         self.attempt_tasks.spawn(async move {
             let work = tokio::task::spawn_blocking(move || {
-                interactive::probe(assistant, &id, &locator, &wrappers)
+                interactive::probe(assistant, adapter.process(), &id, &locator, &wrappers)
             });
             if let Ok(Ok(reach)) = tokio::time::timeout(PROBE_TIMEOUT, work).await {
                 let _ = tx.send(EngineMsg::Reached { session, reach }).await;

@@ -6,22 +6,8 @@
 //!   `codex exec --json` output.
 //! - [`opencode`]: assistant message JSON and `session.status` values.
 
-pub mod claude;
-pub mod codex;
-pub mod opencode;
-
 #[cfg(test)]
-mod tests_claude;
-#[cfg(test)]
-mod tests_claude_hooks;
-#[cfg(test)]
-mod tests_codex;
-#[cfg(test)]
-mod tests_codex_real;
-#[cfg(test)]
-mod tests_opencode;
-#[cfg(test)]
-mod tests_support;
+pub(crate) mod test_support;
 
 use std::path::PathBuf;
 

@@ -110,12 +110,12 @@ mod tests {
         let m = Metrics::new();
         m.observe(
             &AuditEvent::new(EventType::StopDetected)
-                .assistant(crate::model::Assistant::Claude)
+                .assistant(crate::assistants::claude::ASSISTANT)
                 .reason("rate_limit"),
         );
         m.observe(
             &AuditEvent::new(EventType::StopDetected)
-                .assistant(crate::model::Assistant::Claude)
+                .assistant(crate::assistants::claude::ASSISTANT)
                 .reason("rate_limit"),
         );
         let text = m.render(&SessionList::default());

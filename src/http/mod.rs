@@ -18,8 +18,8 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::audit::{AuditWriter, EventType};
-use crate::config::Secret;
 use crate::engine::EngineHandle;
+use crate::model::Secret;
 use crate::protocol::{ErrorCode, Request, Response, Target};
 pub use metrics::Metrics;
 

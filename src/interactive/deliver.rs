@@ -10,9 +10,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info};
 
 use super::proc::{self, ProcId};
-use super::screen::{self, ScreenState};
+use super::screen::{ScreenRules, ScreenState};
 use super::{Key, Terminal, TerminalError};
-use crate::model::Assistant;
 
 /// Timing of the typing.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -87,7 +86,7 @@ pub fn foreground_check(agent: ProcId) -> impl Fn() -> Result<(), DeliverError> 
 /// prompt left the input box.
 pub async fn deliver(
     term: &dyn Terminal,
-    assistant: Assistant,
+    rules: &dyn ScreenRules,
     in_front: &AgentCheck,
     text: &str,
     typing: Typing,
@@ -101,7 +100,7 @@ pub async fn deliver(
         }
         in_front()?;
         let shown = term.screen().await?;
-        let state = screen::detect(assistant, &shown);
+        let state = rules.detect(&shown);
         debug!(terminal = %term.describe(), ?state, "agent screen");
         let waited = started.elapsed();
         match state {
@@ -142,13 +141,13 @@ pub async fn deliver(
     pause(typing.settle, cancel).await?;
     in_front()?;
     term.send_key(Key::Enter).await?;
-    confirm_submitted(term, assistant, in_front, text, typing, cancel).await
+    confirm_submitted(term, rules, in_front, text, typing, cancel).await
 }
 
 /// After Enter the input box must not hold the text any more; one more Enter is tried if it still does.
 async fn confirm_submitted(
     term: &dyn Terminal,
-    assistant: Assistant,
+    rules: &dyn ScreenRules,
     in_front: &AgentCheck,
     text: &str,
     typing: Typing,
@@ -158,7 +157,7 @@ async fn confirm_submitted(
     for look in 0..6 {
         pause(typing.poll, cancel).await?;
         let shown = term.screen().await?;
-        let pending = screen::input_text(assistant, &shown).is_some_and(|t| t == wanted);
+        let pending = rules.input_text(&shown).is_some_and(|t| t == wanted);
         if !pending {
             return Ok(());
         }
@@ -188,5 +187,4 @@ fn tail(screen: &str, n: usize) -> String {
 }
 
 #[cfg(test)]
-#[path = "deliver_tests.rs"]
 mod tests;

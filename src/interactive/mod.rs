@@ -3,22 +3,23 @@
 //! `palingenesis run` wrapper, or a tmux pane proven through the process tree) the resume prompt is typed there.
 //!
 //! - [`probe`] finds the agent's process and how its terminal can be reached ([`Reach`]).
-//! - [`screen`] reads the agent's screen (limit menu, retrying, busy, idle prompt).
+//! - [`ScreenRules`] read an agent's screen (limit menu, retrying, busy, idle prompt); each assistant has its own.
 //! - [`deliver`] types the prompt safely into a [`Terminal`]: the [`tmux::TmuxPane`] or the wrapper's socket
 //!   ([`crate::wrapper::client::WrapperTerminal`]).
 
 mod deliver;
-pub mod proc;
-pub mod screen;
+mod screen;
 pub mod tmux;
 
 use futures::future::BoxFuture;
 
 pub use deliver::{AgentCheck, DeliverError, Typing, deliver, foreground_check};
+pub use screen::{ScreenRules, ScreenState};
 
 use crate::model::{Assistant, Locator};
+
+use crate::procfs::{self as proc, AgentProcess, ProcId, Stat};
 use crate::protocol::WrapperRegistration;
-use proc::{ProcId, Stat};
 use tmux::TmuxPane;
 
 /// A key palingenesis may press. There is deliberately no way to choose a menu entry.
@@ -94,20 +95,19 @@ impl Reach {
 /// Find the session's agent process and how to reach it (blocking: reads `/proc`, may run `tmux`).
 pub fn probe(
     assistant: Assistant,
+    agent_process: &dyn AgentProcess,
     session_id: &str,
     locator: &Locator,
     wrappers: &[WrapperRegistration],
 ) -> Reach {
-    let pids = crate::process::find_agents(assistant, session_id, locator);
+    let pids = proc::find_agents(agent_process, session_id, locator);
     if pids.is_empty() {
         return Reach::Gone;
     }
     let interactive: Vec<u32> = pids
         .iter()
         .copied()
-        .filter(|pid| {
-            proc::cmdline(*pid).is_none_or(|args| crate::process::is_interactive(assistant, &args))
-        })
+        .filter(|pid| proc::cmdline(*pid).is_none_or(|args| agent_process.is_interactive(&args)))
         .collect();
     let pid = match interactive.as_slice() {
         [] => return Reach::Exiting { pid: pids[0] },
@@ -245,7 +245,14 @@ mod tests {
             pid: Some(u32::MAX - 3),
             ..Default::default()
         };
-        let reach = probe(Assistant::Claude, "s", &locator, &[]);
+        let claude = crate::adapter::Adapter::process(&crate::assistants::claude::ADAPTER);
+        let reach = probe(
+            crate::assistants::claude::ASSISTANT,
+            claude,
+            "s",
+            &locator,
+            &[],
+        );
         assert_eq!(reach, Reach::Gone);
         assert_eq!(reach.label(), "headless");
     }

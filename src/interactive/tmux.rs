@@ -10,8 +10,8 @@ use std::time::Duration;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 
-use super::proc::{self, ProcId, Stat};
 use super::{Key, Terminal, TerminalError};
+use crate::procfs::{self as proc, ProcId, Stat};
 
 /// How long one tmux command may take.
 const TMUX_TIMEOUT: Duration = Duration::from_secs(5);

@@ -1,10 +1,7 @@
 //! Resumers: one per way of reaching a session. The engine decides *when* and *what*; a resumer only knows
 //! *how* for its assistant, and reports what it could verify.
 
-pub mod claude;
-pub mod codex;
-mod command;
-pub mod opencode;
+pub(crate) mod command;
 pub mod safety;
 
 use std::collections::HashMap;
@@ -15,7 +12,7 @@ use futures::future::BoxFuture;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-pub use crate::engine::TurnOutcome;
+pub use crate::model::TurnOutcome;
 use crate::model::{AgentEnv, Assistant, Locator};
 
 #[derive(Debug, thiserror::Error)]

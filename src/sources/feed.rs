@@ -4,36 +4,37 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use tokio::sync::mpsc;
-
 use super::watch::{FileLines, WatchSpec};
-use crate::config::Config;
-use crate::engine::EngineMsg;
-use crate::model::Observation;
+use crate::model::{Observation, SourceEvent, SourceTx};
+
+/// The `[monitoring]` settings every file-following source uses.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FeedSettings {
+    /// Longer lines are skipped (and counted), never buffered whole.
+    pub max_line_bytes: usize,
+    /// Lines older than this when first read are history, not news.
+    pub freshness: Duration,
+}
 
 /// Follow the files `accept` picks below `root`, with the configured line cap and freshness.
-pub fn watch_spec(root: PathBuf, accept: fn(&Path) -> bool, config: &Config) -> WatchSpec {
+pub fn watch_spec(root: PathBuf, accept: fn(&Path) -> bool, settings: FeedSettings) -> WatchSpec {
     WatchSpec {
-        max_line_bytes: config.monitoring.max_line_bytes,
-        freshness: Duration::from_secs(config.monitoring.freshness_secs),
+        max_line_bytes: settings.max_line_bytes,
+        freshness: settings.freshness,
         ..WatchSpec::new(root, accept)
     }
 }
 
 /// Send `observations` and then `batch`'s new offset (persisted with the engine's state, so a restart
 /// resumes after these lines). `false` once the engine is gone.
-pub async fn forward(
-    engine: &mpsc::Sender<EngineMsg>,
-    observations: Vec<Observation>,
-    batch: &FileLines,
-) -> bool {
+pub async fn forward(engine: &SourceTx, observations: Vec<Observation>, batch: &FileLines) -> bool {
     for obs in observations {
-        if engine.send(EngineMsg::Observe(obs)).await.is_err() {
+        if engine.send(SourceEvent::Observe(obs)).await.is_err() {
             return false;
         }
     }
     engine
-        .send(EngineMsg::Offsets(vec![(
+        .send(SourceEvent::Offsets(vec![(
             batch.path.clone(),
             batch.offset_after,
         )]))

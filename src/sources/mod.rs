@@ -17,9 +17,6 @@
 //! [`opencode`] keeps no files to tail: it follows a live server's event stream (supervising
 //! `opencode serve` when asked) and watches its SQLite store.
 
-pub mod claude;
-pub mod codex;
 pub mod feed;
-pub mod opencode;
 pub mod tail;
 pub mod watch;

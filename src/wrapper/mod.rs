@@ -27,8 +27,8 @@ use tokio::net::UnixListener;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
-use crate::interactive::proc::ProcId;
 use crate::paths::Paths;
+use crate::procfs::ProcId;
 use crate::protocol::{Request, WrapperId, WrapperRegistration};
 use display::Display;
 use server::Shared;

@@ -6,11 +6,11 @@ use std::io::{BufRead, Write};
 use anyhow::Context;
 use serde_json::json;
 
-use crate::classify::{ClassifyContext, classify_text, tz_from_name};
+use crate::adapter::{Adapter, RecordReader};
+use crate::classify::{ClassifyContext, tz_from_name};
 use crate::cli::args::ClassifyArgs;
 use crate::cli::exit;
-use crate::formats;
-use crate::model::{Assistant, Signal};
+use crate::model::Signal;
 
 pub fn run(args: ClassifyArgs) -> anyhow::Result<u8> {
     let now = match &args.now {
@@ -28,13 +28,15 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<u8> {
     let ctx = ClassifyContext::new(now, tz);
     let stdin = std::io::stdin();
     let mut out = std::io::stdout().lock();
-    let mut codex = formats::codex::CodexRolloutState::new(tz);
+    let adapter = crate::assistants::get(args.assistant)
+        .ok_or_else(|| anyhow::anyhow!("unknown assistant {}", args.assistant))?;
+    let mut reader = adapter.record_reader(ctx);
     for line in stdin.lock().lines() {
         let line = line.context("reading stdin")?;
         if line.trim().is_empty() {
             continue;
         }
-        let verdict = classify_line(args.assistant, &line, &ctx, &mut codex);
+        let verdict = classify_line(adapter, reader.as_mut(), &line, &ctx);
         writeln!(out, "{}", serde_json::to_string(&verdict)?)?;
     }
     Ok(exit::OK)
@@ -42,31 +44,19 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<u8> {
 
 /// A JSON line is read as the assistant's own record format; anything else as message text.
 fn classify_line(
-    assistant: Assistant,
+    adapter: &dyn Adapter,
+    reader: &mut dyn RecordReader,
     line: &str,
     ctx: &ClassifyContext,
-    codex: &mut formats::codex::CodexRolloutState,
 ) -> serde_json::Value {
     let looks_json = line.trim_start().starts_with('{');
     if looks_json {
-        let signal = match assistant {
-            Assistant::Claude => formats::claude::parse_transcript_line(line, ctx.tz)
-                .map(|r| r.signal)
-                .map_err(|e| e.to_string()),
-            Assistant::Codex => codex
-                .feed(line)
-                .map(|r| r.signal)
-                .map_err(|e| e.to_string()),
-            Assistant::Opencode => serde_json::from_str::<serde_json::Value>(line)
-                .map(|v| formats::opencode::classify_message(&v, ctx))
-                .map_err(|e| e.to_string()),
-        };
-        return match signal {
-            Ok(signal) => signal_json(line, signal),
+        return match reader.read(line) {
+            Ok(record) => signal_json(line, record.signal),
             Err(e) => json!({ "input": line, "error": e }),
         };
     }
-    match classify_text(assistant, line, ctx) {
+    match adapter.classify_text(line, ctx) {
         Some(reason) => json!({ "input": line, "stop": true, "reason": reason }),
         None => json!({ "input": line, "stop": false }),
     }

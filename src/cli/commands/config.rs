@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 
 use crate::cli::args::ConfigCmd;
 use crate::cli::{exit, render};
-use crate::config::{self, template::TEMPLATE};
+use crate::config::{self, template::template};
 use crate::paths::Paths;
 
 pub fn run(cmd: ConfigCmd, paths: &Paths) -> anyhow::Result<u8> {
@@ -25,7 +25,7 @@ pub fn run(cmd: ConfigCmd, paths: &Paths) -> anyhow::Result<u8> {
                     path.display()
                 );
             }
-            write_private(path, TEMPLATE)?;
+            write_private(path, &template())?;
             println!("wrote {}", path.display());
             Ok(exit::OK)
         }
@@ -75,7 +75,7 @@ pub fn run(cmd: ConfigCmd, paths: &Paths) -> anyhow::Result<u8> {
 
 /// Edit a copy in $EDITOR; replace the real file only with a valid result.
 fn edit(path: &Path) -> anyhow::Result<u8> {
-    let original = std::fs::read_to_string(path).unwrap_or_else(|_| TEMPLATE.to_string());
+    let original = std::fs::read_to_string(path).unwrap_or_else(|_| template());
     let dir = path.parent().context("config path has no directory")?;
     std::fs::create_dir_all(dir)?;
     let draft = dir.join(".config.toml.edit");

@@ -28,7 +28,8 @@ pub async fn run(paths: &Paths, assistant: Assistant) -> anyhow::Result<u8> {
     let mut forwarded = payload.clone();
     if let Some(obj) = forwarded.as_object_mut() {
         obj.insert("palingenesis_agent_pid".into(), agent.into());
-        let env = tokio::task::spawn_blocking(move || crate::process::environment(agent))
+        let prefixes = crate::assistants::env_prefixes(assistant);
+        let env = tokio::task::spawn_blocking(move || crate::procfs::environment(agent, prefixes))
             .await
             .ok()
             .flatten()
@@ -71,12 +72,14 @@ pub async fn run(paths: &Paths, assistant: Assistant) -> anyhow::Result<u8> {
 /// through `sh -c`, which may or may not `exec` them), else the parent.
 fn agent_pid(assistant: Assistant) -> u32 {
     let parent = std::os::unix::process::parent_id();
-    crate::interactive::proc::lineage(parent)
+    let Some(adapter) = crate::assistants::get(assistant) else {
+        return parent;
+    };
+    crate::procfs::lineage(parent)
         .into_iter()
         .take(4)
         .find(|s| {
-            crate::interactive::proc::cmdline(s.pid)
-                .is_some_and(|args| crate::process::is_agent(assistant, &args))
+            crate::procfs::cmdline(s.pid).is_some_and(|args| adapter.process().is_agent(&args))
         })
         .map_or(parent, |s| s.pid)
 }

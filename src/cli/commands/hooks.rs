@@ -1,30 +1,28 @@
-//! `palingenesis hooks install|uninstall claude`.
+//! `palingenesis hooks install|uninstall <assistant>`: for assistants that have hooks palingenesis uses.
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow};
 
-use crate::claude_hooks;
 use crate::cli::args::HooksCmd;
 use crate::cli::exit;
-use crate::model::Assistant;
 
 pub fn run(cmd: HooksCmd) -> anyhow::Result<u8> {
     let (assistant, install) = match cmd {
         HooksCmd::Install { assistant } => (assistant, true),
         HooksCmd::Uninstall { assistant } => (assistant, false),
     };
-    if assistant != Assistant::Claude {
-        bail!(
+    let Some(hooks) = crate::assistants::get(assistant).and_then(|a| a.hooks()) else {
+        return Err(anyhow!(
             "{assistant} has no hook mechanism palingenesis uses; it is watched through its files and API instead"
-        );
-    }
-    let path = claude_hooks::settings_path();
+        ));
+    };
+    let path = hooks.settings_path();
     let backup = if install {
         let exe = std::env::current_exe().context("locating the palingenesis executable")?;
-        let command = claude_hooks::hook_command(&exe);
-        claude_hooks::update_file(&path, |v| claude_hooks::with_hooks(v, &command))?
+        hooks.install(&hooks.command_for(&exe))
     } else {
-        claude_hooks::update_file(&path, claude_hooks::without_hooks)?
-    };
+        hooks.uninstall()
+    }
+    .map_err(|e| anyhow!("{e}"))?;
     println!(
         "{} palingenesis hooks {} {}",
         if install { "installed" } else { "removed" },

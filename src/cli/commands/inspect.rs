@@ -12,7 +12,6 @@ use crate::cli::args::InspectArgs;
 use crate::cli::{exit, render};
 use crate::config::Config;
 use crate::decide::{self, History, Plan};
-use crate::formats;
 use crate::ipc::client::request_once;
 use crate::model::{Assistant, Signal, StopReason};
 use crate::paths::Paths;
@@ -78,34 +77,29 @@ pub async fn run(paths: &Paths, args: InspectArgs) -> anyhow::Result<u8> {
     Ok(exit::OK)
 }
 
+/// The assistant whose transcript `path` is: the first that claims it, else the first supported.
 fn guess_assistant(path: &Path) -> Assistant {
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or_default();
-    if name.starts_with("rollout-") {
-        Assistant::Codex
-    } else {
-        Assistant::Claude
-    }
+    let all = crate::assistants::all();
+    all.iter()
+        .find(|a| a.owns_transcript(path))
+        .unwrap_or(&all[0])
+        .assistant()
 }
 
 fn scan(path: &Path, assistant: Assistant) -> anyhow::Result<Findings> {
+    let adapter = crate::assistants::get(assistant)
+        .ok_or_else(|| anyhow::anyhow!("unknown assistant {assistant}"))?;
     let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let tz = env_tz();
+    let ctx = crate::classify::ClassifyContext::new(chrono::Utc::now(), env_tz());
+    let mut reader = adapter.record_reader(ctx);
     let mut f = Findings::default();
-    let mut codex = formats::codex::CodexRolloutState::new(tz);
     for line in std::io::BufReader::new(file).lines() {
         let Ok(line) = line else {
             f.unparseable_lines += 1;
             continue;
         };
         f.lines += 1;
-        let record = match assistant {
-            Assistant::Codex => codex.feed(&line).map_err(|e| e.to_string()),
-            _ => formats::claude::parse_transcript_line(&line, tz).map_err(|e| e.to_string()),
-        };
-        let Ok(record) = record else {
+        let Ok(record) = reader.read(&line) else {
             f.unparseable_lines += 1;
             continue;
         };
@@ -123,9 +117,7 @@ fn scan(path: &Path, assistant: Assistant) -> anyhow::Result<Findings> {
             _ => {}
         }
     }
-    if assistant == Assistant::Claude {
-        f.session_id = formats::claude::transcript_path_session_id(path).or(f.session_id);
-    }
+    f.session_id = adapter.transcript_session(path).or(f.session_id);
     Ok(f)
 }
 

@@ -1,0 +1,153 @@
+//! Claude Code: everything palingenesis knows about it, in one folder.
+//!
+//! - [`records`]: transcript lines (`~/.claude/projects/<dir>/<session>.jsonl`) and hook payloads → signals.
+//! - [`classify`]: how its structured errors (`error`, `apiErrorStatus`, `errorDetails`) read.
+//! - [`source`]: follows the transcripts.
+//! - [`hooks`]: installs `StopFailure`/`Stop`/`SessionEnd`/`SessionStart` hooks into its settings.
+//! - [`resume`]: `claude -p --resume <id>` in the session's directory.
+//! - [`screen`]: its interactive screen (input box, limit menu, retry countdowns).
+//! - [`process`]: how its processes look.
+//! - [`config`]: the `[claude]` section.
+
+pub mod classify;
+pub mod config;
+pub mod hooks;
+pub mod process;
+pub mod records;
+pub mod resume;
+pub mod screen;
+pub mod source;
+
+use std::path::{Path, PathBuf};
+
+use crate::adapter::{
+    Adapter, BoxError, HookInstaller, RecordReader, Section, SectionError, WireContext, Wiring,
+};
+use crate::classify::ClassifyContext;
+use crate::formats::ParsedRecord;
+use crate::interactive::ScreenRules;
+use crate::model::Assistant;
+use crate::procfs::AgentProcess;
+use crate::protocol::WatchInfo;
+
+pub const ASSISTANT: Assistant = Assistant::named("claude");
+
+/// The registry's entry for Claude Code.
+pub static ADAPTER: Claude = Claude;
+
+pub struct Claude;
+
+impl Adapter for Claude {
+    fn assistant(&self) -> Assistant {
+        ASSISTANT
+    }
+
+    fn aliases(&self) -> &'static [&'static str] {
+        &["claude-code", "claude_code"]
+    }
+
+    fn env_prefixes(&self) -> &'static [&'static str] {
+        &["CLAUDE_", "DISABLE_"]
+    }
+
+    fn process(&self) -> &dyn AgentProcess {
+        &process::ClaudeProcess
+    }
+
+    fn screen(&self) -> Option<&dyn ScreenRules> {
+        Some(&screen::ClaudeScreen)
+    }
+
+    fn record_reader(&self, ctx: ClassifyContext) -> Box<dyn RecordReader> {
+        Box::new(TranscriptReader(ctx))
+    }
+
+    fn owns_transcript(&self, path: &Path) -> bool {
+        source::is_transcript(path)
+    }
+
+    fn transcript_session(&self, path: &Path) -> Option<String> {
+        records::transcript_path_session_id(path)
+    }
+
+    fn parse_hook(
+        &self,
+        payload: &serde_json::Value,
+        ctx: &ClassifyContext,
+    ) -> Option<ParsedRecord> {
+        Some(records::parse_hook_payload(payload, ctx))
+    }
+
+    fn hooks(&self) -> Option<&dyn HookInstaller> {
+        Some(&Hooks)
+    }
+
+    fn config_template(&self) -> &'static str {
+        config::TEMPLATE
+    }
+
+    fn check_section(&self, text: &str) -> Result<(), toml::de::Error> {
+        crate::adapter::check_in_file::<config::Section>(text, ASSISTANT.as_str())
+    }
+
+    fn check_table(&self, section: &Section) -> Result<(), SectionError> {
+        crate::adapter::parse_section::<config::Section>(section).map(drop)
+    }
+
+    fn show_section(&self, section: &Section) -> Result<toml::Table, SectionError> {
+        crate::adapter::render_section(&crate::adapter::parse_section::<config::Section>(section)?)
+    }
+
+    fn wire(&self, ctx: &WireContext<'_>) -> Result<Option<Wiring>, SectionError> {
+        if ctx.listed == Some(false) {
+            return Ok(None);
+        }
+        let section: config::Section = crate::adapter::parse_section(ctx.section)?;
+        let root = config::projects_dir(&section);
+        Ok(Some(Wiring {
+            watching: vec![WatchInfo {
+                assistant: ASSISTANT,
+                source: "transcripts".into(),
+                location: crate::paths::describe(&root),
+            }],
+            resumer: resume::ClaudeHeadless::new(&section, ctx.turn_timeout, root.clone()),
+            sources: Box::new(source::Transcripts {
+                root,
+                feed: ctx.feed,
+            }),
+        }))
+    }
+}
+
+struct TranscriptReader(ClassifyContext);
+
+impl RecordReader for TranscriptReader {
+    fn read(&mut self, line: &str) -> Result<ParsedRecord, String> {
+        records::parse_transcript_line(line, self.0.tz).map_err(|e| e.to_string())
+    }
+}
+
+struct Hooks;
+
+impl HookInstaller for Hooks {
+    fn settings_path(&self) -> PathBuf {
+        hooks::settings_path()
+    }
+
+    fn command_for(&self, exe: &Path) -> String {
+        hooks::hook_command(exe)
+    }
+
+    fn install(&self, command: &str) -> Result<Option<PathBuf>, BoxError> {
+        Ok(hooks::update_file(&hooks::settings_path(), |v| {
+            hooks::with_hooks(v, command)
+        })?)
+    }
+
+    fn uninstall(&self) -> Result<Option<PathBuf>, BoxError> {
+        Ok(hooks::update_file(
+            &hooks::settings_path(),
+            hooks::without_hooks,
+        )?)
+    }
+}

@@ -1,0 +1,103 @@
+//! Codex CLI: everything palingenesis knows about it, in one folder.
+//!
+//! - [`records`]: rollout lines (`$CODEX_HOME/sessions/YYYY/MM/DD/rollout-*.jsonl`, with per-file state) and
+//!   `codex exec --json` output → signals.
+//! - [`classify`]: how its `codex_error_info` kinds and messages read.
+//! - [`source`]: follows the rollouts, and notices a turn left open by a process that stopped writing.
+//! - [`resume`]: `codex exec resume <thread> continue` (never `--last`).
+//! - [`process`]: how its processes look.
+//! - [`config`]: the `[codex]` section.
+
+pub mod classify;
+pub mod config;
+pub mod process;
+pub mod records;
+pub mod resume;
+pub mod source;
+
+use std::path::Path;
+
+use crate::adapter::{Adapter, RecordReader, Section, SectionError, WireContext, Wiring};
+use crate::classify::ClassifyContext;
+use crate::formats::ParsedRecord;
+use crate::model::{Assistant, ContextStrategy};
+use crate::procfs::AgentProcess;
+use crate::protocol::WatchInfo;
+
+pub const ASSISTANT: Assistant = Assistant::named("codex");
+
+/// The registry's entry for Codex CLI.
+pub static ADAPTER: Codex = Codex;
+
+pub struct Codex;
+
+impl Adapter for Codex {
+    fn assistant(&self) -> Assistant {
+        ASSISTANT
+    }
+
+    fn env_prefixes(&self) -> &'static [&'static str] {
+        &["CODEX_"]
+    }
+
+    fn process(&self) -> &dyn AgentProcess {
+        &process::CodexProcess
+    }
+
+    fn record_reader(&self, ctx: ClassifyContext) -> Box<dyn RecordReader> {
+        Box::new(RolloutReader(records::CodexRolloutState::new(ctx.tz)))
+    }
+
+    fn owns_transcript(&self, path: &Path) -> bool {
+        source::is_rollout(path)
+    }
+
+    /// Codex compacts the conversation itself when a session is resumed.
+    fn default_context_strategy(&self, _default: ContextStrategy) -> ContextStrategy {
+        ContextStrategy::SameSession
+    }
+
+    fn config_template(&self) -> &'static str {
+        config::TEMPLATE
+    }
+
+    fn check_section(&self, text: &str) -> Result<(), toml::de::Error> {
+        crate::adapter::check_in_file::<config::Section>(text, ASSISTANT.as_str())
+    }
+
+    fn check_table(&self, section: &Section) -> Result<(), SectionError> {
+        crate::adapter::parse_section::<config::Section>(section).map(drop)
+    }
+
+    fn show_section(&self, section: &Section) -> Result<toml::Table, SectionError> {
+        crate::adapter::render_section(&crate::adapter::parse_section::<config::Section>(section)?)
+    }
+
+    fn wire(&self, ctx: &WireContext<'_>) -> Result<Option<Wiring>, SectionError> {
+        if ctx.listed == Some(false) {
+            return Ok(None);
+        }
+        let section: config::Section = crate::adapter::parse_section(ctx.section)?;
+        let root = config::codex_home(&section).join("sessions");
+        Ok(Some(Wiring {
+            watching: vec![WatchInfo {
+                assistant: ASSISTANT,
+                source: "rollouts".into(),
+                location: crate::paths::describe(&root),
+            }],
+            resumer: resume::CodexHeadless::new(&section, ctx.turn_timeout),
+            sources: Box::new(source::RolloutSource {
+                root,
+                feed: ctx.feed,
+            }),
+        }))
+    }
+}
+
+struct RolloutReader(records::CodexRolloutState);
+
+impl RecordReader for RolloutReader {
+    fn read(&mut self, line: &str) -> Result<ParsedRecord, String> {
+        self.0.feed(line).map_err(|e| e.to_string())
+    }
+}

@@ -1,8 +1,0 @@
-//! Codex CLI: rollout files (`$CODEX_HOME/sessions/YYYY/MM/DD/rollout-<ts>-<thread>.jsonl`) and the
-//! `codex exec --json` event stream.
-
-mod exec;
-mod rollout;
-
-pub use exec::{ExecEvent, parse_exec_json_line};
-pub use rollout::{CodexRolloutState, parse_rollout_line};

@@ -1,0 +1,249 @@
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+
+use super::*;
+
+const IDLE: &str = include_str!("../../../tests/fixtures/screens/claude-idle-after-limit.txt");
+const MENU: &str = include_str!("../../../tests/fixtures/screens/claude-limit-menu.txt");
+const RETRYING: &str = include_str!("../../../tests/fixtures/screens/claude-retrying.txt");
+const BUSY: &str = include_str!("../../../tests/fixtures/screens/claude-busy.txt");
+const DRAFT: &str = include_str!("../../../tests/fixtures/screens/claude-draft.txt");
+const SHELL: &str = include_str!("../../../tests/fixtures/screens/shell-prompt.txt");
+
+#[derive(Debug, Clone, PartialEq)]
+enum Did {
+    Text(String),
+    Key(Key),
+}
+
+/// A terminal that shows scripted screens and reacts to keys the way Claude does: Esc closes the menu, Enter
+/// submits what was typed.
+struct FakeTerm {
+    screens: Mutex<Vec<String>>,
+    typed: Mutex<String>,
+    did: Mutex<Vec<Did>>,
+    /// Enter is ignored this many times (a paste-like burst the TUI did not submit).
+    ignore_enter: Mutex<u32>,
+}
+
+impl FakeTerm {
+    fn new(screens: &[&str]) -> FakeTerm {
+        FakeTerm {
+            screens: Mutex::new(screens.iter().rev().map(|s| s.to_string()).collect()),
+            typed: Mutex::new(String::new()),
+            did: Mutex::new(Vec::new()),
+            ignore_enter: Mutex::new(0),
+        }
+    }
+
+    fn did(&self) -> Vec<Did> {
+        self.did.lock().unwrap().clone()
+    }
+
+    fn current(&self) -> String {
+        let screens = self.screens.lock().unwrap();
+        let base = screens.last().cloned().unwrap_or_else(|| IDLE.to_string());
+        let typed = self.typed.lock().unwrap();
+        if typed.is_empty() {
+            base
+        } else {
+            base.replacen("❯\u{a0}", &format!("❯\u{a0}{typed}"), 1)
+        }
+    }
+}
+
+impl Terminal for FakeTerm {
+    fn describe(&self) -> String {
+        "fake".into()
+    }
+
+    fn screen(&self) -> BoxFuture<'_, Result<String, TerminalError>> {
+        let shown = self.current();
+        let mut screens = self.screens.lock().unwrap();
+        if screens.len() > 1 && screens.last().is_some_and(|s| s != MENU) {
+            screens.pop();
+        }
+        async move { Ok(shown) }.boxed()
+    }
+
+    fn send_text<'a>(&'a self, text: &'a str) -> BoxFuture<'a, Result<(), TerminalError>> {
+        self.did.lock().unwrap().push(Did::Text(text.into()));
+        self.typed.lock().unwrap().push_str(text);
+        async { Ok(()) }.boxed()
+    }
+
+    fn send_key(&self, key: Key) -> BoxFuture<'_, Result<(), TerminalError>> {
+        self.did.lock().unwrap().push(Did::Key(key));
+        let mut screens = self.screens.lock().unwrap();
+        match key {
+            Key::Escape if screens.last().is_some_and(|s| s == MENU) => {
+                screens.pop();
+            }
+            Key::Enter => {
+                let mut ignore = self.ignore_enter.lock().unwrap();
+                if *ignore > 0 {
+                    *ignore -= 1;
+                } else {
+                    self.typed.lock().unwrap().clear();
+                }
+            }
+            _ => {}
+        }
+        async { Ok(()) }.boxed()
+    }
+}
+
+fn fast() -> Typing {
+    Typing {
+        settle: Duration::from_millis(1),
+        poll: Duration::from_millis(1),
+        patience: Duration::from_millis(200),
+    }
+}
+
+fn always_ok() -> Result<(), DeliverError> {
+    Ok(())
+}
+
+async fn run(term: &FakeTerm, check: &AgentCheck) -> Result<(), DeliverError> {
+    deliver(
+        term,
+        &crate::assistants::claude::screen::ClaudeScreen,
+        check,
+        "continue",
+        fast(),
+        &CancellationToken::new(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_limit_menu_is_dismissed_with_esc_then_text_and_enter_go_separately() {
+    let term = FakeTerm::new(&[MENU, IDLE]);
+    run(&term, &always_ok).await.unwrap();
+    assert_eq!(
+        term.did(),
+        vec![
+            Did::Key(Key::Escape),
+            Did::Text("continue".into()),
+            Did::Key(Key::Enter)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn nothing_is_typed_while_the_agent_retries_or_works() {
+    let term = FakeTerm::new(&[RETRYING, RETRYING, BUSY, IDLE]);
+    run(&term, &always_ok).await.unwrap();
+    assert_eq!(
+        term.did(),
+        vec![Did::Text("continue".into()), Did::Key(Key::Enter)]
+    );
+
+    let term = FakeTerm::new(&[RETRYING]);
+    let err = run(&term, &always_ok).await.unwrap_err();
+    assert!(matches!(err, DeliverError::StillBusy { .. }), "{err}");
+    assert!(term.did().is_empty());
+}
+
+#[tokio::test]
+async fn a_users_draft_or_a_foreign_screen_is_never_typed_into() {
+    let term = FakeTerm::new(&[DRAFT]);
+    assert_eq!(
+        run(&term, &always_ok).await.unwrap_err(),
+        DeliverError::Draft("say hi".into())
+    );
+    let term = FakeTerm::new(&[SHELL]);
+    let err = run(&term, &always_ok).await.unwrap_err();
+    assert!(matches!(err, DeliverError::Unrecognised { .. }), "{err}");
+    assert!(term.did().is_empty());
+}
+
+#[tokio::test]
+async fn an_agent_that_left_the_foreground_gets_no_keys() {
+    let term = FakeTerm::new(&[IDLE]);
+    let check = || Err(DeliverError::NotForeground { pid: 9 });
+    assert_eq!(
+        run(&term, &check).await.unwrap_err(),
+        DeliverError::NotForeground { pid: 9 }
+    );
+    assert!(term.did().is_empty());
+
+    // It leaves between the text and the Enter: the Enter is not sent.
+    let term = FakeTerm::new(&[IDLE]);
+    let calls = AtomicBool::new(false);
+    let check = move || {
+        if calls.swap(true, Ordering::SeqCst) {
+            Err(DeliverError::NotForeground { pid: 9 })
+        } else {
+            Ok(())
+        }
+    };
+    assert!(run(&term, &check).await.is_err());
+    assert!(!term.did().contains(&Did::Key(Key::Enter)));
+}
+
+#[tokio::test]
+async fn an_unsubmitted_prompt_gets_one_more_enter() {
+    let term = FakeTerm::new(&[IDLE]);
+    *term.ignore_enter.lock().unwrap() = 1;
+    run(&term, &always_ok).await.unwrap();
+    assert_eq!(
+        term.did(),
+        vec![
+            Did::Text("continue".into()),
+            Did::Key(Key::Enter),
+            Did::Key(Key::Enter)
+        ]
+    );
+
+    let term = FakeTerm::new(&[IDLE]);
+    *term.ignore_enter.lock().unwrap() = 5;
+    assert_eq!(
+        run(&term, &always_ok).await.unwrap_err(),
+        DeliverError::NotSubmitted
+    );
+}
+
+#[tokio::test]
+async fn a_menu_that_does_not_close_is_left_alone() {
+    let term = FakeTerm::new(&[]);
+    let stuck = NeverClose(&term);
+    let err = deliver(
+        &stuck,
+        &crate::assistants::claude::screen::ClaudeScreen,
+        &always_ok,
+        "continue",
+        fast(),
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err, DeliverError::MenuStuck(MAX_ESCAPES));
+    assert_eq!(
+        term.did(),
+        vec![Did::Key(Key::Escape); MAX_ESCAPES as usize]
+    );
+}
+
+/// Wraps a fake so that keys are recorded but the screen never changes.
+struct NeverClose<'a>(&'a FakeTerm);
+
+impl Terminal for NeverClose<'_> {
+    fn describe(&self) -> String {
+        "stuck".into()
+    }
+    fn screen(&self) -> BoxFuture<'_, Result<String, TerminalError>> {
+        async { Ok(MENU.to_string()) }.boxed()
+    }
+    fn send_text<'a>(&'a self, text: &'a str) -> BoxFuture<'a, Result<(), TerminalError>> {
+        self.0.send_text(text)
+    }
+    fn send_key(&self, key: Key) -> BoxFuture<'_, Result<(), TerminalError>> {
+        self.0.did.lock().unwrap().push(Did::Key(key));
+        async { Ok(()) }.boxed()
+    }
+}
