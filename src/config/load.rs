@@ -407,7 +407,18 @@ mod tests {
     #[test]
     fn template_is_valid_and_equals_defaults() {
         let c = load_text(&super::super::template::template()).unwrap();
-        assert_eq!(c, Config::default());
+        // Assistants' sections compare as they are in force (defaults filled).
+        assert_eq!(
+            toml::to_string(&c).unwrap(),
+            toml::to_string(&Config::default()).unwrap()
+        );
+        for adapter in crate::assistants::all() {
+            assert!(
+                c.assistants.contains_key(&adapter.assistant()),
+                "{}",
+                adapter.assistant()
+            );
+        }
     }
 
     #[test]
