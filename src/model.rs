@@ -242,12 +242,17 @@ impl Locator {
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum Origin {
+    /// A transcript file the assistant appends to.
     Transcript,
+    /// A hook the assistant ran.
     Hook,
+    /// A rollout file (a transcript with per-turn records).
     Rollout,
-    OpencodeEvents,
-    OpencodeDb,
-    Wrapper,
+    /// A live server's event stream.
+    ServerEvents,
+    /// The assistant's own session database.
+    Database,
+    /// A control request.
     Control,
 }
 

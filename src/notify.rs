@@ -72,9 +72,10 @@ pub fn summary(e: &AuditEvent) -> (String, String) {
         EventType::NeedsAttention => format!("{who} needs attention"),
         EventType::SessionFailed => format!("{who}: automatic resume gave up"),
         EventType::ResumeCompleted => format!("{who} resumed"),
-        EventType::ServerGaveUp => {
-            "opencode server keeps crashing; supervision stopped".to_string()
-        }
+        EventType::ServerGaveUp => format!(
+            "{} server keeps crashing; supervision stopped",
+            e.assistant.map_or("the assistant's", |a| a.as_str())
+        ),
         other => format!("{who}: {other}"),
     };
     let mut body = title.clone();

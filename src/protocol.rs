@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Assistant, Locator, SessionKey, Signal, StopReason};
+use crate::model::{Assistant, Locator, SessionKey, StopReason};
 
 /// Bumped whenever a Request or Response changes incompatibly.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -43,8 +43,6 @@ pub enum Request {
     Shutdown,
     /// A raw hook payload forwarded by `palingenesis hook <assistant>`.
     Hook(HookForward),
-    /// An observation from an external source (PTY wrapper, tests).
-    Observe(Observation),
     /// A `palingenesis run` wrapper started an agent and listens for text to type on its own socket.
     RegisterWrapper(WrapperRegistration),
     /// The wrapper's agent exited; forget it.
@@ -248,17 +246,6 @@ impl Response {
         Response::Done(Done {
             message: message.into(),
         })
-    }
-}
-
-/// Helper so surfaces can build an observation without importing the model.
-pub fn observation(session: SessionKey, signal: Signal, locator: Locator) -> Observation {
-    Observation {
-        session,
-        at: Utc::now(),
-        signal,
-        origin: crate::model::Origin::Control,
-        locator,
     }
 }
 

@@ -410,7 +410,7 @@ fn a_plain_run_that_hit_a_429_is_found_in_the_database_and_resumed_with_the_cli(
     let done = home.wait_events("ResumeCompleted", 1, WAIT).remove(0);
     let stop = &home.events_of("StopDetected")[0];
     assert_eq!(stop["reason"], "rate_limit");
-    assert_eq!(stop["metadata"]["origin"], "opencode_db");
+    assert_eq!(stop["metadata"]["origin"], "database");
     assert_eq!(session_of(&done), session_of(stop));
     let started = home.events_of("ResumeStarted");
     assert_eq!(started.len(), 1);
@@ -575,7 +575,7 @@ fn a_users_server_restarted_on_the_same_port_is_followed_again() {
     assert_resumed_through_the_api(&home, &fake, &id, "write the second chapter");
     assert_eq!(
         home.events_of("StopDetected")[0]["metadata"]["origin"],
-        "opencode_events",
+        "server_events",
         "heard on the reconnected stream"
     );
 }

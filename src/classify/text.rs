@@ -40,7 +40,7 @@ static RULES: LazyLock<Vec<(Regex, Rule)>> = LazyLock::new(|| {
             Rule::RateLimit,
         ),
         r(r"quota exceeded\b", Rule::QuotaOrPlan),
-        r(r"to use codex with your chatgpt plan", Rule::QuotaOrPlan),
+        r(r"to use \w+ with your chatgpt plan", Rule::QuotaOrPlan),
         r(r"you exceeded your current quota", Rule::QuotaOrPlan),
         r(
             &format!(r"you(?:['’]ve| have) hit your (?:[\w\-]+ ){{0,3}}?limit{AFTER}"),
@@ -49,14 +49,14 @@ static RULES: LazyLock<Vec<(Regex, Rule)>> = LazyLock::new(|| {
         r(r"you(?:['’]re| are) out of extra usage\b", Rule::Usage),
         r(
             &format!(
-                r"(?:(?:claude|ai|opus|sonnet|5-hour|five-hour|session|weekly|daily|monthly|usage|\d(?:\.\d)?)\s+){{1,4}}limit reached{AFTER}"
+                r"(?:[a-z]+\s+)?(?:(?:ai|opus|sonnet|5-hour|five-hour|session|weekly|daily|monthly|usage|\d(?:\.\d)?)\s+){{1,4}}limit reached{AFTER}"
             ),
             Rule::Usage,
         ),
         r(r"prompt is too long\b", Rule::Context),
         r(r"api error:.{0,80}prompt is too long", Rule::Context),
         r(
-            r"codex ran out of room in the model['’]?s context window",
+            r"\w+ ran out of room in the model['’]?s context window",
             Rule::Context,
         ),
         r(r"this model['’]?s maximum context length is", Rule::Context),
@@ -213,7 +213,7 @@ pub(crate) fn reason_for(
 
 static QUOTA: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)quota exceeded|to use codex with your chatgpt plan|exceeded your current quota|insufficient_quota",
+        r"(?i)quota exceeded|to use \w+ with your chatgpt plan|exceeded your current quota|insufficient_quota",
     )
 });
 static TRY_AGAIN: LazyLock<Regex> =

@@ -34,10 +34,6 @@ impl Engine {
                 Response::done("shutting down")
             }
             Request::Hook(fwd) => self.on_hook(fwd),
-            Request::Observe(obs) => {
-                self.on_observation(obs);
-                Response::done("observed")
-            }
             Request::RegisterWrapper(reg) => self.on_register_wrapper(reg),
             Request::UnregisterWrapper(id) => self.on_unregister_wrapper(id),
         }

@@ -132,10 +132,10 @@ async fn a_late_report_of_the_stop_being_resumed_is_not_a_new_failure() {
         _tmp,
     } = start();
     let at = Utc::now() - Duration::seconds(1);
-    tx.send(stop(at, Origin::OpencodeDb)).await.unwrap();
+    tx.send(stop(at, Origin::Database)).await.unwrap();
     next_of(&mut events, EventType::ResumeStarted).await;
     // The event stream reports the same stop while the resume is in flight.
-    tx.send(stop(at, Origin::OpencodeEvents)).await.unwrap();
+    tx.send(stop(at, Origin::ServerEvents)).await.unwrap();
     handle.request(crate::protocol::Request::Status).await;
     audit.flush().await;
     let failures: Vec<_> = std::iter::from_fn(|| events.try_recv().ok())
@@ -147,7 +147,7 @@ async fn a_late_report_of_the_stop_being_resumed_is_not_a_new_failure() {
     // A stop after the attempt started is the resumed turn failing again.
     tx.send(stop(
         Utc::now() + Duration::seconds(1),
-        Origin::OpencodeEvents,
+        Origin::ServerEvents,
     ))
     .await
     .unwrap();
@@ -170,7 +170,7 @@ async fn the_agent_retrying_a_resumed_turn_extends_its_verification() {
     } = start();
     tx.send(stop(
         Utc::now() - Duration::seconds(1),
-        Origin::OpencodeEvents,
+        Origin::ServerEvents,
     ))
     .await
     .unwrap();
@@ -180,7 +180,7 @@ async fn the_agent_retrying_a_resumed_turn_extends_its_verification() {
         session: SessionKey::new(crate::assistants::opencode::ASSISTANT, "ses_1"),
         at: Utc::now(),
         signal: Signal::Retrying { next: Some(next) },
-        origin: Origin::OpencodeEvents,
+        origin: Origin::ServerEvents,
         locator: Locator::default(),
     }))
     .await
@@ -213,19 +213,19 @@ async fn a_late_report_after_the_resume_was_verified_starts_nothing() {
         _tmp,
     } = start();
     let at = Utc::now() - Duration::seconds(1);
-    tx.send(stop(at, Origin::OpencodeDb)).await.unwrap();
+    tx.send(stop(at, Origin::Database)).await.unwrap();
     next_of(&mut events, EventType::ResumeStarted).await;
     tx.send(SourceEvent::Observe(Observation {
         session: SessionKey::new(crate::assistants::opencode::ASSISTANT, "ses_1"),
         at: Utc::now(),
         signal: Signal::Progress,
-        origin: Origin::OpencodeEvents,
+        origin: Origin::ServerEvents,
         locator: Locator::default(),
     }))
     .await
     .unwrap();
     next_of(&mut events, EventType::ResumeCompleted).await;
-    tx.send(stop(at, Origin::OpencodeEvents)).await.unwrap();
+    tx.send(stop(at, Origin::ServerEvents)).await.unwrap();
     handle.request(crate::protocol::Request::Status).await;
     audit.flush().await;
     let later: Vec<_> = std::iter::from_fn(|| events.try_recv().ok())

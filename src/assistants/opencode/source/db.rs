@@ -118,7 +118,7 @@ pub fn observation(
         session: SessionKey::new(crate::assistants::opencode::ASSISTANT, c.session.clone()),
         at,
         signal,
-        origin: Origin::OpencodeDb,
+        origin: Origin::Database,
         locator: Locator {
             cwd: Some(c.directory.clone()),
             server_url,

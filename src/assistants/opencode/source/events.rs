@@ -295,7 +295,7 @@ fn observation(
         session: SessionKey::new(crate::assistants::opencode::ASSISTANT, id),
         at,
         signal,
-        origin: Origin::OpencodeEvents,
+        origin: Origin::ServerEvents,
         locator: Locator {
             cwd: dir,
             server_url: Some(url.to_string()),

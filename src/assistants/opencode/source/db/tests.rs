@@ -65,7 +65,7 @@ fn changed_sessions_report_their_last_message_once() {
     assert_eq!(changed[0].last["id"], "msg_2");
     let ctx = ClassifyContext::new(Utc::now(), chrono_tz::Tz::UTC);
     let obs = observation(&changed[0], &ctx, None).unwrap();
-    assert_eq!(obs.origin, Origin::OpencodeDb);
+    assert_eq!(obs.origin, Origin::Database);
     assert_eq!(obs.locator.server_url, None);
     let shared = observation(&changed[0], &ctx, Some("http://127.0.0.1:4096".into())).unwrap();
     assert_eq!(
