@@ -1,37 +1,55 @@
 //! # palingenesis: theory of operation
 //!
-//! palingenesis keeps AI coding agents working. It watches every session of Claude Code, Codex CLI and
-//! opencode on the machine, notices when one stops, decides whether and when to resume it, resumes it,
-//! checks that the resume worked, and records every step.
+//! palingenesis keeps AI coding agents working. It watches every session of every assistant it knows on the
+//! machine, notices when one stops, decides whether and when to resume it, resumes it, checks that the resume
+//! worked, and records every step.
 //!
 //! ```text
-//! sources ──Observation──► engine (one task, owns all state) ──► resumers
-//!   transcripts, rollouts,      tracker: per-session state machine      headless CLI, opencode API,
-//!   hooks, opencode events      decide: pure policy (when, how)         PTY wrapper, tmux
-//!                               scheduler: deadlines, no polling
-//! control surfaces ──Request──► same engine ──Response──►
-//!                                   └──► Event bus ──► audit trail (JSONL), live followers
+//!  assistants/<name>  (one folder per assistant, listed by the registry in assistants/mod.rs)
+//!    source ──SourceEvent──►  engine (one task, owns all state)  ──► resumer / terminal delivery
+//!    hooks  ──Request::Hook──►   observe → classify → decide        (headless CLI, server API,
+//!                                deadlines (timers), attempts         PTY wrapper, tmux)
+//!  control surfaces ──Request──► same engine ──Response──►
+//!    (CLI socket, HTTP, MCP)         └──► audit trail (JSONL) ──► notifications, metrics, SSE, followers
 //! ```
 //!
-//! - [`model`]: the shared vocabulary (assistants, sessions, [`model::StopReason`], observations).
-//! - [`formats`]: pure parsers for each assistant's files and payloads, yielding [`model::Signal`]s.
-//! - [`classify`]: pure classification of stop evidence and reset-time parsing.
-//! - [`decide`]: pure resume policy: given a stop, the session's history and config, what to do and when.
-//! - [`engine`]: the one task that owns state, applies observations, runs deadlines and resumes.
-//! - [`sources`]: workers that tail files, receive hooks and follow APIs, feeding observations in.
-//! - [`resume`]: one resumer per way of reaching a session.
-//! - [`protocol`] + [`ipc`]: the one Request/Response protocol and its Unix-socket transport; [`http`] serves
-//!   the same protocol over HTTP (bearer token), live events over SSE, and Prometheus metrics.
-//! - [`mcp`]: the same protocol as MCP tools over stdio (`palingenesis mcp`).
-//! - [`interactive`] + [`wrapper`]: reaching live interactive agents (PTY wrapper, tmux panes) safely.
-//! - [`notify`]: subscribes to the audit stream and tells people (webhook, ntfy, Slack, Discord, Telegram).
-//! - [`wiring`]: which sources and resumers run, from the config and what is installed.
-//! - [`interactive`]: agents still alive at their prompt are resumed where they live (PTY wrapper, tmux pane).
-//! - [`wrapper`]: `palingenesis run`, the PTY wrapper that makes an interactive agent reachable.
-//! - [`protocol`] + [`ipc`]: the one Request/Response protocol and its Unix-socket transport.
+//! Dependencies point one way (checked by `tests/architecture.rs`): [`model`] at the bottom; the core below
+//! the assistants; each assistant's folder on top of the core; the daemon and CLI on top of everything.
+//!
+//! The vocabulary and small shared pieces:
+//! - [`model`]: assistants (by name), sessions, [`model::StopReason`], signals, observations, source events.
+//! - [`paths`], [`procfs`] (what `/proc` says about processes), [`timers`] (deadlines, no polling).
+//!
+//! Pure logic:
+//! - [`formats`]: what every assistant's record parser shares ([`formats::ParsedRecord`]).
+//! - [`classify`]: the stop patterns all assistants share and reset-time parsing.
+//! - [`decide`]: the resume policy: given a stop, the session's history and config, what to do and when.
+//! - [`nextstep`]: reading `Next-step.md` and workflow frontmatter for a new session's prompt.
+//!
+//! The assistants:
+//! - [`adapter`]: the one trait through which the core reaches an assistant (its processes, screen, records,
+//!   hooks, config section, sources and resumer).
+//! - [`assistants`]: one folder per assistant implementing it, and the registry that lists them.
+//!
+//! Machinery the assistants build on:
+//! - [`sources`]: following JSONL files incrementally with bounded memory ([`sources::watch`],
+//!   [`sources::tail`], [`sources::feed`]).
+//! - [`resume`]: the [`resume::Resumer`] trait, running a headless agent command, and the permission-bypass
+//!   guard.
+//! - [`interactive`]: reaching an agent still alive in its terminal (probe, tmux pane, screen rules, safe
+//!   typing); [`wrapper`]: `palingenesis run`, the PTY wrapper that makes such an agent reachable.
+//! - [`backup`]: copies of a session's transcript before a new session replaces it.
+//!
+//! The daemon:
+//! - [`engine`]: the one task that owns every session, applies observations, keeps deadlines and runs attempts.
+//! - [`wiring`]: asks each assistant's adapter what to run under the config.
+//! - [`audit`] (append-only JSONL trail, queries, live follow), [`store`] (atomic state file), [`config`]
+//!   (TOML with env overrides and located errors), [`logging`].
+//! - [`protocol`] (the one Request/Response type), [`ipc`] (Unix socket transport), [`http`] (the same over
+//!   HTTP, SSE and Prometheus metrics), [`mcp`] (the same as MCP tools), [`notify`] (webhook, ntfy, Slack,
+//!   Discord, Telegram).
 //! - [`daemon`]: wires it all up; [`daemon::run`] takes an injected listener and shutdown token.
-//! - [`audit`], [`store`], [`config`], [`paths`]: durable files and settings.
-//! - [`cli`]: the command-line front end, one file per command.
+//! - [`service`] (systemd/launchd units) and [`cli`] (the command-line front end, one file per command).
 
 pub mod adapter;
 pub mod assistants;

@@ -1,4 +1,4 @@
-//! Unit tests for appending, rotation and querying. Following and the async writer: `tests_live.rs`.
+//! Unit tests for appending, rotation and querying. Following and the async writer: `tests/live.rs`.
 
 use std::fs;
 use std::io::Write;
@@ -8,7 +8,6 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::*;
 
-#[path = "tests_live.rs"]
 mod live;
 
 pub(super) fn base() -> DateTime<Utc> {

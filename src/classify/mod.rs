@@ -15,11 +15,7 @@ mod status;
 pub(crate) mod text;
 
 #[cfg(test)]
-mod tests_classify;
-#[cfg(test)]
-mod tests_reset;
-#[cfg(test)]
-mod tests_structured;
+mod tests;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;

@@ -514,5 +514,3 @@ impl Engine {
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_running;

@@ -289,3 +289,5 @@ async fn a_user_exit_cancels_a_pending_resume_even_right_after_the_stop() {
     );
     assert_eq!(events(&r, EventType::ResumeCancelled).await, 1);
 }
+
+mod running;

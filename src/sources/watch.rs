@@ -287,5 +287,3 @@ async fn run(
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_close;

@@ -398,3 +398,5 @@ fn persisted_offset_for_a_missing_file_is_dropped() {
     let t = tracker(dir.path(), HashMap::from([(gone, 10)]));
     assert!(t.is_idle());
 }
+
+mod close;

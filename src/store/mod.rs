@@ -304,5 +304,4 @@ fn move_aside(path: &Path, reason: String) -> StoreError {
 }
 
 #[cfg(test)]
-#[path = "store_tests.rs"]
 mod tests;

@@ -247,3 +247,6 @@ proptest! {
         prop_assert_eq!(classify_text(&text, &ctx()), None);
     }
 }
+
+mod reset;
+mod structured;

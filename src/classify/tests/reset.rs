@@ -5,7 +5,7 @@ use chrono_tz::Tz;
 use proptest::prelude::*;
 use rstest::rstest;
 
-use super::tests_classify::at;
+use super::at;
 use super::*;
 use crate::model::UsageWindow::{self, *};
 

@@ -2,12 +2,12 @@
 
 use rstest::rstest;
 
-use super::tests_classify::{at, ctx};
 use super::*;
+use super::{at, ctx};
 use crate::assistants::claude::ASSISTANT as CLAUDE;
 use crate::assistants::codex::ASSISTANT as CODEX;
 use crate::assistants::opencode::ASSISTANT as OPENCODE;
-use crate::model::{HumanCause, HumanCause::*, StopReason::*, UsageWindow};
+use crate::model::{HumanCause, UsageWindow};
 
 /// Each assistant's own reading of structured evidence.
 fn classify(e: &Evidence, ctx: &ClassifyContext) -> StopReason {
