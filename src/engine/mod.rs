@@ -241,6 +241,10 @@ impl Engine {
     fn handle(&mut self, msg: EngineMsg) {
         match msg {
             EngineMsg::Control { req, reply } => {
+                // A request sees everything the sources reported before it was sent.
+                while let Ok(event) = self.sources.try_recv() {
+                    self.on_source(event);
+                }
                 let resp = self.on_request(req);
                 let _ = reply.send(resp);
             }
