@@ -197,6 +197,25 @@ pub enum Signal {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         next: Option<DateTime<Utc>>,
     },
+    /// The assistant's own auto-continue after a limit changed state.
+    SelfContinue(SelfContinue),
+}
+
+/// An assistant that continues a stopped turn by itself when its limit resets (Claude Code's
+/// `autoContinueAtUsageLimit`). While it is armed palingenesis stays out of the way.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum SelfContinue {
+    /// Armed: the assistant continues by itself at `at` (when it said), else "shortly".
+    Armed {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<DateTime<Utc>>,
+        evidence: String,
+    },
+    /// It will not continue by itself. `by_user`: the user cancelled it on purpose, so the session is left
+    /// alone; otherwise (the agent exited or relaunched, the session moved away, the reset is too far, it was
+    /// turned off, it went stale) palingenesis steps in.
+    Cancelled { by_user: bool, evidence: String },
 }
 
 /// How to reach a session: everything a resumer may need.

@@ -217,6 +217,8 @@ pub enum SessionStateView {
     Running,
     Stopped,
     Waiting,
+    /// The assistant continues by itself (its own auto-continue); palingenesis waits.
+    SelfContinuing,
     Resuming,
     Failed,
     Done,
@@ -228,6 +230,7 @@ impl SessionStateView {
             SessionStateView::Running => "running",
             SessionStateView::Stopped => "stopped",
             SessionStateView::Waiting => "waiting",
+            SessionStateView::SelfContinuing => "self_continuing",
             SessionStateView::Resuming => "resuming",
             SessionStateView::Failed => "failed",
             SessionStateView::Done => "done",

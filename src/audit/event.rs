@@ -38,6 +38,10 @@ pub enum EventType {
     ServerRestarted,
     ServerGaveUp,
     Notification,
+    /// The assistant's own auto-continue is armed; palingenesis stays out until it is overdue.
+    SelfContinueArmed,
+    /// The assistant's own auto-continue ended without continuing (cancelled, stale, overdue).
+    SelfContinueEnded,
     /// A type this version does not know (written by a newer palingenesis).
     #[serde(other)]
     Unknown,
@@ -45,7 +49,7 @@ pub enum EventType {
 
 impl EventType {
     /// Every type, in declaration order (`Unknown` last).
-    pub const ALL: [EventType; 24] = [
+    pub const ALL: [EventType; 26] = [
         EventType::DaemonStarted,
         EventType::DaemonStopped,
         EventType::StopDetected,
@@ -69,6 +73,8 @@ impl EventType {
         EventType::ServerRestarted,
         EventType::ServerGaveUp,
         EventType::Notification,
+        EventType::SelfContinueArmed,
+        EventType::SelfContinueEnded,
         EventType::Unknown,
     ];
 
@@ -98,6 +104,8 @@ impl EventType {
             EventType::ServerRestarted => "ServerRestarted",
             EventType::ServerGaveUp => "ServerGaveUp",
             EventType::Notification => "Notification",
+            EventType::SelfContinueArmed => "SelfContinueArmed",
+            EventType::SelfContinueEnded => "SelfContinueEnded",
             EventType::Unknown => "Unknown",
         }
     }

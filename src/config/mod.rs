@@ -106,6 +106,21 @@ pub struct ResumeConfig {
     /// How long after a resume starts progress must appear before it counts as failed.
     pub verify_timeout_secs: u64,
     pub context_strategy: ContextStrategy,
+    /// An assistant that continues by itself after a limit (Claude Code's auto-continue): `defer` to it, or
+    /// `take_over` (resume at the reset as for any other stop; turn the assistant's own one off then).
+    pub self_continue: SelfContinuePolicy,
+    /// With `defer`: how long after the assistant's announced continue time palingenesis steps in if the
+    /// session has shown no progress.
+    pub self_continue_grace_secs: u64,
+}
+
+/// What to do when an assistant says it continues by itself.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SelfContinuePolicy {
+    #[default]
+    Defer,
+    TakeOver,
 }
 
 impl Default for ResumeConfig {
@@ -122,6 +137,8 @@ impl Default for ResumeConfig {
             max_resumes_per_hour: 10,
             verify_timeout_secs: 300,
             context_strategy: ContextStrategy::NewSession,
+            self_continue: SelfContinuePolicy::Defer,
+            self_continue_grace_secs: 180,
         }
     }
 }

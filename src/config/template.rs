@@ -44,6 +44,11 @@ max_resumes_per_hour = 10
 verify_timeout_secs = 300
 # Context window exhausted: "new_session" (seeded from Next-step.md), "same_session", or "summarize" (where the assistant can).
 context_strategy = "new_session"
+# An assistant that continues by itself when its limit resets (Claude Code's auto-continue): "defer" to it and
+# step in only if it has not continued self_continue_grace_secs after its announced time, or "take_over"
+# (resume at the reset like any other stop; turn the assistant's own auto-continue off then).
+self_continue = "defer"
+self_continue_grace_secs = 180
 
 [new_session]
 # Read from the session's project directory to seed the new session.

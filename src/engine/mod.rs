@@ -7,6 +7,7 @@ mod observe;
 mod outcome;
 mod persist;
 mod route;
+mod self_continue;
 pub mod session;
 mod wrappers;
 
@@ -438,6 +439,15 @@ impl Engine {
                 self.attempt_failed(&key, "no new assistant output after the resume");
             }
             Phase::Resuming { verify_by, .. } => self.timers.arm(key, verify_by),
+            Phase::SelfContinuing { step_in_at, .. } => {
+                if self.paused {
+                    debug!(session = %key, "the assistant's continuation is overdue while paused; holding");
+                } else if step_in_at > now + chrono::Duration::milliseconds(500) {
+                    self.timers.arm(key, step_in_at);
+                } else {
+                    self.on_self_continue_overdue(&key);
+                }
+            }
             _ => {}
         }
     }

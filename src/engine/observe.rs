@@ -31,6 +31,7 @@ impl Engine {
             Signal::Started { resumed } => debug!(session = %key, resumed, "session started"),
             Signal::Progress => self.on_progress(&key, obs.at),
             Signal::Retrying { next } => self.on_agent_retrying(&key, next),
+            Signal::SelfContinue(signal) => self.on_self_continue(&key, signal),
             Signal::Stopped { reason, evidence } => {
                 self.on_stop(&key, reason, evidence, obs.at, obs.origin)
             }
@@ -58,6 +59,15 @@ impl Engine {
                 self.record(
                     self.event_for(EventType::ResumeCancelled, key)
                         .message("the session made progress on its own".to_string()),
+                );
+            }
+            Phase::SelfContinuing { .. } => {
+                self.timers.disarm(key);
+                info!(session = %key, "the assistant continued by itself");
+                self.record(
+                    self.event_for(EventType::ResumeCancelled, key)
+                        .outcome("self_continued")
+                        .message("the assistant continued by itself".to_string()),
                 );
             }
             _ => {}
@@ -123,7 +133,10 @@ impl Engine {
         // A Done session only repeats a finishing stop (e.g. SessionEnd seen twice); any error after it
         // belongs to a new turn.
         let open_phase = match sess.phase {
-            Phase::Waiting { .. } | Phase::Stopped { .. } | Phase::Failed { .. } => true,
+            Phase::Waiting { .. }
+            | Phase::Stopped { .. }
+            | Phase::Failed { .. }
+            | Phase::SelfContinuing { .. } => true,
             Phase::Done { .. } => finished(&reason),
             Phase::Running | Phase::Resuming { .. } => false,
         };

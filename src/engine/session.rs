@@ -29,6 +29,13 @@ pub enum Phase {
         started_at: DateTime<Utc>,
         verify_by: DateTime<Utc>,
     },
+    /// The assistant continues by itself (its own auto-continue) at `at`; palingenesis steps in at
+    /// `step_in_at` unless the session shows progress first.
+    SelfContinuing {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<DateTime<Utc>>,
+        step_in_at: DateTime<Utc>,
+    },
     /// Automatic resuming gave up.
     Failed { why: String },
     /// Finished on purpose (completed, user exit, replaced by a new session).
@@ -134,6 +141,7 @@ impl TrackedSession {
         match &self.phase {
             Phase::Waiting { until, .. } => Some(*until),
             Phase::Resuming { verify_by, .. } => Some(*verify_by),
+            Phase::SelfContinuing { step_in_at, .. } => Some(*step_in_at),
             _ => None,
         }
     }
@@ -143,6 +151,7 @@ impl TrackedSession {
             Phase::Running => SessionStateView::Running,
             Phase::Stopped { .. } => SessionStateView::Stopped,
             Phase::Waiting { .. } => SessionStateView::Waiting,
+            Phase::SelfContinuing { .. } => SessionStateView::SelfContinuing,
             Phase::Resuming { .. } => SessionStateView::Resuming,
             Phase::Failed { .. } => SessionStateView::Failed,
             Phase::Done { .. } => SessionStateView::Done,
@@ -169,6 +178,17 @@ impl TrackedSession {
                 action: action.as_str().to_string(),
                 at: *until,
                 reason: why.clone(),
+            }),
+            Phase::SelfContinuing { at, step_in_at } => Some(PlannedActionView {
+                action: "step_in".into(),
+                at: *step_in_at,
+                reason: match at {
+                    Some(at) => format!(
+                        "the assistant continues by itself at {}; palingenesis steps in only if it has not by then",
+                        at.format("%H:%M:%S UTC")
+                    ),
+                    None => "the assistant continues by itself shortly; palingenesis steps in only if it has not by then".into(),
+                },
             }),
             Phase::Resuming { verify_by, .. } => Some(PlannedActionView {
                 action: "verify".into(),

@@ -291,3 +291,4 @@ async fn a_user_exit_cancels_a_pending_resume_even_right_after_the_stop() {
 }
 
 mod running;
+mod self_continue;

@@ -5,7 +5,14 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 /// The hook events palingenesis listens to.
-pub const EVENTS: [&str; 4] = ["StopFailure", "Stop", "SessionEnd", "SessionStart"];
+/// `Notification` carries the state of Claude Code's own auto-continue (`quota_auto_resume_*`).
+pub const EVENTS: [&str; 5] = [
+    "StopFailure",
+    "Stop",
+    "SessionEnd",
+    "SessionStart",
+    "Notification",
+];
 
 /// Marks our entries so uninstall finds exactly them.
 const MARKER: &str = "hook claude";

@@ -5,6 +5,7 @@
 //! - [`source`]: follows the transcripts.
 //! - [`hooks`]: installs `StopFailure`/`Stop`/`SessionEnd`/`SessionStart` hooks into its settings.
 //! - [`resume`]: `claude -p --resume <id>` in the session's directory.
+//! - [`native`]: its own auto-continue at usage limits (armed, fired, cancelled), which palingenesis defers to.
 //! - [`screen`]: its interactive screen (input box, limit menu, retry countdowns).
 //! - [`process`]: how its processes look.
 //! - [`config`]: the `[claude]` section.
@@ -12,6 +13,7 @@
 pub mod classify;
 pub mod config;
 pub mod hooks;
+pub mod native;
 pub mod process;
 pub mod records;
 pub mod resume;

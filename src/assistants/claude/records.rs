@@ -35,7 +35,7 @@ pub fn parse_transcript_line(line: &str, tz: Tz) -> Result<ParsedRecord, FormatE
     rec.signal = match kind {
         "assistant" => assistant_signal(&v, at, tz)?,
         "user" => user_signal(&v),
-        "system" => system_signal(&v, at),
+        "system" => system_signal(&v, at, tz),
         _ => None,
     };
     Ok(rec)
@@ -119,8 +119,16 @@ fn user_signal(v: &Value) -> Option<Signal> {
         .then(|| stopped(StopReason::UserExit, text.trim()))
 }
 
-fn system_signal(v: &Value, at: Option<DateTime<Utc>>) -> Option<Signal> {
+fn system_signal(v: &Value, at: Option<DateTime<Utc>>, tz: Tz) -> Option<Signal> {
     match str_at(v, "subtype")? {
+        "informational" => {
+            let text = str_at(v, "content").unwrap_or_default();
+            if super::native::fired(text) {
+                return Some(Signal::Progress);
+            }
+            let ctx = ClassifyContext::new(at.unwrap_or_else(Utc::now), tz);
+            super::native::read(text, &ctx).map(Signal::SelfContinue)
+        }
         // Compaction means the session goes on.
         "compact_boundary" => Some(Signal::Progress),
         "api_retry" => {
@@ -180,6 +188,10 @@ pub fn parse_hook_payload(v: &Value, ctx: &ClassifyContext) -> ParsedRecord {
             _ => Some(Signal::Started { resumed: false }),
         },
         "UserPromptSubmit" | "PreToolUse" | "PostToolUse" => Some(Signal::Progress),
+        "Notification" => super::native::from_notification(
+            str_at(v, "notification_type").unwrap_or_default(),
+            str_at(v, "message").unwrap_or_default(),
+        ),
         _ => None,
     };
     rec

@@ -20,7 +20,7 @@ const MAX_FOOTER_LINES: usize = 4;
 
 static RETRYING: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)\bretrying in \d+\s*s\b|\battempt \d+/\d+\b|\b(?:continuing|resuming) in \d+\s*s\b",
+        r"(?i)\bretrying in \d+\s*s\b|\battempt \d+/\d+\b|\b(?:continuing|resuming) in \d+\s*s\b|\bcontinuing (?:automatically at|shortly)\b.*\besc to cancel\b",
     )
     .expect("valid regex")
 });
@@ -191,6 +191,8 @@ mod tests {
             "✻ API error · Retrying in 4s · attempt 1/3",
             "Session limit reached · Retrying in 4s (12:28am) · attempt 1/3",
             "Continuing in 30s",
+            "Continuing automatically at 4:31pm · Esc to cancel",
+            "Continuing shortly · Esc to cancel",
         ] {
             assert!(RETRYING.is_match(line), "{line}");
         }
