@@ -400,3 +400,43 @@ fn without_hooks_the_environment_is_learned_from_the_live_agent() {
         Some(clients::claude::API_KEY)
     );
 }
+
+/// A loop script named after the assistant (`claude-nightly.sh`) runs `claude -p`, which stops on a 429, and
+/// the script keeps running: the script is not the agent, so the session is resumed headless.
+#[test]
+fn a_loop_script_named_after_the_assistant_does_not_block_the_resume() {
+    let fake = FakeProvider::start();
+    fake.push(Reply::RateLimited {
+        retry_after: Duration::from_secs(1),
+    });
+    let mut claude = clients::claude(&fake.url()).build();
+    let home = daemon_for(&mut claude, "");
+    let run = claude
+        .sandbox
+        .shell_line(&["-p", "write the first chapter"])
+        .replacen("&& exec env", "&& env", 1);
+    let script = claude.sandbox.cwd.join("claude-nightly.sh");
+    std::fs::write(&script, format!("#!/bin/sh\n{run}\nexec sleep 300\n")).unwrap();
+    let mut looping = std::process::Command::new("sh")
+        .arg(&script)
+        .current_dir(&claude.sandbox.cwd)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+
+    let started = home.wait_events("ResumeStarted", 1, WAIT).remove(0);
+    assert_eq!(started["metadata"]["reach"], "headless", "{started}");
+    home.wait_event("ResumeCompleted");
+    assert!(home.events_of("NeedsAttention").is_empty());
+    let reqs = fake.model_requests();
+    assert_eq!(reqs.len(), 2, "{}", fake.describe());
+    assert_eq!(reqs[1].last_user_text().as_deref(), Some("continue"));
+    assert!(
+        looping.try_wait().unwrap().is_none(),
+        "the script was still running"
+    );
+    let _ = looping.kill();
+    let _ = looping.wait();
+}

@@ -108,7 +108,7 @@ fn under_palingenesis_run_the_prompt_is_typed_into_the_wrapped_agent() {
     );
     term.wait_for_text("❯", RUN);
     submit(&|t| term.type_text(t), &|| term.enter(), "long task");
-    term.wait_for_text("hit your session limit", RUN);
+    term.wait_for_text("hit your", RUN);
     // Claude opens its limit menu by itself; it has to be dismissed, never answered.
     term.wait_for_text("Upgrade your plan", RUN);
 
@@ -174,7 +174,7 @@ fn in_a_tmux_pane_the_prompt_is_typed_with_send_keys() {
     );
     tmux.wait_for_text("❯", RUN);
     submit(&|t| tmux.type_text(t), &|| tmux.key("Enter"), "long task");
-    tmux.wait_for_text("hit your session limit", RUN);
+    tmux.wait_for_text("hit your", RUN);
     tmux.wait_for_text("Upgrade your plan", RUN);
 
     let scheduled = home.wait_event("ResumeScheduled");
@@ -237,7 +237,7 @@ fn a_pane_whose_foreground_is_a_shell_is_never_typed_into() {
     tmux.key("Enter");
     tmux.wait_for_text("❯", RUN);
     submit(&|t| tmux.type_text(t), &|| tmux.key("Enter"), "long task");
-    tmux.wait_for_text("hit your session limit", RUN);
+    tmux.wait_for_text("hit your", RUN);
     home.wait_event("ResumeScheduled");
 
     // The job is stopped: the shell takes the terminal back.
@@ -281,7 +281,7 @@ fn an_agent_alive_outside_any_reachable_terminal_is_not_resumed_headless() {
     );
     term.wait_for_text("❯", RUN);
     submit(&|t| term.type_text(t), &|| term.enter(), "long task");
-    term.wait_for_text("hit your session limit", RUN);
+    term.wait_for_text("hit your", RUN);
     home.wait_event("ResumeScheduled");
     wait_for_reach(&home, "needs_attention");
     home.ok(&["skip"]);
@@ -345,4 +345,52 @@ fn a_user_who_exits_after_a_stop_is_never_resumed() {
     assert!(err.contains("no stopped or waiting session"), "{err}");
     assert!(home.events_of("ResumeStarted").is_empty());
     assert_eq!(fake.model_requests().len(), 1);
+}
+
+/// Claude Code's own auto-continue (`autoContinueAtUsageLimit`) is armed after the limit: palingenesis stays
+/// out, exactly one continuation reaches the provider (Claude's own, 50-110 s after the reset), and the audit
+/// says so.
+#[test]
+fn claudes_own_auto_continue_is_left_to_continue_the_session() {
+    let fake = FakeProvider::start();
+    let hook = format!("{} hook claude", common::BIN);
+    let builder = clients::claude(&fake.url())
+        .setting("autoContinueAtUsageLimit", serde_json::json!(true))
+        .hook("StopFailure", &hook)
+        .hook("Notification", &hook);
+    let (mut claude, reset) = limited_claude_with(&fake, builder);
+    let home = daemon_for(&mut claude);
+    let tmux = Tmux::start(
+        claude.sandbox.dir.path(),
+        "claude",
+        &claude.sandbox.shell_line(&[]),
+    );
+    tmux.wait_for_text("❯", RUN);
+    submit(&|t| tmux.type_text(t), &|| tmux.key("Enter"), "long task");
+    tmux.wait_for_text("continue automatically", RUN);
+
+    let armed = home.wait_event("SelfContinueArmed");
+    assert_eq!(armed["outcome"], "deferred", "{armed}");
+    let state = sessions(&home);
+    assert_eq!(state["sessions"][0]["state"], "self_continuing", "{state}");
+
+    // Claude fires by itself some 50-110 s after the reset; palingenesis steps in only 180 s after that.
+    let continued = home.wait_events("ResumeCancelled", 1, Duration::from_secs(240));
+    assert_eq!(continued[0]["outcome"], "self_continued", "{continued:?}");
+    tmux.wait_for_text(ANSWER, RUN);
+    let reqs = fake.model_requests();
+    assert_eq!(
+        reqs.len(),
+        2,
+        "exactly one continuation: {}",
+        fake.describe()
+    );
+    let prompt = reqs[1].last_user_text().unwrap_or_default();
+    assert!(
+        prompt.contains("usage limit has reset"),
+        "Claude's own continuation, not palingenesis's: {prompt}"
+    );
+    assert!(Utc::now() > reset);
+    assert!(home.events_of("ResumeStarted").is_empty());
+    assert_eq!(claude.transcripts().len(), 1);
 }

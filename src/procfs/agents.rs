@@ -20,18 +20,27 @@ pub enum Writer {
 /// Which process has `path` open for writing. Linux reads `/proc/<pid>/fd` and the access mode in
 /// `/proc/<pid>/fdinfo`; processes of other users are invisible. Elsewhere [`Writer::Unknown`].
 pub fn writer_of(path: &Path) -> Writer {
-    platform_writer_of(path)
+    match writers_of(path) {
+        Some(pids) => pids.first().map_or(Writer::Nobody, |pid| Writer::Pid(*pid)),
+        None => Writer::Unknown,
+    }
+}
+
+/// Every other process that has `path` open for writing; `None` where this platform cannot tell.
+pub fn writers_of(path: &Path) -> Option<Vec<u32>> {
+    platform_writers_of(path)
 }
 
 #[cfg(target_os = "linux")]
-fn platform_writer_of(path: &Path) -> Writer {
+fn platform_writers_of(path: &Path) -> Option<Vec<u32>> {
     let Ok(target) = std::fs::canonicalize(path) else {
-        return Writer::Nobody;
+        return Some(Vec::new());
     };
     if !Path::new("/proc/self").exists() {
-        return Writer::Unknown;
+        return None;
     }
-    for (pid, dir) in other_processes() {
+    let mut found = Vec::new();
+    'procs: for (pid, dir) in other_processes() {
         let Ok(fds) = std::fs::read_dir(dir.join("fd")) else {
             continue;
         };
@@ -41,16 +50,18 @@ fn platform_writer_of(path: &Path) -> Writer {
             }
             let info = dir.join("fdinfo").join(fd.file_name());
             if std::fs::read_to_string(info).is_ok_and(|text| opened_for_writing(&text)) {
-                return Writer::Pid(pid);
+                found.push(pid);
+                continue 'procs;
             }
         }
     }
-    Writer::Nobody
+    found.sort_unstable();
+    Some(found)
 }
 
 #[cfg(not(target_os = "linux"))]
-fn platform_writer_of(_path: &Path) -> Writer {
-    Writer::Unknown
+fn platform_writers_of(_path: &Path) -> Option<Vec<u32>> {
+    None
 }
 
 /// Whether an `fdinfo` text (`flags:\t0100002`, octal) has write access (`O_WRONLY` or `O_RDWR`).
@@ -64,8 +75,10 @@ fn opened_for_writing(fdinfo: &str) -> bool {
 
 /// How an assistant's processes are recognised: each assistant's folder implements it.
 pub trait AgentProcess: Send + Sync {
-    /// Whether a command line runs this assistant.
-    fn is_agent(&self, args: &[String]) -> bool;
+    /// Whether a process is this assistant: by its executable (or, where that cannot be read, its command
+    /// line), never by an argument that merely looks like its name (a script `claude-nightly.sh`, an editor
+    /// on `codex.md`, `tail -f` on a transcript).
+    fn is_agent(&self, process: &ProcessInfo) -> bool;
     /// Whether a command line runs it as an interactive terminal program (not a headless run or a server,
     /// which end or serve by themselves).
     fn is_interactive(&self, args: &[String]) -> bool;
@@ -83,18 +96,25 @@ pub trait AgentProcess: Send + Sync {
 pub fn find_agents(agent: &dyn AgentProcess, session_id: &str, locator: &Locator) -> Vec<u32> {
     if let Some(pid) = locator.pid
         && is_alive(pid)
-        && cmdline(pid).is_none_or(|args| agent.is_agent(&args))
+        && ProcessInfo::of(pid).is_none_or(|p| agent.is_agent(&p))
     {
         return vec![pid];
     }
     if agent.holds_transcript_open()
         && let Some(transcript) = locator.transcript.as_deref()
+        && let Some(writers) = writers_of(transcript)
     {
-        match writer_of(transcript) {
-            Writer::Pid(pid) => return vec![pid],
-            Writer::Nobody => return Vec::new(),
-            Writer::Unknown => {}
+        if writers.is_empty() {
+            return Vec::new();
         }
+        let agents: Vec<u32> = writers
+            .into_iter()
+            .filter(|pid| ProcessInfo::of(*pid).is_some_and(|p| agent.is_agent(&p)))
+            .collect();
+        if !agents.is_empty() {
+            return agents;
+        }
+        // Only helpers of the assistant (a background server) hold it: look for the agent itself.
     }
     match locator.cwd.as_deref() {
         Some(cwd) => scan_all(agent, session_id, cwd),
@@ -109,19 +129,65 @@ fn is_alive(pid: u32) -> bool {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
 }
 
-/// Whether a command line runs `program` (directly, as `program-…`, or as a node script whose path holds
-/// `package`), never when palingenesis itself is the command (`palingenesis run -- claude`).
-pub fn command_runs(args: &[String], program: &str, package: Option<&str>) -> bool {
-    if args.iter().any(|a| base(a) == "palingenesis") {
-        return false;
+/// A process as far as recognising an assistant needs: its resolved executable (Linux `/proc/<pid>/exe`,
+/// readable for the user's own processes) and its command line.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProcessInfo {
+    pub exe: Option<std::path::PathBuf>,
+    pub args: Vec<String>,
+}
+
+/// Interpreters that run an assistant's script entry point.
+const SCRIPT_RUNNERS: &[&str] = &["node", "nodejs", "bun", "deno"];
+
+impl ProcessInfo {
+    pub fn of(pid: u32) -> Option<ProcessInfo> {
+        Some(ProcessInfo {
+            exe: std::fs::read_link(format!("/proc/{pid}/exe")).ok(),
+            args: cmdline(pid)?,
+        })
     }
-    args.iter().take(3).any(|a| {
-        let b = base(a);
-        b == program
-            || b.strip_prefix(program)
-                .is_some_and(|rest| rest.starts_with('-'))
-            || package.is_some_and(|p| a.contains(p))
-    })
+
+    /// The executable's file name, else (unreadable) the command's.
+    pub fn program(&self) -> &str {
+        match &self.exe {
+            Some(exe) => exe.file_name().and_then(|n| n.to_str()).unwrap_or_default(),
+            None => self.args.first().map_or("", |a| base(a)),
+        }
+    }
+
+    /// palingenesis itself (`palingenesis run -- claude`) is never an agent.
+    pub fn is_palingenesis(&self) -> bool {
+        self.program() == "palingenesis"
+            || self.args.first().is_some_and(|a| base(a) == "palingenesis")
+    }
+
+    /// Whether the executable is `program` (or `program.exe`), or lives in a directory whose path holds
+    /// `install_marker` (an installer's versioned layout, a package's platform folder).
+    pub fn executable_is(&self, program: &str, install_markers: &[&str]) -> bool {
+        if self.is_palingenesis() {
+            return false;
+        }
+        let name = self.program();
+        if name == program || name.strip_suffix(".exe") == Some(program) {
+            return true;
+        }
+        self.exe
+            .as_ref()
+            .and_then(|e| e.to_str())
+            .is_some_and(|path| install_markers.iter().any(|m| path.contains(m)))
+    }
+
+    /// Whether an interpreter (node, bun) runs a script of the package `package` (`@scope/name/`).
+    pub fn runs_script_of(&self, package: &str) -> bool {
+        SCRIPT_RUNNERS.contains(&self.program())
+            && self
+                .args
+                .iter()
+                .skip(1)
+                .find(|a| !a.starts_with('-'))
+                .is_some_and(|script| script.contains(package))
+    }
 }
 
 fn base(arg: &str) -> &str {
@@ -161,10 +227,13 @@ fn other_processes() -> impl Iterator<Item = (u32, std::path::PathBuf)> {
 fn scan_all(agent: &dyn AgentProcess, session_id: &str, cwd: &Path) -> Vec<u32> {
     let mut found = Vec::new();
     for (pid, _) in other_processes() {
-        let Some(args) = cmdline(pid) else { continue };
-        if !agent.is_agent(&args) {
+        let Some(process) = ProcessInfo::of(pid) else {
+            continue;
+        };
+        if !agent.is_agent(&process) {
             continue;
         }
+        let args = process.args;
         if std::fs::read_link(format!("/proc/{pid}/cwd"))
             .ok()
             .as_deref()
@@ -203,26 +272,51 @@ mod tests {
         s.iter().map(|x| x.to_string()).collect()
     }
 
+    fn p(exe: Option<&str>, args: &[&str]) -> ProcessInfo {
+        ProcessInfo {
+            exe: exe.map(Into::into),
+            args: v(args),
+        }
+    }
+
     #[test]
-    fn a_program_is_recognised_by_name_or_package_but_not_behind_the_wrapper() {
-        assert!(command_runs(&v(&["/usr/bin/tool", "x"]), "tool", None));
-        assert!(command_runs(&v(&["tool-1.2"]), "tool", None));
-        assert!(command_runs(
-            &v(&["node", "/x/node_modules/@acme/tool/cli.js"]),
-            "tool",
-            Some("@acme/tool")
-        ));
-        assert!(!command_runs(
-            &v(&["/usr/bin/vim", "tool.md"]),
-            "tool",
-            None
-        ));
-        assert!(!command_runs(&v(&["toolbox"]), "tool", None));
-        assert!(!command_runs(
-            &v(&["palingenesis", "run", "--", "tool"]),
-            "tool",
-            None
-        ));
+    fn an_assistant_is_its_executable_not_a_lookalike_argument() {
+        assert!(p(Some("/opt/x/tool"), &["tool", "x"]).executable_is("tool", &[]));
+        assert!(p(Some("/opt/x/tool.exe"), &["tool"]).executable_is("tool", &[]));
+        assert!(
+            p(Some("/home/u/.local/share/tool/versions/1.2.3"), &["tool"])
+                .executable_is("tool", &["/tool/versions/"])
+        );
+        // A loop script named after the tool, an editor on its notes, tail on a transcript.
+        assert!(
+            !p(Some("/usr/bin/bash"), &["bash", "./tool-nightly.sh"]).executable_is("tool", &[])
+        );
+        assert!(!p(Some("/usr/bin/vim"), &["vim", "tool.md"]).executable_is("tool", &[]));
+        assert!(
+            !p(Some("/usr/bin/tail"), &["tail", "-f", "/x/tool/s.jsonl"])
+                .executable_is("tool", &[])
+        );
+        // Unreadable executable: the command's own name, exactly.
+        assert!(p(None, &["/usr/local/bin/tool", "--resume", "a"]).executable_is("tool", &[]));
+        assert!(!p(None, &["tool-nightly.sh"]).executable_is("tool", &[]));
+        assert!(
+            !p(
+                Some("/usr/bin/palingenesis"),
+                &["palingenesis", "run", "--", "tool"]
+            )
+            .executable_is("tool", &[])
+        );
+    }
+
+    #[test]
+    fn a_script_runner_counts_only_for_the_packages_own_entry_point() {
+        let node = |script: &str| p(Some("/usr/bin/node"), &["node", "--no-warnings", script]);
+        assert!(node("/x/node_modules/@acme/tool/cli.js").runs_script_of("@acme/tool/"));
+        assert!(!node("/home/u/tool-helper.js").runs_script_of("@acme/tool/"));
+        assert!(
+            !p(Some("/usr/bin/python3"), &["python3", "/x/@acme/tool/a.py"])
+                .runs_script_of("@acme/tool/")
+        );
     }
 
     #[test]
@@ -284,7 +378,7 @@ mod tests {
         };
         struct Any;
         impl AgentProcess for Any {
-            fn is_agent(&self, _: &[String]) -> bool {
+            fn is_agent(&self, _: &ProcessInfo) -> bool {
                 true
             }
             fn is_interactive(&self, _: &[String]) -> bool {

@@ -7,7 +7,9 @@ mod agents;
 
 use std::path::{Path, PathBuf};
 
-pub use agents::{AgentProcess, Writer, command_runs, environment, find_agents, writer_of};
+pub use agents::{
+    AgentProcess, ProcessInfo, Writer, environment, find_agents, writer_of, writers_of,
+};
 
 use serde::{Deserialize, Serialize};
 

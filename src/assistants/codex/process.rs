@@ -1,13 +1,24 @@
-//! How Codex CLI's processes look: `codex` (node → native binary); `codex exec` is a headless run. The
-//! interactive agent holds its session's rollout open for writing for as long as it runs it.
+//! How Codex CLI's processes look: the native `codex` executable (npm's `codex.js` is only a launcher that
+//! starts it); `codex exec` is a headless run. The agent holds its session's rollout open for writing while it
+//! runs it; since 0.171 so does the managed `codex app-server --managed-daemon` the TUI starts, which outlives
+//! the TUI and is never the agent.
 
-use crate::procfs::{AgentProcess, command_runs};
+use crate::procfs::{AgentProcess, ProcessInfo};
 
 pub struct CodexProcess;
 
+/// Subcommands that serve, not run a session.
+const SERVERS: &[&str] = &["app-server", "mcp-server", "proto"];
+
 impl AgentProcess for CodexProcess {
-    fn is_agent(&self, args: &[String]) -> bool {
-        command_runs(args, "codex", None)
+    fn is_agent(&self, p: &ProcessInfo) -> bool {
+        let serves = p
+            .args
+            .iter()
+            .skip(1)
+            .take(2)
+            .any(|a| SERVERS.contains(&a.as_str()));
+        !serves && p.executable_is("codex", &[])
     }
 
     fn is_interactive(&self, args: &[String]) -> bool {
@@ -27,12 +38,37 @@ mod tests {
         s.iter().map(|x| x.to_string()).collect()
     }
 
+    fn p(exe: &str, args: &[&str]) -> ProcessInfo {
+        ProcessInfo {
+            exe: Some(exe.into()),
+            args: v(args),
+        }
+    }
+
+    const NATIVE: &str = "/n/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex";
+
     #[test]
-    fn recognises_the_agent_and_its_headless_runs() {
-        let p = CodexProcess;
-        assert!(p.is_agent(&v(&["/x/codex", "exec"])));
-        assert!(!p.is_agent(&v(&["/usr/bin/vim", "codex.md"])));
-        assert!(!p.is_interactive(&v(&["codex", "exec", "x"])));
-        assert!(p.is_interactive(&v(&["codex", "resume"])));
+    fn recognises_the_agent_but_not_its_background_server_or_lookalikes() {
+        let c = CodexProcess;
+        assert!(c.is_agent(&p(NATIVE, &["codex", "resume", "t1"])));
+        assert!(c.is_agent(&p(NATIVE, &["codex", "exec", "x"])));
+        assert!(!c.is_agent(&p(
+            NATIVE,
+            &[
+                "codex",
+                "app-server",
+                "--listen",
+                "unix://",
+                "--managed-daemon"
+            ]
+        )));
+        assert!(!c.is_agent(&p(
+            NATIVE,
+            &["codex", "app-server", "daemon", "pid-update-loop"]
+        )));
+        assert!(!c.is_agent(&p("/usr/bin/vim", &["vim", "codex.md"])));
+        assert!(!c.is_agent(&p("/usr/bin/bash", &["bash", "codex-loop.sh"])));
+        assert!(!c.is_interactive(&v(&["codex", "exec", "x"])));
+        assert!(c.is_interactive(&v(&["codex", "resume"])));
     }
 }

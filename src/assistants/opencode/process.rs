@@ -1,19 +1,20 @@
-//! How opencode's processes look: `opencode` is the interactive TUI; `opencode run` ends by itself, and
-//! `opencode serve` / `opencode web` host sessions that are reached through their API, never resumed behind
-//! their back.
+//! How opencode's processes look: the native `opencode` executable (npm's `opencode-ai/bin/opencode` is only a
+//! launcher that starts it). `opencode run` ends by itself, and `opencode serve` / `opencode web` host sessions
+//! that are reached through their API, never resumed behind their back.
 
-use crate::procfs::{AgentProcess, command_runs};
+use crate::procfs::{AgentProcess, ProcessInfo};
 
 pub struct OpencodeProcess;
 
 impl AgentProcess for OpencodeProcess {
-    fn is_agent(&self, args: &[String]) -> bool {
-        let serves = args
+    fn is_agent(&self, p: &ProcessInfo) -> bool {
+        let serves = p
+            .args
             .iter()
             .skip(1)
             .take(2)
             .any(|a| a == "serve" || a == "web");
-        !serves && command_runs(args, "opencode", None)
+        !serves && p.executable_is("opencode", &[])
     }
 
     fn is_interactive(&self, args: &[String]) -> bool {
@@ -29,12 +30,21 @@ mod tests {
         s.iter().map(|x| x.to_string()).collect()
     }
 
+    fn p(exe: &str, args: &[&str]) -> ProcessInfo {
+        ProcessInfo {
+            exe: Some(exe.into()),
+            args: v(args),
+        }
+    }
+
     #[test]
-    fn a_server_is_not_an_agent_and_a_run_is_not_interactive() {
-        let p = OpencodeProcess;
-        assert!(p.is_agent(&v(&["opencode"])));
-        assert!(!p.is_agent(&v(&["opencode", "serve", "--port", "4096"])));
-        assert!(!p.is_interactive(&v(&["opencode", "serve"])));
-        assert!(!p.is_interactive(&v(&["opencode", "run", "hi"])));
+    fn a_server_or_a_script_is_not_an_agent_and_a_run_is_not_interactive() {
+        let o = OpencodeProcess;
+        let native = "/n/opencode-linux-x64/bin/opencode";
+        assert!(o.is_agent(&p(native, &["opencode"])));
+        assert!(!o.is_agent(&p(native, &["opencode", "serve", "--port", "4096"])));
+        assert!(!o.is_agent(&p("/usr/bin/bash", &["bash", "opencode-nightly.sh"])));
+        assert!(!o.is_interactive(&v(&["opencode", "serve"])));
+        assert!(!o.is_interactive(&v(&["opencode", "run", "hi"])));
     }
 }

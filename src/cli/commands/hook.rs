@@ -79,7 +79,7 @@ fn agent_pid(assistant: Assistant) -> u32 {
         .into_iter()
         .take(4)
         .find(|s| {
-            crate::procfs::cmdline(s.pid).is_some_and(|args| adapter.process().is_agent(&args))
+            crate::procfs::ProcessInfo::of(s.pid).is_some_and(|p| adapter.process().is_agent(&p))
         })
         .map_or(parent, |s| s.pid)
 }

@@ -20,6 +20,7 @@ pub fn claude(provider_url: &str) -> ClaudeBuilder {
         subscription: false,
         max_retries: Some(0),
         hooks: Vec::new(),
+        settings: Vec::new(),
         env: Vec::new(),
     }
 }
@@ -31,6 +32,7 @@ pub struct ClaudeBuilder {
     subscription: bool,
     max_retries: Option<u32>,
     hooks: Vec<(String, String)>,
+    settings: Vec<(String, Value)>,
     env: Vec<(String, String)>,
 }
 
@@ -54,6 +56,12 @@ impl ClaudeBuilder {
     /// `~/.claude/settings.json`.
     pub fn hook(mut self, event: &str, command: &str) -> Self {
         self.hooks.push((event.to_owned(), command.to_owned()));
+        self
+    }
+
+    /// Sets a key of `~/.claude/settings.json` (e.g. `autoContinueAtUsageLimit`).
+    pub fn setting(mut self, key: &str, value: Value) -> Self {
+        self.settings.push((key.to_owned(), value));
         self
     }
 
@@ -84,11 +92,16 @@ impl ClaudeBuilder {
             sb.set_env(k, v);
         }
         write_json(&sb.home.join(".claude.json"), &global_config(&sb.cwd));
-        if !self.hooks.is_empty() {
-            write_json(
-                &sb.home.join(".claude/settings.json"),
-                &hooks_settings(&self.hooks),
-            );
+        if !self.hooks.is_empty() || !self.settings.is_empty() {
+            let mut settings = if self.hooks.is_empty() {
+                json!({})
+            } else {
+                hooks_settings(&self.hooks)
+            };
+            for (k, v) in &self.settings {
+                settings[k.as_str()] = v.clone();
+            }
+            write_json(&sb.home.join(".claude/settings.json"), &settings);
         }
         Claude { sandbox: sb }
     }
