@@ -19,9 +19,13 @@ pub use claude::{Claude, ClaudeBuilder, claude, claude_project_dir_name};
 pub use codex::{Codex, CodexBuilder, codex};
 pub use opencode::{Opencode, OpencodeBuilder, opencode};
 
-/// `tests/clients/node_modules` of this checkout.
+/// `tests/clients/node_modules` of this checkout, or `$PALINGENESIS_TEST_CLIENTS/node_modules` (the newest
+/// releases, installed by `scripts/check-latest-clients.sh`).
 pub fn node_modules() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/node_modules")
+    match std::env::var_os("PALINGENESIS_TEST_CLIENTS").filter(|d| !d.is_empty()) {
+        Some(dir) => PathBuf::from(dir).join("node_modules"),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/node_modules"),
+    }
 }
 
 fn first_existing(candidates: &[PathBuf], client: &str) -> PathBuf {
