@@ -38,6 +38,13 @@ fn limited_claude_with(
         until + Duration::from_millis(500),
     )));
     fake.set_default(Reply::text(ANSWER));
+    // Since 2.1.234 a subscriber's session continues by itself at the reset unless this is off; these tests
+    // are about palingenesis doing it (the native one has its own test below).
+    let builder = if builder.has_setting("autoContinueAtUsageLimit") {
+        builder
+    } else {
+        builder.setting("autoContinueAtUsageLimit", serde_json::json!(false))
+    };
     (builder.subscription().build(), reset)
 }
 

@@ -65,6 +65,11 @@ impl ClaudeBuilder {
         self
     }
 
+    /// Whether a key of `~/.claude/settings.json` was set with [`setting`](Self::setting).
+    pub fn has_setting(&self, key: &str) -> bool {
+        self.settings.iter().any(|(k, _)| k == key)
+    }
+
     /// Sets an extra environment variable (e.g. `TZ`).
     pub fn env(mut self, key: &str, value: &str) -> Self {
         self.env.push((key.to_owned(), value.to_owned()));
