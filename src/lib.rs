@@ -25,6 +25,7 @@
 //! - [`mcp`]: the same protocol as MCP tools over stdio (`palingenesis mcp`).
 //! - [`interactive`] + [`wrapper`]: reaching live interactive agents (PTY wrapper, tmux panes) safely.
 //! - [`notify`]: subscribes to the audit stream and tells people (webhook, ntfy, Slack, Discord, Telegram).
+//! - [`chat`]: lets people answer: commands from Telegram, Slack and Discord, through the same protocol.
 //! - [`wiring`]: which sources and resumers run, from the config and what is installed.
 //! - [`interactive`]: agents still alive at their prompt are resumed where they live (PTY wrapper, tmux pane).
 //! - [`wrapper`]: `palingenesis run`, the PTY wrapper that makes an interactive agent reachable.
@@ -35,6 +36,7 @@
 
 pub mod audit;
 pub mod backup;
+pub mod chat;
 pub mod classify;
 pub mod claude_hooks;
 pub mod cli;

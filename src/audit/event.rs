@@ -38,6 +38,10 @@ pub enum EventType {
     ServerRestarted,
     ServerGaveUp,
     Notification,
+    /// A command from a chat (Telegram, Slack, Discord) was carried out; `metadata` names the sender.
+    ChatCommand,
+    /// A chat request was refused: unknown sender, bad signature or stale timestamp.
+    ChatRefused,
     /// A type this version does not know (written by a newer palingenesis).
     #[serde(other)]
     Unknown,
@@ -45,7 +49,7 @@ pub enum EventType {
 
 impl EventType {
     /// Every type, in declaration order (`Unknown` last).
-    pub const ALL: [EventType; 24] = [
+    pub const ALL: [EventType; 26] = [
         EventType::DaemonStarted,
         EventType::DaemonStopped,
         EventType::StopDetected,
@@ -69,6 +73,8 @@ impl EventType {
         EventType::ServerRestarted,
         EventType::ServerGaveUp,
         EventType::Notification,
+        EventType::ChatCommand,
+        EventType::ChatRefused,
         EventType::Unknown,
     ];
 
@@ -98,6 +104,8 @@ impl EventType {
             EventType::ServerRestarted => "ServerRestarted",
             EventType::ServerGaveUp => "ServerGaveUp",
             EventType::Notification => "Notification",
+            EventType::ChatCommand => "ChatCommand",
+            EventType::ChatRefused => "ChatRefused",
             EventType::Unknown => "Unknown",
         }
     }

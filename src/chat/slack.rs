@@ -1,0 +1,158 @@
+//! Slack: slash commands (`POST /chat/slack/commands`) and notification buttons
+//! (`POST /chat/slack/actions`, the app's Interactivity request URL), both signed with the app's signing
+//! secret.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response as HttpResponse};
+use serde::Deserialize;
+
+use super::signature::{self, SignatureError};
+use super::{ChatControl, Sender};
+use crate::config::{ChatConfig, Secret};
+
+#[derive(Clone)]
+pub struct SlackState {
+    pub control: ChatControl,
+    pub secret: Secret,
+    pub teams: Vec<String>,
+    pub users: Vec<String>,
+    /// Posts button results to Slack's `response_url`.
+    pub client: reqwest::Client,
+}
+
+impl SlackState {
+    /// `None` unless `[chat].slack_signing_secret` is set.
+    pub fn from_config(
+        cfg: &ChatConfig,
+        control: ChatControl,
+        client: reqwest::Client,
+    ) -> Option<Self> {
+        Some(SlackState {
+            control,
+            secret: cfg.slack_signing_secret.clone()?,
+            teams: cfg.slack_allowed_team_ids.clone(),
+            users: cfg.slack_allowed_user_ids.clone(),
+            client,
+        })
+    }
+
+    fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), SignatureError> {
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        signature::verify_slack(
+            self.secret.expose(),
+            header("x-slack-request-timestamp"),
+            header("x-slack-signature"),
+            body,
+            chrono::Utc::now().timestamp(),
+        )
+    }
+
+    fn sender(&self, team: Option<String>, user: String, name: Option<String>) -> (Sender, bool) {
+        let sender = Sender {
+            platform: "slack",
+            user,
+            place: team,
+            name,
+        };
+        let allowed = sender.allowed(&self.users, &self.teams);
+        (sender, allowed)
+    }
+
+    fn rejected(&self, why: SignatureError) -> HttpResponse {
+        self.control.refuse("slack", why.reason(), None, None);
+        (StatusCode::UNAUTHORIZED, why.to_string()).into_response()
+    }
+}
+
+/// The fields of a slash command palingenesis uses (Slack sends more).
+#[derive(Deserialize)]
+struct SlashCommand {
+    team_id: Option<String>,
+    user_id: String,
+    user_name: Option<String>,
+    #[serde(default)]
+    text: String,
+}
+
+pub async fn command(
+    State(state): State<SlackState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> HttpResponse {
+    if let Err(why) = state.verify(&headers, &body) {
+        return state.rejected(why);
+    }
+    let Ok(cmd) = serde_urlencoded::from_bytes::<SlashCommand>(&body) else {
+        return (StatusCode::BAD_REQUEST, "not a slash command").into_response();
+    };
+    let (sender, allowed) = state.sender(cmd.team_id, cmd.user_id, cmd.user_name);
+    let reply = state.control.handle(&sender, allowed, &cmd.text).await;
+    Json(serde_json::json!({ "response_type": "ephemeral", "text": reply })).into_response()
+}
+
+#[derive(Deserialize)]
+struct ActionForm {
+    payload: String,
+}
+
+#[derive(Deserialize)]
+struct BlockActions {
+    team: Option<IdOnly>,
+    user: SlackUser,
+    #[serde(default)]
+    actions: Vec<ButtonAction>,
+    response_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct IdOnly {
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct SlackUser {
+    id: String,
+    username: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ButtonAction {
+    /// The command text the button carries (`resume <session>`, `leave <session>`).
+    value: Option<String>,
+}
+
+pub async fn action(
+    State(state): State<SlackState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> HttpResponse {
+    if let Err(why) = state.verify(&headers, &body) {
+        return state.rejected(why);
+    }
+    let payload = serde_urlencoded::from_bytes::<ActionForm>(&body)
+        .ok()
+        .and_then(|f| serde_json::from_str::<BlockActions>(&f.payload).ok());
+    let Some(p) = payload else {
+        return (StatusCode::BAD_REQUEST, "not an interaction payload").into_response();
+    };
+    let Some(text) = p.actions.into_iter().find_map(|a| a.value) else {
+        return StatusCode::OK.into_response();
+    };
+    let (sender, allowed) = state.sender(p.team.map(|t| t.id), p.user.id, p.user.username);
+    let reply = state.control.handle(&sender, allowed, &text).await;
+    let message = serde_json::json!({ "response_type": "ephemeral", "replace_original": false, "text": reply });
+    if let Some(url) = p.response_url {
+        // Slack shows a button's result only through its response_url.
+        let client = state.client.clone();
+        let message = message.clone();
+        tokio::spawn(async move {
+            if let Err(e) = client.post(url).json(&message).send().await {
+                tracing::warn!(error = %e.without_url(), "could not post the button result to Slack");
+            }
+        });
+    }
+    Json(message).into_response()
+}

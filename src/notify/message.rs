@@ -1,0 +1,127 @@
+//! What is sent: one event, a digest of several, or the daily summary, with a title and body for humans
+//! and a JSON form for webhooks.
+
+use crate::audit::{AuditEvent, EventType};
+
+/// One message for every channel to render in its own way.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Message {
+    pub title: String,
+    pub body: String,
+    /// `event`, `digest` or `daily_summary`, for the audit trail.
+    pub kind: &'static str,
+    /// What a generic webhook receives: the audit event itself, or a digest / summary object.
+    pub json: serde_json::Value,
+    /// The session a "resume now" / "leave it" pair of buttons applies to, when a person is needed.
+    pub buttons_for: Option<String>,
+    /// The event type told about (for single events), for the audit trail.
+    pub event: Option<EventType>,
+    /// The session told about (for single events), for the audit trail.
+    pub session: Option<String>,
+}
+
+impl Message {
+    pub fn for_event(e: &AuditEvent) -> Message {
+        let (title, body) = summary(e);
+        let needs_person = matches!(
+            e.event,
+            EventType::NeedsAttention | EventType::SessionFailed
+        );
+        Message {
+            title,
+            body,
+            kind: "event",
+            json: serde_json::to_value(e).unwrap_or_default(),
+            buttons_for: e.session.clone().filter(|_| needs_person),
+            event: Some(e.event),
+            session: e.session.clone(),
+        }
+    }
+
+    /// Several events as one message (a single event is sent as itself).
+    pub fn digest(events: &[AuditEvent], minutes: u64) -> Message {
+        if let [one] = events {
+            return Message::for_event(one);
+        }
+        let title = format!(
+            "palingenesis: {} events in the last {minutes} min",
+            events.len()
+        );
+        let lines: Vec<String> = events
+            .iter()
+            .map(|e| format!("{} {}", e.ts.format("%H:%M"), summary(e).0))
+            .collect();
+        Message {
+            body: format!("{title}\n{}", lines.join("\n")),
+            json: serde_json::json!({ "kind": "digest", "title": title, "events": events }),
+            title,
+            kind: "digest",
+            buttons_for: None,
+            event: None,
+            session: None,
+        }
+    }
+}
+
+/// A one-line human summary of an event, and a longer body.
+pub fn summary(e: &AuditEvent) -> (String, String) {
+    let who = match (&e.assistant, &e.session) {
+        (Some(a), Some(s)) => format!("{a} session {}", short(s)),
+        (None, Some(s)) => format!("session {}", short(s)),
+        _ => "palingenesis".to_string(),
+    };
+    let title = match e.event {
+        EventType::NeedsAttention => format!("{who} needs attention"),
+        EventType::SessionFailed => format!("{who}: automatic resume gave up"),
+        EventType::ResumeCompleted => format!("{who} resumed"),
+        EventType::ServerGaveUp => {
+            "opencode server keeps crashing; supervision stopped".to_string()
+        }
+        other => format!("{who}: {other}"),
+    };
+    let mut body = title.clone();
+    if let Some(r) = &e.reason {
+        body.push_str(&format!(" (reason: {r})"));
+    }
+    if let Some(m) = &e.message {
+        body.push_str(&format!("\n{m}"));
+    }
+    (title, body)
+}
+
+fn short(s: &str) -> &str {
+    s.get(..8).unwrap_or(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries_name_the_session_and_reason() {
+        let e = AuditEvent::new(EventType::NeedsAttention)
+            .session("3bbbed54-fc9b".to_string())
+            .assistant(crate::model::Assistant::Claude)
+            .reason("needs_human")
+            .message("billing".to_string());
+        let (title, body) = summary(&e);
+        assert_eq!(title, "claude session 3bbbed54 needs attention");
+        assert!(body.contains("reason: needs_human") && body.ends_with("billing"));
+        assert_eq!(
+            Message::for_event(&e).buttons_for.as_deref(),
+            Some("3bbbed54-fc9b")
+        );
+    }
+
+    #[test]
+    fn digests_list_every_event() {
+        let a = AuditEvent::new(EventType::ResumeCompleted).session("aaaaaaaa-1");
+        let b = AuditEvent::new(EventType::SessionFailed).session("bbbbbbbb-2");
+        let d = Message::digest(&[a.clone(), b], 10);
+        assert_eq!(d.kind, "digest");
+        assert!(d.title.contains("2 events in the last 10 min"));
+        assert!(d.body.contains("session aaaaaaaa resumed") && d.body.contains("bbbbbbbb"));
+        assert_eq!(d.json["events"].as_array().unwrap().len(), 2);
+        assert_eq!(Message::digest(&[a], 10).kind, "event");
+    }
+}
