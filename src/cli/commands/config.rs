@@ -65,7 +65,11 @@ pub fn run(cmd: ConfigCmd, paths: &Paths) -> anyhow::Result<u8> {
             let text = config::set_key(current.as_deref(), path, &key, &value)?;
             write_private(path, &text)?;
             // Secrets are not echoed back.
-            let shown = if is_secret(&key) { "<redacted>" } else { &value };
+            let shown = if is_secret(&key) {
+                "<redacted>"
+            } else {
+                &value
+            };
             println!(
                 "{key} = {shown}  ({}); apply with `palingenesis daemon reload`",
                 path.display()
