@@ -1,5 +1,7 @@
 //! Semantic checks of the notification channels and chat control settings.
 
+use serde::Deserialize;
+
 use super::Config;
 
 /// The notification channel names, as used in `channel_events` and `channel_max_per_hour`.
@@ -8,6 +10,22 @@ pub const CHANNELS: [&str; 5] = ["webhook", "ntfy", "slack", "discord", "telegra
 fn event_known(name: &str) -> bool {
     serde_json::from_value::<crate::audit::EventType>(serde_json::Value::String(name.to_string()))
         .is_ok_and(|e| e != crate::audit::EventType::Unknown)
+}
+
+/// An id given as a string or a bare integer (`config set notifications.telegram_chat_id 42`).
+pub(super) fn string_or_integer<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<String>, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Id {
+        Text(String),
+        Number(i64),
+    }
+    Ok(Option::<Id>::deserialize(d)?.map(|id| match id {
+        Id::Text(t) => t,
+        Id::Number(n) => n.to_string(),
+    }))
 }
 
 /// Returns the offending dotted key and why.

@@ -212,6 +212,8 @@ pub struct NotificationsConfig {
     /// Discord webhook URL.
     pub discord_webhook_url: Option<Secret>,
     pub telegram_bot_token: Option<Secret>,
+    /// The chat notifications go to; a number (`-1001234`) or a `@channel` name.
+    #[serde(deserialize_with = "channels::string_or_integer")]
     pub telegram_chat_id: Option<String>,
     /// Telegram Bot API base URL.
     pub telegram_api_url: String,
