@@ -15,7 +15,7 @@ use hmac::{Hmac, Mac};
 use palingenesis::audit::{AuditEvent, AuditLog, AuditOptions, AuditWriter, EventType};
 use palingenesis::config::{Config, Secret};
 use palingenesis::notify::{self, Options};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -34,11 +34,14 @@ impl Seen {
     }
 }
 
+/// A scripted answer: status, headers, body.
+type Answer = (u16, Vec<(&'static str, String)>, String);
+
 /// Scripted answers per path prefix (consumed in order; then 200), and how long to stall before answering.
 #[derive(Default)]
 struct Fake {
     seen: Mutex<Vec<Seen>>,
-    script: Mutex<HashMap<String, Vec<(u16, Vec<(&'static str, String)>, String)>>>,
+    script: Mutex<HashMap<String, Vec<Answer>>>,
     stall: Mutex<HashMap<String, Duration>>,
 }
 
