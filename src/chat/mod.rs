@@ -7,7 +7,7 @@
 //!    `ChatRefused`;
 //! 3. turn the text into a [`Command`] with the one parser ([`command::parse`]), hand its protocol
 //!    [`Request`](crate::protocol::Request) to the engine exactly as the socket and HTTP API do, and render
-//!    the [`Response`](crate::protocol::Response) with the one renderer ([`render`]). Commands that change
+//!    the [`crate::protocol::Response`] with the one renderer ([`render`]). Commands that change
 //!    state are audited as `ChatCommand` with who sent them.
 
 pub mod command;
