@@ -7,20 +7,12 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{Home, wait_until};
+use common::{Home, free_port, wait_until};
 use ed25519_dalek::{Signer, SigningKey};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 
 const SLACK_SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn now() -> i64 {
     chrono::Utc::now().timestamp()
@@ -116,32 +108,18 @@ impl Daemon {
 /// A stand-in for Slack's `response_url`, recording what the daemon posts there.
 fn response_url_server() -> (String, Arc<Mutex<Vec<Value>>>) {
     let seen: Arc<Mutex<Vec<Value>>> = Arc::default();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let url = format!(
-        "http://{}/commands/T0001/1/abc",
-        listener.local_addr().unwrap()
+    let base = common::serve_in_thread(
+        axum::Router::new()
+            .fallback(
+                |axum::extract::State(s): axum::extract::State<Arc<Mutex<Vec<Value>>>>,
+                 axum::Json(v): axum::Json<Value>| async move {
+                    s.lock().unwrap().push(v);
+                    "ok"
+                },
+            )
+            .with_state(seen.clone()),
     );
-    let state = seen.clone();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let app = axum::Router::new()
-                .fallback(
-                    |axum::extract::State(s): axum::extract::State<Arc<Mutex<Vec<Value>>>>,
-                     axum::Json(v): axum::Json<Value>| async move {
-                        s.lock().unwrap().push(v);
-                        "ok"
-                    },
-                )
-                .with_state(state);
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
+    let url = format!("{base}/commands/T0001/1/abc");
     (url, seen)
 }
 

@@ -100,23 +100,11 @@ async fn bot_api(
 }
 
 fn serve(bot: Arc<FakeBot>) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let app = Router::new()
-                .route("/{token}/{method}", axum::routing::post(bot_api))
-                .with_state(bot);
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
-    url
+    common::serve_in_thread(
+        Router::new()
+            .route("/{token}/{method}", axum::routing::post(bot_api))
+            .with_state(bot),
+    )
 }
 
 const ADA_CHAT: i64 = 42;
@@ -201,20 +189,8 @@ fn the_resume_now_button_on_a_notification_resumes_that_session() {
          [claude]\nbinary = \"/bin/true\"\n"
     ));
     home.start();
-    let project = home.user_home().join(".claude/projects/-work");
-    std::fs::create_dir_all(&project).unwrap();
     let session = "11111111-2222-4333-8444-555555555555";
-    let line = json!({
-        "type": "assistant", "isSidechain": false, "sessionId": session, "cwd": "/work",
-        "timestamp": chrono::Utc::now().to_rfc3339(), "isApiErrorMessage": true, "error": "billing_error",
-        "message": {"model": "<synthetic>", "role": "assistant",
-            "content": [{"type": "text", "text": "Credit balance is too low"}]}
-    });
-    std::fs::write(
-        project.join(format!("{session}.jsonl")),
-        format!("{line}\n"),
-    )
-    .unwrap();
+    common::write_billing_stop(&home, session);
 
     let note = bot.sent_to(ADA_CHAT);
     let note = if note.is_empty() {

@@ -87,13 +87,13 @@ pub async fn interaction(
     body: Bytes,
 ) -> HttpResponse {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if let Err(why) = signature::verify_discord(
-        &state.public_key,
-        header("x-signature-timestamp"),
-        header("x-signature-ed25519"),
-        &body,
-        chrono::Utc::now().timestamp(),
-    ) {
+    let signed = signature::Signed {
+        timestamp: header("x-signature-timestamp"),
+        signature: header("x-signature-ed25519"),
+        body: &body,
+        now: chrono::Utc::now().timestamp(),
+    };
+    if let Err(why) = signature::verify_discord(&state.public_key, &signed) {
         state.control.refuse("discord", why.reason(), None, None);
         return (StatusCode::UNAUTHORIZED, "invalid request signature").into_response();
     }

@@ -92,7 +92,8 @@ pub fn events(events: &[AuditEvent]) -> String {
         .join("\n")
 }
 
-fn short(s: &str) -> &str {
+/// The first eight characters of an id, enough to tell sessions apart in a message.
+pub fn short(s: &str) -> &str {
     s.get(..8).unwrap_or(s)
 }
 

@@ -48,17 +48,28 @@ fn fresh(timestamp: &str, now: i64) -> Result<(), SignatureError> {
     Ok(())
 }
 
+/// A request as received: its timestamp and signature headers, raw body, and the receiver's clock.
+pub struct Signed<'a> {
+    pub timestamp: Option<&'a str>,
+    pub signature: Option<&'a str>,
+    pub body: &'a [u8],
+    /// Unix seconds.
+    pub now: i64,
+}
+
+impl<'a> Signed<'a> {
+    fn headers(&self) -> Result<(&'a str, &'a str), SignatureError> {
+        match (self.timestamp, self.signature) {
+            (Some(ts), Some(sig)) => Ok((ts, sig)),
+            _ => Err(SignatureError::Missing),
+        }
+    }
+}
+
 /// Slack: `X-Slack-Signature` is `v0=` + hex HMAC-SHA256 of `v0:{X-Slack-Request-Timestamp}:{body}`.
-pub fn verify_slack(
-    secret: &str,
-    timestamp: Option<&str>,
-    signature: Option<&str>,
-    body: &[u8],
-    now: i64,
-) -> Result<(), SignatureError> {
-    let (Some(ts), Some(sig)) = (timestamp, signature) else {
-        return Err(SignatureError::Missing);
-    };
+pub fn verify_slack(secret: &str, req: &Signed) -> Result<(), SignatureError> {
+    let (ts, sig) = req.headers()?;
+    let (body, now) = (req.body, req.now);
     fresh(ts, now)?;
     let given = sig
         .strip_prefix("v0=")
@@ -74,16 +85,9 @@ pub fn verify_slack(
 
 /// Discord: `X-Signature-Ed25519` is the hex Ed25519 signature of `{X-Signature-Timestamp}{body}` by the
 /// application's key; `public_key_hex` is its public half.
-pub fn verify_discord(
-    public_key_hex: &str,
-    timestamp: Option<&str>,
-    signature: Option<&str>,
-    body: &[u8],
-    now: i64,
-) -> Result<(), SignatureError> {
-    let (Some(ts), Some(sig)) = (timestamp, signature) else {
-        return Err(SignatureError::Missing);
-    };
+pub fn verify_discord(public_key_hex: &str, req: &Signed) -> Result<(), SignatureError> {
+    let (ts, sig) = req.headers()?;
+    let (body, now) = (req.body, req.now);
     let key: [u8; 32] = hex::decode(public_key_hex.trim())
         .ok()
         .and_then(|b| b.try_into().ok())
@@ -106,6 +110,20 @@ mod tests {
     use super::*;
     use ed25519_dalek::{Signer, SigningKey};
 
+    fn signed<'a>(
+        ts: Option<&'a str>,
+        sig: Option<&'a str>,
+        body: &'a [u8],
+        now: i64,
+    ) -> Signed<'a> {
+        Signed {
+            timestamp: ts,
+            signature: sig,
+            body,
+            now,
+        }
+    }
+
     #[test]
     fn slack_signatures_and_replay_window() {
         // The example from Slack's "Verifying requests" guide.
@@ -114,19 +132,19 @@ mod tests {
         let ts = "1531420618";
         let sig = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503";
         assert_eq!(
-            verify_slack(secret, Some(ts), Some(sig), body, 1531420618),
+            verify_slack(secret, &signed(Some(ts), Some(sig), body, 1531420618)),
             Ok(())
         );
         assert_eq!(
-            verify_slack(secret, Some(ts), Some(sig), body, 1531420618 + 301),
+            verify_slack(secret, &signed(Some(ts), Some(sig), body, 1531420618 + 301)),
             Err(SignatureError::Stale)
         );
         assert_eq!(
-            verify_slack("other", Some(ts), Some(sig), body, 1531420618),
+            verify_slack("other", &signed(Some(ts), Some(sig), body, 1531420618)),
             Err(SignatureError::Bad)
         );
         assert_eq!(
-            verify_slack(secret, None, Some(sig), body, 0),
+            verify_slack(secret, &signed(None, Some(sig), body, 0)),
             Err(SignatureError::Missing)
         );
         let mine = format!(
@@ -144,19 +162,25 @@ mod tests {
         let ts = "1700000000";
         let sig = hex::encode(key.sign(&[ts.as_bytes(), body].concat()).to_bytes());
         assert_eq!(
-            verify_discord(&public, Some(ts), Some(&sig), body, 1700000000),
+            verify_discord(&public, &signed(Some(ts), Some(&sig), body, 1700000000)),
             Ok(())
         );
         assert_eq!(
-            verify_discord(&public, Some(ts), Some(&sig), br#"{"type":2}"#, 1700000000),
+            verify_discord(
+                &public,
+                &signed(Some(ts), Some(&sig), br#"{"type":2}"#, 1700000000)
+            ),
             Err(SignatureError::Bad)
         );
         assert_eq!(
-            verify_discord(&public, Some(ts), Some(&sig), body, 1700000000 + 600),
+            verify_discord(
+                &public,
+                &signed(Some(ts), Some(&sig), body, 1700000000 + 600)
+            ),
             Err(SignatureError::Stale)
         );
         assert_eq!(
-            verify_discord(&public, Some(ts), Some("zz"), body, 1700000000),
+            verify_discord(&public, &signed(Some(ts), Some("zz"), body, 1700000000)),
             Err(SignatureError::Bad)
         );
     }

@@ -9,7 +9,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use serde::Deserialize;
 
-use super::signature::{self, SignatureError};
+use serde::de::DeserializeOwned;
+
+use super::signature::{self, Signed};
 use super::{ChatControl, Sender};
 use crate::config::{ChatConfig, Secret};
 
@@ -39,15 +41,25 @@ impl SlackState {
         })
     }
 
-    fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), SignatureError> {
+    /// Verify the signature, then decode the form; a refusal is audited and answered here.
+    fn verified<T: DeserializeOwned>(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<T, (StatusCode, String)> {
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-        signature::verify_slack(
-            self.secret.expose(),
-            header("x-slack-request-timestamp"),
-            header("x-slack-signature"),
+        let signed = Signed {
+            timestamp: header("x-slack-request-timestamp"),
+            signature: header("x-slack-signature"),
             body,
-            chrono::Utc::now().timestamp(),
-        )
+            now: chrono::Utc::now().timestamp(),
+        };
+        if let Err(why) = signature::verify_slack(self.secret.expose(), &signed) {
+            self.control.refuse("slack", why.reason(), None, None);
+            return Err((StatusCode::UNAUTHORIZED, why.to_string()));
+        }
+        serde_urlencoded::from_bytes(body)
+            .map_err(|_| (StatusCode::BAD_REQUEST, "not a Slack request".to_string()))
     }
 
     fn sender(&self, team: Option<String>, user: String, name: Option<String>) -> (Sender, bool) {
@@ -60,17 +72,15 @@ impl SlackState {
         let allowed = sender.allowed(&self.users, &self.teams);
         (sender, allowed)
     }
-
-    fn rejected(&self, why: SignatureError) -> HttpResponse {
-        self.control.refuse("slack", why.reason(), None, None);
-        (StatusCode::UNAUTHORIZED, why.to_string()).into_response()
-    }
 }
 
 /// The fields of a slash command palingenesis uses (Slack sends more).
 #[derive(Deserialize)]
 struct SlashCommand {
+    /// Slack checks the endpoint's certificate with `ssl_check=1` and no command.
+    ssl_check: Option<String>,
     team_id: Option<String>,
+    #[serde(default)]
     user_id: String,
     user_name: Option<String>,
     #[serde(default)]
@@ -82,12 +92,13 @@ pub async fn command(
     headers: HeaderMap,
     body: Bytes,
 ) -> HttpResponse {
-    if let Err(why) = state.verify(&headers, &body) {
-        return state.rejected(why);
-    }
-    let Ok(cmd) = serde_urlencoded::from_bytes::<SlashCommand>(&body) else {
-        return (StatusCode::BAD_REQUEST, "not a slash command").into_response();
+    let cmd: SlashCommand = match state.verified(&headers, &body) {
+        Ok(c) => c,
+        Err(refused) => return refused.into_response(),
     };
+    if cmd.ssl_check.as_deref() == Some("1") {
+        return StatusCode::OK.into_response();
+    }
     let (sender, allowed) = state.sender(cmd.team_id, cmd.user_id, cmd.user_name);
     let reply = state.control.handle(&sender, allowed, &cmd.text).await;
     Json(serde_json::json!({ "response_type": "ephemeral", "text": reply })).into_response()
@@ -129,12 +140,11 @@ pub async fn action(
     headers: HeaderMap,
     body: Bytes,
 ) -> HttpResponse {
-    if let Err(why) = state.verify(&headers, &body) {
-        return state.rejected(why);
-    }
-    let payload = serde_urlencoded::from_bytes::<ActionForm>(&body)
-        .ok()
-        .and_then(|f| serde_json::from_str::<BlockActions>(&f.payload).ok());
+    let form: ActionForm = match state.verified(&headers, &body) {
+        Ok(f) => f,
+        Err(refused) => return refused.into_response(),
+    };
+    let payload = serde_json::from_str::<BlockActions>(&form.payload).ok();
     let Some(p) = payload else {
         return (StatusCode::BAD_REQUEST, "not an interaction payload").into_response();
     };

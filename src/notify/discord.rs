@@ -5,7 +5,6 @@ use reqwest::RequestBuilder;
 use serde_json::json;
 
 use super::message::Message;
-use crate::chat::command::{leave_button, resume_button};
 use crate::config::Secret;
 
 /// Discord refuses longer content.
@@ -14,11 +13,18 @@ const MAX_CONTENT: usize = 2000;
 pub fn payload(msg: &Message, buttons: bool) -> serde_json::Value {
     let content: String = msg.body.chars().take(MAX_CONTENT).collect();
     let mut body = json!({ "content": content });
-    if let (true, Some(session)) = (buttons, &msg.buttons_for) {
-        body["components"] = json!([{ "type": 1, "components": [
-            { "type": 2, "style": 1, "label": "Resume now", "custom_id": resume_button(session) },
-            { "type": 2, "style": 2, "label": "Leave it", "custom_id": leave_button(session) }
-        ]}]);
+    let row: Vec<serde_json::Value> = msg
+        .buttons()
+        .into_iter()
+        .filter(|_| buttons)
+        .map(|b| {
+            // Style 1 is "primary" (blurple), 2 "secondary" (grey).
+            let style = if b.primary { 1 } else { 2 };
+            json!({ "type": 2, "style": style, "label": b.label, "custom_id": b.command })
+        })
+        .collect();
+    if !row.is_empty() {
+        body["components"] = json!([{ "type": 1, "components": row }]);
     }
     body
 }

@@ -2,6 +2,7 @@
 //! and a JSON form for webhooks.
 
 use crate::audit::{AuditEvent, EventType};
+use crate::chat::render::short;
 
 /// One message for every channel to render in its own way.
 #[derive(Clone, Debug, PartialEq)]
@@ -20,7 +21,35 @@ pub struct Message {
     pub session: Option<String>,
 }
 
+/// A button under a notification: its label and the command it sends back.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Button {
+    pub label: &'static str,
+    pub command: String,
+    /// The main choice (shown highlighted where the platform can).
+    pub primary: bool,
+}
+
 impl Message {
+    /// "Resume now" and "Leave it", when the message is about a session waiting for a person.
+    pub fn buttons(&self) -> Vec<Button> {
+        let Some(session) = &self.buttons_for else {
+            return Vec::new();
+        };
+        vec![
+            Button {
+                label: "Resume now",
+                command: crate::chat::command::resume_button(session),
+                primary: true,
+            },
+            Button {
+                label: "Leave it",
+                command: crate::chat::command::leave_button(session),
+                primary: false,
+            },
+        ]
+    }
+
     pub fn for_event(e: &AuditEvent) -> Message {
         let (title, body) = summary(e);
         let needs_person = matches!(
@@ -87,10 +116,6 @@ pub fn summary(e: &AuditEvent) -> (String, String) {
         body.push_str(&format!("\n{m}"));
     }
     (title, body)
-}
-
-fn short(s: &str) -> &str {
-    s.get(..8).unwrap_or(s)
 }
 
 #[cfg(test)]

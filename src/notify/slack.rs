@@ -5,20 +5,27 @@ use reqwest::RequestBuilder;
 use serde_json::json;
 
 use super::message::Message;
-use crate::chat::command::{leave_button, resume_button};
 use crate::config::Secret;
 
 pub fn payload(msg: &Message, buttons: bool) -> serde_json::Value {
     let mut body = json!({ "text": msg.body });
-    if let (true, Some(session)) = (buttons, &msg.buttons_for) {
+    let elements: Vec<serde_json::Value> = msg
+        .buttons()
+        .into_iter()
+        .filter(|_| buttons)
+        .map(|b| {
+            let mut e = json!({ "type": "button", "action_id": b.command.split(' ').next(),
+                "text": { "type": "plain_text", "text": b.label }, "value": b.command });
+            if b.primary {
+                e["style"] = json!("primary");
+            }
+            e
+        })
+        .collect();
+    if !elements.is_empty() {
         body["blocks"] = json!([
             { "type": "section", "text": { "type": "mrkdwn", "text": msg.body } },
-            { "type": "actions", "elements": [
-                { "type": "button", "style": "primary", "action_id": "resume",
-                  "text": { "type": "plain_text", "text": "Resume now" }, "value": resume_button(session) },
-                { "type": "button", "action_id": "leave",
-                  "text": { "type": "plain_text", "text": "Leave it" }, "value": leave_button(session) }
-            ]}
+            { "type": "actions", "elements": elements }
         ]);
     }
     body

@@ -5,7 +5,6 @@ use reqwest::RequestBuilder;
 use serde_json::json;
 
 use super::message::Message;
-use crate::chat::command::{leave_button, resume_button};
 use crate::config::Secret;
 
 /// Telegram refuses longer messages.
@@ -25,11 +24,14 @@ fn callback(text: String) -> String {
 pub fn payload(chat_id: &str, msg: &Message, buttons: bool) -> serde_json::Value {
     let text: String = msg.body.chars().take(MAX_TEXT).collect();
     let mut body = json!({ "chat_id": chat_id, "text": text });
-    if let (true, Some(session)) = (buttons, &msg.buttons_for) {
-        body["reply_markup"] = json!({ "inline_keyboard": [[
-            { "text": "Resume now", "callback_data": callback(resume_button(session)) },
-            { "text": "Leave it", "callback_data": callback(leave_button(session)) }
-        ]]});
+    let row: Vec<serde_json::Value> = msg
+        .buttons()
+        .into_iter()
+        .filter(|_| buttons)
+        .map(|b| json!({ "text": b.label, "callback_data": callback(b.command) }))
+        .collect();
+    if !row.is_empty() {
+        body["reply_markup"] = json!({ "inline_keyboard": [row] });
     }
     body
 }
