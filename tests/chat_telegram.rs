@@ -192,13 +192,8 @@ fn the_resume_now_button_on_a_notification_resumes_that_session() {
     let session = "11111111-2222-4333-8444-555555555555";
     common::write_billing_stop(&home, session);
 
-    let note = bot.sent_to(ADA_CHAT);
-    let note = if note.is_empty() {
-        bot.wait_reply(ADA_CHAT, 1);
-        bot.sent_to(ADA_CHAT)[0].clone()
-    } else {
-        note[0].clone()
-    };
+    bot.wait_reply(ADA_CHAT, 1);
+    let note = bot.sent_to(ADA_CHAT)[0].clone();
     assert!(
         note["text"].as_str().unwrap().contains("needs attention"),
         "{note}"
