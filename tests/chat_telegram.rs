@@ -35,8 +35,12 @@ impl FakeBot {
     }
 
     fn message(&self, chat: i64, user: i64, text: &str) {
+        self.message_sent_at(chat, user, text, chrono::Utc::now().timestamp());
+    }
+
+    fn message_sent_at(&self, chat: i64, user: i64, text: &str, date: i64) {
         self.push(json!({ "message": {
-            "message_id": 1, "date": chrono::Utc::now().timestamp(),
+            "message_id": 1, "date": date,
             "chat": { "id": chat, "type": "private" },
             "from": { "id": user, "is_bot": false, "first_name": "Ada", "username": "ada" },
             "text": text,
@@ -167,6 +171,15 @@ fn allowlisted_chat_commands_and_strangers_are_refused() {
     assert!(
         bot.wait_reply(ADA_CHAT, 6)
             .contains("resumed automatic actions")
+    );
+    assert!(!home.ok(&["status"]).contains("PAUSED"));
+
+    // A command sent ten minutes ago (while the daemon was down) is not obeyed late.
+    let ten_minutes_ago = chrono::Utc::now().timestamp() - 600;
+    bot.message_sent_at(ADA_CHAT, ADA, "/pause", ten_minutes_ago);
+    assert!(
+        bot.wait_reply(ADA_CHAT, 7)
+            .starts_with("Not done: `/pause` was sent 10 min ago")
     );
     assert!(!home.ok(&["status"]).contains("PAUSED"));
 

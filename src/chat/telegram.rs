@@ -129,13 +129,21 @@ impl TelegramBot {
             let (Some(text), Some(from)) = (m.text, m.from) else {
                 return;
             };
-            if chrono::Utc::now().timestamp() - m.date > MAX_AGE_SECS {
-                debug!(update = u.update_id, "ignoring a command sent too long ago");
-                return;
-            }
             let sender = self.sender(from, m.chat.id);
             let allowed = sender.allowed(&self.users, &self.chats);
-            let reply = self.control.handle(&sender, allowed, &text).await;
+            let age = chrono::Utc::now().timestamp() - m.date;
+            let reply = if age > MAX_AGE_SECS && allowed {
+                debug!(
+                    update = u.update_id,
+                    age, "not obeying a command sent too long ago"
+                );
+                format!(
+                    "Not done: `{text}` was sent {} min ago, while palingenesis was not running. Send it again if you still want it.",
+                    age / 60
+                )
+            } else {
+                self.control.handle(&sender, allowed, &text).await
+            };
             self.send(client, m.chat.id, &reply).await;
         } else if let Some(q) = u.callback_query {
             let Some(chat) = q.message.as_ref().map(|m| m.chat.id) else {
