@@ -4,6 +4,9 @@
 use crate::audit::{AuditEvent, EventType};
 use crate::chat::render::short;
 
+/// Events listed in a digest's text (the webhook's JSON has them all).
+const DIGEST_LINES: usize = 30;
+
 /// One message for every channel to render in its own way.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Message {
@@ -76,10 +79,15 @@ impl Message {
             "palingenesis: {} events in the last {minutes} min",
             events.len()
         );
-        let lines: Vec<String> = events
+        // A noisy night stays readable: the latest events, and how many more there were.
+        let skipped = events.len().saturating_sub(DIGEST_LINES);
+        let mut lines: Vec<String> = events[skipped..]
             .iter()
             .map(|e| format!("{} {}", e.ts.format("%H:%M"), summary(e).0))
             .collect();
+        if skipped > 0 {
+            lines.insert(0, format!("({skipped} earlier events not listed)"));
+        }
         Message {
             body: format!("{title}\n{}", lines.join("\n")),
             json: serde_json::json!({ "kind": "digest", "title": title, "events": events }),
@@ -147,6 +155,10 @@ mod tests {
         assert!(d.title.contains("2 events in the last 10 min"));
         assert!(d.body.contains("session aaaaaaaa resumed") && d.body.contains("bbbbbbbb"));
         assert_eq!(d.json["events"].as_array().unwrap().len(), 2);
-        assert_eq!(Message::digest(&[a], 10).kind, "event");
+        assert_eq!(Message::digest(&[a.clone()], 10).kind, "event");
+        let many = vec![a; 45];
+        let d = Message::digest(&many, 10);
+        assert!(d.body.contains("(15 earlier events not listed)"));
+        assert_eq!(d.body.lines().count(), 1 + 1 + 30);
     }
 }

@@ -36,6 +36,9 @@ use deliver::Retry;
 use queue::{HourlyLimit, Outbox};
 use summary::DailyCounts;
 
+/// Events one digest holds at most (the oldest give way).
+const MAX_DIGEST_EVENTS: usize = 1000;
+
 /// When the next daily summary is due, from now.
 pub type SummaryClock = Arc<dyn Fn() -> Duration + Send + Sync>;
 
@@ -169,6 +172,9 @@ impl Dispatcher {
                         counts.count(&e);
                         for (i, (ch, _)) in self.outboxes.iter().enumerate() {
                             if ch.wants(e.event) {
+                                if pending[i].len() >= MAX_DIGEST_EVENTS {
+                                    pending[i].remove(0);
+                                }
                                 pending[i].push(e.clone());
                             }
                         }
