@@ -155,7 +155,7 @@ mod tests {
         assert!(d.title.contains("2 events in the last 10 min"));
         assert!(d.body.contains("session aaaaaaaa resumed") && d.body.contains("bbbbbbbb"));
         assert_eq!(d.json["events"].as_array().unwrap().len(), 2);
-        assert_eq!(Message::digest(&[a.clone()], 10).kind, "event");
+        assert_eq!(Message::digest(std::slice::from_ref(&a), 10).kind, "event");
         let many = vec![a; 45];
         let d = Message::digest(&many, 10);
         assert!(d.body.contains("(15 earlier events not listed)"));
