@@ -17,6 +17,7 @@ pub mod routes;
 pub mod signature;
 pub mod slack;
 pub mod telegram;
+mod throttle;
 
 use std::path::PathBuf;
 
@@ -73,6 +74,7 @@ pub struct ChatControl {
     engine: EngineHandle,
     audit: AuditWriter,
     audit_file: PathBuf,
+    refusals: std::sync::Arc<std::sync::Mutex<throttle::Throttle>>,
 }
 
 impl ChatControl {
@@ -81,10 +83,12 @@ impl ChatControl {
             engine,
             audit,
             audit_file,
+            refusals: Default::default(),
         }
     }
 
-    /// Record a refused request (unknown sender, bad signature, stale timestamp).
+    /// Record a refused request (unknown sender, bad signature, stale timestamp); past
+    /// thirty a minute they are counted and the count goes with the next one recorded.
     pub fn refuse(
         &self,
         platform: &str,
@@ -92,6 +96,14 @@ impl ChatControl {
         sender: Option<&Sender>,
         text: Option<&str>,
     ) {
+        let verdict = self
+            .refusals
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .judge(std::time::Instant::now());
+        let throttle::Verdict::Record { suppressed } = verdict else {
+            return;
+        };
         tracing::warn!(platform, reason, "chat request refused");
         let mut meta = sender.map_or_else(
             || serde_json::json!({ "channel": platform }),
@@ -99,6 +111,10 @@ impl ChatControl {
         );
         if let Some(t) = text {
             meta["text"] = serde_json::Value::String(t.chars().take(200).collect());
+        }
+        if suppressed > 0 {
+            // Refusals beyond the per-minute cap were counted, not recorded one by one.
+            meta["unrecorded_before"] = suppressed.into();
         }
         self.audit.record(
             AuditEvent::new(EventType::ChatRefused)
