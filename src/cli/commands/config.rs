@@ -90,11 +90,12 @@ fn print_warnings(c: &config::Config) {
     }
 }
 
+/// Keys whose values may hold a secret (tokens, passwords, webhook URLs with a token in them): erring on the
+/// side of not echoing.
 fn is_secret(key: &str) -> bool {
-    ["token", "secret", "password", "_url"]
+    ["token", "secret", "password", "webhook_url", "ntfy_url"]
         .iter()
         .any(|s| key.contains(s))
-        && !key.ends_with("api_url")
 }
 
 /// Edit a copy in $EDITOR; replace the real file only with a valid result.
