@@ -70,8 +70,17 @@ pub fn run(cmd: ConfigCmd, paths: &Paths) -> anyhow::Result<u8> {
             } else {
                 &value
             };
+            // Channels, chat control and the HTTP server are set up when the daemon starts.
+            let apply = if ["notifications.", "chat.", "http."]
+                .iter()
+                .any(|p| key.starts_with(p))
+            {
+                "restart"
+            } else {
+                "reload"
+            };
             println!(
-                "{key} = {shown}  ({}); apply with `palingenesis daemon reload`",
+                "{key} = {shown}  ({}); apply with `palingenesis daemon {apply}`",
                 path.display()
             );
             if let Ok(c) = config::validate_text(&text, path) {
