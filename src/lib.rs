@@ -47,7 +47,7 @@
 //!   (TOML with env overrides and located errors), [`logging`].
 //! - [`protocol`] (the one Request/Response type), [`ipc`] (Unix socket transport), [`http`] (the same over
 //!   HTTP, SSE and Prometheus metrics), [`mcp`] (the same as MCP tools), [`notify`] (webhook, ntfy, Slack,
-//!   Discord, Telegram).
+//!   Discord, Telegram), [`chat`] (commands from Telegram, Slack and Discord, through the same protocol).
 //! - [`daemon`]: wires it all up; [`daemon::run`] takes an injected listener and shutdown token.
 //! - [`service`] (systemd/launchd units) and [`cli`] (the command-line front end, one file per command).
 
@@ -55,6 +55,7 @@ pub mod adapter;
 pub mod assistants;
 pub mod audit;
 pub mod backup;
+pub mod chat;
 pub mod classify;
 pub mod cli;
 pub mod config;

@@ -408,6 +408,8 @@ impl Serialize for Secret {
 }
 
 /// What a source tells the engine. Sources produce these and nothing else; the engine alone decides.
+// Observations are nearly every event, so boxing them would only add an allocation per event.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum SourceEvent {
     Observe(Observation),

@@ -35,6 +35,8 @@ pub enum Request {
     NewSession(Target),
     /// Skip the pending wait: act now.
     Skip(Target),
+    /// Resume one session now with the continue prompt, whatever it was waiting for (a person said so).
+    ResumeSession(Target),
     /// Cancel pending action and stop managing the session until it makes progress again.
     Abort(Target),
     /// Re-read the config file.

@@ -53,6 +53,10 @@ impl<K: Clone + Eq + Hash> Timers<K> {
         Some(key)
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
     pub fn len(&self) -> usize {
         self.keys.len()
     }

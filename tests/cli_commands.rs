@@ -273,3 +273,92 @@ fn logs_show_the_daemon_log() {
     let out = home.ok(&["logs", "--tail", "5"]);
     assert!(out.contains("palingenesis"), "{out}");
 }
+
+#[test]
+fn every_channel_key_can_be_set_one_at_a_time() {
+    let home = Home::new();
+    let set = |key: &str, value: &str| {
+        let (code, out, err) = home.run(&["config", "set", key, value]);
+        assert_eq!(code, 0, "{key}: {out}{err}");
+        (out, err)
+    };
+    let (out, err) = set("notifications.telegram_bot_token", "123:s3cret");
+    assert!(!out.contains("s3cret"), "secrets are not echoed: {out}");
+    assert!(
+        out.contains("apply with `palingenesis daemon restart`"),
+        "{out}"
+    );
+    assert!(
+        err.contains("warning: telegram is inactive") && err.contains("telegram_chat_id"),
+        "{err}"
+    );
+    let (_, _, err) = home.run(&["config", "validate"]);
+    assert!(err.contains("telegram is inactive"), "{err}");
+    let (_, err) = set("notifications.telegram_chat_id", "42");
+    assert!(err.contains("notifications.enabled = false"), "{err}");
+    for (key, value) in [
+        ("notifications.enabled", "true"),
+        ("notifications.webhook_url", "https://example.invalid/hook"),
+        ("notifications.webhook_secret", "whsec"),
+        ("notifications.ntfy_url", "https://ntfy.example.invalid/t"),
+        (
+            "notifications.slack_webhook_url",
+            "https://hooks.slack.invalid/x",
+        ),
+        (
+            "notifications.discord_webhook_url",
+            "https://discord.invalid/api/webhooks/1/x",
+        ),
+        (
+            "notifications.channel_events",
+            "{ telegram = [\"NeedsAttention\"] }",
+        ),
+        ("notifications.channel_max_per_hour", "{ ntfy = 20 }"),
+        ("notifications.digest_minutes", "15"),
+        ("notifications.daily_summary_at", "08:30"),
+        ("chat.telegram_allowed_chat_ids", "[42]"),
+        ("chat.telegram_allowed_user_ids", "[7]"),
+        ("http.enabled", "true"),
+        ("chat.slack_signing_secret", "slack-secret"),
+        ("chat.slack_allowed_team_ids", "[\"T1\"]"),
+        ("chat.slack_allowed_user_ids", "[\"U1\"]"),
+        ("chat.discord_public_key", &"ab".repeat(32)),
+        ("chat.discord_allowed_user_ids", "[\"80351110224678912\"]"),
+        ("chat.discord_allowed_guild_ids", "[\"290926798626357250\"]"),
+    ] {
+        set(key, value);
+    }
+    let (code, out, err) = home.run(&["config", "validate"]);
+    assert_eq!((code, err.as_str()), (0, ""), "{out}");
+    let shown: serde_json::Value =
+        serde_json::from_str(&home.ok(&["config", "show", "--json"])).unwrap();
+    assert_eq!(shown["chat"]["telegram_allowed_chat_ids"][0], 42);
+    assert_eq!(shown["chat"]["slack_signing_secret"], "<redacted>");
+    assert_eq!(shown["notifications"]["channel_max_per_hour"]["ntfy"], 20);
+
+    for (key, value, why) in [
+        (
+            "notifications.channel_events",
+            "{ pager = [] }",
+            "not a channel",
+        ),
+        ("notifications.daily_summary_at", "25:99", "HH:MM"),
+        ("chat.discord_public_key", "xyz", "64 hex"),
+    ] {
+        let (code, _, err) = home.run(&["config", "set", key, value]);
+        assert_eq!(code, 1, "{key} = {value}");
+        assert!(err.contains(why), "{err}");
+    }
+}
+
+#[test]
+fn health_warns_about_half_configured_channels() {
+    let home = Home::new();
+    home.write_config("[chat]\nslack_allowed_user_ids = [\"U1\"]\n");
+    home.start();
+    let out = home.ok(&["health"]);
+    assert!(
+        out.contains("slack commands are inactive") && out.contains("slack_signing_secret"),
+        "{out}"
+    );
+}

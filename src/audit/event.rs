@@ -42,6 +42,10 @@ pub enum EventType {
     SelfContinueArmed,
     /// The assistant's own auto-continue ended without continuing (cancelled, stale, overdue).
     SelfContinueEnded,
+    /// A command from a chat (Telegram, Slack, Discord) was carried out; `metadata` names the sender.
+    ChatCommand,
+    /// A chat request was refused: unknown sender, bad signature or stale timestamp.
+    ChatRefused,
     /// A type this version does not know (written by a newer palingenesis).
     #[serde(other)]
     Unknown,
@@ -49,7 +53,7 @@ pub enum EventType {
 
 impl EventType {
     /// Every type, in declaration order (`Unknown` last).
-    pub const ALL: [EventType; 26] = [
+    pub const ALL: [EventType; 28] = [
         EventType::DaemonStarted,
         EventType::DaemonStopped,
         EventType::StopDetected,
@@ -75,6 +79,8 @@ impl EventType {
         EventType::Notification,
         EventType::SelfContinueArmed,
         EventType::SelfContinueEnded,
+        EventType::ChatCommand,
+        EventType::ChatRefused,
         EventType::Unknown,
     ];
 
@@ -106,6 +112,8 @@ impl EventType {
             EventType::Notification => "Notification",
             EventType::SelfContinueArmed => "SelfContinueArmed",
             EventType::SelfContinueEnded => "SelfContinueEnded",
+            EventType::ChatCommand => "ChatCommand",
+            EventType::ChatRefused => "ChatRefused",
             EventType::Unknown => "Unknown",
         }
     }

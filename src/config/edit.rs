@@ -37,7 +37,12 @@ pub fn set_key(
         .split_once('.')
         .filter(|(s, k)| !s.is_empty() && !k.is_empty() && !k.contains('.'))
         .ok_or_else(|| invalid("expected SECTION.KEY, e.g. resume.backoff_base_secs".into()))?;
-    let value: toml_edit::Value = raw.parse().unwrap_or_else(|_| toml_edit::Value::from(raw));
+    // No setting is a TOML date or time: `08:30` is meant as the string "08:30".
+    let value: toml_edit::Value = raw
+        .parse()
+        .ok()
+        .filter(|v: &toml_edit::Value| !v.is_datetime())
+        .unwrap_or_else(|| toml_edit::Value::from(raw));
     let table = doc
         .entry(section)
         .or_insert_with(toml_edit::table)

@@ -265,12 +265,8 @@ fn validate(c: &Config) -> Result<(), (String, String)> {
             );
         }
     }
-    if c.notifications.telegram_bot_token.is_some() != c.notifications.telegram_chat_id.is_some() {
-        return fail(
-            "notifications.telegram_chat_id",
-            "telegram needs both telegram_bot_token and telegram_chat_id".into(),
-        );
-    }
+    // A half-configured channel is valid but inactive (see `config::warnings`).
+    super::channels::validate(c)?;
     match c.http.bind.parse::<std::net::SocketAddr>() {
         Err(_) => {
             return fail(

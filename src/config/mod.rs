@@ -1,17 +1,22 @@
 //! Settings: one TOML file (see [`template::TEMPLATE`]), every key overridable from the environment as
 //! `PALINGENESIS__SECTION__KEY=value`, validated with errors that name `file:line:col` and the key.
 
+mod channels;
+mod chat;
 mod edit;
 mod load;
 mod serde_impl;
 pub mod template;
+mod warnings;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use chat::ChatConfig;
 pub use edit::set_key;
 pub use load::{ConfigError, load, load_from_str, validate_text};
+pub use warnings::warnings;
 
 pub use crate::model::{Assistant, ContextStrategy, Secret};
 
@@ -29,6 +34,7 @@ pub struct Config {
     pub audit: AuditConfig,
     pub notifications: NotificationsConfig,
     pub http: HttpConfig,
+    pub chat: ChatConfig,
     pub otel: OtelConfig,
     /// Each assistant's own section (`[claude]`, …), by assistant; absent when the file has none.
     pub assistants: BTreeMap<Assistant, crate::adapter::Section>,
@@ -213,11 +219,29 @@ pub struct NotificationsConfig {
     /// Discord webhook URL.
     pub discord_webhook_url: Option<Secret>,
     pub telegram_bot_token: Option<Secret>,
+    /// The chat notifications go to; a number (`-1001234`) or a `@channel` name.
+    #[serde(deserialize_with = "channels::string_or_integer")]
     pub telegram_chat_id: Option<String>,
     /// Telegram Bot API base URL.
     pub telegram_api_url: String,
     /// Per-request timeout.
     pub timeout_secs: u64,
+    /// When set, webhook bodies carry `X-Palingenesis-Signature: sha256=<hex HMAC-SHA256 of the body>`.
+    pub webhook_secret: Option<Secret>,
+    /// Per-channel event lists (`{ telegram = ["NeedsAttention"] }`) replacing `events` for that channel.
+    pub channel_events: BTreeMap<String, Vec<String>>,
+    /// Per-channel cap on messages in any hour (`{ ntfy = 20 }`); messages over the cap are dropped and counted.
+    pub channel_max_per_hour: BTreeMap<String, u32>,
+    /// Delivery attempts per message (429 and 5xx answers and network errors are retried).
+    pub max_attempts: u32,
+    /// First retry delay, doubled per attempt; a `Retry-After` answer wins.
+    pub retry_base_secs: u64,
+    /// Messages waiting per channel; past this the oldest is dropped (counted and audited).
+    pub queue_capacity: usize,
+    /// When above 0, events are collected and sent as one message every this many minutes.
+    pub digest_minutes: u64,
+    /// Local time (`HH:MM`) of a daily summary (stops handled, resumes, failures); unset sends none.
+    pub daily_summary_at: Option<String>,
 }
 
 impl Default for NotificationsConfig {
@@ -240,6 +264,14 @@ impl Default for NotificationsConfig {
             telegram_chat_id: None,
             telegram_api_url: "https://api.telegram.org".into(),
             timeout_secs: 10,
+            webhook_secret: None,
+            channel_events: BTreeMap::new(),
+            channel_max_per_hour: BTreeMap::new(),
+            max_attempts: 4,
+            retry_base_secs: 2,
+            queue_capacity: 256,
+            digest_minutes: 0,
+            daily_summary_at: None,
         }
     }
 }

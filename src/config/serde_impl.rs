@@ -22,6 +22,7 @@ macro_rules! core_sections {
             backup,
             audit,
             notifications,
+            chat,
             http,
             otel
         )

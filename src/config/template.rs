@@ -44,7 +44,7 @@ max_resumes_per_hour = 10
 verify_timeout_secs = 300
 # Context window exhausted: "new_session" (seeded from Next-step.md), "same_session", or "summarize" (where the assistant can).
 context_strategy = "new_session"
-# An assistant that continues by itself when its limit resets (Claude Code's auto-continue): "defer" to it and
+# An assistant that continues by itself when its limit resets (its own auto-continue): "defer" to it and
 # step in only if it has not continued self_continue_grace_secs after its announced time, or "take_over"
 # (resume at the reset like any other stop; turn the assistant's own auto-continue off then).
 self_continue = "defer"
@@ -81,6 +81,19 @@ events = ["NeedsAttention", "SessionFailed", "ServerGaveUp", "ResumeCompleted"]
 # telegram_chat_id = "42"
 telegram_api_url = "https://api.telegram.org"
 timeout_secs = 10
+# webhook_secret = "..."   # signs webhook bodies: X-Palingenesis-Signature: sha256=<hex HMAC-SHA256 of the body>
+# Per-channel event lists (replacing `events` for that channel) and hourly caps; channels are
+# webhook, ntfy, slack, discord, telegram.
+channel_events = {}        # e.g. { telegram = ["NeedsAttention", "SessionFailed"] }
+channel_max_per_hour = {}  # e.g. { ntfy = 20 }
+# 429 and 5xx answers and network errors are retried (a Retry-After answer is honoured).
+max_attempts = 4
+retry_base_secs = 2
+# Messages waiting per channel; past this the oldest is dropped (and audited).
+queue_capacity = 256
+# Above 0: one message every this many minutes with everything that happened (for noisy nights).
+digest_minutes = 0
+# daily_summary_at = "08:30"   # local time of a daily summary (stops handled, resumes, failures)
 
 [http]
 # HTTP API (/api/v1/...), live events (SSE) and Prometheus metrics (/metrics).
@@ -88,6 +101,22 @@ enabled = false
 bind = "127.0.0.1:7654"
 # Bearer token required on every request; mandatory when bind is not a loopback address.
 # token = "..."
+
+[chat]
+# Commands from Telegram, Slack and Discord (see docs/chat.md). Only allowlisted senders are obeyed; when
+# both lists of a platform are set, a sender must be on both.
+# Telegram: polled with notifications.telegram_bot_token as soon as an allowlist is set.
+telegram_allowed_chat_ids = []
+telegram_allowed_user_ids = []
+telegram_poll_timeout_secs = 30
+# Slack: POST /chat/slack/commands (slash command) and /chat/slack/actions (buttons) on the HTTP server.
+# slack_signing_secret = "..."
+slack_allowed_team_ids = []
+slack_allowed_user_ids = []
+# Discord: POST /chat/discord/interactions on the HTTP server.
+# discord_public_key = "<64 hex characters>"
+discord_allowed_user_ids = []
+discord_allowed_guild_ids = []
 
 [otel]
 enabled = false

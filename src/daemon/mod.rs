@@ -108,17 +108,21 @@ pub async fn run(
         warn!("sources were not ready within 30 s; starting anyway");
     }
 
-    crate::notify::spawn(
+    crate::notify::spawn(&config, &audit, &tracker, sources_stop.clone());
+    let chat = crate::chat::ChatControl::new(handle.clone(), audit.clone(), paths.audit_file());
+    if let Some(bot) = crate::chat::telegram::TelegramBot::from_config(
         &config.notifications,
-        &audit,
-        &tracker,
-        sources_stop.clone(),
-    );
+        &config.chat,
+        chat.clone(),
+    ) {
+        tracker.spawn(bot.run(sources_stop.clone()));
+    }
     if config.http.enabled {
         crate::http::spawn(
             &config.http,
             handle.clone(),
             audit.clone(),
+            crate::chat::routes::router(&config.chat, &chat),
             &tracker,
             shutdown.clone(),
         )

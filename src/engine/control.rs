@@ -27,6 +27,7 @@ impl Engine {
             Request::Resume => self.unpause(),
             Request::NewSession(t) => self.act_now(t, Some(Action::NewSession)),
             Request::Skip(t) => self.act_now(t, None),
+            Request::ResumeSession(t) => self.act_now(t, Some(Action::SameSession)),
             Request::Abort(t) => self.abort(t),
             Request::Reload => self.reload(),
             Request::Shutdown => {
@@ -88,6 +89,14 @@ impl Engine {
                 name: format!("watch:{}", w.assistant),
                 ok: true,
                 detail: format!("{} {}", w.source, w.location),
+            });
+        }
+        // Half-configured channels work as "inactive"; say so, without failing health.
+        for w in crate::config::warnings(&self.config) {
+            checks.push(HealthCheck {
+                name: "config".into(),
+                ok: true,
+                detail: format!("warning: {w}"),
             });
         }
         HealthReport {

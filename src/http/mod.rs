@@ -34,10 +34,12 @@ struct AppState {
 }
 
 /// Bind `[http].bind` and serve on `tracker` until `shutdown`. Fails only if the address cannot be bound.
+/// `extra` routes (the chat platforms' endpoints, see [`crate::chat::routes`]) bring their own authentication.
 pub async fn spawn(
     config: &crate::config::HttpConfig,
     engine: EngineHandle,
     audit: AuditWriter,
+    extra: Router,
     tracker: &tokio_util::task::TaskTracker,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
@@ -45,7 +47,7 @@ pub async fn spawn(
     tracing::info!(bind = %config.bind, "HTTP API listening");
     let token = config.token.clone();
     tracker.spawn(async move {
-        if let Err(e) = serve(listener, engine, audit, token, shutdown).await {
+        if let Err(e) = serve(listener, engine, audit, token, extra, shutdown).await {
             tracing::error!(error = %e, "HTTP API stopped");
         }
     });
@@ -58,6 +60,7 @@ pub async fn serve(
     engine: EngineHandle,
     audit: AuditWriter,
     token: Option<Secret>,
+    extra: Router,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
     let metrics = Metrics::new();
@@ -108,7 +111,8 @@ pub async fn serve(
     let app = app
         .route("/api/v1/events", get(events))
         .route("/metrics", get(metrics_route))
-        .with_state(state);
+        .with_state(state)
+        .merge(extra);
     axum::serve(listener, app)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await

@@ -221,3 +221,47 @@ pub fn next_minute_after(min: Duration) -> chrono::DateTime<chrono::Utc> {
     let floor = t.with_second(0).unwrap().with_nanosecond(0).unwrap();
     floor + chrono::Duration::minutes(1)
 }
+
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Serve `app` on 127.0.0.1 (free port) from a thread of its own; returns `http://127.0.0.1:PORT`.
+pub fn serve_in_thread(app: axum::Router) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    url
+}
+
+/// A Claude transcript whose session stopped on a billing error: it needs a person, never a resume.
+pub fn write_billing_stop(home: &Home, session: &str) {
+    let project = home.user_home().join(".claude/projects/-work");
+    std::fs::create_dir_all(&project).unwrap();
+    let line = serde_json::json!({
+        "type": "assistant", "isSidechain": false, "sessionId": session, "cwd": "/work",
+        "timestamp": chrono::Utc::now().to_rfc3339(), "isApiErrorMessage": true, "error": "billing_error",
+        "message": {"model": "<synthetic>", "role": "assistant",
+            "content": [{"type": "text", "text": "Credit balance is too low"}]}
+    });
+    std::fs::write(
+        project.join(format!("{session}.jsonl")),
+        format!("{line}\n"),
+    )
+    .unwrap();
+}

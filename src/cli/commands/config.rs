@@ -49,8 +49,9 @@ pub fn run(cmd: ConfigCmd, paths: &Paths) -> anyhow::Result<u8> {
                 Err(e) => return Err(e).with_context(|| format!("reading {}", file.display())),
             };
             match config::validate_text(&text, file) {
-                Ok(_) => {
+                Ok(c) => {
                     println!("{}: valid", file.display());
+                    print_warnings(&c);
                     Ok(exit::OK)
                 }
                 Err(e) => {
@@ -63,14 +64,47 @@ pub fn run(cmd: ConfigCmd, paths: &Paths) -> anyhow::Result<u8> {
             let current = std::fs::read_to_string(path).ok();
             let text = config::set_key(current.as_deref(), path, &key, &value)?;
             write_private(path, &text)?;
+            // Secrets are not echoed back.
+            let shown = if is_secret(&key) {
+                "<redacted>"
+            } else {
+                &value
+            };
+            // Channels, chat control and the HTTP server are set up when the daemon starts.
+            let apply = if ["notifications.", "chat.", "http."]
+                .iter()
+                .any(|p| key.starts_with(p))
+            {
+                "restart"
+            } else {
+                "reload"
+            };
             println!(
-                "{key} = {value}  ({}); apply with `palingenesis daemon reload`",
+                "{key} = {shown}  ({}); apply with `palingenesis daemon {apply}`",
                 path.display()
             );
+            if let Ok(c) = config::validate_text(&text, path) {
+                print_warnings(&c);
+            }
             Ok(exit::OK)
         }
         ConfigCmd::Edit => edit(path),
     }
+}
+
+/// Half-configured features are valid but inactive: say what is missing.
+fn print_warnings(c: &config::Config) {
+    for w in config::warnings(c) {
+        eprintln!("warning: {w}");
+    }
+}
+
+/// Keys whose values may hold a secret (tokens, passwords, webhook URLs with a token in them): erring on the
+/// side of not echoing.
+fn is_secret(key: &str) -> bool {
+    ["token", "secret", "password", "webhook_url", "ntfy_url"]
+        .iter()
+        .any(|s| key.contains(s))
 }
 
 /// Edit a copy in $EDITOR; replace the real file only with a valid result.
