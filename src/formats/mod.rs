@@ -1,10 +1,6 @@
-//! Pure parsers from each assistant's raw records (transcript lines, rollout lines, hook payloads,
-//! API messages) to [`Signal`]s. No I/O: sources read the bytes and hand them in.
-//!
-//! - [`claude`]: `~/.claude/projects/<dir>/<session>.jsonl` lines and hook payloads.
-//! - [`codex`]: `$CODEX_HOME/sessions/…/rollout-*.jsonl` lines (with [`codex::CodexRolloutState`]) and
-//!   `codex exec --json` output.
-//! - [`opencode`]: assistant message JSON and `session.status` values.
+//! What every assistant's record parser shares: [`ParsedRecord`] (what one record says about its session),
+//! [`FormatError`], and small readers of JSON fields and timestamps. The parsers themselves live in each
+//! assistant's folder (`crate::assistants::<name>::records`). No I/O: sources read the bytes and hand them in.
 
 #[cfg(test)]
 pub(crate) mod test_support;
