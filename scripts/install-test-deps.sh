@@ -29,11 +29,14 @@ lock_hash() {
     fi
 }
 
-# The native binaries the test harness executes (tests/support/clients.rs resolves the same paths).
+# The binaries and entry points the test harness executes (tests/support/clients.rs and
+# tests/support/clients/*.rs resolve the same paths).
 native_binaries_present() {
     local os arch
     os="$(uname -s)"
     arch="$(uname -m)"
+    # Qwen Code is plain JavaScript run by node on PATH (no platform package).
+    [ -x "$MODULES/@qwen-code/qwen-code/cli-entry.js" ] || return 1
     case "$os/$arch" in
         Linux/x86_64)
             [ -x "$MODULES/@anthropic-ai/claude-code-linux-x64/claude" ] \

@@ -9,6 +9,7 @@
 pub mod claude;
 pub mod codex;
 pub mod opencode;
+pub mod qwen;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -18,6 +19,7 @@ use tempfile::TempDir;
 pub use claude::{Claude, ClaudeBuilder, claude, claude_project_dir_name};
 pub use codex::{Codex, CodexBuilder, codex};
 pub use opencode::{Opencode, OpencodeBuilder, opencode};
+pub use qwen::{Qwen, QwenBuilder, qwen, qwen_bin};
 
 /// `tests/clients/node_modules` of this checkout, or `$PALINGENESIS_TEST_CLIENTS/node_modules` (the newest
 /// releases, installed by `scripts/check-latest-clients.sh`).
