@@ -98,7 +98,7 @@ pub fn parse_reset(text: &str, ctx: &ClassifyContext) -> Option<(DateTime<Utc>, 
 
 static EPOCH: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)limit reached\|(\d{9,13})\b"));
 static CLAUSE: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?i)\b(?:resets?|try again)(?:\s+(at|on|in))?\s+"));
+    LazyLock::new(|| re(r"(?i)\b(?:resets?|try again)(?:\s+(at|on|in|after))?\s+"));
 
 fn stated_instant(norm: &str, ctx: &ClassifyContext) -> Option<DateTime<Utc>> {
     if let Some(c) = EPOCH.captures(norm) {
@@ -108,9 +108,10 @@ fn stated_instant(norm: &str, ctx: &ClassifyContext) -> Option<DateTime<Utc>> {
     }
     CLAUSE.captures_iter(norm).find_map(|c| {
         let body = &norm[c.get(0)?.end()..];
-        if c.get(1)
-            .is_some_and(|m| m.as_str().eq_ignore_ascii_case("in"))
-        {
+        // "in 2 hours", "after 8h44m7s" (Gemini CLI and Qwen Code: "Your quota will reset after …").
+        if c.get(1).is_some_and(|m| {
+            m.as_str().eq_ignore_ascii_case("in") || m.as_str().eq_ignore_ascii_case("after")
+        }) {
             let d = parse_duration(body)?;
             ctx.now.checked_add_signed(d)
         } else {

@@ -42,6 +42,9 @@ fn ctx(now: &str, tz: &str) -> ClassifyContext {
 #[case::opus_limit("You've hit your Opus limit · resets 11pm (America/Los_Angeles)", "2025-11-24T18:00:00Z", "UTC", Some(("2025-11-25T07:00:00Z", Weekly)))]
 #[case::session_bullet("Session limit reached ∙ resets 8pm", "2025-11-13T17:00:00Z", "UTC", Some(("2025-11-13T20:00:00Z", Session)))]
 #[case::session_in_hours("Session limit reached – resets in 2 hours", "2025-11-13T17:00:00Z", "UTC", Some(("2025-11-13T19:00:00Z", Session)))]
+// Gemini CLI and Qwen Code.
+#[case::quota_after("You have exhausted your capacity on this model. Your quota will reset after 8h44m7s.", "2026-11-30T10:00:00Z", "UTC", Some(("2026-11-30T18:44:07Z", Weekly)))]
+#[case::quota_after_minutes("Quota exhausted: You have exhausted your capacity on this model. Your quota will reset after 1m5s.", "2026-11-30T10:00:00Z", "UTC", Some(("2026-11-30T10:01:05Z", Session)))]
 #[case::in_minutes("You've hit your session limit · resets in 45m", "2025-11-13T17:00:00Z", "UTC", Some(("2025-11-13T17:45:00Z", Session)))]
 #[case::year_rollover("You've hit your weekly limit · resets Jan 2, 9am (UTC)", "2025-12-30T10:00:00Z", "UTC", Some(("2026-01-02T09:00:00Z", Weekly)))]
 #[case::day_rollover("You've hit your session limit · resets 1:30am (UTC)", "2025-11-24T22:00:00Z", "UTC", Some(("2025-11-25T01:30:00Z", Session)))]
