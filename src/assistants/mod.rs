@@ -5,13 +5,19 @@
 pub mod claude;
 pub mod codex;
 pub mod opencode;
+pub mod qwen;
 
 use crate::adapter::Adapter;
 use crate::model::Assistant;
 
 /// Every assistant palingenesis supports, in the order they are shown.
 pub fn all() -> &'static [&'static dyn Adapter] {
-    static ALL: [&dyn Adapter; 3] = [&claude::ADAPTER, &codex::ADAPTER, &opencode::ADAPTER];
+    static ALL: [&dyn Adapter; 4] = [
+        &claude::ADAPTER,
+        &codex::ADAPTER,
+        &opencode::ADAPTER,
+        &qwen::ADAPTER,
+    ];
     &ALL
 }
 

@@ -1,0 +1,67 @@
+//! How Qwen Code's processes look: Node running its `cli-entry.js` (npm links it as `qwen`, so the script may
+//! be named by the link), or a `qwen` executable. `-p`/`--prompt` is a headless run that ends by itself.
+
+use crate::procfs::{AgentProcess, ProcessInfo};
+
+pub struct QwenProcess;
+
+const PACKAGE: &str = "@qwen-code/qwen-code/";
+
+impl AgentProcess for QwenProcess {
+    fn is_agent(&self, p: &ProcessInfo) -> bool {
+        p.executable_is("qwen", &[PACKAGE]) || p.runs_script_of(PACKAGE) || runs_qwen_link(p)
+    }
+
+    fn is_interactive(&self, args: &[String]) -> bool {
+        !args
+            .iter()
+            .skip(1)
+            .any(|a| a == "-p" || a == "--prompt" || a.starts_with("--prompt="))
+    }
+}
+
+/// `node /usr/local/bin/qwen …`: the npm link, run through its shebang.
+fn runs_qwen_link(p: &ProcessInfo) -> bool {
+    p.runs_script_of("/")
+        && p.args
+            .iter()
+            .skip(1)
+            .find(|a| !a.starts_with('-'))
+            .is_some_and(|script| script.rsplit('/').next() == Some("qwen"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &[&str]) -> Vec<String> {
+        s.iter().map(|x| x.to_string()).collect()
+    }
+
+    fn p(exe: &str, args: &[&str]) -> ProcessInfo {
+        ProcessInfo {
+            exe: Some(exe.into()),
+            args: v(args),
+        }
+    }
+
+    #[test]
+    fn recognises_node_running_qwen_but_not_lookalikes() {
+        let q = QwenProcess;
+        assert!(q.is_agent(&p(
+            "/usr/bin/node",
+            &[
+                "node",
+                "/usr/lib/node_modules/@qwen-code/qwen-code/cli-entry.js",
+                "-p",
+                "x"
+            ]
+        )));
+        assert!(q.is_agent(&p("/usr/bin/node", &["node", "/usr/local/bin/qwen"])));
+        assert!(!q.is_agent(&p("/usr/bin/node", &["node", "/srv/app/server.js"])));
+        assert!(!q.is_agent(&p("/usr/bin/vim", &["vim", "qwen"])));
+        assert!(!q.is_agent(&p("/usr/bin/bash", &["bash", "qwen-loop.sh"])));
+        assert!(!q.is_interactive(&v(&["node", "qwen", "-p", "continue"])));
+        assert!(q.is_interactive(&v(&["node", "qwen", "--resume", "s1"])));
+    }
+}

@@ -1,0 +1,250 @@
+//! Qwen Code, headless: `qwen -o json --resume <session> -p "<prompt>"` in the session's own directory (the
+//! provider then receives the earlier conversation; after a failed first turn the kept prompt and the new text
+//! arrive merged into one user message), and `qwen -o json --session-id <new uuid> -p "<prompt>"` for a new
+//! session, whose id is therefore known before it starts. The closing `result` element of the printed JSON
+//! array tells how the turn went.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use super::classify::{classify, evidence};
+use crate::classify::ClassifyContext;
+use crate::model::{AgentEnv, Locator, StopReason};
+use crate::resume::command::{Headless, binary_or, prompt_arg};
+use crate::resume::{ContinueRequest, ResumeError, Resumer, StartRequest, TurnOutcome};
+
+pub struct QwenHeadless {
+    program: PathBuf,
+    extra_args: Vec<String>,
+    env: BTreeMap<String, String>,
+    timeout: Duration,
+}
+
+impl QwenHeadless {
+    pub fn new(section: &super::config::Section, timeout: Duration) -> Arc<Self> {
+        Arc::new(QwenHeadless {
+            program: binary_or(&section.binary, "qwen"),
+            extra_args: section.extra_args.clone(),
+            env: section.env.clone(),
+            timeout,
+        })
+    }
+
+    /// `qwen -o json <extra args> <session flag> <id> -p <prompt>`; `--continue` (the newest session) is
+    /// dropped from the extras, since the session is named.
+    fn args(&self, session_flag: &str, session: &str, prompt: &str) -> Vec<String> {
+        let mut args = vec!["-o".to_string(), "json".to_string()];
+        args.extend(
+            self.extra_args
+                .iter()
+                .filter(|a| *a != "--continue" && *a != "-c")
+                .cloned(),
+        );
+        args.extend([
+            session_flag.to_string(),
+            session.to_string(),
+            "-p".to_string(),
+            prompt_arg(prompt),
+        ]);
+        args
+    }
+
+    async fn run(
+        &self,
+        args: Vec<String>,
+        cwd: PathBuf,
+        agent_env: AgentEnv,
+        cancel: CancellationToken,
+    ) -> Result<TurnOutcome, ResumeError> {
+        let done = Headless {
+            program: &self.program,
+            args,
+            cwd: &cwd,
+            agent_env: &agent_env,
+            env: &self.env,
+            timeout: self.timeout,
+            cancel: &cancel,
+        }
+        .run()
+        .await?;
+        let ctx = ClassifyContext::new(chrono::Utc::now(), crate::classify::env_tz());
+        interpret_output(&done.stdout, &done.stderr, done.code, &ctx)
+    }
+}
+
+impl Resumer for QwenHeadless {
+    fn continue_session(
+        self: Arc<Self>,
+        req: ContinueRequest,
+    ) -> BoxFuture<'static, Result<TurnOutcome, ResumeError>> {
+        async move {
+            let args = self.args("--resume", &req.session_id, &req.prompt);
+            self.run(args, req.cwd, req.env, req.cancel).await
+        }
+        .boxed()
+    }
+
+    fn start_session(
+        self: Arc<Self>,
+        req: StartRequest,
+    ) -> BoxFuture<'static, Result<TurnOutcome, ResumeError>> {
+        async move {
+            let id = uuid::Uuid::new_v4().to_string();
+            let args = self.args("--session-id", &id, &req.prompt);
+            let locator = Locator {
+                cwd: Some(req.cwd.clone()),
+                ..Default::default()
+            };
+            // One report per run on a fresh channel: it cannot be full.
+            let _ = req.started.try_send((id, locator));
+            self.run(args, req.cwd, req.env, req.cancel).await
+        }
+        .boxed()
+    }
+}
+
+/// Read `qwen -o json` output: the `result` element of the array decides. Without one, a clean exit says
+/// nothing (the chat file will tell), and a failed one is classified from stderr, or is an error naming its
+/// last line.
+pub fn interpret_output(
+    stdout: &str,
+    stderr: &str,
+    code: Option<i32>,
+    ctx: &ClassifyContext,
+) -> Result<TurnOutcome, ResumeError> {
+    if let Some(result) = result_element(stdout) {
+        if result.get("is_error").and_then(Value::as_bool) == Some(false) {
+            return Ok(TurnOutcome::Succeeded);
+        }
+        let message = result
+            .pointer("/error/message")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let reason = classify(&evidence(None, None, message), ctx);
+        if reason != StopReason::Unknown || !message.is_empty() {
+            return Ok(TurnOutcome::Stopped {
+                reason,
+                evidence: message.to_string(),
+            });
+        }
+    }
+    if code == Some(0) || code.is_none() {
+        return Ok(TurnOutcome::Exited { code });
+    }
+    if let Some(reason) = crate::classify::classify_text(stderr, ctx) {
+        return Ok(TurnOutcome::Stopped {
+            reason,
+            evidence: stderr.trim().to_string(),
+        });
+    }
+    let last = stderr
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("no output");
+    Err(ResumeError::Failed(format!(
+        "qwen exited with status {} before a turn ran: {last}",
+        code.unwrap_or(-1)
+    )))
+}
+
+/// The last `{"type":"result"}` element of the printed JSON array (or of JSON lines).
+fn result_element(stdout: &str) -> Option<Value> {
+    let is_result = |v: &Value| v.get("type").and_then(Value::as_str) == Some("result");
+    if let Ok(Value::Array(items)) = serde_json::from_str::<Value>(stdout.trim()) {
+        return items.into_iter().rev().find(is_result);
+    }
+    stdout
+        .lines()
+        .rev()
+        .filter_map(|l| serde_json::from_str::<Value>(l.trim()).ok())
+        .find(is_result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::UsageWindow;
+
+    fn ctx() -> ClassifyContext {
+        ClassifyContext::new("2026-11-30T19:48:15Z".parse().unwrap(), chrono_tz::Tz::UTC)
+    }
+
+    fn fixture(name: &str) -> String {
+        let path = format!(
+            "{}/tests/fixtures/real/qwen/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    #[test]
+    fn a_successful_run_succeeds() {
+        let out = fixture("success.output.json");
+        assert_eq!(
+            interpret_output(&out, "", Some(0), &ctx()).unwrap(),
+            TurnOutcome::Succeeded
+        );
+    }
+
+    #[test]
+    fn an_exhausted_quota_is_a_usage_limit_with_its_reset() {
+        let out = fixture("quota-exhausted.output.json");
+        match interpret_output(&out, "", Some(1), &ctx()).unwrap() {
+            TurnOutcome::Stopped {
+                reason: StopReason::UsageLimit { resets_at, window },
+                evidence,
+            } => {
+                assert!(evidence.starts_with("Quota exhausted"), "{evidence}");
+                assert_eq!(
+                    window,
+                    UsageWindow::Session,
+                    "inferred from how near the reset is"
+                );
+                assert!(resets_at.is_some());
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_exhausted_context_is_reported() {
+        let out = fixture("prompt-too-long.output.json");
+        assert!(matches!(
+            interpret_output(&out, "", Some(1), &ctx()).unwrap(),
+            TurnOutcome::Stopped {
+                reason: StopReason::ContextExhausted,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn no_output_and_a_failure_names_the_last_stderr_line() {
+        let err = interpret_output("", "boom\nno such session\n", Some(1), &ctx()).unwrap_err();
+        assert!(err.to_string().contains("no such session"), "{err}");
+    }
+
+    #[test]
+    fn resumes_the_named_session_never_the_newest() {
+        let section = super::super::config::Section {
+            extra_args: vec!["--continue".into(), "--model".into(), "m".into()],
+            ..Default::default()
+        };
+        let q = QwenHeadless::new(&section, Duration::from_secs(1));
+        assert_eq!(
+            q.args("--resume", "s1", "-go on"),
+            [
+                "-o", "json", "--model", "m", "--resume", "s1", "-p", " -go on"
+            ]
+        );
+    }
+}
