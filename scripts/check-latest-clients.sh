@@ -3,7 +3,7 @@
 # pins in tests/clients) and reports, per client and scenario, what passed and what broke.
 #
 # Usage: scripts/check-latest-clients.sh            (every client)
-#        scripts/check-latest-clients.sh claude     (one: claude | codex | opencode)
+#        scripts/check-latest-clients.sh claude     (one: claude | codex | opencode | qwen)
 # Needs Node/npm and the registry; installs into a temporary directory, leaves tests/clients alone.
 # Exit status: 0 when every scenario passed, 1 otherwise. The report is also written to
 # target/latest-clients-report.txt.
@@ -11,13 +11,15 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-declare -A PACKAGE=( [claude]="@anthropic-ai/claude-code" [codex]="@openai/codex" [opencode]="opencode-ai" )
+declare -A PACKAGE=( [claude]="@anthropic-ai/claude-code" [codex]="@openai/codex" [opencode]="opencode-ai"
+    [qwen]="@qwen-code/qwen-code" )
 declare -A SUITES=(
     [claude]="clients_smoke e2e_claude e2e_interactive"
     [codex]="clients_smoke e2e_codex"
     [opencode]="clients_smoke e2e_opencode"
+    [qwen]="e2e_qwen"
 )
-WANT=("${@:-claude codex opencode}")
+WANT=("${@:-claude codex opencode qwen}")
 read -r -a WANT <<< "${WANT[*]}"
 
 DIR="$(mktemp -d)"
@@ -25,7 +27,7 @@ trap 'rm -rf "$DIR"' EXIT
 echo "check-latest-clients: installing the newest releases into $DIR"
 ( cd "$DIR" && npm init -y >/dev/null \
     && npm install --ignore-scripts --no-audit --no-fund \
-        "${PACKAGE[claude]}@latest" "${PACKAGE[codex]}@latest" "${PACKAGE[opencode]}@latest" >/dev/null )
+        $(for p in "${PACKAGE[@]}"; do printf '%s@latest ' "$p"; done) >/dev/null )
 
 REPORT="$ROOT/target/latest-clients-report.txt"
 mkdir -p "$ROOT/target"

@@ -128,3 +128,31 @@ fn completed_turns_are_left_alone() {
     assert!(home.events_of("ResumeStarted").is_empty());
     assert!(home.ok(&["sessions"]).contains(&session));
 }
+
+#[test]
+fn a_rate_limit_qwen_retries_by_itself_is_left_alone() {
+    let fake = FakeProvider::start();
+    fake.push(Reply::rate_limited(Duration::from_secs(1)));
+    fake.set_default(Reply::text("done after a retry"));
+    let qwen = clients::qwen(&fake.v1_url()).build();
+    let home = daemon_for(&qwen);
+
+    let run = run_with_timeout(qwen.run("one more feature"), RUN);
+    assert!(
+        run.success(),
+        "Qwen retried the 429 itself:\n{}",
+        run.report()
+    );
+    let session = session_from(&run);
+    assert!(
+        clients::read_jsonl(&qwen.chat_for(&session))
+            .iter()
+            .any(|l| l["systemPayload"]["uiEvent"]["event.name"] == "qwen-code.api_error"),
+        "the chat records the failed attempt"
+    );
+    let done = home.wait_event("SessionDone");
+    assert_eq!(session_of(&done), session);
+    home.ok(&["status"]);
+    assert!(home.events_of("StopDetected").is_empty());
+    assert!(home.events_of("ResumeStarted").is_empty());
+}
