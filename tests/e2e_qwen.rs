@@ -156,3 +156,42 @@ fn a_rate_limit_qwen_retries_by_itself_is_left_alone() {
     assert!(home.events_of("StopDetected").is_empty());
     assert!(home.events_of("ResumeStarted").is_empty());
 }
+
+#[test]
+fn an_exhausted_context_starts_a_new_session_with_the_id_palingenesis_chose() {
+    let fake = FakeProvider::start();
+    fake.push(Reply::PromptTooLong);
+    fake.set_default(Reply::text("on it"));
+    let qwen = clients::qwen(&fake.v1_url()).build();
+    std::fs::write(
+        qwen.sandbox.cwd.join("Next-step.md"),
+        "Step 7: wire the flux capacitor to the relay board.\n",
+    )
+    .unwrap();
+    let home = daemon_for(&qwen);
+
+    let run = run_with_timeout(qwen.run("build the time machine"), RUN);
+    assert!(!run.success(), "{}", run.report());
+    let old = session_from(&run);
+
+    let stop = home.wait_event("StopDetected");
+    assert_eq!(stop["reason"], "context_exhausted", "{stop}");
+    let created = home.wait_event("SessionCreated");
+    let new = session_of(&created);
+    assert_ne!(new, old);
+    assert_eq!(created["metadata"]["replaces"], old);
+    let done = home.wait_events("ResumeCompleted", 1, WAIT).remove(0);
+    assert_eq!(session_of(&done), new);
+    assert!(
+        qwen.chat_for(&new).is_file(),
+        "qwen used the id it was given"
+    );
+
+    let reqs = fake.model_requests();
+    let seeded = reqs[1].last_user_text().unwrap_or_default();
+    assert!(seeded.contains("wire the flux capacitor"), "{seeded}");
+    assert!(
+        !reqs[1].body_contains("build the time machine"),
+        "a new session starts without the old history"
+    );
+}
