@@ -40,7 +40,7 @@ impl Adapter for Qwen {
     }
 
     fn env_prefixes(&self) -> &'static [&'static str] {
-        &["QWEN_", "OPENAI_"]
+        &["QWEN_"]
     }
 
     fn process(&self) -> &dyn AgentProcess {
