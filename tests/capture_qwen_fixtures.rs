@@ -11,7 +11,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use support::clients::{self, Qwen};
 use support::{FakeProvider, Reply, try_run_with_timeout};
 
@@ -36,12 +36,8 @@ fn save(name: &str, content: &str) {
 
 /// The session id `qwen -o json` reported.
 fn session_of(run: &support::ClientRun) -> String {
-    let out: Value = serde_json::from_str(run.stdout.trim())
-        .unwrap_or_else(|e| panic!("-o json output ({e}):\n{}", run.report()));
-    out.as_array()
-        .and_then(|a| a.iter().rev().find_map(|e| e["session_id"].as_str()))
+    clients::qwen::session_in_output(&run.stdout)
         .unwrap_or_else(|| panic!("no session_id:\n{}", run.report()))
-        .to_string()
 }
 
 /// One scenario: a first turn answered by `reply`, optionally a resume answered by a text.

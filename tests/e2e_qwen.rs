@@ -33,12 +33,8 @@ fn daemon_for(qwen: &Qwen) -> Home {
 
 /// The session id `qwen -o json` reported.
 fn session_from(run: &support::ClientRun) -> String {
-    let out: Value = serde_json::from_str(run.stdout.trim())
-        .unwrap_or_else(|e| panic!("-o json output ({e}):\n{}", run.report()));
-    out.as_array()
-        .and_then(|a| a.iter().rev().find_map(|e| e["session_id"].as_str()))
+    clients::qwen::session_in_output(&run.stdout)
         .unwrap_or_else(|| panic!("no session_id:\n{}", run.report()))
-        .to_string()
 }
 
 /// The quota message Qwen gives up on at once (its nested retries of a plain 429 take about an hour).

@@ -6,6 +6,7 @@
 //! its [`Wiring`]: the sources that follow its sessions and the resumer that continues them, built from its
 //! config section.
 
+mod jsonl;
 mod section;
 
 use std::collections::BTreeMap;
@@ -17,6 +18,7 @@ use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+pub use jsonl::JsonlSessions;
 pub use section::{Section, SectionError, check_in_file, parse_section, render_section};
 
 use crate::audit::AuditWriter;

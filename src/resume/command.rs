@@ -134,3 +134,33 @@ pub fn prompt_arg(prompt: &str) -> String {
         prompt.to_string()
     }
 }
+
+/// What a headless run means when its output held no verdict: a clean exit says nothing (the session's own
+/// records will tell); a failed one is classified from stderr, or is an error naming `program` and stderr's last
+/// line.
+pub fn outcome_of_exit(
+    program: &str,
+    stderr: &str,
+    code: Option<i32>,
+    ctx: &crate::classify::ClassifyContext,
+) -> Result<super::TurnOutcome, ResumeError> {
+    if code == Some(0) || code.is_none() {
+        return Ok(super::TurnOutcome::Exited { code });
+    }
+    if let Some(reason) = crate::classify::classify_text(stderr, ctx) {
+        return Ok(super::TurnOutcome::Stopped {
+            reason,
+            evidence: stderr.trim().to_string(),
+        });
+    }
+    let last = stderr
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("no output");
+    Err(ResumeError::Failed(format!(
+        "{program} exited with status {} before a turn ran: {last}",
+        code.unwrap_or(-1)
+    )))
+}

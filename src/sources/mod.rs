@@ -9,9 +9,11 @@
 //!
 //! Each assistant's own source (in its folder under `crate::assistants`) sits on top: it picks the root and
 //! the file filter, parses the lines and turns them into observations, and persists each file's
-//! `offset_after` to resume after a restart ([`feed`] holds what they share). Sources that keep no files to
+//! `offset_after` to resume after a restart ([`feed`] holds what they share; [`jsonl`] is the whole source for
+//! assistants that append each session to its own JSONL file). Sources that keep no files to
 //! tail (a live server's event stream, a database) send the same [`crate::model::SourceEvent`]s.
 
 pub mod feed;
+pub mod jsonl;
 pub mod tail;
 pub mod watch;

@@ -113,7 +113,8 @@ impl Adapter for Claude {
                 location: crate::paths::describe(&root),
             }],
             resumer: resume::ClaudeHeadless::new(&section, ctx.turn_timeout, root.clone()),
-            sources: Box::new(source::Transcripts {
+            sources: Box::new(crate::adapter::JsonlSessions {
+                format: source::FORMAT,
                 root,
                 feed: ctx.feed,
             }),

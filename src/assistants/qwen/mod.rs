@@ -88,7 +88,8 @@ impl Adapter for Qwen {
                 location: crate::paths::describe(&root),
             }],
             resumer: resume::QwenHeadless::new(&section, ctx.turn_timeout),
-            sources: Box::new(source::Chats {
+            sources: Box::new(crate::adapter::JsonlSessions {
+                format: source::FORMAT,
                 root,
                 feed: ctx.feed,
             }),

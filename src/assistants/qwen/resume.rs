@@ -135,25 +135,7 @@ pub fn interpret_output(
             });
         }
     }
-    if code == Some(0) || code.is_none() {
-        return Ok(TurnOutcome::Exited { code });
-    }
-    if let Some(reason) = crate::classify::classify_text(stderr, ctx) {
-        return Ok(TurnOutcome::Stopped {
-            reason,
-            evidence: stderr.trim().to_string(),
-        });
-    }
-    let last = stderr
-        .lines()
-        .rev()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("no output");
-    Err(ResumeError::Failed(format!(
-        "qwen exited with status {} before a turn ran: {last}",
-        code.unwrap_or(-1)
-    )))
+    crate::resume::command::outcome_of_exit("qwen", stderr, code, ctx)
 }
 
 /// The last `{"type":"result"}` element of the printed JSON array (or of JSON lines).

@@ -131,3 +131,13 @@ impl Qwen {
         self.chats_dir().join(format!("{session}.jsonl"))
     }
 }
+
+/// The session id in `qwen -o json` output (the array's elements carry `session_id`).
+pub fn session_in_output(stdout: &str) -> Option<String> {
+    let out: serde_json::Value = serde_json::from_str(stdout.trim()).ok()?;
+    out.as_array()?
+        .iter()
+        .rev()
+        .find_map(|e| e["session_id"].as_str())
+        .map(str::to_owned)
+}

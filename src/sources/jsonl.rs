@@ -1,0 +1,111 @@
+//! A source for assistants that append each session to its own JSONL file: follow the files, parse each new
+//! line with the assistant's pure parser, and hand the engine one observation per signal. Garbage lines are
+//! skipped and counted. Each such assistant's `source.rs` only names its format.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use chrono::Utc;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{debug, warn};
+
+use super::feed::{FeedSettings, forward, watch_spec};
+use super::watch::{FileLines, spawn_jsonl_watcher_ready};
+use crate::formats::{FormatError, ParsedRecord};
+use crate::model::{Assistant, Locator, Observation, Origin, SessionKey, Signal, SourceTx};
+
+/// How one assistant's session files read.
+#[derive(Clone, Copy)]
+pub struct JsonlFormat {
+    pub assistant: Assistant,
+    /// Which files below the root are its session files.
+    pub accept: fn(&Path) -> bool,
+    /// The session a file belongs to, when its path says so (else each line's own session id).
+    pub session_of: fn(&Path) -> Option<String>,
+    /// One line → what it says (pure).
+    pub parse: fn(&str, chrono_tz::Tz) -> Result<ParsedRecord, FormatError>,
+}
+
+/// Where to follow, and what to feed.
+pub struct JsonlRun {
+    pub root: PathBuf,
+    pub offsets: HashMap<PathBuf, u64>,
+    pub feed: FeedSettings,
+    pub engine: SourceTx,
+    pub stop: CancellationToken,
+    pub ready: tokio::sync::oneshot::Sender<()>,
+}
+
+/// Follow `format`'s files below `run.root` and feed their observations to the engine.
+pub fn spawn(format: JsonlFormat, run: JsonlRun, tracker: &TaskTracker) {
+    let (tx, mut rx) = mpsc::channel::<FileLines>(256);
+    let spec = watch_spec(run.root, format.accept, run.feed);
+    let watcher = spawn_jsonl_watcher_ready(spec, run.offsets, tx, run.stop, run.ready);
+    let engine = run.engine;
+    tracker.spawn(async move {
+        let tz = crate::classify::env_tz();
+        let mut garbage: u64 = 0;
+        while let Some(batch) = rx.recv().await {
+            if !forward(
+                &engine,
+                observations(&format, &batch, tz, &mut garbage),
+                &batch,
+            )
+            .await
+            {
+                return;
+            }
+        }
+        let _ = watcher.await;
+    });
+}
+
+/// The observations in one batch of new lines. Lines that do not parse are counted in `garbage`.
+pub fn observations(
+    format: &JsonlFormat,
+    batch: &FileLines,
+    tz: chrono_tz::Tz,
+    garbage: &mut u64,
+) -> Vec<Observation> {
+    let file_session = (format.session_of)(&batch.path);
+    if batch.skipped_oversize > 0 {
+        warn!(path = %batch.path.display(), skipped = batch.skipped_oversize, "oversized session lines skipped");
+    }
+    let mut out = Vec::new();
+    // A new file announces its session at its first line, while the agent is surely still running (the
+    // engine then learns how to reach it), not only at its first signal.
+    let mut announce = batch.from_start;
+    for line in &batch.lines {
+        let record = match (format.parse)(line, tz) {
+            Ok(r) => r,
+            Err(e) => {
+                *garbage += 1;
+                debug!(path = %batch.path.display(), error = %e, total = *garbage, "unparseable session line skipped");
+                continue;
+            }
+        };
+        let signal = match record.signal {
+            Some(signal) => signal,
+            None if announce && record.cwd.is_some() => Signal::Started { resumed: false },
+            None => continue,
+        };
+        announce = false;
+        let Some(id) = file_session.clone().or(record.session_id) else {
+            continue;
+        };
+        out.push(Observation {
+            session: SessionKey::new(format.assistant, id),
+            at: record.at.unwrap_or_else(Utc::now),
+            signal,
+            origin: Origin::Transcript,
+            locator: Locator {
+                cwd: record.cwd,
+                transcript: Some(batch.path.clone()),
+                ..Default::default()
+            },
+        });
+    }
+    out
+}
