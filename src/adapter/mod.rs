@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use jsonl::JsonlSessions;
+pub(crate) use section::config_section_methods;
 pub use section::{Section, SectionError, check_in_file, parse_section, render_section};
 
 use crate::audit::AuditWriter;

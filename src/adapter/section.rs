@@ -73,6 +73,36 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for OnlySection<'_, T> {
     }
 }
 
+/// The four [`Adapter`](super::Adapter) methods about an assistant's config section, for an assistant whose
+/// section type is `$section` (serde, `deny_unknown_fields`), whose commented template is `$template`, and whose
+/// section is named `$name`.
+macro_rules! config_section_methods {
+    ($section:ty, $template:expr, $name:expr) => {
+        fn config_template(&self) -> &'static str {
+            $template
+        }
+
+        fn check_section(&self, text: &str) -> Result<(), toml::de::Error> {
+            $crate::adapter::check_in_file::<$section>(text, $name)
+        }
+
+        fn check_table(
+            &self,
+            section: &$crate::adapter::Section,
+        ) -> Result<(), $crate::adapter::SectionError> {
+            $crate::adapter::parse_section::<$section>(section).map(drop)
+        }
+
+        fn show_section(
+            &self,
+            section: &$crate::adapter::Section,
+        ) -> Result<toml::Table, $crate::adapter::SectionError> {
+            $crate::adapter::render_section(&$crate::adapter::parse_section::<$section>(section)?)
+        }
+    };
+}
+pub(crate) use config_section_methods;
+
 #[cfg(test)]
 mod tests {
     use super::*;
