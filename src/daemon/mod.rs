@@ -28,7 +28,9 @@ pub enum DaemonError {
         source: std::io::Error,
     },
     #[error("audit trail: {0}")]
-    Audit(String),
+    Audit(#[from] crate::audit::AuditError),
+    #[error("opening the audit trail was interrupted: {0}")]
+    Interrupted(#[from] tokio::task::JoinError),
     #[error(transparent)]
     Wiring(#[from] crate::wiring::WiringError),
 }
@@ -64,10 +66,7 @@ pub async fn run(
         max_bytes: config.audit.max_bytes,
         keep: config.audit.keep,
     };
-    let log = tokio::task::spawn_blocking(move || AuditLog::open(&audit_path, options))
-        .await
-        .map_err(|e| DaemonError::Audit(e.to_string()))?
-        .map_err(|e| DaemonError::Audit(e.to_string()))?;
+    let log = tokio::task::spawn_blocking(move || AuditLog::open(&audit_path, options)).await??;
     let (audit, audit_task) = AuditWriter::spawn(log);
     let snapshot = match engine::load_snapshot(paths.state_file()).await {
         Ok(s) => s,

@@ -133,7 +133,10 @@ async fn type_prompt(job: &AttemptJob, term: &dyn Terminal, agent: ProcId) {
     )
     .await
     .map(|()| TurnOutcome::Delivered)
-    .map_err(|e| format!("typing into {}: {e}", term.describe()));
+    .map_err(|source| super::act::AttemptError::Deliver {
+        terminal: term.describe(),
+        source,
+    });
     job.send(&job.session, AttemptEvent::Finished(result)).await;
 }
 
