@@ -29,6 +29,7 @@
 //! - [`interactive`]: agents still alive at their prompt are resumed where they live (PTY wrapper, tmux pane).
 //! - [`wrapper`]: `palingenesis run`, the PTY wrapper that makes an interactive agent reachable.
 //! - [`protocol`] + [`ipc`]: the one Request/Response protocol and its Unix-socket transport.
+//! - [`saves`]: what the user got out of it (saves, agent time recovered), a pure fold over the audit trail.
 //! - [`daemon`]: wires it all up; [`daemon::run`] takes an injected listener and shutdown token.
 //! - [`audit`], [`store`], [`config`], [`paths`]: durable files and settings.
 //! - [`cli`]: the command-line front end, one file per command.
@@ -55,6 +56,7 @@ pub mod paths;
 pub mod process;
 pub mod protocol;
 pub mod resume;
+pub mod saves;
 pub mod service;
 pub mod sources;
 pub mod store;

@@ -4,6 +4,7 @@
 
 pub mod lifecycle;
 pub mod pidfile;
+pub mod surface;
 
 use std::sync::Arc;
 
@@ -114,10 +115,19 @@ pub async fn run(
         &tracker,
         sources_stop.clone(),
     );
+    let surface = surface::Surface {
+        engine: handle.clone(),
+        saves: crate::saves::SavesHandle::start(
+            paths.audit_file(),
+            &audit,
+            &tracker,
+            sources_stop.clone(),
+        ),
+    };
     if config.http.enabled {
         crate::http::spawn(
             &config.http,
-            handle.clone(),
+            surface.clone(),
             audit.clone(),
             &tracker,
             shutdown.clone(),
@@ -130,7 +140,7 @@ pub async fn run(
     }
     tracker.spawn(crate::ipc::server::serve(
         listener,
-        Arc::new(handle.clone()),
+        Arc::new(surface),
         shutdown.clone(),
         tracker.clone(),
     ));
