@@ -63,20 +63,8 @@ fn a_stop_that_needs_a_human_is_sent_to_every_channel() {
          telegram_bot_token = \"123:s3cret-telegram\"\ntelegram_chat_id = \"42\"\ntelegram_api_url = \"{url}\"\n"
     ));
     home.start();
-    let project = home.user_home().join(".claude/projects/-work");
-    std::fs::create_dir_all(&project).unwrap();
     let session = "11111111-2222-4333-8444-555555555555";
-    let line = serde_json::json!({
-        "type": "assistant", "isSidechain": false, "sessionId": session, "cwd": "/work",
-        "timestamp": chrono::Utc::now().to_rfc3339(), "isApiErrorMessage": true, "error": "billing_error",
-        "message": {"model": "<synthetic>", "role": "assistant",
-            "content": [{"type": "text", "text": "Credit balance is too low"}]}
-    });
-    std::fs::write(
-        project.join(format!("{session}.jsonl")),
-        format!("{line}\n"),
-    )
-    .unwrap();
+    home.claude_api_error(session, "billing_error", "Credit balance is too low");
 
     let sent = home.wait_events("Notification", 5, Duration::from_secs(30));
     assert!(sent.iter().all(|e| e["outcome"] == "sent"), "{sent:?}");

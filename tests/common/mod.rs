@@ -185,6 +185,26 @@ impl Home {
         }
     }
 
+    /// Make a Claude session stop: append an API-error line (`error` such as `rate_limit`, `billing_error`,
+    /// and its message `text`) to a transcript under `~/.claude/projects/-work`, as Claude Code writes it.
+    pub fn claude_api_error(&self, session: &str, error: &str, text: &str) {
+        let project = self.user_home().join(".claude/projects/-work");
+        std::fs::create_dir_all(&project).unwrap();
+        let line = serde_json::json!({
+            "type": "assistant", "isSidechain": false, "sessionId": session, "cwd": "/work",
+            "timestamp": chrono::Utc::now().to_rfc3339(), "isApiErrorMessage": true, "error": error,
+            "message": {"model": "<synthetic>", "role": "assistant",
+                "content": [{"type": "text", "text": text}]}
+        });
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(project.join(format!("{session}.jsonl")))
+            .unwrap();
+        writeln!(file, "{line}").unwrap();
+    }
+
     pub fn write_config(&self, text: &str) {
         let p = self.paths().config_file;
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();

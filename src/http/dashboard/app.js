@@ -46,7 +46,7 @@ function countdown(at, now) {
   const abs = Math.abs(secs);
   let text;
   if (abs >= 86400) text = `${Math.floor(abs / 86400)}d ${Math.floor((abs % 86400) / 3600)}h`;
-  else if (abs >= 3600) text = `${Math.floor(abs / 3600)}h ${Math.floor((abs % 3600) / 60)}m`;
+  else if (abs >= 3600) text = `${Math.floor(abs / 3600)}h ${Math.floor((abs % 3600) / 60)}m ${abs % 60}s`;
   else if (abs >= 60) text = `${Math.floor(abs / 60)}m ${abs % 60}s`;
   else text = `${abs}s`;
   return secs >= 0 ? `in ${text}` : `${text} ago`;
