@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end tests need: the pinned real assistant CLIs (tests/clients), tmux, promtool
 # (Debian `prometheus`), chromium and sshd (Debian `openssh-server`) for the observability, dashboard and
-# remote-host tests, and playwright-core (tests/browser) to drive chromium.
+# remote-host tests, playwright-core (tests/browser) to drive chromium, and the PyPI package
+# opentelemetry-proto for the OTLP receiver (pip, only when python3 cannot import it).
 #
 # Idempotent and fast when everything is already there:
 #   - `npm ci --ignore-scripts` in tests/clients only when node_modules is missing, when the stamp
@@ -166,6 +167,23 @@ install_browser_driver() {
     printf '%s\n' "$want" >"$stamp"
 }
 
+# The official OpenTelemetry protobuf definitions, for the OTLP receiver in tests/otlp/receiver.py.
+OTLP_PROTO="opentelemetry-proto==1.45.2"
+install_otlp_proto() {
+    if python3 -c "import opentelemetry.proto.collector.trace.v1.trace_service_pb2" >/dev/null 2>&1; then
+        log "opentelemetry-proto: present"
+        return
+    fi
+    need python3
+    log "opentelemetry-proto: missing, running pip install $OTLP_PROTO"
+    python3 -m pip install --quiet --disable-pip-version-check "$OTLP_PROTO" \
+        || python3 -m pip install --quiet --disable-pip-version-check --user "$OTLP_PROTO" \
+        || die "pip could not install $OTLP_PROTO"
+    python3 -c "import opentelemetry.proto.collector.trace.v1.trace_service_pb2" \
+        || die "pip installed $OTLP_PROTO but python3 cannot import it"
+}
+
 install_clients
 install_apt_packages
 install_browser_driver
+install_otlp_proto

@@ -24,6 +24,7 @@
 //!   the same protocol over HTTP (bearer token), live events over SSE, and Prometheus metrics.
 //! - [`mcp`]: the same protocol as MCP tools over stdio (`palingenesis mcp`).
 //! - [`interactive`] + [`wrapper`]: reaching live interactive agents (PTY wrapper, tmux panes) safely.
+//! - [`otel`]: OpenTelemetry (OTLP/HTTP): one trace per stop and an event counter, from the audit stream.
 //! - [`notify`]: subscribes to the audit stream and tells people (webhook, ntfy, Slack, Discord, Telegram).
 //! - [`wiring`]: which sources and resumers run, from the config and what is installed.
 //! - [`interactive`]: agents still alive at their prompt are resumed where they live (PTY wrapper, tmux pane).
@@ -52,6 +53,7 @@ pub mod mcp;
 pub mod model;
 pub mod nextstep;
 pub mod notify;
+pub mod otel;
 pub mod paths;
 pub mod process;
 pub mod protocol;

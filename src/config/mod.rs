@@ -259,7 +259,10 @@ impl Default for HttpConfig {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct OtelConfig {
+    /// Export one trace per stop and event metrics over OTLP/HTTP (protobuf).
     pub enabled: bool,
+    /// The collector's OTLP/HTTP base URL (`/v1/traces`, `/v1/metrics` are appended); the standard
+    /// `OTEL_EXPORTER_OTLP_*ENDPOINT` variables win over it.
     pub endpoint: String,
 }
 
@@ -267,7 +270,7 @@ impl Default for OtelConfig {
     fn default() -> Self {
         OtelConfig {
             enabled: false,
-            endpoint: "http://127.0.0.1:4317".into(),
+            endpoint: "http://127.0.0.1:4318".into(),
         }
     }
 }

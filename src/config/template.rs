@@ -84,8 +84,11 @@ bind = "127.0.0.1:7654"
 # token = "..."
 
 [otel]
+# OpenTelemetry over OTLP/HTTP (protobuf): one trace per stop (detected, classified, waiting, resume attempts,
+# verified) and event metrics. OTEL_* variables (OTEL_EXPORTER_OTLP_ENDPOINT, _HEADERS, OTEL_SERVICE_NAME, ...)
+# are honoured and win over this endpoint (the collector's OTLP/HTTP port, normally 4318).
 enabled = false
-endpoint = "http://127.0.0.1:4317"
+endpoint = "http://127.0.0.1:4318"
 
 [claude]
 # binary = "claude"

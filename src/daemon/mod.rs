@@ -115,6 +115,9 @@ pub async fn run(
         &tracker,
         sources_stop.clone(),
     );
+    if let Err(e) = crate::otel::spawn(&config.otel, &audit, &tracker, sources_stop.clone()) {
+        warn!(error = %e, "OpenTelemetry export could not start; continuing without it");
+    }
     let surface = surface::Surface {
         engine: handle.clone(),
         saves: crate::saves::SavesHandle::start(
