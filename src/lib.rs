@@ -31,6 +31,7 @@
 //! - [`wrapper`]: `palingenesis run`, the PTY wrapper that makes an interactive agent reachable.
 //! - [`protocol`] + [`ipc`]: the one Request/Response protocol and its Unix-socket transport.
 //! - [`saves`]: what the user got out of it (saves, agent time recovered), a pure fold over the audit trail.
+//! - [`remote`]: `--host` and `fleet`: the same CLI on another machine, over the system `ssh`.
 //! - [`daemon`]: wires it all up; [`daemon::run`] takes an injected listener and shutdown token.
 //! - [`audit`], [`store`], [`config`], [`paths`]: durable files and settings.
 //! - [`cli`]: the command-line front end, one file per command.
@@ -57,6 +58,7 @@ pub mod otel;
 pub mod paths;
 pub mod process;
 pub mod protocol;
+pub mod remote;
 pub mod resume;
 pub mod saves;
 pub mod service;

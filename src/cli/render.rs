@@ -112,14 +112,19 @@ pub fn saves(r: &crate::saves::SavesReport) -> String {
     out
 }
 
+/// The column titles of [`sessions`].
+pub fn sessions_header() -> String {
+    format!(
+        "{:<46} {:<9} {:<18} {:<15} {}\n",
+        "SESSION", "STATE", "LAST STOP", "REACH", "NEXT"
+    )
+}
+
 pub fn sessions(list: &SessionList, now: DateTime<Utc>) -> String {
     if list.sessions.is_empty() {
         return "no sessions tracked yet\n".to_string();
     }
-    let mut out = format!(
-        "{:<46} {:<9} {:<18} {:<15} {}\n",
-        "SESSION", "STATE", "LAST STOP", "REACH", "NEXT"
-    );
+    let mut out = sessions_header();
     for s in &list.sessions {
         let next = s.next_action.as_ref().map_or("-".to_string(), |n| {
             format!(

@@ -190,6 +190,7 @@ fn validate(c: &Config) -> Result<(), (String, String)> {
     if r.prompt.trim().is_empty() {
         return fail("resume.prompt", "must not be empty".into());
     }
+    c.fleet.validate()?;
     if c.backup.keep == 0 {
         return fail("backup.keep", "must be at least 1".into());
     }

@@ -2,6 +2,7 @@
 //! `PALINGENESIS__SECTION__KEY=value`, validated with errors that name `file:line:col` and the key.
 
 mod edit;
+mod fleet;
 mod load;
 pub mod template;
 
@@ -11,6 +12,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use edit::set_key;
+pub use fleet::{FleetConfig, check_destination};
 pub use load::{ConfigError, load, load_from_str, validate_text};
 
 use crate::model::Assistant;
@@ -27,6 +29,7 @@ pub struct Config {
     pub notifications: NotificationsConfig,
     pub http: HttpConfig,
     pub otel: OtelConfig,
+    pub fleet: FleetConfig,
     pub claude: ClaudeConfig,
     pub codex: CodexConfig,
     pub opencode: OpencodeConfig,

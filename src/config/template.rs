@@ -90,6 +90,14 @@ bind = "127.0.0.1:7654"
 enabled = false
 endpoint = "http://127.0.0.1:4318"
 
+[fleet]
+# Other machines' daemons, reached with the system ssh: `palingenesis --host user@box status`, and
+# `palingenesis fleet status|sessions` for every host listed here (ssh destinations or ~/.ssh/config aliases).
+hosts = []
+ssh = "ssh"
+# How the remote login shell runs palingenesis (e.g. "~/.cargo/bin/palingenesis").
+remote_command = "palingenesis"
+
 [claude]
 # binary = "claude"
 # projects_dir = "~/.claude/projects"
