@@ -21,7 +21,8 @@
 //! - [`sources`]: workers that tail files, receive hooks and follow APIs, feeding observations in.
 //! - [`resume`]: one resumer per way of reaching a session.
 //! - [`protocol`] + [`ipc`]: the one Request/Response protocol and its Unix-socket transport; [`http`] serves
-//!   the same protocol over HTTP (bearer token), live events over SSE, and Prometheus metrics.
+//!   the same protocol over HTTP (bearer token), live events over SSE, Prometheus metrics and the web
+//!   dashboard.
 //! - [`mcp`]: the same protocol as MCP tools over stdio (`palingenesis mcp`).
 //! - [`interactive`] + [`wrapper`]: reaching live interactive agents (PTY wrapper, tmux panes) safely.
 //! - [`otel`]: OpenTelemetry (OTLP/HTTP): one trace per stop and an event counter, from the audit stream.

@@ -13,17 +13,9 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::Home;
+use common::{Home, KillOnDrop, free_port};
 
 const TOKEN: &str = "dash-t0ken-9f3a";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn browser_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
@@ -32,7 +24,7 @@ fn browser_dir() -> PathBuf {
 /// The driver's `step: …` lines, as they come, on a channel; everything it prints is kept for failures.
 struct Driver {
     steps: mpsc::Receiver<String>,
-    child: std::process::Child,
+    _child: KillOnDrop,
     output: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
@@ -74,7 +66,7 @@ impl Driver {
         });
         Driver {
             steps,
-            child,
+            _child: KillOnDrop(child),
             output,
         }
     }
@@ -92,22 +84,10 @@ impl Driver {
     }
 }
 
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn the_dashboard_shows_a_stop_live_and_its_buttons_steer_the_daemon() {
     let port = free_port();
-    let home = Home::new();
-    home.write_config(&format!(
-        "[monitoring]\nassistants = [\"claude\"]\n\
-         [http]\nenabled = true\nbind = \"127.0.0.1:{port}\"\ntoken = \"{TOKEN}\"\n"
-    ));
-    home.start();
+    let home = Home::started_with_http(port, TOKEN);
     let base = format!("http://127.0.0.1:{port}");
     let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts");
     std::fs::create_dir_all(&artifacts).unwrap();

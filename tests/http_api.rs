@@ -4,16 +4,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::Home;
+use common::{Home, free_port};
 use futures::StreamExt;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_api_with_token_sse_and_metrics() {

@@ -11,7 +11,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::Home;
+use common::{Home, free_port};
 
 const TOKEN: &str = "obs-t0ken";
 
@@ -85,23 +85,10 @@ fn scrape(url: &str, accept: Option<&str>) -> (String, String) {
     })
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[test]
 fn metrics_pass_promtool_and_have_what_the_dashboard_and_alerts_query() {
     let port = free_port();
-    let home = Home::new();
-    home.write_config(&format!(
-        "[monitoring]\nassistants = [\"claude\"]\n\
-         [http]\nenabled = true\nbind = \"127.0.0.1:{port}\"\ntoken = \"{TOKEN}\"\n"
-    ));
-    home.start();
+    let home = Home::started_with_http(port, TOKEN);
     let session = "0b5e7a1c-2d3e-4f50-8a1b-2c3d4e5f6a7b";
     home.claude_api_error(session, "billing_error", "Credit balance is too low");
     home.wait_event("NeedsAttention");

@@ -11,11 +11,11 @@ mod support;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{Home, session_of};
+use common::{Home, KillOnDrop, session_of};
 use serde_json::Value;
 use support::clients;
 use support::fake_provider::{FakeProvider, Reply};
@@ -23,7 +23,7 @@ use support::process::run_with_timeout;
 
 /// The receiver process and every JSON line it printed.
 struct Receiver {
-    child: Child,
+    _child: KillOnDrop,
     port: u16,
     lines: Arc<Mutex<Vec<Value>>>,
 }
@@ -56,7 +56,11 @@ impl Receiver {
                     .push(serde_json::from_str(&line).unwrap());
             }
         });
-        Receiver { child, port, lines }
+        Receiver {
+            _child: KillOnDrop(child),
+            port,
+            lines,
+        }
     }
 
     fn all(&self, signal: &str, field: &str) -> Vec<Value> {
@@ -67,13 +71,6 @@ impl Receiver {
             .filter(|l| l["signal"] == signal)
             .flat_map(|l| l[field].as_array().cloned().unwrap_or_default())
             .collect()
-    }
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

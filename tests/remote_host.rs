@@ -9,18 +9,10 @@ mod common;
 
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{BIN, Home, wait_until};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use common::{BIN, Home, KillOnDrop, free_port, wait_until};
 
 fn keygen(path: &Path) {
     let ok = Command::new("ssh-keygen")
@@ -34,7 +26,7 @@ fn keygen(path: &Path) {
 
 /// An sshd of our own on 127.0.0.1, accepting one temporary key for the current user.
 struct Sshd {
-    child: Child,
+    _child: KillOnDrop,
     port: u16,
 }
 
@@ -73,14 +65,10 @@ impl Sshd {
         wait_until(Duration::from_secs(10), || {
             TcpStream::connect(("127.0.0.1", port)).is_ok()
         });
-        Sshd { child, port }
-    }
-}
-
-impl Drop for Sshd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        Sshd {
+            _child: KillOnDrop(child),
+            port,
+        }
     }
 }
 

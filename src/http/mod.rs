@@ -1,6 +1,6 @@
 //! The HTTP control surface: the same [`Request`]/[`Response`] protocol as the socket, as JSON over HTTP, plus
 //! a live event stream (SSE), Prometheus metrics and the web dashboard (`GET /`). Local by default; a bearer
-//! token (or the dashboard's sign-in cookie, see [`auth`]) when configured, and required by config validation
+//! token (or the dashboard's sign-in cookie, see `http/auth.rs`) when configured, and required by config validation
 //! for non-loopback binds.
 
 mod auth;

@@ -48,11 +48,6 @@ impl StopTraces {
         }
     }
 
-    /// Stops whose trace is still open.
-    pub fn open_count(&self) -> usize {
-        self.open.len()
-    }
-
     fn span(
         &self,
         name: &'static str,

@@ -93,11 +93,6 @@ impl SavesHandle {
         }
     }
 
-    /// Apply one event (tests, and surfaces that feed the book themselves).
-    pub fn observe(&self, e: &AuditEvent) {
-        self.lock().observe(e);
-    }
-
     /// The figures as of `now`.
     pub fn report(&self, now: DateTime<Utc>) -> SavesReport {
         self.lock().report(now)

@@ -18,6 +18,25 @@ pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) {
     }
 }
 
+/// A TCP port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A child process killed (and reaped) when the guard goes out of scope.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 pub fn alive(pid: u32) -> bool {
     // A zombie still "exists": check /proc state too.
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
@@ -132,6 +151,17 @@ impl Home {
 
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.paths().log_file()).unwrap_or_default()
+    }
+
+    /// A started daemon watching Claude only, with the HTTP surface on `127.0.0.1:{port}` behind `token`.
+    pub fn started_with_http(port: u16, token: &str) -> Home {
+        let home = Home::new();
+        home.write_config(&format!(
+            "[monitoring]\nassistants = [\"claude\"]\n\
+             [http]\nenabled = true\nbind = \"127.0.0.1:{port}\"\ntoken = \"{token}\"\n"
+        ));
+        home.start();
+        home
     }
 
     /// `daemon start` (detached); it returns once the daemon answers.
