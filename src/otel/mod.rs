@@ -10,6 +10,9 @@
 mod client;
 pub mod traces;
 
+#[cfg(test)]
+mod tests;
+
 use std::time::Duration;
 
 use opentelemetry::KeyValue;

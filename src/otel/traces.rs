@@ -21,6 +21,8 @@ struct OpenStop {
     parent: Context,
     waiting: Option<Span>,
     attempt: Option<Span>,
+    /// The highest attempt number started (set on the root when it ends: attributes are not replaced).
+    attempts: i64,
 }
 
 /// Turns audit events into spans. Holds only the stops still open.
@@ -148,7 +150,7 @@ impl StopTraces {
                 .add_event_with_timestamp("stopped again", time(e), attributes);
             return;
         }
-        let mut root = self.span("stop", &Context::new(), stopped_at, attributes.clone());
+        let root = self.span("stop", &Context::new(), stopped_at, attributes.clone());
         let parent = Context::new().with_remote_span_context(root.span_context().clone());
         let mut detected = self.span("detected", &parent, stopped_at, Self::common(e));
         if let Some(origin) = e.metadata.get("origin").and_then(|v| v.as_str()) {
@@ -160,7 +162,6 @@ impl StopTraces {
             classified.set_attribute(KeyValue::new("palingenesis.evidence", msg.clone()));
         }
         classified.end_with_timestamp(time(e));
-        root.set_attribute(KeyValue::new("palingenesis.attempts", 0i64));
         self.open.insert(
             session,
             OpenStop {
@@ -168,6 +169,7 @@ impl StopTraces {
                 parent,
                 waiting: None,
                 attempt: None,
+                attempts: 0,
             },
         );
     }
@@ -221,8 +223,7 @@ impl StopTraces {
         if let Some(mut previous) = open.attempt.replace(span) {
             previous.end_with_timestamp(time(e));
         }
-        open.root
-            .set_attribute(KeyValue::new("palingenesis.attempts", attempt));
+        open.attempts = open.attempts.max(attempt);
     }
 
     /// Resolve `session`'s stop: end every open span and the root.
@@ -252,8 +253,10 @@ impl StopTraces {
             verified.set_status(Status::Ok);
             verified.end_with_timestamp(at);
         }
-        open.root
-            .set_attribute(KeyValue::new("palingenesis.outcome", outcome));
+        open.root.set_attributes([
+            KeyValue::new("palingenesis.outcome", outcome),
+            KeyValue::new("palingenesis.attempts", open.attempts),
+        ]);
         match error {
             Some(message) => open.root.set_status(Status::error(message)),
             None if outcome == "verified" => open.root.set_status(Status::Ok),
