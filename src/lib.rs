@@ -25,7 +25,7 @@
 //!   dashboard.
 //! - [`mcp`]: the same protocol as MCP tools over stdio (`palingenesis mcp`).
 //! - [`interactive`] + [`wrapper`]: reaching live interactive agents (PTY wrapper, tmux panes) safely.
-//! - [`otel`]: OpenTelemetry (OTLP/HTTP): one trace per stop and an event counter, from the audit stream.
+//! - [`otel`]: OpenTelemetry (OTLP/HTTP): one trace per stop, logs and an event counter, from the audit stream.
 //! - [`notify`]: subscribes to the audit stream and tells people (webhook, ntfy, Slack, Discord, Telegram).
 //! - [`wiring`]: which sources and resumers run, from the config and what is installed.
 //! - [`interactive`]: agents still alive at their prompt are resumed where they live (PTY wrapper, tmux pane).

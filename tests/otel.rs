@@ -2,7 +2,8 @@
 //! 127.0.0.1 that decodes the payloads with the official protobuf definitions (tests/otlp/receiver.py, PyPI
 //! `opentelemetry-proto`). The real `claude` CLI hits a rate limit at the fake provider, the daemon resumes
 //! it, and the receiver must get one trace for that stop: detected → classified → waiting → resume attempt →
-//! verified, with the session's attributes, plus the event counter. The same save shows in `status`.
+//! verified, with the session's attributes, plus the audit events as log records joined to that trace and
+//! the event counter. The same save shows in `status`.
 //!
 //! Needs the clients and `opentelemetry-proto`: `scripts/install-test-deps.sh`.
 
@@ -190,6 +191,26 @@ fn a_stop_and_its_resume_are_one_trace_at_the_otlp_receiver() {
         .map(|n| span(n)["start_ns"].as_u64().unwrap())
         .collect();
     assert!(order.is_sorted(), "stages in order: {order:?}");
+
+    let records = receiver.all("logs", "records");
+    for (event, severity) in [
+        ("StopDetected", "INFO"),
+        ("ResumeStarted", "INFO"),
+        ("ResumeCompleted", "INFO"),
+    ] {
+        let record = records
+            .iter()
+            .find(|r| {
+                r["event_name"] == event && r["attributes"]["palingenesis.session"] == session
+            })
+            .unwrap_or_else(|| panic!("no {event} log record: {records:#?}"));
+        assert_eq!(record["severity"], severity);
+        assert_eq!(
+            record["trace_id"], root["trace_id"],
+            "{event} joins the stop's trace"
+        );
+        assert_eq!(record["attributes"]["palingenesis.assistant"], "claude");
+    }
 
     let metrics = receiver.all("metrics", "metrics");
     let stops: u64 = metrics

@@ -85,8 +85,8 @@ bind = "127.0.0.1:7654"
 
 [otel]
 # OpenTelemetry over OTLP/HTTP (protobuf): one trace per stop (detected, classified, waiting, resume attempts,
-# verified) and event metrics. OTEL_* variables (OTEL_EXPORTER_OTLP_ENDPOINT, _HEADERS, OTEL_SERVICE_NAME, ...)
-# are honoured and win over this endpoint (the collector's OTLP/HTTP port, normally 4318).
+# verified), audit events as logs, and event metrics. OTEL_* variables (OTEL_EXPORTER_OTLP_ENDPOINT, _HEADERS,
+# OTEL_SERVICE_NAME, ...) are honoured and win over this endpoint (a collector's OTLP/HTTP port, normally 4318).
 enabled = false
 endpoint = "http://127.0.0.1:4318"
 

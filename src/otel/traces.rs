@@ -50,6 +50,13 @@ impl StopTraces {
         }
     }
 
+    /// The root span of `session`'s open stop, for correlating logs with it.
+    pub fn context_of(&self, session: &str) -> Option<opentelemetry::trace::SpanContext> {
+        self.open
+            .get(session)
+            .map(|open| open.root.span_context().clone())
+    }
+
     fn span(
         &self,
         name: &'static str,

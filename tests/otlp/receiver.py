@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """A minimal OTLP/HTTP (protobuf) receiver for tests, decoding with the official OpenTelemetry protobuf
 definitions (PyPI `opentelemetry-proto`). Listens on 127.0.0.1 on a free port, prints `listening PORT`, then one
-JSON line per export request: {"signal": "traces", "spans": [...]} or {"signal": "metrics", "metrics": [...]}.
+JSON line per export request: {"signal": "traces", "spans": [...]}, {"signal": "logs", "records": [...]} or
+{"signal": "metrics", "metrics": [...]}.
 Anything it cannot decode is answered 400 and reported as {"signal": "error", ...}."""
 import json
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from google.protobuf.json_format import MessageToDict
+from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
@@ -41,6 +43,22 @@ def spans(req):
                 }
 
 
+def records(req):
+    for rl in req.resource_logs:
+        for sl in rl.scope_logs:
+            for r in sl.log_records:
+                body = MessageToDict(r.body)
+                yield {
+                    "event_name": r.event_name,
+                    "time_ns": r.time_unix_nano,
+                    "severity": r.severity_text,
+                    "body": next(iter(body.values())) if body else None,
+                    "attributes": attributes(r.attributes),
+                    "trace_id": r.trace_id.hex(),
+                    "span_id": r.span_id.hex(),
+                }
+
+
 def metrics(req):
     for rm in req.resource_metrics:
         for sm in rm.scope_metrics:
@@ -68,6 +86,11 @@ class Handler(BaseHTTPRequestHandler):
                 req.ParseFromString(body)
                 line = {"signal": "traces", "spans": list(spans(req))}
                 reply = trace_service_pb2.ExportTraceServiceResponse()
+            elif self.path == "/v1/logs":
+                req = logs_service_pb2.ExportLogsServiceRequest()
+                req.ParseFromString(body)
+                line = {"signal": "logs", "records": list(records(req))}
+                reply = logs_service_pb2.ExportLogsServiceResponse()
             elif self.path == "/v1/metrics":
                 req = metrics_service_pb2.ExportMetricsServiceRequest()
                 req.ParseFromString(body)
