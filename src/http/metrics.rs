@@ -60,8 +60,7 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn new() -> Arc<Metrics> {
-        let mut registry = <Registry>::with_prefix("palingenesis");
-        let m = Metrics {
+        let mut m = Metrics {
             events: Family::default(),
             sessions: Family::default(),
             attention: Family::default(),
@@ -70,49 +69,49 @@ impl Metrics {
             paused: Gauge::default(),
             start_time: Gauge::default(),
             build_info: Family::default(),
-            registry: Registry::default(),
+            registry: Registry::with_prefix("palingenesis"),
         };
-        registry.register(
+        m.registry.register(
             "events",
             "Audit events recorded since the daemon started, by type, assistant and stop reason",
             m.events.clone(),
         );
-        registry.register(
+        m.registry.register(
             "sessions",
             "Tracked sessions by assistant and state",
             m.sessions.clone(),
         );
-        registry.register(
+        m.registry.register(
             "sessions_needing_attention",
             "Sessions a human should look at: stopped without a planned resume, failed, or not reachable",
             m.attention.clone(),
         );
-        registry.register(
+        m.registry.register(
             "saves",
             "Stops resumed and verified (from the audit trail)",
             m.saves.clone(),
         );
-        registry.register(
+        m.registry.register(
             "recovered_seconds",
             "Agent time recovered by saves, in seconds (see docs/observability.md)",
             m.recovered.clone(),
         );
-        registry.register(
+        m.registry.register(
             "paused",
             "1 while automatic actions are paused",
             m.paused.clone(),
         );
-        registry.register(
+        m.registry.register(
             "start_time_seconds",
             "When the daemon started, in Unix seconds",
             m.start_time.clone(),
         );
-        registry.register(
+        m.registry.register(
             "build_info",
             "Always 1; the version is a label",
             m.build_info.clone(),
         );
-        Arc::new(Metrics { registry, ..m })
+        Arc::new(m)
     }
 
     pub fn observe(&self, e: &AuditEvent) {
