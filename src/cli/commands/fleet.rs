@@ -26,32 +26,31 @@ pub async fn run(paths: &Paths, cmd: FleetCmd) -> anyhow::Result<u8> {
             "no hosts in [fleet] hosts (e.g. `palingenesis config set fleet.hosts '[\"box1\", \"me@box2\"]'`)"
         );
     }
-    let now = chrono::Utc::now();
-    let (text, json, all_ok) = match cmd {
-        FleetCmd::Status(f) => {
-            let answers: Vec<HostAnswer<StatusReport>> = ask_all(&config.fleet, "status").await;
-            let ok = answers.iter().all(|a| a.answer.is_some());
-            (
-                status_table(&answers, now),
-                f.json.then(|| serde_json::to_value(&answers)),
-                ok,
-            )
-        }
-        FleetCmd::Sessions(f) => {
-            let answers: Vec<HostAnswer<SessionList>> = ask_all(&config.fleet, "sessions").await;
-            let ok = answers.iter().all(|a| a.answer.is_some());
-            (
-                sessions_table(&answers, now),
-                f.json.then(|| serde_json::to_value(&answers)),
-                ok,
-            )
-        }
-    };
-    match json {
-        Some(value) => render::json(&value?)?,
-        None => print!("{text}"),
+    match cmd {
+        FleetCmd::Status(f) => show(&config.fleet, "status", f.json, status_table).await,
+        FleetCmd::Sessions(f) => show(&config.fleet, "sessions", f.json, sessions_table).await,
     }
-    Ok(if all_ok { exit::OK } else { exit::FAILURE })
+}
+
+/// Ask every host for `command`, print the answers (as `table` renders them, or as JSON); exit 1 when a host
+/// did not answer.
+async fn show<T: serde::de::DeserializeOwned + Serialize>(
+    fleet: &FleetConfig,
+    command: &str,
+    json: bool,
+    table: fn(&[HostAnswer<T>], chrono::DateTime<chrono::Utc>) -> String,
+) -> anyhow::Result<u8> {
+    let answers: Vec<HostAnswer<T>> = ask_all(fleet, command).await;
+    if json {
+        render::json(&answers)?;
+    } else {
+        print!("{}", table(&answers, chrono::Utc::now()));
+    }
+    Ok(if answers.iter().all(|a| a.answer.is_some()) {
+        exit::OK
+    } else {
+        exit::FAILURE
+    })
 }
 
 async fn ask_all<T: serde::de::DeserializeOwned>(
