@@ -222,4 +222,15 @@ fn a_stop_and_its_resume_are_one_trace_at_the_otlp_receiver() {
         .max()
         .unwrap_or(0);
     assert_eq!(stops, 1, "{metrics:#?}");
+
+    home.start();
+    let status: Value = serde_json::from_str(&home.ok(&["status", "--json"])).unwrap();
+    assert_eq!(
+        (
+            &status["saves"]["total"]["stops"],
+            &status["saves"]["total"]["saves"]
+        ),
+        (&Value::from(1), &Value::from(1)),
+        "a restarted daemon replays its saves from the audit trail: {status}"
+    );
 }

@@ -17,6 +17,7 @@ impl Surface {
     pub async fn request(&self, req: Request) -> Response {
         match self.engine.request(req).await {
             Response::Status(mut status) => {
+                self.saves.replayed().await;
                 status.saves = self.saves.report(chrono::Utc::now());
                 Response::Status(status)
             }

@@ -23,10 +23,15 @@ const RELEVANT: [EventType; 8] = [
     EventType::DaemonStopped,
 ];
 
+/// The longest a status answer waits for the start-up replay (a very long trail is reported as far as read).
+const REPLAY_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// A shared, live [`SavesBook`]. Cheap to clone.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct SavesHandle {
     book: Arc<Mutex<SavesBook>>,
+    /// True once the history has been replayed.
+    replayed: tokio::sync::watch::Receiver<bool>,
 }
 
 impl SavesHandle {
@@ -37,41 +42,61 @@ impl SavesHandle {
         tracker: &tokio_util::task::TaskTracker,
         stop: CancellationToken,
     ) -> SavesHandle {
-        let handle = SavesHandle::default();
+        let (done, replayed) = tokio::sync::watch::channel(false);
+        let handle = SavesHandle {
+            book: Arc::default(),
+            replayed,
+        };
         // Subscribe before reading history, so nothing recorded in between is lost.
         let rx = audit.subscribe();
         let book = handle.clone();
         tracker.spawn(async move {
             let last = book.replay(audit_file).await;
+            let _ = done.send(true);
             book.follow(rx, last, stop).await;
         });
         handle
     }
 
-    /// Read the relevant history; returns the instant of the last event read.
+    /// Wait (briefly) until the start-up replay is done, so a first `status` is already complete.
+    pub async fn replayed(&self) {
+        let mut replayed = self.replayed.clone();
+        let _ = tokio::time::timeout(REPLAY_WAIT, replayed.wait_for(|done| *done)).await;
+    }
+
+    /// Fold the relevant history into the book (streamed, off the async threads); returns the instant of the
+    /// last event read.
     async fn replay(&self, audit_file: PathBuf) -> Option<DateTime<Utc>> {
         let query = AuditQuery {
             types: RELEVANT.to_vec(),
             ..Default::default()
         };
-        let read =
-            tokio::task::spawn_blocking(move || crate::audit::query(&audit_file, &query)).await;
-        let events = match read {
-            Ok(Ok(found)) => found.events,
+        let book = self.clone();
+        let read = tokio::task::spawn_blocking(move || {
+            let mut last = None;
+            let mut replayed = SavesBook::new();
+            let scanned = crate::audit::scan(&audit_file, &query, &mut |e| {
+                last = Some(e.ts);
+                replayed.observe(&e);
+            });
+            // A trail that cannot be read whole is not replayed at all (no half history).
+            scanned.map(|_| {
+                *book.lock() = replayed;
+                last
+            })
+        })
+        .await;
+        match read {
+            Ok(Ok(last)) => last,
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "the audit trail could not be read; saves start from zero");
-                Vec::new()
+                None
             }
             Err(e) => {
                 tracing::warn!(error = %e, "reading the audit trail failed; saves start from zero");
-                Vec::new()
+                None
             }
-        };
-        let mut book = self.lock();
-        for e in &events {
-            book.observe(e);
         }
-        events.last().map(|e| e.ts)
     }
 
     /// Apply live events newer than `replayed_until` (older ones were in the replay) until `stop`.
