@@ -167,20 +167,31 @@ install_browser_driver() {
     printf '%s\n' "$want" >"$stamp"
 }
 
-# The official OpenTelemetry protobuf definitions, for the OTLP receiver in tests/otlp/receiver.py.
+# The official OpenTelemetry protobuf definitions, for the OTLP receiver in tests/otlp/receiver.py: into the
+# python3 on PATH when pip may install there, else into tests/otlp/.venv (which the test prefers when present).
 OTLP_PROTO="opentelemetry-proto==1.45.2"
+OTLP_VENV="$ROOT/tests/otlp/.venv"
+OTLP_IMPORT="import opentelemetry.proto.collector.trace.v1.trace_service_pb2"
 install_otlp_proto() {
-    if python3 -c "import opentelemetry.proto.collector.trace.v1.trace_service_pb2" >/dev/null 2>&1; then
+    if [ -x "$OTLP_VENV/bin/python3" ] && "$OTLP_VENV/bin/python3" -c "$OTLP_IMPORT" >/dev/null 2>&1; then
+        log "opentelemetry-proto: present (tests/otlp/.venv)"
+        return
+    fi
+    if python3 -c "$OTLP_IMPORT" >/dev/null 2>&1; then
         log "opentelemetry-proto: present"
         return
     fi
     need python3
     log "opentelemetry-proto: missing, running pip install $OTLP_PROTO"
-    python3 -m pip install --quiet --disable-pip-version-check "$OTLP_PROTO" \
-        || python3 -m pip install --quiet --disable-pip-version-check --user "$OTLP_PROTO" \
-        || die "pip could not install $OTLP_PROTO"
-    python3 -c "import opentelemetry.proto.collector.trace.v1.trace_service_pb2" \
-        || die "pip installed $OTLP_PROTO but python3 cannot import it"
+    if ! python3 -m pip install --quiet --disable-pip-version-check "$OTLP_PROTO" >/dev/null 2>&1; then
+        log "opentelemetry-proto: pip may not install into python3 here; using a venv in tests/otlp/.venv"
+        python3 -m venv "$OTLP_VENV" || die "python3 -m venv failed (install python3-venv)"
+        "$OTLP_VENV/bin/python3" -m pip install --quiet --disable-pip-version-check "$OTLP_PROTO" \
+            || die "pip could not install $OTLP_PROTO"
+        "$OTLP_VENV/bin/python3" -c "$OTLP_IMPORT" || die "tests/otlp/.venv cannot import opentelemetry-proto"
+        return
+    fi
+    python3 -c "$OTLP_IMPORT" || die "pip installed $OTLP_PROTO but python3 cannot import it"
 }
 
 install_clients

@@ -31,8 +31,16 @@ struct Receiver {
 
 impl Receiver {
     fn start() -> Receiver {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/otlp/receiver.py");
-        let mut child = Command::new("python3")
+        let otlp = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/otlp");
+        let script = otlp.join("receiver.py");
+        // scripts/install-test-deps.sh uses a venv where pip may not install into the system python.
+        let venv = otlp.join(".venv/bin/python3");
+        let python = if venv.exists() {
+            venv
+        } else {
+            "python3".into()
+        };
+        let mut child = Command::new(python)
             .arg(script)
             .stdout(Stdio::piped())
             .spawn()
