@@ -126,11 +126,7 @@ fn exposed_binds_need_a_token() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dashboard_sign_in_cookie_reads_and_needs_the_client_header_to_act() {
     let port = free_port();
-    let home = Home::new();
-    home.write_config(&format!(
-        "[http]\nenabled = true\nbind = \"127.0.0.1:{port}\"\ntoken = \"c00kie-t0ken\"\n"
-    ));
-    tokio::task::block_in_place(|| home.start());
+    let home = tokio::task::block_in_place(|| Home::started_with_http(port, "c00kie-t0ken"));
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
 
