@@ -161,6 +161,10 @@ pub struct StatusReport {
     /// The next deadline the daemon will act on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_action_at: Option<DateTime<Utc>>,
+    /// What palingenesis got done: stops, saves, agent time recovered (filled in by the daemon's surfaces
+    /// from the audit trail; see [`crate::saves`]).
+    #[serde(default)]
+    pub saves: crate::saves::SavesReport,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]

@@ -4,16 +4,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::Home;
+use common::{Home, free_port};
 use futures::StreamExt;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_api_with_token_sse_and_metrics() {
@@ -127,4 +119,68 @@ fn exposed_binds_need_a_token() {
     let (code, _, err) = home.run(&["config", "validate"]);
     assert_eq!(code, 1);
     assert!(err.contains("http.token"), "{err}");
+}
+
+/// The dashboard's sign-in: a wrong token is refused, the right one sets an HttpOnly cookie that reads the
+/// API, and a state change by cookie alone needs the client header another origin cannot send.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_sign_in_cookie_reads_and_needs_the_client_header_to_act() {
+    let port = free_port();
+    let home = tokio::task::block_in_place(|| Home::started_with_http(port, "c00kie-t0ken"));
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+
+    let page = http.get(format!("{base}/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.contains("default-src 'self'"), "{csp}");
+    assert!(page.text().await.unwrap().contains("/dashboard/app.js"));
+
+    let login = |token: &'static str| {
+        http.post(format!("{base}/api/v1/login"))
+            .json(&serde_json::json!({ "token": token }))
+            .send()
+    };
+    assert_eq!(login("wrong").await.unwrap().status(), 401);
+    let ok = login("c00kie-t0ken").await.unwrap();
+    assert_eq!(ok.status(), 200);
+    let set_cookie = ok.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"),
+        "{set_cookie}"
+    );
+    let cookie = set_cookie.split(';').next().unwrap().to_string();
+
+    let status = http
+        .get(format!("{base}/api/v1/status"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status.status(), 200, "the cookie reads");
+    let forged = http
+        .post(format!("{base}/api/v1/pause"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 401, "no state change by cookie alone");
+    let paused = http
+        .post(format!("{base}/api/v1/pause"))
+        .header("cookie", &cookie)
+        .header("x-palingenesis", "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(paused.status(), 200);
+    let status = tokio::task::block_in_place(|| home.ok(&["status"]));
+    assert!(status.contains("PAUSED"), "{status}");
+    tokio::task::block_in_place(|| home.ok(&["daemon", "stop"]));
+    assert!(
+        !home.log().contains("c00kie-t0ken"),
+        "the token stays out of the log"
+    );
 }

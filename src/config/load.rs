@@ -209,6 +209,19 @@ fn validate(c: &Config) -> Result<(), (String, String)> {
     if r.prompt.trim().is_empty() {
         return fail("resume.prompt", "must not be empty".into());
     }
+    c.fleet.validate()?;
+    if !["http://", "https://"]
+        .iter()
+        .any(|scheme| c.otel.endpoint.starts_with(scheme))
+    {
+        return fail(
+            "otel.endpoint",
+            format!(
+                "`{}` is not an http:// or https:// URL (OTLP/HTTP, normally port 4318)",
+                c.otel.endpoint
+            ),
+        );
+    }
     if c.backup.keep == 0 {
         return fail("backup.keep", "must be at least 1".into());
     }
@@ -356,6 +369,10 @@ mod tests {
             "[resume]\njitter_fraction = 1.5\n",
             "[resume]\njitter_fraction = -0.1\n",
             "[claude]\nextra_args = [\"--dangerously-skip-permissions\"]\n",
+            "[otel]\nendpoint = \"127.0.0.1:4318\"\n",
+            "[fleet]\nhosts = [\"-oProxyCommand=sh\"]\n",
+            "[fleet]\nhosts = [\"box one\"]\n",
+            "[fleet]\nssh = \" \"\n",
         ] {
             assert!(load_text(bad).is_err(), "{bad}");
         }

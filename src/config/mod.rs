@@ -4,6 +4,7 @@
 mod channels;
 mod chat;
 mod edit;
+mod fleet;
 mod load;
 mod serde_impl;
 pub mod template;
@@ -15,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 pub use chat::ChatConfig;
 pub use edit::set_key;
+pub use fleet::{FleetConfig, check_destination};
 pub use load::{ConfigError, load, load_from_str, validate_text};
 pub use warnings::warnings;
 
@@ -38,6 +40,7 @@ pub struct Config {
     pub otel: OtelConfig,
     /// Each assistant's own section (`[claude]`, …), by assistant; absent when the file has none.
     pub assistants: BTreeMap<Assistant, crate::adapter::Section>,
+    pub fleet: FleetConfig,
 }
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -298,7 +301,10 @@ impl Default for HttpConfig {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct OtelConfig {
+    /// Export one trace per stop and event metrics over OTLP/HTTP (protobuf).
     pub enabled: bool,
+    /// The collector's OTLP/HTTP base URL (`/v1/traces`, `/v1/metrics` are appended); the standard
+    /// `OTEL_EXPORTER_OTLP_*ENDPOINT` variables win over it.
     pub endpoint: String,
 }
 
@@ -306,7 +312,7 @@ impl Default for OtelConfig {
     fn default() -> Self {
         OtelConfig {
             enabled: false,
-            endpoint: "http://127.0.0.1:4317".into(),
+            endpoint: "http://127.0.0.1:4318".into(),
         }
     }
 }

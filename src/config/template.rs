@@ -119,8 +119,19 @@ discord_allowed_user_ids = []
 discord_allowed_guild_ids = []
 
 [otel]
+# OpenTelemetry over OTLP/HTTP (protobuf): one trace per stop (detected, classified, waiting, resume attempts,
+# verified), audit events as logs, and event metrics. OTEL_* variables (OTEL_EXPORTER_OTLP_ENDPOINT, _HEADERS,
+# OTEL_SERVICE_NAME, ...) are honoured and win over this endpoint (a collector's OTLP/HTTP port, normally 4318).
 enabled = false
-endpoint = "http://127.0.0.1:4317"
+endpoint = "http://127.0.0.1:4318"
+
+[fleet]
+# Other machines' daemons, reached with the system ssh: `palingenesis --host user@box status`, and
+# `palingenesis fleet status|sessions` for every host listed here (ssh destinations or ~/.ssh/config aliases).
+hosts = []
+ssh = "ssh"
+# How the remote login shell runs palingenesis (e.g. "~/.cargo/bin/palingenesis").
+remote_command = "palingenesis"
 
 "#;
 

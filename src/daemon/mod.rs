@@ -116,10 +116,22 @@ pub async fn run(
     ) {
         tracker.spawn(bot.run(sources_stop.clone()));
     }
+    if let Err(e) = crate::otel::spawn(&config.otel, &audit, &tracker, sources_stop.clone()) {
+        warn!(error = %e, "OpenTelemetry export could not start; continuing without it");
+    }
+    let surface = crate::surface::Surface {
+        engine: handle.clone(),
+        saves: crate::saves::SavesHandle::start(
+            paths.audit_file(),
+            &audit,
+            &tracker,
+            sources_stop.clone(),
+        ),
+    };
     if config.http.enabled {
         crate::http::spawn(
             &config.http,
-            handle.clone(),
+            surface.clone(),
             audit.clone(),
             crate::chat::routes::router(&config.chat, &chat),
             &tracker,
@@ -133,7 +145,7 @@ pub async fn run(
     }
     tracker.spawn(crate::ipc::server::serve(
         listener,
-        Arc::new(handle.clone()),
+        Arc::new(surface),
         shutdown.clone(),
         tracker.clone(),
     ));

@@ -65,6 +65,7 @@ impl Engine {
                 .filter(|s| matches!(s.phase, Phase::Waiting { .. }))
                 .filter_map(|s| s.deadline())
                 .min(),
+            saves: Default::default(),
         }
     }
 
