@@ -38,6 +38,7 @@ pub mod backup;
 pub mod classify;
 pub mod claude_hooks;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod daemon;
 pub mod decide;

@@ -163,6 +163,7 @@ fn apply_env_override(table: &mut toml::Table, var: &str, raw: &str) -> Result<(
 fn validate(c: &Config) -> Result<(), (String, String)> {
     let r = &c.resume;
     let fail = |k: &str, m: String| Err((k.to_string(), m));
+    super::bounds::check(c)?;
     if r.backoff_base_secs == 0 {
         return fail("resume.backoff_base_secs", "must be greater than 0".into());
     }
@@ -239,6 +240,16 @@ fn validate(c: &Config) -> Result<(), (String, String)> {
         return fail(
             "notifications.telegram_chat_id",
             "telegram needs both telegram_bot_token and telegram_chat_id".into(),
+        );
+    }
+    if c.http
+        .token
+        .as_ref()
+        .is_some_and(|t| t.expose().trim().is_empty())
+    {
+        return fail(
+            "http.token",
+            "must not be blank (remove it to use the generated token file)".into(),
         );
     }
     match c.http.bind.parse::<std::net::SocketAddr>() {

@@ -1,6 +1,7 @@
 //! Settings: one TOML file (see [`template::TEMPLATE`]), every key overridable from the environment as
 //! `PALINGENESIS__SECTION__KEY=value`, validated with errors that name `file:line:col` and the key.
 
+mod bounds;
 mod edit;
 mod load;
 pub mod template;

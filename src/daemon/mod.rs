@@ -29,6 +29,10 @@ pub enum DaemonError {
     },
     #[error("audit trail: {0}")]
     Audit(String),
+    /// The engine task ended on its own (a panic): the process must exit so a service manager restarts it,
+    /// rather than linger answering "shutting down".
+    #[error("the engine stopped unexpectedly ({0}); exiting so the daemon can be restarted")]
+    EngineDied(String),
 }
 
 pub struct DaemonContext {
@@ -173,8 +177,30 @@ pub async fn run(
     info!(pid = std::process::id(), "palingenesis daemon running");
 
     let engine_stop = shutdown.clone();
-    let engine_task = tokio::spawn(engine.run(rx, engine_stop));
-    shutdown.cancelled().await;
+    let mut engine_task = tokio::spawn(engine.run(rx, engine_stop));
+    let died = tokio::select! {
+        _ = shutdown.cancelled() => None,
+        ended = &mut engine_task => Some(match ended {
+            Err(e) if e.is_panic() => "it panicked".to_string(),
+            Err(e) => e.to_string(),
+            Ok(()) => "it returned".to_string(),
+        }),
+    };
+    if let Some(why) = died {
+        tracing::error!(%why, "the engine task ended; the daemon exits");
+        audit.record(
+            AuditEvent::new(EventType::DaemonStopped)
+                .outcome("failed")
+                .message(format!("the engine stopped unexpectedly: {why}")),
+        );
+        shutdown.cancel();
+        sources_stop.cancel();
+        tracker.close();
+        // Tasks that wait on the dead engine must not keep the process alive.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(3), tracker.wait()).await;
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), audit.flush()).await;
+        return Err(DaemonError::EngineDied(why));
+    }
     info!("shutting down");
     sources_stop.cancel();
     tracker.close();

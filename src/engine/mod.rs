@@ -337,8 +337,10 @@ impl Engine {
         let now = self.now();
         let attempt_id = self.next_attempt_id;
         self.next_attempt_id += 1;
-        let verify_by =
-            now + chrono::Duration::seconds(self.config.resume.verify_timeout_secs as i64);
+        let verify_by = crate::clock::after(
+            now,
+            crate::clock::secs(self.config.resume.verify_timeout_secs),
+        );
         let Some(sess) = self.sessions.get_mut(key) else {
             return;
         };

@@ -100,8 +100,8 @@ pub(super) async fn route(job: &AttemptJob) -> Route {
 /// Type the resume prompt; the engine verifies from the transcript that the turn makes progress.
 async fn type_prompt(job: &AttemptJob, term: &dyn Terminal, agent: interactive::proc::ProcId) {
     info!(session = %job.session, terminal = %term.describe(), "resuming in the agent's own terminal");
-    let patience =
-        Duration::from_secs(job.config.resume.verify_timeout_secs / 2).max(Duration::from_secs(5));
+    let patience = Duration::from_secs(job.config.resume.verify_timeout_secs / 2)
+        .clamp(Duration::from_secs(5), Duration::from_secs(86_400));
     let typing = Typing {
         patience,
         ..Typing::default()

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -311,7 +311,7 @@ fn observation(
     }
 }
 
-/// Epoch milliseconds → instant.
+/// Epoch milliseconds → instant (seconds or microseconds too, told apart by magnitude).
 pub fn ms_instant(v: &Value) -> Option<DateTime<Utc>> {
-    Utc.timestamp_millis_opt(v.as_i64()?).single()
+    crate::clock::epoch_instant(v.as_i64()?)
 }

@@ -1,0 +1,134 @@
+//! Faults and hostile input, driven from outside as an unlucky or hostile user would: the real binary in an
+//! isolated home, absurd numbers in config and transcripts, records from the future.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::Home;
+
+const SESSION: &str = "11111111-2222-4333-8444-555555555555";
+
+/// A `claude` that stays busy, so a resume stays in flight while the test writes lines.
+fn slow_claude(dir: &Path) -> PathBuf {
+    let bin = dir.join("slow-claude");
+    std::fs::write(&bin, "#!/bin/sh\nexec sleep 60\n").unwrap();
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    bin
+}
+
+struct Transcript {
+    path: PathBuf,
+    cwd: String,
+}
+
+impl Transcript {
+    fn new(home: &Home) -> Transcript {
+        let project = home.user_home().join(".claude/projects/-work");
+        std::fs::create_dir_all(&project).unwrap();
+        Transcript {
+            path: project.join(format!("{SESSION}.jsonl")),
+            cwd: home.dir.display().to_string(),
+        }
+    }
+
+    fn append(&self, mut line: serde_json::Value) {
+        line["sessionId"] = SESSION.into();
+        line["cwd"] = self.cwd.clone().into();
+        line["isSidechain"] = false.into();
+        if line.get("timestamp").is_none() {
+            line["timestamp"] = chrono::Utc::now().to_rfc3339().into();
+        }
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .unwrap();
+        writeln!(f, "{line}").unwrap();
+    }
+
+    fn server_error(&self) {
+        self.append(serde_json::json!({
+            "type": "assistant", "isApiErrorMessage": true, "error": "server_error",
+            "message": {"model": "<synthetic>", "role": "assistant",
+                "content": [{"type": "text", "text": "API Error: 529 Overloaded"}]}
+        }));
+    }
+}
+
+fn home_with_slow_claude() -> Home {
+    let home = Home::new();
+    let bin = slow_claude(&home.dir);
+    home.write_config(&format!(
+        "[resume]\nbackoff_base_secs = 1\nbackoff_max_secs = 2\njitter = false\nverify_timeout_secs = 60\n\
+         [claude]\nbinary = \"{}\"\n",
+        bin.display()
+    ));
+    home.start();
+    home
+}
+
+#[test]
+fn config_validate_rejects_durations_beyond_their_bound_with_their_place() {
+    let home = Home::new();
+    home.write_config("[resume]\nmax_retries = 3\nverify_timeout_secs = 100000000\n");
+    let (code, out, err) = home.run(&["config", "validate"]);
+    assert_ne!(code, 0, "{out}");
+    let file = home.paths().config_file.display().to_string();
+    assert!(err.contains(&format!("{file}:3:")), "{err}");
+    assert!(err.contains("resume.verify_timeout_secs"), "{err}");
+    let (code, _, err) = home.run(&["daemon", "start"]);
+    assert_ne!(code, 0, "the daemon refuses the config too: {err}");
+}
+
+#[test]
+fn an_absurd_retry_delay_while_resuming_neither_kills_the_engine_nor_hides_later_stops() {
+    let home = home_with_slow_claude();
+    let t = Transcript::new(&home);
+    t.server_error();
+    home.wait_event("ResumeStarted");
+
+    // Three years, as a hostile or broken line would say.
+    t.append(serde_json::json!({
+        "type": "system", "subtype": "api_retry", "retry_delay_ms": 94_608_000_000u64,
+        "attempt": 1, "max_retries": 10, "error": "overloaded"
+    }));
+    // A real stop after it: the engine must still be there to see it.
+    t.server_error();
+    home.wait_events("StopDetected", 2, Duration::from_secs(30));
+    let status: serde_json::Value = serde_json::from_str(&home.ok(&["status", "--json"])).unwrap();
+    assert_eq!(status["mode"], "monitoring", "{status}");
+    assert!(
+        home.log().contains("more than 40 days ahead"),
+        "the clamp is reported:\n{}",
+        home.log()
+    );
+    home.ok(&["daemon", "stop"]);
+}
+
+#[test]
+fn a_stop_dated_in_the_future_does_not_poison_the_session() {
+    let home = home_with_slow_claude();
+    let t = Transcript::new(&home);
+    t.append(serde_json::json!({
+        "type": "assistant", "isApiErrorMessage": true, "error": "server_error",
+        "timestamp": "2099-01-01T00:00:00Z",
+        "message": {"model": "<synthetic>", "role": "assistant",
+            "content": [{"type": "text", "text": "API Error: 529 Overloaded"}]}
+    }));
+    home.wait_event("StopDetected");
+    t.append(serde_json::json!({
+        "type": "assistant",
+        "message": {"model": "claude", "role": "assistant", "content": [{"type": "text", "text": "working"}]}
+    }));
+    t.server_error();
+    let stops = home.wait_events("StopDetected", 2, Duration::from_secs(30));
+    let year = |e: &serde_json::Value| e["metadata"]["at"].as_str().unwrap_or("").to_string();
+    assert!(
+        stops.iter().all(|e| !year(e).starts_with("2099")),
+        "the forged date is not kept: {stops:?}"
+    );
+}
