@@ -130,6 +130,8 @@ pub enum ErrorCode {
     NotFound,
     InvalidConfig,
     Internal,
+    /// HTTP: missing or wrong bearer token.
+    Unauthorized,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]

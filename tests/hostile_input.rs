@@ -132,3 +132,16 @@ fn a_stop_dated_in_the_future_does_not_poison_the_session() {
         "the forged date is not kept: {stops:?}"
     );
 }
+
+#[test]
+fn config_show_hides_agent_env_values() {
+    let home = Home::new();
+    home.write_config(
+        "[claude]\nenv = { ANTHROPIC_API_KEY = \"sk-ant-s3cret\" }\n[codex]\nenv = { OPENAI_API_KEY = \"sk-s3cret\" }\n",
+    );
+    for args in [&["config", "show"][..], &["config", "show", "--json"][..]] {
+        let shown = home.ok(args);
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("ANTHROPIC_API_KEY"), "{shown}");
+    }
+}

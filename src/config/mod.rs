@@ -4,6 +4,7 @@
 mod bounds;
 mod edit;
 mod load;
+mod redact;
 pub mod template;
 
 use std::collections::BTreeMap;
@@ -13,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 pub use edit::set_key;
 pub use load::{ConfigError, load, load_from_str, validate_text};
+pub use redact::redacted;
 
 use crate::model::Assistant;
 
@@ -243,8 +245,12 @@ impl Default for NotificationsConfig {
 pub struct HttpConfig {
     pub enabled: bool,
     pub bind: String,
-    /// Bearer token required on every request. Mandatory when `bind` is not a loopback address.
+    /// Bearer token required on every request; when unset, one is generated into the state directory.
+    /// Mandatory when `bind` is not a loopback address.
     pub token: Option<Secret>,
+    /// Host names accepted in the `Host` header besides loopback ones and the bound address (a reverse
+    /// proxy's name, say).
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for HttpConfig {
@@ -253,6 +259,7 @@ impl Default for HttpConfig {
             enabled: false,
             bind: "127.0.0.1:7654".into(),
             token: None,
+            allowed_hosts: Vec::new(),
         }
     }
 }

@@ -93,6 +93,23 @@ pub async fn run(
         },
         snapshot,
     );
+    let http_guard = if config.http.enabled {
+        let (http, at) = (config.http.clone(), paths.clone());
+        let loaded =
+            tokio::task::spawn_blocking(move || crate::http::auth::Guard::load(&http, &at))
+                .await
+                .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        Some(loaded.map_err(|source| DaemonError::Prepare {
+            path: paths.http_token_file(),
+            source,
+        })?)
+    } else {
+        None
+    };
+    let handle = match &http_guard {
+        Some(guard) => handle.with_reload_hook(http_reload_hook(guard.clone(), paths.clone())),
+        None => handle,
+    };
     let sources_ready = crate::wiring::spawn(
         &plan,
         &config,
@@ -118,11 +135,12 @@ pub async fn run(
         &tracker,
         sources_stop.clone(),
     );
-    if config.http.enabled {
+    if let Some(guard) = http_guard {
         crate::http::spawn(
             &config.http,
             handle.clone(),
             audit.clone(),
+            guard,
             &tracker,
             shutdown.clone(),
         )
@@ -213,4 +231,25 @@ pub async fn run(
     // Everything is flushed; the writer task ends once the last handle is gone.
     drop(audit_task);
     Ok(())
+}
+
+/// After a reload, the HTTP API takes the new token (and allowed hosts) before the reload is answered.
+fn http_reload_hook(guard: Arc<crate::http::auth::Guard>, paths: Paths) -> engine::ReloadHook {
+    Arc::new(move || {
+        let (guard, paths) = (guard.clone(), paths.clone());
+        Box::pin(async move {
+            let applied = tokio::task::spawn_blocking(move || {
+                let config = crate::config::load(&paths.config_file).map_err(|e| e.to_string())?;
+                guard
+                    .reload(&config.http, &paths)
+                    .map_err(|e| e.to_string())
+            })
+            .await;
+            match applied {
+                Ok(Ok(())) => info!("HTTP API token and hosts reloaded"),
+                Ok(Err(e)) => warn!(error = %e, "HTTP API keeps its old token"),
+                Err(e) => warn!(error = %e, "HTTP API keeps its old token"),
+            }
+        })
+    })
 }

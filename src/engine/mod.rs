@@ -3,6 +3,7 @@
 
 mod act;
 mod control;
+mod handle;
 mod observe;
 mod outcome;
 mod persist;
@@ -22,6 +23,7 @@ use tokio_util::task::TaskTracker;
 use tracing::{debug, info};
 
 pub use act::{AttemptEvent, TurnOutcome};
+pub use handle::{EngineHandle, ReloadHook};
 pub use persist::{EngineSnapshot, load as load_snapshot};
 
 use crate::audit::{AuditEvent, AuditWriter, EventType};
@@ -59,45 +61,6 @@ pub enum EngineMsg {
         session: SessionKey,
         reach: crate::interactive::Reach,
     },
-}
-
-/// Cloneable handle the control surfaces and sources use.
-#[derive(Clone, Debug)]
-pub struct EngineHandle {
-    tx: mpsc::Sender<EngineMsg>,
-}
-
-impl EngineHandle {
-    pub async fn request(&self, req: Request) -> Response {
-        let (reply, rx) = oneshot::channel();
-        if self
-            .tx
-            .send(EngineMsg::Control { req, reply })
-            .await
-            .is_err()
-        {
-            return Response::error(
-                crate::protocol::ErrorCode::Internal,
-                "the daemon is shutting down",
-            );
-        }
-        rx.await.unwrap_or_else(|_| {
-            Response::error(
-                crate::protocol::ErrorCode::Internal,
-                "the daemon is shutting down",
-            )
-        })
-    }
-
-    pub fn sender(&self) -> mpsc::Sender<EngineMsg> {
-        self.tx.clone()
-    }
-}
-
-impl crate::ipc::server::Handler for EngineHandle {
-    async fn handle(&self, req: Request) -> Response {
-        self.request(req).await
-    }
 }
 
 /// Everything the engine needs, injected.
@@ -174,7 +137,7 @@ pub fn engine(
         wrapper_plans: BTreeMap::new(),
     };
     engine.recover_after_restart();
-    (engine, EngineHandle { tx }, rx)
+    (engine, EngineHandle::new(tx), rx)
 }
 
 impl Engine {

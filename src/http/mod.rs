@@ -1,14 +1,15 @@
 //! The HTTP control surface: the same [`Request`]/[`Response`] protocol as the socket, as JSON over HTTP, plus
-//! a live event stream (SSE) and Prometheus metrics. Local by default; a bearer token when configured (and
-//! required by config validation for non-loopback binds).
+//! a live event stream (SSE) and Prometheus metrics. Loopback by default, and every request (metrics
+//! included) passes [`auth::Guard`]: loopback `Host`, no `Origin`, the bearer token, JSON bodies.
 
+pub mod auth;
 mod metrics;
 
 use std::convert::Infallible;
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use axum::routing::{get, post};
@@ -18,7 +19,6 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::audit::{AuditWriter, EventType};
-use crate::config::Secret;
 use crate::engine::EngineHandle;
 use crate::protocol::{ErrorCode, Request, Response, Target};
 pub use metrics::Metrics;
@@ -27,7 +27,6 @@ pub use metrics::Metrics;
 struct AppState {
     engine: EngineHandle,
     audit: AuditWriter,
-    token: Option<Secret>,
     metrics: Arc<Metrics>,
     /// Ends live streams, so graceful shutdown does not wait on them forever.
     shutdown: CancellationToken,
@@ -38,14 +37,14 @@ pub async fn spawn(
     config: &crate::config::HttpConfig,
     engine: EngineHandle,
     audit: AuditWriter,
+    guard: Arc<auth::Guard>,
     tracker: &tokio_util::task::TaskTracker,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
     let listener = TcpListener::bind(&config.bind).await?;
     tracing::info!(bind = %config.bind, "HTTP API listening");
-    let token = config.token.clone();
     tracker.spawn(async move {
-        if let Err(e) = serve(listener, engine, audit, token, shutdown).await {
+        if let Err(e) = serve(listener, engine, audit, guard, shutdown).await {
             tracing::error!(error = %e, "HTTP API stopped");
         }
     });
@@ -57,7 +56,7 @@ pub async fn serve(
     listener: TcpListener,
     engine: EngineHandle,
     audit: AuditWriter,
-    token: Option<Secret>,
+    guard: Arc<auth::Guard>,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
     let metrics = Metrics::new();
@@ -65,7 +64,6 @@ pub async fn serve(
     let state = AppState {
         engine,
         audit,
-        token,
         metrics,
         shutdown: shutdown.clone(),
     };
@@ -76,20 +74,14 @@ pub async fn serve(
         ("/api/v1/sessions", Request::Sessions),
         ("/api/v1/preview", Request::Preview),
     ] {
-        app = app.route(
-            path,
-            get(move |s: State<AppState>, h: HeaderMap| simple(s, h, req)),
-        );
+        app = app.route(path, get(move |s: State<AppState>| simple(s, req)));
     }
     for (path, req) in [
         ("/api/v1/pause", Request::Pause),
         ("/api/v1/resume", Request::Resume),
         ("/api/v1/reload", Request::Reload),
     ] {
-        app = app.route(
-            path,
-            post(move |s: State<AppState>, h: HeaderMap| simple(s, h, req)),
-        );
+        app = app.route(path, post(move |s: State<AppState>| simple(s, req)));
     }
     for (path, make) in [
         ("/api/v1/skip", Request::Skip as fn(Target) -> Request),
@@ -98,46 +90,17 @@ pub async fn serve(
     ] {
         app = app.route(
             path,
-            post(
-                move |s: State<AppState>, h: HeaderMap, t: Option<Json<Target>>| {
-                    targeted(s, h, t, make)
-                },
-            ),
+            post(move |s: State<AppState>, t: Option<Json<Target>>| targeted(s, t, make)),
         );
     }
     let app = app
         .route("/api/v1/events", get(events))
         .route("/metrics", get(metrics_route))
-        .with_state(state);
+        .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(guard, auth::guard));
     axum::serve(listener, app)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await
-}
-
-fn authorized(state: &AppState, headers: &HeaderMap) -> bool {
-    let Some(token) = &state.token else {
-        return true;
-    };
-    headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|given| constant_time_eq(given.as_bytes(), token.expose().as_bytes()))
-}
-
-fn denied() -> HttpResponse {
-    (
-        StatusCode::UNAUTHORIZED,
-        Json(Response::error(
-            ErrorCode::BadRequest,
-            "missing or wrong bearer token",
-        )),
-    )
-        .into_response()
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn status_of(resp: &Response) -> StatusCode {
@@ -167,34 +130,20 @@ async fn answer(state: &AppState, req: Request) -> HttpResponse {
     (status_of(&resp), Json(resp)).into_response()
 }
 
-async fn simple(State(state): State<AppState>, headers: HeaderMap, req: Request) -> HttpResponse {
-    if !authorized(&state, &headers) {
-        return denied();
-    }
+async fn simple(State(state): State<AppState>, req: Request) -> HttpResponse {
     answer(&state, req).await
 }
 
 async fn targeted(
     State(state): State<AppState>,
-    headers: HeaderMap,
     target: Option<Json<Target>>,
     make: fn(Target) -> Request,
 ) -> HttpResponse {
-    if !authorized(&state, &headers) {
-        return denied();
-    }
     answer(&state, make(target.map(|Json(t)| t).unwrap_or_default())).await
 }
 
 /// Any protocol request as JSON (`{"request": "status"}`).
-async fn any_request(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Json(req): Json<Request>,
-) -> HttpResponse {
-    if !authorized(&state, &headers) {
-        return denied();
-    }
+async fn any_request(State(state): State<AppState>, Json(req): Json<Request>) -> HttpResponse {
     answer(&state, req).await
 }
 
@@ -206,14 +155,7 @@ struct EventFilter {
 }
 
 /// Live audit events as server-sent events.
-async fn events(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(filter): Query<EventFilter>,
-) -> HttpResponse {
-    if !authorized(&state, &headers) {
-        return denied();
-    }
+async fn events(State(state): State<AppState>, Query(filter): Query<EventFilter>) -> HttpResponse {
     let kind: Option<EventType> = filter
         .kind
         .and_then(|k| serde_json::from_value(serde_json::Value::String(k)).ok());
@@ -262,10 +204,7 @@ fn event_stream(
     })
 }
 
-async fn metrics_route(State(state): State<AppState>, headers: HeaderMap) -> HttpResponse {
-    if !authorized(&state, &headers) {
-        return denied();
-    }
+async fn metrics_route(State(state): State<AppState>) -> HttpResponse {
     let sessions = match state.engine.request(Request::Sessions).await {
         Response::Sessions(list) => list,
         _ => Default::default(),
