@@ -145,3 +145,84 @@ fn config_show_hides_agent_env_values() {
         assert!(shown.contains("ANTHROPIC_API_KEY"), "{shown}");
     }
 }
+
+/// Raise this process's open-file soft limit to its hard limit; returns it.
+fn raise_own_fd_limit() -> u64 {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let (_, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
+    let target = hard.min(1 << 20);
+    setrlimit(Resource::RLIMIT_NOFILE, target, hard).unwrap();
+    target
+}
+
+#[test]
+fn floods_of_idle_connections_neither_lock_out_the_cli_nor_hide_stops() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let home = Home::new();
+    home.write_config(&format!(
+        "[http]\nenabled = true\nbind = \"127.0.0.1:{port}\"\ntoken = \"t0ken\"\n"
+    ));
+    // A daemon that may hold 1024 descriptors at most, as on many machines: the flood below exceeds that.
+    let mut start = home.command(&[]);
+    let start = start.env("PALINGENESIS_TEST_BIN", common::BIN).args([
+        "-c",
+        "ulimit -n 1024 && exec \"$PALINGENESIS_TEST_BIN\" daemon start",
+    ]);
+    let mut sh = std::process::Command::new("sh");
+    sh.args(start.get_args())
+        .envs(start.get_envs().filter_map(|(k, v)| Some((k, v?))));
+    let out = sh.output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+
+    let per_listener = ((raise_own_fd_limit().saturating_sub(300)) / 2).min(1_100) as usize;
+    assert!(
+        per_listener > 600,
+        "this machine allows too few descriptors for the test"
+    );
+    let socket = home.paths().socket();
+    let idle_unix: Vec<_> = (0..per_listener)
+        .map(|_| std::os::unix::net::UnixStream::connect(&socket).unwrap())
+        .collect();
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let idle_tcp: Vec<_> = (0..per_listener)
+        .map_while(|_| std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok())
+        .collect();
+    // Past the daemon's 256 connections, the kernel's backlog fills and further connects time out.
+    assert!(idle_tcp.len() > 256, "only {} connections", idle_tcp.len());
+
+    // The CLI still gets through, and file watching still works.
+    let status = home.ok(&["status"]);
+    assert!(status.contains("monitoring"), "{status}");
+    let t = Transcript::new(&home);
+    t.append(serde_json::json!({
+        "type": "assistant", "isApiErrorMessage": true, "error": "billing_error",
+        "message": {"model": "<synthetic>", "role": "assistant",
+            "content": [{"type": "text", "text": "Credit balance is too low"}]}
+    }));
+    home.wait_event("StopDetected");
+    assert!(home.ok(&["status"]).contains("monitoring"));
+    drop(idle_unix);
+    drop(idle_tcp);
+
+    // Once the flood is gone, HTTP answers again.
+    common::wait_until(Duration::from_secs(30), || http_status_ok(addr));
+    home.ok(&["daemon", "stop"]);
+}
+
+fn http_status_ok(addr: std::net::SocketAddr) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    let req = "GET /api/v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer t0ken\r\nConnection: close\r\n\r\n";
+    if s.write_all(req.as_bytes()).is_err() {
+        return false;
+    }
+    let mut reply = String::new();
+    let _ = s.read_to_string(&mut reply);
+    reply.starts_with("HTTP/1.1 200")
+}

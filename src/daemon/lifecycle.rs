@@ -24,6 +24,7 @@ pub fn private_dir(path: &Path) -> std::io::Result<()> {
 
 /// Run the daemon in this process until SIGTERM/SIGINT or a shutdown request.
 pub async fn run_foreground(paths: Paths, config: Config) -> anyhow::Result<()> {
+    raise_fd_limit();
     private_dir(&paths.runtime_dir)
         .with_context(|| format!("creating {}", paths.runtime_dir.display()))?;
     private_dir(&paths.state_dir)
@@ -61,6 +62,24 @@ pub async fn run_foreground(paths: Paths, config: Config) -> anyhow::Result<()> 
     .await;
     let _ = std::fs::remove_file(&socket);
     result.map_err(Into::into)
+}
+
+/// Raise the open-file soft limit to the hard limit: idle clients, watched files and agents' transcripts all
+/// take descriptors, and the usual soft limit of 1024 is easy to reach.
+fn raise_fd_limit() {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
+        return;
+    };
+    // An "unlimited" hard limit is not a valid soft one for descriptors.
+    let target = hard.min(1 << 20);
+    if soft >= target {
+        return;
+    }
+    match setrlimit(Resource::RLIMIT_NOFILE, target, hard) {
+        Ok(()) => tracing::info!(from = soft, to = target, "raised the open-file limit"),
+        Err(e) => tracing::warn!(error = %e, soft, "could not raise the open-file limit"),
+    }
 }
 
 fn spawn_signal_handlers(

@@ -3,6 +3,7 @@
 //! included) passes [`auth::Guard`]: loopback `Host`, no `Origin`, the bearer token, JSON bodies.
 
 pub mod auth;
+mod limit;
 mod metrics;
 
 use std::convert::Infallible;
@@ -98,7 +99,7 @@ pub async fn serve(
         .route("/metrics", get(metrics_route))
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(guard, auth::guard));
-    axum::serve(listener, app)
+    axum::serve(limit::BoundedListener::new(listener), app)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await
 }

@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod server;
+pub mod slots;
 
 use futures::{SinkExt, StreamExt};
 use serde::Serialize;
