@@ -16,7 +16,9 @@ use tracing::{debug, warn};
 
 use super::slots::{MAX_CONNECTIONS, Slot, Slots};
 use super::{Connection, FrameError};
-use crate::protocol::{ErrorCode, HelloReply, PROTOCOL_VERSION, Request, Response};
+use crate::protocol::{
+    ErrorCode, HelloReply, MAX_FRAME_BYTES, MAX_REPLY_BYTES, PROTOCOL_VERSION, Request, Response,
+};
 
 /// Whatever answers requests (the engine handle in the daemon, a stub in tests).
 pub trait Handler: Send + Sync + 'static {
@@ -75,7 +77,7 @@ async fn serve_connection<H: Handler>(
     handler: Arc<H>,
     shutdown: CancellationToken,
 ) {
-    let mut conn = Connection::new(stream);
+    let mut conn = Connection::with_limits(stream, MAX_FRAME_BYTES, MAX_REPLY_BYTES);
     let mut greeted = false;
     loop {
         let patience = if greeted {
@@ -122,10 +124,7 @@ async fn serve_connection<H: Handler>(
                 let _ = conn
                     .send(&Response::error(
                         ErrorCode::FrameTooLarge,
-                        format!(
-                            "frame exceeds {} bytes; closing",
-                            crate::protocol::MAX_FRAME_BYTES
-                        ),
+                        format!("frame exceeds {} bytes; closing", MAX_FRAME_BYTES),
                     ))
                     .await;
                 return;
@@ -142,10 +141,7 @@ async fn serve_connection<H: Handler>(
                 warn!("a reply exceeded the frame limit; sending an error instead");
                 let too_large = Response::error(
                     ErrorCode::FrameTooLarge,
-                    format!(
-                        "the reply exceeds {} bytes; ask for a page (limit/offset)",
-                        crate::protocol::MAX_FRAME_BYTES
-                    ),
+                    format!("the reply exceeds the {MAX_REPLY_BYTES}-byte frame limit"),
                 );
                 if conn.send(&too_large).await.is_err() {
                     return;
