@@ -115,9 +115,10 @@ pub async fn start_detached(paths: &Paths, verbosity: u8) -> anyhow::Result<u32>
     }
     private_dir(&paths.state_dir)?;
     let log_dir = paths.log_dir();
-    std::fs::create_dir_all(&log_dir)?;
+    crate::logging::private_dir(&log_dir)?;
     let stderr_path = log_dir.join("daemon.stderr");
-    let stderr = std::fs::File::create(&stderr_path)?;
+    let stderr = crate::logging::open_private(&stderr_path)?;
+    stderr.set_len(0)?;
     let exe = std::env::current_exe().context("locating the palingenesis executable")?;
     let mut cmd = std::process::Command::new(exe);
     cmd.args(["daemon", "start", "--foreground", "--no-stderr-log"]);
