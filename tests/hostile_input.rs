@@ -213,16 +213,74 @@ fn floods_of_idle_connections_neither_lock_out_the_cli_nor_hide_stops() {
 }
 
 fn http_status_ok(addr: std::net::SocketAddr) -> bool {
+    http_get(addr, "/api/v1/status").starts_with("HTTP/1.1 200")
+}
+
+/// A raw HTTP/1.1 GET with the test token; the whole reply, or "" when the server does not answer.
+fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
     use std::io::{Read, Write};
     let Ok(mut s) = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)) else {
-        return false;
+        return String::new();
     };
     let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-    let req = "GET /api/v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer t0ken\r\nConnection: close\r\n\r\n";
+    let req = format!(
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer t0ken\r\nConnection: close\r\n\r\n"
+    );
     if s.write_all(req.as_bytes()).is_err() {
-        return false;
+        return String::new();
     }
     let mut reply = String::new();
     let _ = s.read_to_string(&mut reply);
-    reply.starts_with("HTTP/1.1 200")
+    reply
+}
+
+#[test]
+fn garbage_is_counted_and_a_torn_line_does_not_swallow_the_next_record() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let home = Home::new();
+    home.write_config(&format!(
+        "[http]\nenabled = true\nbind = \"127.0.0.1:{port}\"\ntoken = \"t0ken\"\n"
+    ));
+    home.start();
+    let t = Transcript::new(&home);
+    t.append(serde_json::json!({"type": "user", "message": {"role": "user", "content": "hi"}}));
+    {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&t.path)
+            .unwrap();
+        // A line that is not JSON, then a writer that died mid-line (no newline)…
+        write!(
+            f,
+            "not json at all\n{{\"type\":\"assistant\",\"message\":{{\"content\":[{{\"ty"
+        )
+        .unwrap();
+    }
+    // …and the next writer's whole record, appended right after the torn one.
+    t.append(serde_json::json!({
+        "type": "assistant", "isApiErrorMessage": true, "error": "billing_error",
+        "message": {"model": "<synthetic>", "role": "assistant",
+            "content": [{"type": "text", "text": "Credit balance is too low"}]}
+    }));
+    home.wait_event("NeedsAttention");
+
+    let health: serde_json::Value = serde_json::from_str(&home.ok(&["health", "--json"])).unwrap();
+    let check = health["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "garbage:claude-transcripts")
+        .unwrap_or_else(|| panic!("{health}"))
+        .clone();
+    assert_eq!(check["detail"], "2 unusable lines skipped", "{health}");
+    let metrics = http_get(format!("127.0.0.1:{port}").parse().unwrap(), "/metrics");
+    assert!(
+        metrics.contains("palingenesis_garbage_lines_total{source=\"claude-transcripts\"} 2"),
+        "{metrics}"
+    );
+    home.ok(&["daemon", "stop"]);
 }

@@ -94,6 +94,7 @@ impl Engine {
                 detail: format!("{} {}", w.source, w.location),
             });
         }
+        checks.extend(crate::sources::garbage::health_checks());
         HealthReport {
             ok: checks.iter().all(|c| c.ok),
             checks,

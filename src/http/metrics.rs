@@ -27,10 +27,16 @@ pub struct StateLabels {
     pub state: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SourceLabels {
+    pub source: String,
+}
+
 pub struct Metrics {
     registry: Registry,
     events: Family<EventLabels, Counter>,
     sessions: Family<StateLabels, Gauge>,
+    garbage: Family<SourceLabels, Counter>,
 }
 
 impl Metrics {
@@ -48,10 +54,17 @@ impl Metrics {
             "Tracked sessions by assistant and state",
             sessions.clone(),
         );
+        let garbage = Family::<SourceLabels, Counter>::default();
+        registry.register(
+            "garbage_lines",
+            "Lines a source could not use (not JSON, unknown, oversized, not UTF-8)",
+            garbage.clone(),
+        );
         Arc::new(Metrics {
             registry,
             events,
             sessions,
+            garbage,
         })
     }
 
@@ -75,6 +88,12 @@ impl Metrics {
                     state: s.state.as_str().into(),
                 })
                 .inc();
+        }
+        for (source, n) in crate::sources::garbage::counts() {
+            let counter = self.garbage.get_or_create(&SourceLabels {
+                source: source.name().into(),
+            });
+            counter.inc_by(n.saturating_sub(counter.get()));
         }
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry)

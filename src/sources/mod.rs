@@ -20,6 +20,7 @@
 pub mod claude;
 pub mod codex;
 pub mod feed;
+pub mod garbage;
 pub mod opencode;
 pub mod tail;
 pub mod watch;

@@ -125,7 +125,10 @@ async fn read_stream(
             chunk = tokio::time::timeout(SILENCE, stream.next()) => match chunk {
                 Ok(Some(Ok(bytes))) => {
                     for data in decoder.push(&bytes) {
-                        let Some(ev) = Event::parse(&data) else { continue };
+                        let Some(ev) = Event::parse(&data) else {
+                            crate::sources::garbage::count(crate::sources::garbage::Source::OpencodeEvents, 1);
+                            continue;
+                        };
                         for step in tracker.on_event(&ev) {
                             match step {
                                 Step::Emit(id, signal) => {
