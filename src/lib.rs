@@ -31,6 +31,7 @@
 //! - [`protocol`] + [`ipc`]: the one Request/Response protocol and its Unix-socket transport.
 //! - [`daemon`]: wires it all up; [`daemon::run`] takes an injected listener and shutdown token.
 //! - [`audit`], [`store`], [`config`], [`paths`]: durable files and settings.
+//! - [`clock`]: time arithmetic that cannot panic, and sanity for instants from outside (docs/robustness.md).
 //! - [`cli`]: the command-line front end, one file per command.
 
 pub mod audit;
