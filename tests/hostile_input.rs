@@ -155,8 +155,8 @@ fn raise_own_fd_limit() -> u64 {
     target
 }
 
-#[test]
-fn floods_of_idle_connections_neither_lock_out_the_cli_nor_hide_stops() {
+/// A home whose config serves HTTP on a free port with the token `t0ken` (not started).
+fn home_with_http() -> (Home, u16) {
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
@@ -165,6 +165,12 @@ fn floods_of_idle_connections_neither_lock_out_the_cli_nor_hide_stops() {
     home.write_config(&format!(
         "[http]\nenabled = true\nbind = \"127.0.0.1:{port}\"\ntoken = \"t0ken\"\n"
     ));
+    (home, port)
+}
+
+#[test]
+fn floods_of_idle_connections_neither_lock_out_the_cli_nor_hide_stops() {
+    let (home, port) = home_with_http();
     // A daemon that may hold 1024 descriptors at most, as on many machines: the flood below exceeds that.
     let mut start = home.command(&[]);
     let start = start.env("PALINGENESIS_TEST_BIN", common::BIN).args([
@@ -236,14 +242,7 @@ fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
 
 #[test]
 fn garbage_is_counted_and_a_torn_line_does_not_swallow_the_next_record() {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let home = Home::new();
-    home.write_config(&format!(
-        "[http]\nenabled = true\nbind = \"127.0.0.1:{port}\"\ntoken = \"t0ken\"\n"
-    ));
+    let (home, port) = home_with_http();
     home.start();
     let t = Transcript::new(&home);
     t.append(serde_json::json!({"type": "user", "message": {"role": "user", "content": "hi"}}));

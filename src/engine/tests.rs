@@ -302,6 +302,13 @@ async fn an_absurd_verify_timeout_neither_panics_nor_stalls_the_engine() {
     let mut r = rig_with(TurnOutcome::Succeeded, |c| {
         c.resume.verify_timeout_secs = 100_000_000
     });
+    stop_and_resume_now(&mut r);
+    assert!(matches!(phase(&r), Phase::Resuming { .. }));
+    assert_eq!(r.engine.timers.len(), 1);
+}
+
+/// A transient stop, then `skip` (resume now).
+fn stop_and_resume_now(r: &mut Rig) {
     r.engine.on_observation(stop(
         StopReason::Transient { status: None },
         Origin::Transcript,
@@ -309,20 +316,12 @@ async fn an_absurd_verify_timeout_neither_panics_nor_stalls_the_engine() {
     ));
     r.engine
         .on_request(crate::protocol::Request::Skip(Default::default()));
-    assert!(matches!(phase(&r), Phase::Resuming { .. }));
-    assert_eq!(r.engine.timers.len(), 1);
 }
 
 #[tokio::test]
 async fn an_absurd_retry_delay_while_resuming_is_clamped() {
     let mut r = rig(TurnOutcome::Succeeded);
-    r.engine.on_observation(stop(
-        StopReason::Transient { status: None },
-        Origin::Transcript,
-        0,
-    ));
-    r.engine
-        .on_request(crate::protocol::Request::Skip(Default::default()));
+    stop_and_resume_now(&mut r);
     let three_years = Utc::now() + Duration::milliseconds(94_608_000_000);
     r.engine.on_observation(Observation {
         signal: Signal::Retrying {

@@ -13,8 +13,6 @@
 //! The checks run in that order before any body is read: an unauthenticated request gets 401, never a
 //! body-parsing error.
 
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 
@@ -135,19 +133,8 @@ pub fn ensure_token_file(path: &Path) -> std::io::Result<Secret> {
     let token: String = (0..32)
         .map(|_| format!("{:02x}", rand::random::<u8>()))
         .collect();
-    if let Some(dir) = path.parent() {
-        crate::daemon::lifecycle::private_dir(dir)?;
-    }
-    let tmp = path.with_extension("tmp");
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)?;
-    f.write_all(format!("{token}\n").as_bytes())?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)?;
+    crate::store::write_atomic(path, format!("{token}\n").as_bytes())
+        .map_err(std::io::Error::other)?;
     tracing::info!(file = %path.display(), "generated an HTTP API token");
     Ok(Secret::new(token))
 }
