@@ -263,3 +263,21 @@ async fn reload_rotates_the_token() {
     assert_eq!(status("new-t0ken").await, 200);
     tokio::task::block_in_place(|| home.ok(&["daemon", "stop"]));
 }
+
+#[test]
+fn config_init_generates_a_private_token_and_keeps_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = Home::new();
+    let out = home.ok(&["config", "init"]);
+    let file = home.paths().state_dir.join("http-token");
+    assert!(out.contains(&file.display().to_string()), "{out}");
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let token = std::fs::read_to_string(&file).unwrap();
+    home.ok(&["config", "init", "--force"]);
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        token,
+        "an existing token is kept"
+    );
+}
