@@ -4,6 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::clock;
 use crate::config::{Config, ContextStrategy};
 use crate::model::{Assistant, StopReason};
 
@@ -67,7 +68,8 @@ pub fn backoff_delay(
     let exp = n.saturating_sub(1).min(32);
     let raw = base_secs.saturating_mul(1u64 << exp).min(max_secs) as f64;
     let jittered = raw * (1.0 + jitter_fraction * jitter_sample.clamp(-1.0, 1.0));
-    Duration::milliseconds((jittered.max(0.0) * 1000.0).round() as i64)
+    // `as` saturates for floats: an absurd max_secs gives i64::MAX ms, which saturates below.
+    clock::millis((jittered.max(0.0) * 1000.0).round() as u64)
 }
 
 /// Decide what to do about a stop of `assistant`'s session observed at `now`.
@@ -85,7 +87,7 @@ pub fn decide(
     jitter_sample: f64,
 ) -> Plan {
     let r = &config.resume;
-    let margin = Duration::seconds(r.reset_margin_secs as i64);
+    let margin = clock::secs(r.reset_margin_secs);
     let jitter = if r.jitter { r.jitter_fraction } else { 0.0 };
     let backoff = |n: u32| {
         backoff_delay(
@@ -123,7 +125,7 @@ pub fn decide(
             retry_after_secs: Some(s),
         } => (
             Action::SameSession,
-            now + Duration::seconds(*s as i64) + margin,
+            clock::after(clock::after(now, clock::secs(*s)), margin),
             format!(
                 "rate limited; Retry-After {s}s plus {}s margin",
                 r.reset_margin_secs
@@ -135,7 +137,7 @@ pub fn decide(
             let d = backoff(next_attempt);
             (
                 Action::SameSession,
-                now + d,
+                clock::after(now, d),
                 format!(
                     "rate limited; backoff attempt {next_attempt} ({}s)",
                     d.num_seconds()
@@ -147,7 +149,7 @@ pub fn decide(
             window,
         } => (
             Action::SameSession,
-            (*t + margin).max(now),
+            clock::after(*t, margin).max(now),
             format!(
                 "usage limit ({window:?} window) resets at {t}; plus {}s margin",
                 r.reset_margin_secs
@@ -159,7 +161,7 @@ pub fn decide(
             let d = backoff(next_attempt);
             (
                 Action::SameSession,
-                now + d,
+                clock::after(now, d),
                 format!(
                     "usage limit without announced reset; backoff attempt {next_attempt} ({}s)",
                     d.num_seconds()
@@ -171,7 +173,7 @@ pub fn decide(
             let status = status.map_or("connection".to_string(), |s| s.to_string());
             (
                 Action::SameSession,
-                now + d,
+                clock::after(now, d),
                 format!(
                     "transient error ({status}); backoff attempt {next_attempt} ({}s)",
                     d.num_seconds()
@@ -227,6 +229,15 @@ pub fn decide(
             ),
         };
     }
+    let (at, clamped) = clock::clamp_wait(at, now);
+    let why = if clamped {
+        format!(
+            "{why}; the stated wait is longer than {} days and was clamped to that",
+            clock::MAX_WAIT.num_days()
+        )
+    } else {
+        why
+    };
     Plan::Resume { action, at, why }
 }
 
@@ -312,6 +323,29 @@ mod tests {
             History::default(),
         );
         assert!(matches!(p, Plan::Resume { at, .. } if at == now() + Duration::seconds(80)));
+    }
+
+    #[test]
+    fn absurd_stated_waits_are_clamped_and_said() {
+        let limit = now() + crate::clock::MAX_WAIT;
+        for reason in [
+            StopReason::RateLimit {
+                retry_after_secs: Some(u64::MAX),
+            },
+            StopReason::UsageLimit {
+                resets_at: Some(DateTime::<Utc>::MAX_UTC),
+                window: UsageWindow::Weekly,
+            },
+        ] {
+            match plan(reason, History::default()) {
+                Plan::Resume { at, why, .. } => {
+                    assert_eq!(at, limit);
+                    assert!(why.contains("clamped"), "{why}");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(backoff_delay(64, u64::MAX, u64::MAX, 0.5, 1.0) > Duration::days(1000));
     }
 
     #[test]

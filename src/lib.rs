@@ -53,6 +53,7 @@
 //! - [`remote`]: `--host` and `fleet`: the same CLI on another machine, over the system `ssh`.
 //! - [`surface`]: what every control surface (socket, HTTP, chat) asks: the engine plus the saves figures.
 //! - [`daemon`]: wires it all up; [`daemon::run`] takes an injected listener and shutdown token.
+//! - [`clock`]: time arithmetic that cannot panic, and sanity for instants from outside (docs/robustness.md).
 //! - [`service`] (systemd/launchd units) and [`cli`] (the command-line front end, one file per command).
 
 pub mod adapter;
@@ -62,6 +63,7 @@ pub mod backup;
 pub mod chat;
 pub mod classify;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod daemon;
 pub mod decide;

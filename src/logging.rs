@@ -29,9 +29,9 @@ struct RotatingInner {
 impl RotatingFile {
     pub fn open(path: &Path, max_bytes: u64, keep: usize) -> io::Result<RotatingFile> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
+            private_dir(dir)?;
         }
-        let file = OpenOptions::new().create(true).append(true).open(path)?;
+        let file = open_private(path)?;
         let written = file.metadata()?.len();
         Ok(RotatingFile {
             inner: Arc::new(Mutex::new(RotatingInner {
@@ -58,13 +58,29 @@ impl RotatingInner {
         } else {
             std::fs::remove_file(&self.path)?;
         }
-        self.file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)?;
+        self.file = open_private(&self.path)?;
         self.written = 0;
         Ok(())
     }
+}
+
+/// Logs can quote what agents and users wrote: the directory is 0700, each file 0600 (existing ones too).
+pub fn private_dir(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+}
+
+/// Open `path` for appending, created 0600 (an existing file is made 0600).
+pub fn open_private(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    Ok(file)
 }
 
 pub fn numbered(path: &Path, i: usize) -> PathBuf {

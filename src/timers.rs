@@ -10,6 +10,10 @@ use tokio_util::time::{DelayQueue, delay_queue};
 
 use crate::model::SessionKey;
 
+/// The longest single timer: well inside what tokio's timer wheel accepts (about 2 years), which panics
+/// beyond.
+pub const MAX_TIMER: std::time::Duration = std::time::Duration::from_secs(30 * 86_400);
+
 pub struct Timers<K = SessionKey> {
     queue: DelayQueue<K>,
     keys: HashMap<K, delay_queue::Key>,
@@ -25,9 +29,11 @@ impl<K> Default for Timers<K> {
 }
 
 impl<K: Clone + Eq + Hash> Timers<K> {
-    /// Set (or move) `key`'s deadline to `at` (wall clock; past instants fire at once).
+    /// Set (or move) `key`'s deadline to `at` (wall clock; past instants fire at once). A deadline beyond
+    /// [`MAX_TIMER`] fires at that bound instead (the timer wheel cannot hold more); the owner checks its
+    /// deadline when woken and arms again.
     pub fn arm(&mut self, key: K, at: DateTime<Utc>) {
-        let delay = (at - Utc::now()).to_std().unwrap_or_default();
+        let delay = crate::clock::delay_until(at, Utc::now(), MAX_TIMER);
         if let Some(k) = self.keys.get(&key) {
             self.queue.reset(k, delay);
         } else {

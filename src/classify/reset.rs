@@ -102,9 +102,7 @@ static CLAUSE: LazyLock<Regex> =
 
 fn stated_instant(norm: &str, ctx: &ClassifyContext) -> Option<DateTime<Utc>> {
     if let Some(c) = EPOCH.captures(norm) {
-        let n: i64 = c[1].parse().ok()?;
-        let secs = if c[1].len() >= 13 { n / 1000 } else { n };
-        return Utc.timestamp_opt(secs, 0).single();
+        return crate::clock::epoch_instant(c[1].parse().ok()?);
     }
     CLAUSE.captures_iter(norm).find_map(|c| {
         let body = &norm[c.get(0)?.end()..];

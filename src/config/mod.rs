@@ -1,11 +1,13 @@
 //! Settings: one TOML file (see [`template::template`]), every key overridable from the environment as
 //! `PALINGENESIS__SECTION__KEY=value`, validated with errors that name `file:line:col` and the key.
 
+mod bounds;
 mod channels;
 mod chat;
 mod edit;
 mod fleet;
 mod load;
+mod redact;
 mod serde_impl;
 pub mod template;
 mod warnings;
@@ -18,6 +20,7 @@ pub use chat::ChatConfig;
 pub use edit::set_key;
 pub use fleet::{FleetConfig, check_destination};
 pub use load::{ConfigError, load, load_from_str, validate_text};
+pub use redact::redacted;
 pub use warnings::warnings;
 
 pub use crate::model::{Assistant, ContextStrategy, Secret};
@@ -284,8 +287,12 @@ impl Default for NotificationsConfig {
 pub struct HttpConfig {
     pub enabled: bool,
     pub bind: String,
-    /// Bearer token required on every request. Mandatory when `bind` is not a loopback address.
+    /// Bearer token required on every request; when unset, one is generated into the state directory.
+    /// Mandatory when `bind` is not a loopback address.
     pub token: Option<Secret>,
+    /// Host names accepted in the `Host` header besides loopback ones and the bound address (a reverse
+    /// proxy's name, say).
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for HttpConfig {
@@ -294,6 +301,7 @@ impl Default for HttpConfig {
             enabled: false,
             bind: "127.0.0.1:7654".into(),
             token: None,
+            allowed_hosts: Vec::new(),
         }
     }
 }

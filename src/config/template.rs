@@ -99,8 +99,12 @@ digest_minutes = 0
 # HTTP API (/api/v1/...), live events (SSE) and Prometheus metrics (/metrics).
 enabled = false
 bind = "127.0.0.1:7654"
-# Bearer token required on every request; mandatory when bind is not a loopback address.
+# Bearer token required on every request (metrics and events included). When unset, a random one is
+# generated at first start (or by `config init`) into the file `http-token` of the state directory (0600);
+# mandatory here when bind is not a loopback address. `daemon reload` applies a changed token.
 # token = "..."
+# Host header names accepted besides localhost, 127.0.0.1, [::1] and the bound address.
+allowed_hosts = []
 
 [chat]
 # Commands from Telegram, Slack and Discord (see docs/chat.md). Only allowlisted senders are obeyed; when

@@ -100,6 +100,7 @@ impl Engine {
                 detail: format!("warning: {w}"),
             });
         }
+        checks.extend(crate::sources::garbage::health_checks());
         HealthReport {
             ok: checks.iter().all(|c| c.ok),
             checks,

@@ -1,8 +1,8 @@
 //! Applying what sources observed: progress verifies resumes, stops start (or continue) an episode,
 //! and the same stop seen twice (hook and transcript) is one decision.
 
-use chrono::{DateTime, Duration, Utc};
-use tracing::{debug, info};
+use chrono::{DateTime, Utc};
+use tracing::{debug, info, warn};
 
 use super::Engine;
 use super::session::{Phase, StopRecord, TrackedSession};
@@ -13,9 +13,14 @@ use crate::model::{Observation, Origin, SessionKey, Signal, StopReason};
 const SAME_STOP_WINDOW: i64 = 90;
 
 impl Engine {
-    pub(super) fn on_observation(&mut self, obs: Observation) {
+    pub(super) fn on_observation(&mut self, mut obs: Observation) {
         let now = self.now();
         let key = obs.session.clone();
+        let (at, from_future) = crate::clock::observed_at(obs.at, now);
+        if from_future {
+            warn!(session = %key, claimed = %obs.at, "a record dated in the future; using the time it was read");
+            obs.at = at;
+        }
         let new = !self.sessions.contains_key(&key);
         self.sessions
             .entry(key.clone())
@@ -76,14 +81,21 @@ impl Engine {
 
     /// The agent says it is retrying by itself: it must not be touched meanwhile.
     fn on_agent_retrying(&mut self, key: &SessionKey, next: Option<DateTime<Utc>>) {
-        let grace = Duration::seconds(self.config.resume.verify_timeout_secs as i64);
+        let grace = crate::clock::secs(self.config.resume.verify_timeout_secs);
+        let next = next.map(|n| {
+            let (n, clamped) = crate::clock::clamp_wait(n, self.now());
+            if clamped {
+                warn!(session = %key, "the agent announces its retry more than {} days ahead; waiting at most that", crate::clock::MAX_WAIT.num_days());
+            }
+            n
+        });
         let sess = self.sessions.get_mut(key).expect("inserted by caller");
         // The resumed turn reached the provider and the agent retries it by itself: the attempt has not
         // failed; give it until the agent's next try plus the usual verification time.
         if let (Phase::Resuming { verify_by, .. }, Some(next)) = (&mut sess.phase, next)
-            && next + grace > *verify_by
+            && crate::clock::after(next, grace) > *verify_by
         {
-            *verify_by = next + grace;
+            *verify_by = crate::clock::after(next, grace);
             let until = *verify_by;
             self.timers.arm(key.clone(), until);
             debug!(session = %key, %until, "the agent retries the resumed turn itself; verification extended");
@@ -113,7 +125,7 @@ impl Engine {
             return;
         }
         let now = self.now();
-        let freshness = Duration::seconds(self.config.monitoring.freshness_secs as i64);
+        let freshness = crate::clock::secs(self.config.monitoring.freshness_secs);
         let sess = self.sessions.get_mut(key).expect("inserted by caller");
         let record = StopRecord {
             reason: reason.clone(),

@@ -45,6 +45,10 @@ struct Rig {
 }
 
 fn rig(outcome: TurnOutcome) -> Rig {
+    rig_with(outcome, |_| {})
+}
+
+fn rig_with(outcome: TurnOutcome, tune: impl FnOnce(&mut Config)) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let paths = Paths::under(dir.path());
     std::fs::create_dir_all(&paths.state_dir).unwrap();
@@ -57,6 +61,7 @@ fn rig(outcome: TurnOutcome) -> Rig {
     let mut config = Config::default();
     config.resume.backoff_base_secs = 1;
     config.resume.jitter = false;
+    tune(&mut config);
     let deps = EngineDeps {
         config,
         paths: paths.clone(),
@@ -288,6 +293,78 @@ async fn a_user_exit_cancels_a_pending_resume_even_right_after_the_stop() {
         "never resumed after the user left"
     );
     assert_eq!(events(&r, EventType::ResumeCancelled).await, 1);
+}
+
+#[tokio::test]
+async fn an_absurd_verify_timeout_neither_panics_nor_stalls_the_engine() {
+    // Validation rejects this value; the engine must survive it anyway (state written by an older version,
+    // a future bug).
+    let mut r = rig_with(TurnOutcome::Succeeded, |c| {
+        c.resume.verify_timeout_secs = 100_000_000
+    });
+    stop_and_resume_now(&mut r);
+    assert!(matches!(phase(&r), Phase::Resuming { .. }));
+    assert_eq!(r.engine.timers.len(), 1);
+}
+
+/// A transient stop, then `skip` (resume now).
+fn stop_and_resume_now(r: &mut Rig) {
+    r.engine.on_observation(stop(
+        StopReason::Transient { status: None },
+        Origin::Transcript,
+        0,
+    ));
+    r.engine
+        .on_request(crate::protocol::Request::Skip(Default::default()));
+}
+
+#[tokio::test]
+async fn an_absurd_retry_delay_while_resuming_is_clamped() {
+    let mut r = rig(TurnOutcome::Succeeded);
+    stop_and_resume_now(&mut r);
+    let three_years = Utc::now() + Duration::milliseconds(94_608_000_000);
+    r.engine.on_observation(Observation {
+        signal: Signal::Retrying {
+            next: Some(three_years),
+        },
+        ..progress()
+    });
+    match phase(&r) {
+        Phase::Resuming { verify_by, .. } => {
+            let bound = Utc::now()
+                + crate::clock::MAX_WAIT
+                + Duration::seconds(r.engine.config.resume.verify_timeout_secs as i64);
+            assert!(verify_by <= bound, "{verify_by}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_stop_dated_in_the_future_does_not_hide_later_stops() {
+    let mut r = rig(TurnOutcome::Succeeded);
+    let mut forged = stop(
+        StopReason::Transient { status: None },
+        Origin::Transcript,
+        0,
+    );
+    forged.at = "2099-01-01T00:00:00Z".parse().unwrap();
+    r.engine.on_observation(forged);
+    r.engine.on_observation(progress());
+    // A real stop after the session went on.
+    let mut real = stop(
+        StopReason::Transient { status: None },
+        Origin::Transcript,
+        0,
+    );
+    real.at = Utc::now() + Duration::seconds(120);
+    r.engine.on_observation(real);
+    assert_eq!(events(&r, EventType::StopDetected).await, 2);
+    assert!(
+        matches!(phase(&r), Phase::Waiting { .. }),
+        "{:?}",
+        phase(&r)
+    );
 }
 
 mod running;

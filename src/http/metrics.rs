@@ -46,6 +46,11 @@ pub struct Snapshot<'a> {
     pub sessions: &'a SessionList,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SourceLabels {
+    pub source: String,
+}
+
 pub struct Metrics {
     registry: Registry,
     events: Family<EventLabels, Counter>,
@@ -56,12 +61,14 @@ pub struct Metrics {
     paused: Gauge,
     start_time: Gauge,
     build_info: Family<VersionLabels, Gauge>,
+    garbage: Family<SourceLabels, Counter>,
 }
 
 impl Metrics {
     pub fn new() -> Arc<Metrics> {
         let mut m = Metrics {
             events: Family::default(),
+            garbage: Family::default(),
             sessions: Family::default(),
             attention: Family::default(),
             saves: Family::default(),
@@ -111,6 +118,11 @@ impl Metrics {
             "Always 1; the version is a label",
             m.build_info.clone(),
         );
+        m.registry.register(
+            "garbage_lines",
+            "Lines a source could not use (not JSON, unknown, oversized, not UTF-8)",
+            m.garbage.clone(),
+        );
         Arc::new(m)
     }
 
@@ -144,6 +156,12 @@ impl Metrics {
         }
         if let Some(status) = now.status {
             self.set_status(status);
+        }
+        for (source, n) in crate::sources::garbage::counts() {
+            let counter = self.garbage.get_or_create(&SourceLabels {
+                source: source.into(),
+            });
+            counter.inc_by(n.saturating_sub(counter.get()));
         }
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry)

@@ -1,18 +1,20 @@
 //! The HTTP control surface: the same [`Request`]/[`Response`] protocol as the socket, as JSON over HTTP, plus
-//! a live event stream (SSE), Prometheus metrics and the web dashboard (`GET /`). Local by default; a bearer
-//! token (or the dashboard's sign-in cookie, see `http/auth.rs`) when configured, and required by config validation
-//! for non-loopback binds.
+//! a live event stream (SSE), Prometheus metrics and the web dashboard (`GET /`). Loopback by default, and every
+//! request (metrics included) passes [`auth::Guard`]: loopback `Host`, no foreign `Origin`, the token (bearer, or
+//! the dashboard's sign-in cookie), JSON bodies. Connections are bounded (`limit`).
 
-mod auth;
+pub mod auth;
 mod dashboard;
 mod exposition;
+mod limit;
 mod metrics;
+mod signin;
 mod sse;
 
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -20,10 +22,8 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::audit::AuditWriter;
-use crate::model::Secret;
 use crate::protocol::{ErrorCode, Request, Response, Target};
 use crate::surface::Surface;
-use auth::{authorized, denied};
 pub use exposition::{Format, to_prometheus_text};
 pub use metrics::{Metrics, Snapshot, needs_attention};
 
@@ -31,7 +31,7 @@ pub use metrics::{Metrics, Snapshot, needs_attention};
 struct AppState {
     surface: Surface,
     audit: AuditWriter,
-    token: Option<Secret>,
+    guard: Arc<auth::Guard>,
     metrics: Arc<Metrics>,
     /// Ends live streams, so graceful shutdown does not wait on them forever.
     shutdown: CancellationToken,
@@ -44,14 +44,14 @@ pub async fn spawn(
     surface: Surface,
     audit: AuditWriter,
     extra: Router,
+    guard: Arc<auth::Guard>,
     tracker: &tokio_util::task::TaskTracker,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
     let listener = TcpListener::bind(&config.bind).await?;
     tracing::info!(bind = %config.bind, "HTTP API listening");
-    let token = config.token.clone();
     tracker.spawn(async move {
-        if let Err(e) = serve(listener, surface, audit, token, extra, shutdown).await {
+        if let Err(e) = serve(listener, surface, audit, guard, extra, shutdown).await {
             tracing::error!(error = %e, "HTTP API stopped");
         }
     });
@@ -63,7 +63,7 @@ pub async fn serve(
     listener: TcpListener,
     surface: Surface,
     audit: AuditWriter,
-    token: Option<Secret>,
+    guard: Arc<auth::Guard>,
     extra: Router,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
@@ -72,11 +72,14 @@ pub async fn serve(
     let state = AppState {
         surface,
         audit,
-        token,
+        guard: guard.clone(),
         metrics,
         shutdown: shutdown.clone(),
     };
-    axum::serve(listener, router(state).merge(extra))
+    let app = router(state)
+        .layer(axum::middleware::from_fn_with_state(guard, auth::guard))
+        .merge(extra);
+    axum::serve(limit::BoundedListener::new(listener), app)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await
 }
@@ -89,20 +92,14 @@ fn router(state: AppState) -> Router {
         ("/api/v1/sessions", Request::Sessions),
         ("/api/v1/preview", Request::Preview),
     ] {
-        app = app.route(
-            path,
-            get(move |s: State<AppState>, h: HeaderMap| simple(s, Method::GET, h, req)),
-        );
+        app = app.route(path, get(move |s: State<AppState>| simple(s, req)));
     }
     for (path, req) in [
         ("/api/v1/pause", Request::Pause),
         ("/api/v1/resume", Request::Resume),
         ("/api/v1/reload", Request::Reload),
     ] {
-        app = app.route(
-            path,
-            post(move |s: State<AppState>, h: HeaderMap| simple(s, Method::POST, h, req)),
-        );
+        app = app.route(path, post(move |s: State<AppState>| simple(s, req)));
     }
     for (path, make) in [
         ("/api/v1/skip", Request::Skip as fn(Target) -> Request),
@@ -111,16 +108,12 @@ fn router(state: AppState) -> Router {
     ] {
         app = app.route(
             path,
-            post(
-                move |s: State<AppState>, h: HeaderMap, t: Option<Json<Target>>| {
-                    targeted(s, h, t, make)
-                },
-            ),
+            post(move |s: State<AppState>, t: Option<Json<Target>>| targeted(s, t, make)),
         );
     }
     app.route("/api/v1/events", get(sse::events))
-        .route("/api/v1/login", post(auth::login))
-        .route("/api/v1/logout", post(auth::logout))
+        .route("/api/v1/login", post(signin::login))
+        .route("/api/v1/logout", post(signin::logout))
         .route("/metrics", get(metrics_route))
         .merge(dashboard::routes())
         .with_state(state)
@@ -153,47 +146,25 @@ async fn answer(state: &AppState, req: Request) -> HttpResponse {
     (status_of(&resp), Json(resp)).into_response()
 }
 
-async fn simple(
-    State(state): State<AppState>,
-    method: Method,
-    headers: HeaderMap,
-    req: Request,
-) -> HttpResponse {
-    if !authorized(&state, &method, &headers) {
-        return denied();
-    }
+async fn simple(State(state): State<AppState>, req: Request) -> HttpResponse {
     answer(&state, req).await
 }
 
 async fn targeted(
     State(state): State<AppState>,
-    headers: HeaderMap,
     target: Option<Json<Target>>,
     make: fn(Target) -> Request,
 ) -> HttpResponse {
-    if !authorized(&state, &Method::POST, &headers) {
-        return denied();
-    }
     answer(&state, make(target.map(|Json(t)| t).unwrap_or_default())).await
 }
 
 /// Any protocol request as JSON (`{"request": "status"}`).
-async fn any_request(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Json(req): Json<Request>,
-) -> HttpResponse {
-    if !authorized(&state, &Method::POST, &headers) {
-        return denied();
-    }
+async fn any_request(State(state): State<AppState>, Json(req): Json<Request>) -> HttpResponse {
     answer(&state, req).await
 }
 
 /// Prometheus text 0.0.4 by default, OpenMetrics when the scraper asks for it.
 async fn metrics_route(State(state): State<AppState>, headers: HeaderMap) -> HttpResponse {
-    if !authorized(&state, &Method::GET, &headers) {
-        return denied();
-    }
     let status = match state.surface.request(Request::Status).await {
         Response::Status(s) => Some(s),
         _ => None,

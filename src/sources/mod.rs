@@ -13,5 +13,6 @@
 //! tail (a live server's event stream, a database) send the same [`crate::model::SourceEvent`]s.
 
 pub mod feed;
+pub mod garbage;
 pub mod tail;
 pub mod watch;

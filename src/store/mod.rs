@@ -241,7 +241,8 @@ fn decode<T: DeserializeOwned>(
     serde_json::from_value(data).map_err(|e| Decode::Corrupt(e.to_string()))
 }
 
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+/// Atomically replace `path` with `bytes` (0600, in a directory created 0700 if missing).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     let io_err = |about: &'static str, p: &Path| {
         let p = p.to_path_buf();
         move |source| StoreError::Io {

@@ -82,8 +82,19 @@ pub fn observations(batch: &FileLines, tz: chrono_tz::Tz, garbage: &mut u64) -> 
     // A new transcript announces its session at its first line, while the agent is surely still running
     // (the engine then learns how to reach it), not only at its first signal.
     let mut announce = batch.from_start;
+    use crate::sources::garbage::{count, torn_tail};
+    count(
+        "claude-transcripts",
+        (batch.skipped_oversize + batch.invalid_utf8) as u64,
+    );
     for line in &batch.lines {
-        let record = match parse_transcript_line(line, tz) {
+        let parsed = parse_transcript_line(line, tz).or_else(|e| {
+            count("claude-transcripts", 1);
+            torn_tail(line)
+                .ok_or(e)
+                .and_then(|t| parse_transcript_line(t, tz))
+        });
+        let record = match parsed {
             Ok(r) => r,
             Err(e) => {
                 *garbage += 1;

@@ -60,7 +60,8 @@ impl Adapter for Opencode {
     }
 
     fn check_table(&self, section: &Section) -> Result<(), SectionError> {
-        crate::adapter::parse_section::<config::Section>(section).map(drop)
+        let parsed = crate::adapter::parse_section::<config::Section>(section)?;
+        config::check_bounds(&parsed).map_err(SectionError)
     }
 
     fn show_section(&self, section: &Section) -> Result<toml::Table, SectionError> {

@@ -84,11 +84,14 @@ fn foreground(paths: &Paths, verbosity: u8, stderr: bool) -> anyhow::Result<u8> 
         stderr,
     })
     .context("opening the log file")?;
-    tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .context("starting the async runtime")?
-        .block_on(lifecycle::run_foreground(paths.clone(), config))?;
+        .context("starting the async runtime")?;
+    let result = runtime.block_on(lifecycle::run_foreground(paths.clone(), config));
+    // A blocking task stuck on a file must not keep a failed daemon alive.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    result?;
     Ok(exit::OK)
 }

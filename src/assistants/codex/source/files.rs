@@ -133,8 +133,17 @@ impl Rollouts {
         file.read_to = batch.offset_after;
         file.pending_len = None;
         let mut out = Vec::new();
+        use crate::sources::garbage::{count, torn_tail};
+        count(
+            "codex-rollouts",
+            (batch.skipped_oversize + batch.invalid_utf8) as u64,
+        );
         for line in &batch.lines {
-            let Ok(rec) = file.state.feed(line) else {
+            let fed = file.state.feed(line).or_else(|e| {
+                count("codex-rollouts", 1);
+                torn_tail(line).ok_or(e).and_then(|t| file.state.feed(t))
+            });
+            let Ok(rec) = fed else {
                 tracing::debug!(path = %batch.path.display(), "unparseable rollout line skipped");
                 continue;
             };
