@@ -127,6 +127,16 @@ pub enum HumanCause {
     ModelNotFound,
     /// Quota or plan exhausted in a way that does not reset by itself ("Quota exceeded", "upgrade to Plus").
     QuotaOrPlan,
+    /// A spend cap someone set (a workspace's, an API account's) was reached: only raising it helps.
+    SpendCap,
+    /// An organisation's or a monthly cap: it lifts next month at the earliest, or when an owner raises it.
+    MonthlyCap,
+    /// Prepaid credits ran out (a workspace's or one's own): someone has to add credits.
+    OutOfCredits,
+    /// A free tier is used up: subscribing (or waiting out a long period) is a person's call.
+    FreeTierExhausted,
+    /// The provider refused the request on policy or safety grounds: the same request fails again.
+    PolicyRefusal,
 }
 
 /// Why a session stopped: the output of classification, the input of decision.
@@ -389,6 +399,8 @@ impl Serialize for Secret {
 }
 
 /// What a source tells the engine. Sources produce these and nothing else; the engine alone decides.
+/// Nearly every event is an observation, so boxing it would only add an allocation per event.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum SourceEvent {
     Observe(Observation),

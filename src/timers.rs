@@ -56,4 +56,8 @@ impl<K: Clone + Eq + Hash> Timers<K> {
     pub fn len(&self) -> usize {
         self.keys.len()
     }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
 }

@@ -10,10 +10,13 @@
 //! Every function here is pure: the current instant and the agent's time zone come in through
 //! [`ClassifyContext`].
 
+mod announce;
 mod reset;
 mod status;
 pub(crate) mod text;
 
+#[cfg(test)]
+mod tests_classes;
 #[cfg(test)]
 mod tests_classify;
 #[cfg(test)]
@@ -26,8 +29,10 @@ use chrono_tz::Tz;
 
 use crate::model::{Assistant, StopReason, UsageWindow};
 
+pub use announce::{ResetReport, report_reset};
 pub use reset::{
-    RESET_TOLERANCE, clamp_reset, infer_window, named_window, parse_reset, window_horizon,
+    RESET_TOLERANCE, announced_reset, clamp_reset, infer_window, named_window, parse_reset,
+    window_horizon,
 };
 pub use status::by_status;
 
