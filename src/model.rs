@@ -117,6 +117,23 @@ pub enum UsageWindow {
     Unknown,
 }
 
+/// How precisely an announced instant is known, which sets the margin added before acting on it.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Precision {
+    /// To the second or better: a Retry-After, an epoch, Codex's `resets_at`, a hook payload.
+    Exact,
+    /// To the minute: a banner such as "resets 4:31pm" or "try again at 6:14 PM".
+    #[default]
+    Minute,
+}
+
+impl Precision {
+    pub fn is_minute(&self) -> bool {
+        *self == Precision::Minute
+    }
+}
+
 /// Why a human has to act; such stops are never resumed automatically.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -154,6 +171,9 @@ pub enum StopReason {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         resets_at: Option<DateTime<Utc>>,
         window: UsageWindow,
+        /// How precisely `resets_at` is known; absent (older records, banners) means to the minute.
+        #[serde(default, skip_serializing_if = "Precision::is_minute")]
+        precision: Precision,
     },
     /// The context window is full ("prompt is too long").
     ContextExhausted,

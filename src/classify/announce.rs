@@ -23,7 +23,10 @@ pub enum ResetReport {
 
 /// The report for a usage limit read from `text`; `None` for other stops.
 pub fn report_reset(reason: &StopReason, text: &str, ctx: &ClassifyContext) -> Option<ResetReport> {
-    let StopReason::UsageLimit { resets_at, window } = reason else {
+    let StopReason::UsageLimit {
+        resets_at, window, ..
+    } = reason
+    else {
         return None;
     };
     let announced = announced_reset(text, ctx);

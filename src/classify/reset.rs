@@ -16,7 +16,7 @@ use regex::Regex;
 
 use super::ClassifyContext;
 use super::text::re;
-use crate::model::UsageWindow;
+use crate::model::{Precision, UsageWindow};
 
 /// How far before `now` a stated reset may lie and still count as "now" (minute precision, clock skew).
 pub const RESET_TOLERANCE: TimeDelta = TimeDelta::minutes(5);
@@ -102,6 +102,16 @@ pub fn parse_reset(text: &str, ctx: &ClassifyContext) -> Option<(DateTime<Utc>, 
 pub fn announced_reset(text: &str, ctx: &ClassifyContext) -> Option<DateTime<Utc>> {
     let norm = text.split_whitespace().collect::<Vec<_>>().join(" ");
     stated_instant(&norm, ctx)
+}
+
+/// How precisely the reset a message states is known: an epoch ("limit reached|1749924000") to the
+/// second, every wall-clock or relative form to the minute.
+pub fn reset_precision(text: &str) -> Precision {
+    if EPOCH.is_match(text) {
+        Precision::Exact
+    } else {
+        Precision::Minute
+    }
 }
 
 static EPOCH: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)limit reached\|(\d{9,13})\b"));

@@ -21,6 +21,7 @@ fn usage(resets: Option<&str>, window: UsageWindow) -> StopReason {
     UsageLimit {
         resets_at: resets.map(at),
         window,
+        precision: crate::model::Precision::Minute,
     }
 }
 

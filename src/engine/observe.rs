@@ -324,6 +324,7 @@ mod tests {
         StopReason::UsageLimit {
             resets_at: at.map(|a| a.parse().unwrap()),
             window: UsageWindow::Session,
+            precision: crate::model::Precision::Minute,
         }
     }
 

@@ -158,6 +158,7 @@ async fn a_later_report_with_a_reset_time_refines_the_wait() {
         StopReason::UsageLimit {
             resets_at: Some(reset),
             window: UsageWindow::Session,
+            precision: crate::model::Precision::Minute,
         },
         Origin::Transcript,
         0,
