@@ -85,8 +85,8 @@ fn usage_limit_resumes_the_same_thread_after_the_reset_plus_margin() {
         .unwrap();
     assert_eq!(
         at,
-        reset + chrono::Duration::seconds(2),
-        "the rollout's resets_at ({reset}) + 2 s margin"
+        reset + chrono::Duration::seconds(1),
+        "the rollout's resets_at ({reset}) is exact: 1 s margin, not the minute banners get"
     );
     let started = home.wait_events("ResumeStarted", 1, WAIT).remove(0);
     assert!(
