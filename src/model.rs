@@ -284,6 +284,8 @@ pub enum Origin {
     Database,
     /// A control request.
     Control,
+    /// The end of a file already there when the daemon started: a stop nobody handled yet.
+    CatchUp,
 }
 
 /// What a source saw, normalised. Sources decide nothing; the engine does.

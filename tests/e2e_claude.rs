@@ -130,6 +130,52 @@ fn usage_limit_waits_for_the_announced_reset_plus_margin() {
     assert_eq!(fake.model_requests().len(), 2);
 }
 
+/// A new user: the limit is hit, then palingenesis is installed and started. The stop is already in the
+/// transcript, which the daemon has never followed; it is caught up at start and resumed.
+#[test]
+fn a_usage_limit_hit_before_the_daemon_started_is_resumed_once_it_starts() {
+    let fake = FakeProvider::start();
+    let reset = next_minute_after(Duration::from_secs(4));
+    let until = (reset - Utc::now()).to_std().unwrap();
+    fake.push(Reply::UsageLimit(UsageLimit::session_in(
+        until + Duration::from_millis(500),
+    )));
+    let mut claude = clients::claude(&fake.url()).subscription().build();
+    let first = run_with_timeout(claude.print("long task"), RUN);
+    assert!(!first.success(), "the usage limit stops the turn");
+    let transcript = only_transcript(&claude);
+    let session = transcript
+        .file_stem()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+
+    let home = daemon_for(&mut claude, "");
+    let stop = home.wait_event("StopDetected");
+    assert_eq!(stop["reason"], "usage_limit");
+    assert_eq!(session_of(&stop), session);
+    assert_eq!(stop["metadata"]["origin"], "catch_up");
+    let done = home.wait_events("ResumeCompleted", 1, WAIT).remove(0);
+    assert_eq!(session_of(&done), session);
+    let started = &home.events_of("ResumeStarted")[0];
+    assert!(
+        ts(started) >= reset,
+        "resumed at {} before the reset {reset}",
+        ts(started)
+    );
+
+    let reqs = fake.model_requests();
+    assert_eq!(reqs.len(), 2, "{}", fake.describe());
+    assert_eq!(reqs[1].last_user_text().as_deref(), Some("continue"));
+    assert!(
+        reqs[1].raw_body.contains("long task"),
+        "the same conversation continues"
+    );
+    assert_eq!(only_transcript(&claude), transcript);
+    assert_eq!(home.events_of("StopDetected").len(), 1, "caught up once");
+}
+
 #[test]
 fn prompt_too_long_backs_up_and_starts_a_new_session_from_next_step() {
     let fake = FakeProvider::start();

@@ -73,6 +73,9 @@ pub struct MonitoringConfig {
     pub freshness_secs: u64,
     /// Transcript lines longer than this are skipped (and counted), never buffered.
     pub max_line_bytes: usize,
+    /// At start, a transcript modified this recently that ends in a stop nobody handled is acted on as a
+    /// fresh stop (0: never). Older history is never replayed.
+    pub catch_up_secs: u64,
 }
 
 impl Default for MonitoringConfig {
@@ -81,6 +84,7 @@ impl Default for MonitoringConfig {
             assistants: Vec::new(),
             freshness_secs: 900,
             max_line_bytes: 4 * 1024 * 1024,
+            catch_up_secs: 4 * 3600,
         }
     }
 }

@@ -24,6 +24,10 @@ assistants = []
 freshness_secs = 900
 # Transcript lines longer than this are skipped and counted, never held in memory.
 max_line_bytes = 4194304
+# At start, a transcript modified within this many seconds whose last record is a stop nobody handled
+# (a limit hit before the daemon ran) is acted on as a fresh stop. 0 turns this off. Older history is
+# never replayed.
+catch_up_secs = 14400
 
 [resume]
 enabled = true

@@ -95,6 +95,8 @@ pub fn spawn(
     let (tx, rx) = mpsc::channel::<FileLines>(256);
     let mut spec = watch_spec(root.clone(), is_rollout, feed);
     spec.report_writer_close = true;
+    // Start-up catch-up is not wired for rollouts yet: recent rollouts are primed at start instead.
+    spec.catch_up = std::time::Duration::ZERO;
     let source = Source {
         root,
         max_line_bytes: spec.max_line_bytes,

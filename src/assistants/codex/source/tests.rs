@@ -59,6 +59,7 @@ fn batch(lines: &[String], offset_after: u64, from_start: bool, closed: bool) ->
         skipped_oversize: 0,
         invalid_utf8: 0,
         writer_closed: closed,
+        catch_up: false,
     }
 }
 
