@@ -65,7 +65,7 @@ const HUMAN_CAPS: &[(&str, HumanCause)] = &[
     ),
     (r"freeusagelimiterror\b", HumanCause::FreeTierExhausted),
     (
-        r"(?:api error:\s*)?claude code is unable to respond to this request, which appears to violate",
+        r"(?:api error:\s*)?[\w ]{1,40} is unable to respond to this request, which appears to violate",
         HumanCause::PolicyRefusal,
     ),
     (

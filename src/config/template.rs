@@ -42,7 +42,7 @@ jitter = true
 jitter_fraction = 0.1
 # Margin added after a reset time known only to the minute ("resets 4:31pm", "try again at 6:14 PM").
 reset_margin_secs = 60
-# Margin added after an exactly known instant (Retry-After, Codex resets_at, an epoch), in milliseconds,
+# Margin added after an exactly known instant (Retry-After, a rollout's resets_at, an epoch), in milliseconds,
 # plus up to exact_jitter_ms of random delay when jitter is on.
 exact_margin_ms = 1000
 exact_jitter_ms = 500
