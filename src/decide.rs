@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 mod margin;
+pub mod stagger;
 
 pub use margin::margin_after;
 

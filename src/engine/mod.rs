@@ -8,6 +8,7 @@ mod outcome;
 mod persist;
 mod route;
 pub mod session;
+mod stagger;
 mod wrappers;
 
 use std::collections::BTreeMap;
@@ -350,6 +351,9 @@ impl Engine {
         );
         if probe {
             self.probe_reach(key);
+        }
+        if matches!(reason, StopReason::UsageLimit { .. }) {
+            self.stagger_waiting(key.assistant);
         }
     }
 
