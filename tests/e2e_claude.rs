@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use common::{Home, next_minute_after, session_of, ts};
+use common::{Home, next_minute_after, scheduled_at, session_of, ts};
 use support::clients::{self, Claude};
 use support::fake_provider::{FakeProvider, Reply, UsageLimit};
 use support::process::run_with_timeout;
@@ -35,6 +35,17 @@ fn daemon_with(claude: &mut Claude, resume_extra: &str, claude_extra: &str) -> H
         .sandbox
         .set_env("PALINGENESIS_HOME", &home.palingenesis_home());
     home
+}
+
+/// Script a subscription usage limit that resets at the next whole minute at least 4 s away, as Claude
+/// shows it; returns the reset.
+fn usage_limit_at_the_next_minute(fake: &FakeProvider) -> DateTime<Utc> {
+    let reset = next_minute_after(Duration::from_secs(4));
+    let until = (reset - Utc::now()).to_std().unwrap();
+    fake.push(Reply::UsageLimit(UsageLimit::session_in(
+        until + Duration::from_millis(500),
+    )));
+    reset
 }
 
 fn daemon_for(claude: &mut Claude, resume_extra: &str) -> Home {
@@ -97,11 +108,7 @@ fn rate_limit_is_resumed_in_the_same_session_with_its_history() {
 #[test]
 fn usage_limit_waits_for_the_announced_reset_plus_margin() {
     let fake = FakeProvider::start();
-    let reset = next_minute_after(Duration::from_secs(4));
-    let until = (reset - Utc::now()).to_std().unwrap();
-    fake.push(Reply::UsageLimit(UsageLimit::session_in(
-        until + Duration::from_millis(500),
-    )));
+    let reset = usage_limit_at_the_next_minute(&fake);
     let mut claude = clients::claude(&fake.url()).subscription().build();
     let home = daemon_for(&mut claude, "");
 
@@ -109,11 +116,7 @@ fn usage_limit_waits_for_the_announced_reset_plus_margin() {
     let stop = home.wait_event("StopDetected");
     assert_eq!(stop["reason"], "usage_limit");
     let scheduled = home.wait_event("ResumeScheduled");
-    let at: DateTime<Utc> = scheduled["metadata"]["at"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let at = scheduled_at(&scheduled);
     assert_eq!(
         at,
         reset + chrono::Duration::seconds(2),
@@ -135,11 +138,7 @@ fn usage_limit_waits_for_the_announced_reset_plus_margin() {
 #[test]
 fn a_usage_limit_hit_before_the_daemon_started_is_resumed_once_it_starts() {
     let fake = FakeProvider::start();
-    let reset = next_minute_after(Duration::from_secs(4));
-    let until = (reset - Utc::now()).to_std().unwrap();
-    fake.push(Reply::UsageLimit(UsageLimit::session_in(
-        until + Duration::from_millis(500),
-    )));
+    let reset = usage_limit_at_the_next_minute(&fake);
     let mut claude = clients::claude(&fake.url()).subscription().build();
     let first = run_with_timeout(claude.print("long task"), RUN);
     assert!(!first.success(), "the usage limit stops the turn");
@@ -339,11 +338,7 @@ fn a_restart_during_the_wait_still_resumes_once_on_time() {
 
     run_with_timeout(claude.print("patience"), RUN);
     let scheduled = home.wait_event("ResumeScheduled");
-    let at: DateTime<Utc> = scheduled["metadata"]["at"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let at = scheduled_at(&scheduled);
     home.ok(&["daemon", "restart"]);
     assert!(Utc::now() < at, "the restart happened during the wait");
     let started = home.wait_events("ResumeStarted", 1, WAIT).remove(0);

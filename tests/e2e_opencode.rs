@@ -9,7 +9,7 @@ mod support;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use common::Home;
+use common::{Home, scheduled_at};
 use serde_json::{Value, json};
 use support::clients::{self, Opencode};
 use support::fake_provider::{
@@ -184,11 +184,7 @@ fn rate_limit_beyond_opencodes_retries_is_resumed_in_the_same_session() {
         ts(&started[0]) >= ts(stop) + chrono::Duration::seconds(2),
         "retry-after 1 s + the 1 s margin of an exact instant waited"
     );
-    let at: chrono::DateTime<chrono::Utc> = scheduled["metadata"]["at"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let at = scheduled_at(scheduled);
     assert!(
         at <= ts(scheduled) + chrono::Duration::seconds(2),
         "an exact Retry-After gets about a second of margin, not a minute: {at}"
