@@ -1,4 +1,4 @@
-//! Settings: one TOML file (see [`template::TEMPLATE`]), every key overridable from the environment as
+//! Settings: one TOML file (see `template::template()`), every key overridable from the environment as
 //! `PALINGENESIS__SECTION__KEY=value`, validated with errors that name `file:line:col` and the key.
 
 mod edit;

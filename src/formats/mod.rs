@@ -1,10 +1,10 @@
 //! Pure parsers from each assistant's raw records (transcript lines, rollout lines, hook payloads,
 //! API messages) to [`Signal`]s. No I/O: sources read the bytes and hand them in.
 //!
-//! - [`claude`]: `~/.claude/projects/<dir>/<session>.jsonl` lines and hook payloads.
-//! - [`codex`]: `$CODEX_HOME/sessions/…/rollout-*.jsonl` lines (with [`codex::CodexRolloutState`]) and
+//! - `claude`: `~/.claude/projects/<dir>/<session>.jsonl` lines and hook payloads.
+//! - `codex`: `$CODEX_HOME/sessions/…/rollout-*.jsonl` lines (with `CodexRolloutState`) and
 //!   `codex exec --json` output.
-//! - [`opencode`]: assistant message JSON and `session.status` values.
+//! - `opencode`: assistant message JSON and `session.status` values.
 
 #[cfg(test)]
 pub(crate) mod test_support;

@@ -1,4 +1,4 @@
-//! What Linux's `/proc` says about processes, in one place. [`agents`] finds the live process of an assistant's
+//! What Linux's `/proc` says about processes, in one place. `agents` finds the live process of an assistant's
 //! session. Here: a process's parent, its parent, process group, controlling terminal, the terminal's
 //! foreground group and its start time. A pid alone can be reused; a pid with its start time names one process.
 //! Elsewhere than Linux every reader answers `None`, so nothing is ever found reachable.

@@ -10,11 +10,11 @@
 //! Format-specific sources sit on top: they pick the root and the file filter, parse the lines and turn
 //! them into observations, and persist each file's `offset_after` to resume after a restart ([`feed`] holds
 //! what they share):
-//! - [`claude`]: Claude Code transcripts, one line at a time.
-//! - [`codex`]: Codex rollouts, one parser state per file, plus crash detection: a turn left open by a
+//! - `claude`: Claude Code transcripts, one line at a time.
+//! - `codex`: Codex rollouts, one parser state per file, plus crash detection: a turn left open by a
 //!   process that no longer writes the file.
 //!
-//! [`opencode`] keeps no files to tail: it follows a live server's event stream (supervising
+//! `opencode` keeps no files to tail: it follows a live server's event stream (supervising
 //! `opencode serve` when asked) and watches its SQLite store.
 
 pub mod feed;
