@@ -225,19 +225,7 @@ fn main() {
     // Deadline → spawn.
     {
         let tmp = tempfile::tempdir().unwrap();
-        let marks = tmp.path().join("spawned");
-        std::fs::create_dir_all(&marks).unwrap();
-        let agent = tmp.path().join("fake-claude");
-        std::fs::write(
-            &agent,
-            format!(
-                "#!/bin/sh\ndate +%s.%N > {}/$$\necho '{{\"type\":\"result\",\"is_error\":false}}'\n",
-                marks.display()
-            ),
-        )
-        .unwrap();
-        std::fs::set_permissions(&agent, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-            .unwrap();
+        let (agent, marks) = support::stand_in_agent(tmp.path());
         let config = format!(
             "[resume]\nbackoff_base_secs = 1\nbackoff_max_secs = 1\njitter = false\n[claude]\nbinary = \"{}\"\n",
             agent.display()

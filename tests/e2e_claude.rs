@@ -52,6 +52,18 @@ fn daemon_for(claude: &mut Claude, resume_extra: &str) -> Home {
     daemon_with(claude, resume_extra, "")
 }
 
+/// The only transcript and the session it belongs to (its file name).
+fn only_transcript_and_session(claude: &Claude) -> (std::path::PathBuf, String) {
+    let transcript = only_transcript(claude);
+    let session = transcript
+        .file_stem()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    (transcript, session)
+}
+
 fn only_transcript(claude: &Claude) -> std::path::PathBuf {
     let t = claude.transcripts();
     assert_eq!(t.len(), 1, "expected one transcript, found {t:?}");
@@ -69,13 +81,7 @@ fn rate_limit_is_resumed_in_the_same_session_with_its_history() {
 
     let first = run_with_timeout(claude.print("write the first chapter"), RUN);
     assert!(!first.success(), "the scripted 429 stops the turn");
-    let transcript = only_transcript(&claude);
-    let session = transcript
-        .file_stem()
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_string();
+    let (transcript, session) = only_transcript_and_session(&claude);
 
     let done = home.wait_event("ResumeCompleted");
     assert_eq!(session_of(&done), session);
@@ -142,13 +148,7 @@ fn a_usage_limit_hit_before_the_daemon_started_is_resumed_once_it_starts() {
     let mut claude = clients::claude(&fake.url()).subscription().build();
     let first = run_with_timeout(claude.print("long task"), RUN);
     assert!(!first.success(), "the usage limit stops the turn");
-    let transcript = only_transcript(&claude);
-    let session = transcript
-        .file_stem()
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_string();
+    let (transcript, session) = only_transcript_and_session(&claude);
 
     let home = daemon_for(&mut claude, "");
     let stop = home.wait_event("StopDetected");

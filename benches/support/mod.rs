@@ -72,3 +72,21 @@ impl Drop for Daemon {
         let _ = self.cli(&["daemon", "stop"]);
     }
 }
+
+/// A stand-in agent in `dir` that records when it starts (one file per process, in `dir/spawned`, the
+/// epoch with nanoseconds) and reports a finished turn. Returns the agent and the marks folder.
+pub fn stand_in_agent(dir: &Path) -> (PathBuf, PathBuf) {
+    let marks = dir.join("spawned");
+    std::fs::create_dir_all(&marks).unwrap();
+    let agent = dir.join("fake-claude");
+    std::fs::write(
+        &agent,
+        format!(
+            "#!/bin/sh\ndate +%s.%N > {}/$$\necho '{{\"type\":\"result\",\"is_error\":false}}'\n",
+            marks.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&agent, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    (agent, marks)
+}
