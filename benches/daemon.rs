@@ -12,77 +12,12 @@
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-const BIN: &str = env!("CARGO_BIN_EXE_palingenesis");
-
-struct Daemon {
-    root: PathBuf,
-    home: PathBuf,
-    _tmp: tempfile::TempDir,
-}
-
-impl Daemon {
-    fn start(config: &str, prepare: impl FnOnce(&Path)) -> Daemon {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().join("p");
-        let home = tmp.path().join("home");
-        std::fs::create_dir_all(&root).unwrap();
-        std::fs::create_dir_all(&home).unwrap();
-        std::fs::write(root.join("config.toml"), config).unwrap();
-        prepare(&home);
-        let d = Daemon {
-            root,
-            home,
-            _tmp: tmp,
-        };
-        let out = d.cli(&["daemon", "start"]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        d
-    }
-
-    fn cli(&self, args: &[&str]) -> std::process::Output {
-        Command::new(BIN)
-            .args(args)
-            .env("PALINGENESIS_HOME", &self.root)
-            .env("HOME", &self.home)
-            .output()
-            .unwrap()
-    }
-
-    fn socket(&self) -> PathBuf {
-        self.root.join("run/palingenesis.sock")
-    }
-
-    fn pid(&self) -> u32 {
-        std::fs::read_to_string(self.root.join("run/palingenesis.pid"))
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap()
-    }
-
-    fn audit(&self) -> Vec<serde_json::Value> {
-        std::fs::read_to_string(self.root.join("state/audit.jsonl"))
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect()
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.cli(&["daemon", "stop"]);
-    }
-}
+mod support;
+use support::Daemon;
 
 fn frame(s: &mut UnixStream, body: &[u8]) -> Vec<u8> {
     s.write_all(&(body.len() as u32).to_be_bytes()).unwrap();
@@ -290,19 +225,7 @@ fn main() {
     // Deadline → spawn.
     {
         let tmp = tempfile::tempdir().unwrap();
-        let marks = tmp.path().join("spawned");
-        std::fs::create_dir_all(&marks).unwrap();
-        let agent = tmp.path().join("fake-claude");
-        std::fs::write(
-            &agent,
-            format!(
-                "#!/bin/sh\ndate +%s.%N > {}/$$\necho '{{\"type\":\"result\",\"is_error\":false}}'\n",
-                marks.display()
-            ),
-        )
-        .unwrap();
-        std::fs::set_permissions(&agent, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-            .unwrap();
+        let (agent, marks) = support::stand_in_agent(tmp.path());
         let config = format!(
             "[resume]\nbackoff_base_secs = 1\nbackoff_max_secs = 1\njitter = false\n[claude]\nbinary = \"{}\"\n",
             agent.display()

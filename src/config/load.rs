@@ -226,6 +226,36 @@ fn validate(c: &Config) -> Result<(), (String, String)> {
             format!("must be in 0..1, got {}", r.jitter_fraction),
         );
     }
+    if r.reset_margin_secs > 3600 {
+        return fail(
+            "resume.reset_margin_secs",
+            format!("must be at most 3600, got {}", r.reset_margin_secs),
+        );
+    }
+    if r.exact_margin_ms > 60_000 {
+        return fail(
+            "resume.exact_margin_ms",
+            format!(
+                "must be at most 60000 (a minute), got {}",
+                r.exact_margin_ms
+            ),
+        );
+    }
+    if r.exact_jitter_ms > 60_000 {
+        return fail(
+            "resume.exact_jitter_ms",
+            format!(
+                "must be at most 60000 (a minute), got {}",
+                r.exact_jitter_ms
+            ),
+        );
+    }
+    if r.stagger_secs > 3600 {
+        return fail(
+            "resume.stagger_secs",
+            format!("must be at most 3600, got {}", r.stagger_secs),
+        );
+    }
     if r.max_resumes_per_hour == 0 {
         return fail(
             "resume.max_resumes_per_hour",
@@ -404,6 +434,10 @@ mod tests {
             "[resume]\nbackoff_base_secs = 0\n",
             "[resume]\njitter_fraction = 1.5\n",
             "[resume]\njitter_fraction = -0.1\n",
+            "[resume]\nexact_margin_ms = 600000\n",
+            "[resume]\nexact_jitter_ms = 600000\n",
+            "[resume]\nreset_margin_secs = 86400\n",
+            "[resume]\nstagger_secs = 7200\n",
             "[claude]\nextra_args = [\"--dangerously-skip-permissions\"]\n",
             "[otel]\nendpoint = \"127.0.0.1:4318\"\n",
             "[fleet]\nhosts = [\"-oProxyCommand=sh\"]\n",

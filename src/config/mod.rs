@@ -85,6 +85,9 @@ pub struct MonitoringConfig {
     pub freshness_secs: u64,
     /// Transcript lines longer than this are skipped (and counted), never buffered.
     pub max_line_bytes: usize,
+    /// At start, a transcript modified this recently that ends in a stop nobody handled is acted on as a
+    /// fresh stop (0: never). Older history is never replayed.
+    pub catch_up_secs: u64,
 }
 
 impl Default for MonitoringConfig {
@@ -93,6 +96,7 @@ impl Default for MonitoringConfig {
             assistants: Vec::new(),
             freshness_secs: 900,
             max_line_bytes: 4 * 1024 * 1024,
+            catch_up_secs: 4 * 3600,
         }
     }
 }
@@ -111,8 +115,15 @@ pub struct ResumeConfig {
     pub jitter: bool,
     /// ± fraction of the delay, 0..1.
     pub jitter_fraction: f64,
-    /// Added after an announced reset instant or Retry-After.
+    /// Added after a reset instant known only to the minute ("resets 4:31pm").
     pub reset_margin_secs: u64,
+    /// Added after an exactly known instant (Retry-After, Codex `resets_at`, an epoch), in milliseconds.
+    pub exact_margin_ms: u64,
+    /// Up to this many milliseconds of random delay on top of `exact_margin_ms` (when `jitter` is on).
+    pub exact_jitter_ms: u64,
+    /// Sessions of one assistant due at the same instant are resumed this many seconds apart, most
+    /// recently active first.
+    pub stagger_secs: u64,
     /// Cap on resumes of one session in any hour.
     pub max_resumes_per_hour: u32,
     /// How long after a resume starts progress must appear before it counts as failed.
@@ -146,6 +157,9 @@ impl Default for ResumeConfig {
             jitter: true,
             jitter_fraction: 0.1,
             reset_margin_secs: 60,
+            exact_margin_ms: 1000,
+            exact_jitter_ms: 500,
+            stagger_secs: 5,
             max_resumes_per_hour: 10,
             verify_timeout_secs: 300,
             context_strategy: ContextStrategy::NewSession,

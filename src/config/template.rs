@@ -24,6 +24,10 @@ assistants = []
 freshness_secs = 900
 # Transcript lines longer than this are skipped and counted, never held in memory.
 max_line_bytes = 4194304
+# At start, a transcript modified within this many seconds whose last record is a stop nobody handled
+# (a limit hit before the daemon ran) is acted on as a fresh stop. 0 turns this off. Older history is
+# never replayed.
+catch_up_secs = 14400
 
 [resume]
 enabled = true
@@ -36,8 +40,15 @@ backoff_max_secs = 300
 max_retries = 5
 jitter = true
 jitter_fraction = 0.1
-# Safety margin added after an announced reset time or Retry-After.
+# Margin added after a reset time known only to the minute ("resets 4:31pm", "try again at 6:14 PM").
 reset_margin_secs = 60
+# Margin added after an exactly known instant (Retry-After, a rollout's resets_at, an epoch), in milliseconds,
+# plus up to exact_jitter_ms of random delay when jitter is on.
+exact_margin_ms = 1000
+exact_jitter_ms = 500
+# Sessions of one assistant due at the same moment (one account, one reset) are resumed in turn, most
+# recently active first, this many seconds apart.
+stagger_secs = 5
 # No session is resumed more often than this in any hour.
 max_resumes_per_hour = 10
 # A resume that shows no new assistant output within this many seconds failed.

@@ -158,6 +158,9 @@ impl Engine {
                 });
             }
         }
+        // In the order things will happen: sessions sharing a reset show who goes first.
+        list.sessions
+            .sort_by_key(|s| s.next_action.as_ref().map(|a| a.at));
         list
     }
 

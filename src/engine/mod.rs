@@ -10,6 +10,7 @@ mod persist;
 mod route;
 mod self_continue;
 pub mod session;
+mod stagger;
 mod wrappers;
 
 use std::collections::BTreeMap;
@@ -305,6 +306,9 @@ impl Engine {
         );
         if probe {
             self.probe_reach(key);
+        }
+        if matches!(reason, StopReason::UsageLimit { .. }) {
+            self.stagger_waiting(key.assistant);
         }
     }
 

@@ -125,7 +125,13 @@ impl Engine {
             return;
         }
         let now = self.now();
-        let freshness = crate::clock::secs(self.config.monitoring.freshness_secs);
+        let m = &self.config.monitoring;
+        // A stop found at start-up in a file nobody followed is news for longer than a live one.
+        let fresh_secs = match origin {
+            Origin::CatchUp => m.catch_up_secs.max(m.freshness_secs),
+            _ => m.freshness_secs,
+        };
+        let freshness = crate::clock::secs(fresh_secs);
         let sess = self.sessions.get_mut(key).expect("inserted by caller");
         let record = StopRecord {
             reason: reason.clone(),
@@ -290,7 +296,25 @@ impl Engine {
 /// later reset for the same limit (Codex's rollout has the exact second where its message rounds down to
 /// the minute; waiting the longer of the two never resumes too early).
 fn more_informative(new: &StopReason, old: &StopReason) -> bool {
+    use crate::model::Precision::{Exact, Minute};
     match (new, old) {
+        // The same reset, once to the minute (a banner) and once to the second: the exact one wins.
+        (
+            StopReason::UsageLimit {
+                resets_at: Some(new),
+                precision: new_precision,
+                ..
+            },
+            StopReason::UsageLimit {
+                resets_at: Some(old),
+                precision: old_precision,
+                ..
+            },
+        ) if new_precision != old_precision
+            && (*new - *old).abs() <= chrono::TimeDelta::seconds(60) =>
+        {
+            matches!((new_precision, old_precision), (Exact, Minute))
+        }
         (
             StopReason::UsageLimit {
                 resets_at: Some(new),
@@ -349,6 +373,7 @@ mod tests {
         StopReason::UsageLimit {
             resets_at: at.map(|a| a.parse().unwrap()),
             window: UsageWindow::Session,
+            precision: crate::model::Precision::Minute,
         }
     }
 
@@ -362,5 +387,23 @@ mod tests {
         assert!(more_informative(&minute, &usage(None)));
         assert!(!more_informative(&usage(None), &minute));
         assert!(!more_informative(&StopReason::Completed, &minute));
+    }
+
+    #[test]
+    fn the_exact_reading_of_the_same_reset_wins_over_the_banner() {
+        let exact = |at: &str| StopReason::UsageLimit {
+            resets_at: Some(at.parse().unwrap()),
+            window: UsageWindow::Session,
+            precision: crate::model::Precision::Exact,
+        };
+        // The banner rounded up to 1:52; the rollout knows 1:51:54.
+        let banner = usage(Some("2026-11-24T01:52:00Z"));
+        assert!(more_informative(&exact("2026-11-24T01:51:54Z"), &banner));
+        assert!(!more_informative(&banner, &exact("2026-11-24T01:51:54Z")));
+        // A reset an hour later is news, however it is known.
+        assert!(more_informative(
+            &usage(Some("2026-11-24T02:52:00Z")),
+            &exact("2026-11-24T01:51:54Z")
+        ));
     }
 }

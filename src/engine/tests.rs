@@ -163,6 +163,7 @@ async fn a_later_report_with_a_reset_time_refines_the_wait() {
         StopReason::UsageLimit {
             resets_at: Some(reset),
             window: UsageWindow::Session,
+            precision: crate::model::Precision::Minute,
         },
         Origin::Transcript,
         0,
@@ -369,3 +370,55 @@ async fn a_stop_dated_in_the_future_does_not_hide_later_stops() {
 
 mod running;
 mod self_continue;
+
+/// Several sessions of one account stopped on the same reset: most recently active first, staggered by
+/// `[resume] stagger_secs`, and `preview` lists them in that order.
+#[tokio::test]
+async fn sessions_sharing_a_reset_resume_in_turn_most_recently_active_first() {
+    let mut rig = rig(TurnOutcome::Succeeded);
+    let reset = Utc::now() + Duration::minutes(30);
+    let limit = StopReason::UsageLimit {
+        resets_at: Some(reset),
+        window: UsageWindow::Session,
+        precision: crate::model::Precision::Minute,
+    };
+    // s-old stopped 5 min ago, s-new 1 min ago, s-mid 3 min ago.
+    for (id, ago) in [("s-old", 300), ("s-new", 60), ("s-mid", 180)] {
+        let mut obs = stop(limit.clone(), Origin::Transcript, ago);
+        obs.session = SessionKey::new(crate::assistants::claude::ASSISTANT, id);
+        rig.engine.on_observation(obs);
+    }
+    let until = |rig: &Rig, id: &str| match &rig.engine.sessions
+        [&SessionKey::new(crate::assistants::claude::ASSISTANT, id)]
+        .phase
+    {
+        Phase::Waiting { until, why, .. } => (*until, why.clone()),
+        other => panic!("{id}: {other:?}"),
+    };
+    let gap = Duration::seconds(rig.engine.config.resume.stagger_secs as i64);
+    let first = reset + Duration::seconds(rig.engine.config.resume.reset_margin_secs as i64);
+    assert_eq!(until(&rig, "s-new").0, first);
+    assert_eq!(until(&rig, "s-mid").0, first + gap);
+    assert_eq!(until(&rig, "s-old").0, first + gap * 2);
+    assert!(
+        until(&rig, "s-old").1.contains("3 of 3"),
+        "{}",
+        until(&rig, "s-old").1
+    );
+
+    let Response::Preview(list) = rig.engine.on_request(Request::Preview) else {
+        panic!("preview");
+    };
+    let order: Vec<&str> = list.sessions.iter().map(|s| s.key.id.as_str()).collect();
+    assert_eq!(order, ["s-new", "s-mid", "s-old"]);
+    assert!(
+        list.sessions[0]
+            .next_action
+            .as_ref()
+            .unwrap()
+            .reason
+            .contains("1 of 3"),
+        "{:?}",
+        list.sessions[0].next_action
+    );
+}

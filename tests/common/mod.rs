@@ -264,6 +264,11 @@ pub fn ts(e: &serde_json::Value) -> chrono::DateTime<chrono::Utc> {
     e["ts"].as_str().unwrap().parse().unwrap()
 }
 
+/// The `metadata.at` of a `ResumeScheduled` event: when the resume is due.
+pub fn scheduled_at(e: &serde_json::Value) -> chrono::DateTime<chrono::Utc> {
+    e["metadata"]["at"].as_str().unwrap().parse().unwrap()
+}
+
 /// The next whole minute at least `min` ahead: Claude shows reset times to the minute.
 pub fn next_minute_after(min: Duration) -> chrono::DateTime<chrono::Utc> {
     use chrono::Timelike;

@@ -111,11 +111,22 @@ pub fn observations(batch: &FileLines, tz: chrono_tz::Tz, garbage: &mut u64) -> 
         let Some(id) = file_session.clone().or(record.session_id) else {
             continue;
         };
+        if batch.catch_up {
+            // History from before the daemon started: only a stop at its very end is news.
+            out.clear();
+            if !matches!(signal, Signal::Stopped { .. }) {
+                continue;
+            }
+        }
         out.push(Observation {
             session: SessionKey::new(crate::assistants::claude::ASSISTANT, id),
             at: record.at.unwrap_or_else(Utc::now),
             signal,
-            origin: Origin::Transcript,
+            origin: if batch.catch_up {
+                Origin::CatchUp
+            } else {
+                Origin::Transcript
+            },
             locator: Locator {
                 cwd: record.cwd,
                 transcript: Some(batch.path.clone()),

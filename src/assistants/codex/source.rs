@@ -167,7 +167,7 @@ impl Source {
     }
 
     async fn on_batch(&mut self, batch: FileLines) -> bool {
-        if !batch.from_start && !self.rollouts.knows(&batch.path) {
+        if (batch.catch_up || !batch.from_start) && !self.rollouts.knows(&batch.path) {
             let (path, tz, max) = (batch.path.clone(), self.rollouts.tz(), self.max_line_bytes);
             match tokio::task::spawn_blocking(move || prime(&path, tz, max)).await {
                 Ok(Ok(primed)) => {
@@ -179,6 +179,11 @@ impl Source {
                 }
                 Err(e) => warn!(error = %e, "rollout priming failed"),
             }
+        }
+        if batch.catch_up {
+            // History from before the daemon started: only a stop at its very end is news.
+            let caught = self.rollouts.catch_up(&batch, Utc::now());
+            return forward(&self.engine, caught.into_iter().collect(), &batch).await;
         }
         let (observations, schedule) = self.rollouts.apply(&batch, Utc::now());
         self.schedule(batch.path.clone(), schedule);

@@ -399,4 +399,5 @@ fn persisted_offset_for_a_missing_file_is_dropped() {
     assert!(t.is_idle());
 }
 
+mod catch_up;
 mod close;

@@ -36,6 +36,8 @@ pub(super) struct Tracker {
     queued: HashSet<PathBuf>,
     /// Queued paths a writer closed since they were last read.
     closed: HashSet<PathBuf>,
+    /// Files whose next batch is their start-up catch-up ([`WatchSpec::catch_up`]).
+    catching_up: HashSet<PathBuf>,
     rescan: bool,
 }
 
@@ -57,6 +59,7 @@ impl Tracker {
             queue: VecDeque::new(),
             queued: HashSet::new(),
             closed: HashSet::new(),
+            catching_up: HashSet::new(),
             rescan: false,
         };
         tracker.retarget();
@@ -66,6 +69,10 @@ impl Tracker {
         for path in walk(&tracker.spec.root, tracker.spec.accept) {
             let mut tail = tracker.new_tail(&path, offsets.get(&path).copied().unwrap_or(0));
             if offsets.contains_key(&path) {
+                tracker.enqueue(path.clone());
+            } else if let Some(start) = tracker.catch_up_start(&path) {
+                tail = tracker.new_tail(&path, start);
+                tracker.catching_up.insert(path.clone());
                 tracker.enqueue(path.clone());
             } else if let Err(err) = tail.seek_to_end() {
                 tracing::debug!(path = %path.display(), error = %err, "cannot position existing file");
@@ -286,6 +293,7 @@ impl Tracker {
             return 0;
         }
         let bytes = batch.lines.iter().map(String::len).sum();
+        let catch_up = self.catching_up.remove(&path);
         batches.push(FileLines {
             path,
             lines: batch.lines,
@@ -294,8 +302,38 @@ impl Tracker {
             skipped_oversize: batch.skipped_oversize,
             invalid_utf8: batch.invalid_utf8,
             writer_closed: closed,
+            catch_up,
         });
         bytes
+    }
+
+    /// Where a file's catch-up starts: the first line that begins within its last
+    /// [`CATCH_UP_TAIL_BYTES`](super::CATCH_UP_TAIL_BYTES), if the file was modified within
+    /// [`WatchSpec::catch_up`]; `None` when catch-up is off, the file is older, or unreadable.
+    fn catch_up_start(&self, path: &Path) -> Option<u64> {
+        use std::io::{Read, Seek, SeekFrom};
+        if self.spec.catch_up.is_zero() {
+            return None;
+        }
+        let meta = fs::metadata(path).ok()?;
+        let age = SystemTime::now()
+            .duration_since(meta.modified().ok()?)
+            .unwrap_or_default();
+        if age > self.spec.catch_up {
+            return None;
+        }
+        let len = meta.len();
+        let from = len.saturating_sub(super::CATCH_UP_TAIL_BYTES);
+        if from == 0 {
+            return Some(0);
+        }
+        // Start at the first line that begins after `from` (the line `from` falls in is cut).
+        let mut file = fs::File::open(path).ok()?;
+        file.seek(SeekFrom::Start(from - 1)).ok()?;
+        let mut buf = Vec::new();
+        file.take(len - from + 1).read_to_end(&mut buf).ok()?;
+        let newline = buf.iter().position(|b| *b == b'\n')?;
+        Some(from - 1 + newline as u64 + 1)
     }
 
     fn new_tail(&self, path: &Path, offset: u64) -> JsonlTail {

@@ -173,6 +173,42 @@ impl Rollouts {
         (out, schedule)
     }
 
+    /// The stop a start-up catch-up batch ([`FileLines::catch_up`]) ends with: its last signal, when that
+    /// is a stop nobody has seen. The lines are read with a fresh state (the file's own, primed from its
+    /// ends, already is past them); the file gives the thread and cwd.
+    pub fn catch_up(&mut self, batch: &FileLines, now: DateTime<Utc>) -> Option<Observation> {
+        let tz = self.tz;
+        let mut fresh = CodexRolloutState::new(tz);
+        let mut last = None;
+        for line in &batch.lines {
+            if let Ok(rec) = fresh.feed(line)
+                && let Some(signal) = rec.signal
+            {
+                last = Some((signal, rec.at));
+            }
+        }
+        let (signal, at) = last?;
+        if !matches!(signal, Signal::Stopped { .. }) {
+            return None;
+        }
+        let file = self.files.get(&batch.path)?;
+        let mut locator = locator(file, &batch.path);
+        locator.cwd = locator.cwd.or(fresh.cwd.clone());
+        let session = key(file).or_else(|| {
+            fresh
+                .session_id
+                .clone()
+                .map(|id| SessionKey::new(crate::assistants::codex::ASSISTANT, id))
+        })?;
+        Some(Observation {
+            session,
+            at: at.unwrap_or(now),
+            signal,
+            origin: Origin::CatchUp,
+            locator,
+        })
+    }
+
     /// Whether the file's last turn is open (a look at its writer is due at its deadline).
     pub fn turn_open(&self, path: &Path) -> bool {
         self.files.get(path).is_some_and(|f| f.state.turn_open)
