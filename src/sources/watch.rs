@@ -38,12 +38,16 @@ use tokio_util::sync::CancellationToken;
 
 use super::tail::DEFAULT_MAX_LINE_BYTES;
 
+mod dormant;
 mod tracker;
 use tracker::Tracker;
 pub(crate) use tracker::walk;
 
 /// Default [`WatchSpec::freshness`].
 pub const DEFAULT_FRESHNESS: Duration = Duration::from_secs(10 * 60);
+
+/// Default [`WatchSpec::dormant_after`].
+pub const DEFAULT_DORMANT_AFTER: Duration = Duration::from_secs(5 * 60);
 
 /// Capacity of the channel between notify's callback and the task, in paths.
 const RAW_CAPACITY: usize = 1024;
@@ -66,6 +70,9 @@ pub struct WatchSpec {
     /// never report it). For writers that keep their file open while they live (Codex), this is how
     /// their death shows.
     pub report_writer_close: bool,
+    /// A followed file that has not changed for this long is set aside: only where it was left is
+    /// kept, and its next change brings it back. Memory then follows recent activity, not history.
+    pub dormant_after: Duration,
 }
 
 impl WatchSpec {
@@ -77,6 +84,7 @@ impl WatchSpec {
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
             freshness: DEFAULT_FRESHNESS,
             report_writer_close: false,
+            dormant_after: DEFAULT_DORMANT_AFTER,
         }
     }
 }
@@ -244,7 +252,19 @@ async fn run(
         if signals.rescan.swap(false, Ordering::AcqRel) {
             tracker.request_rescan();
         }
+        let sweep_due = tracker.sweep_due();
+        if sweep_due.is_some_and(|due| due <= std::time::Instant::now()) {
+            tracker.sweep(std::time::Instant::now());
+        }
         if tracker.is_idle() {
+            // While files are followed the task wakes up to set them aside once quiet; with none it
+            // sleeps until the next event.
+            let sweep = async move {
+                match sweep_due {
+                    Some(due) => tokio::time::sleep_until(due.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 biased;
                 () = shutdown.cancelled() => return,
@@ -253,6 +273,7 @@ async fn run(
                     None => return,
                 },
                 () = signals.wake.notified() => {}
+                () = sweep => {}
             }
             continue;
         }
@@ -289,3 +310,5 @@ async fn run(
 mod tests;
 #[cfg(test)]
 mod tests_close;
+#[cfg(test)]
+mod tests_dormant;
