@@ -79,8 +79,9 @@ fn rchar(pid: u32) -> u64 {
         .unwrap()
 }
 
+/// Decimal megabytes (sizes and bytes read; resident sizes are in MiB like the other figures).
 fn mb(bytes: u64) -> f64 {
-    bytes as f64 / (1024.0 * 1024.0)
+    bytes as f64 / 1e6
 }
 
 fn append(path: &Path, line: &str) {
