@@ -89,10 +89,12 @@ fn append(path: &Path, line: &str) {
     writeln!(f, "{line}").unwrap();
 }
 
+/// `StopDetected` events in the audit trail (its current file: the runs here stay below its rotation
+/// size).
 fn stops_detected(d: &Daemon) -> usize {
-    d.audit()
-        .iter()
-        .filter(|e| e["event"] == "StopDetected")
+    std::fs::read_to_string(d.root.join("state/audit.jsonl"))
+        .unwrap_or_default()
+        .matches("\"StopDetected\"")
         .count()
 }
 
@@ -160,29 +162,53 @@ fn history_run(files: usize, kb: usize) {
     );
 }
 
-/// Steady activity for `secs`: a new session and a stop every `every`, sampling the resident size.
+/// Steady stops for `secs` on a history of 1,000 transcripts: each round appends a progress line and a
+/// stop to the next transcript (so every one of them becomes a tracked session that keeps stopping), and
+/// waits for the stop to be detected. The resident size is sampled at each quarter of the run.
 fn soak(secs: u64) {
-    let quiet = "[resume]\nenabled = false\n";
+    let quiet = "[resume]\nenabled = false\n[audit]\nmax_bytes = 1000000000\n";
     let started = std::cell::Cell::new(Duration::ZERO);
     let history = 1000;
     let d = Daemon::start_timed(quiet, |home| write_history(home, 0, history, 4), &started);
     let pid = d.pid();
-    let end = Instant::now() + Duration::from_secs(secs);
-    let mut round = 0;
-    let mut first_rss = None;
-    while Instant::now() < end {
-        activity(&d, history, 10, 1, 1_000_000 + round * 10);
-        round += 1;
-        if round == 10 {
-            first_rss = Some(settled_rss_mb(pid));
+    let cwd = Path::new("/tmp");
+    let begin = Instant::now();
+    let mut samples = vec![format!("{:.1}", rss_kb(pid) as f64 / 1024.0)];
+    let mut stops = 0;
+    while begin.elapsed() < Duration::from_secs(secs) {
+        let i = (stops * 7919) % history;
+        let path = transcript_path(&d.home, i);
+        append(&path, &progress_line(&session_id(i), cwd));
+        append(&path, &stop_line(&session_id(i), cwd));
+        stops += 1;
+        wait_for_stops(&d, stops);
+        let quarter = (begin.elapsed().as_secs() * 4 / secs.max(1)) as usize;
+        if quarter >= samples.len() && quarter < 4 {
+            samples.push(format!("{:.1}", rss_kb(pid) as f64 / 1024.0));
         }
     }
-    let last = settled_rss_mb(pid);
+    samples.push(format!("{:.1}", settled_rss_mb(pid)));
     println!(
-        "soak {secs} s: {} sessions, {round} stops; RSS after 10 rounds {:.1} MB, at the end {last:.1} MB",
-        round * 10,
-        first_rss.unwrap_or(last)
+        "soak {secs} s, {stops} stops over {history} sessions: RSS at each quarter {} MB",
+        samples.join(" → ")
     );
+}
+
+/// An ordinary assistant line: the session made progress (so the next stop is a new one).
+fn progress_line(session: &str, cwd: &Path) -> String {
+    serde_json::json!({
+        "type": "assistant", "isSidechain": false, "uuid": format!("{:032x}", rand_id()), "sessionId": session,
+        "timestamp": chrono::Utc::now().to_rfc3339(), "cwd": cwd,
+        "message": {"model": "claude-opus-4", "role": "assistant", "content": [{"type": "text", "text": "working"}]}
+    })
+    .to_string()
+}
+
+fn rand_id() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
 }
 
 fn binary_size() {

@@ -1,24 +1,11 @@
 //! Files set aside (the history at start-up, files quiet for [`WatchSpec::dormant_after`]) and brought
 //! back by their next change, with the tracker stepped by hand.
 
-use std::fs::{self, OpenOptions};
-use std::io::Write;
+use std::fs;
 use std::time::Instant;
 
+use super::tests::{append, jsonl};
 use super::*;
-
-fn jsonl(path: &Path) -> bool {
-    path.extension().is_some_and(|ext| ext == "jsonl")
-}
-
-fn append(path: &Path, text: &str) {
-    let mut file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .unwrap();
-    file.write_all(text.as_bytes()).unwrap();
-}
 
 fn tracker(spec: WatchSpec) -> Tracker {
     let watcher = notify::recommended_watcher(|_: notify::Result<notify::Event>| {}).unwrap();
