@@ -178,7 +178,7 @@ impl Rollouts {
 
     /// Files whose state is kept.
     #[cfg(test)]
-    pub fn len(&self) -> usize {
+    pub fn kept(&self) -> usize {
         self.files.len()
     }
 

@@ -323,11 +323,11 @@ fn quiet_rollouts_with_a_closed_turn_are_forgotten_and_open_ones_kept() {
         ..batch(&[meta(), started(), completed()], 300, true, false)
     };
     r.apply(&closed, now());
-    assert_eq!(r.len(), 2);
+    assert_eq!(r.kept(), 2);
     r.forget_quiet(now());
-    assert_eq!(r.len(), 2, "touched now: kept");
+    assert_eq!(r.kept(), 2, "touched now: kept");
     r.forget_quiet(now() + chrono::Duration::hours(1));
-    assert_eq!(r.len(), 1);
+    assert_eq!(r.kept(), 1);
     assert!(!r.knows(&done));
     assert!(r.turn_open(&path()));
 }
