@@ -13,7 +13,7 @@ use tracing_subscriber::prelude::*;
 use crate::config::LogFormat;
 
 /// Log lines queued for the writer thread at most.
-const LOG_QUEUE_LINES: usize = 4096;
+const LOG_QUEUE_LINES: usize = 16_384;
 
 /// A log file that rotates to `.1`, `.2`, … when it passes `max_bytes`, keeping `keep` old files.
 #[derive(Clone)]

@@ -70,9 +70,6 @@ pub fn run(cmd: DaemonCmd, paths: &Paths, verbosity: u8) -> anyhow::Result<u8> {
     }
 }
 
-/// Threads of the daemon's blocking pool at most.
-const DAEMON_BLOCKING_THREADS: usize = 8;
-
 fn foreground(paths: &Paths, verbosity: u8, stderr: bool) -> anyhow::Result<u8> {
     let config = crate::config::load(&paths.config_file)?;
     let _guard = crate::logging::init(crate::logging::LogOptions {
@@ -89,9 +86,6 @@ fn foreground(paths: &Paths, verbosity: u8, stderr: bool) -> anyhow::Result<u8> 
     .context("opening the log file")?;
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
-        // Blocking work is short (reading a file, looking at /proc); a burst of it (1,000 new sessions)
-        // queues instead of starting a thread, and a malloc arena, per task.
-        .max_blocking_threads(DAEMON_BLOCKING_THREADS)
         .enable_all()
         .build()
         .context("starting the async runtime")?
