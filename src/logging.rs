@@ -12,6 +12,9 @@ use tracing_subscriber::prelude::*;
 
 use crate::config::LogFormat;
 
+/// Log lines queued for the writer thread at most.
+const LOG_QUEUE_LINES: usize = 16_384;
+
 /// A log file that rotates to `.1`, `.2`, … when it passes `max_bytes`, keeping `keep` old files.
 #[derive(Clone)]
 pub struct RotatingFile {
@@ -140,7 +143,11 @@ pub fn init(
     let mut guard = None;
     let file_layer = match opts.file {
         Some((path, max, keep)) => {
-            let (writer, g) = tracing_appender::non_blocking(RotatingFile::open(path, max, keep)?);
+            // The queue to the writer thread holds its capacity from the start (the default, 128,000
+            // lines, is 4 MB of resident memory); beyond it lines are dropped, never blocking a caller.
+            let (writer, g) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+                .buffered_lines_limit(LOG_QUEUE_LINES)
+                .finish(RotatingFile::open(path, max, keep)?);
             guard = Some(g);
             let layer = tracing_subscriber::fmt::layer()
                 .with_writer(writer)

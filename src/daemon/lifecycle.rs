@@ -103,6 +103,12 @@ fn spawn_signal_handlers(
     Ok(())
 }
 
+/// The environment variable (and value) that keeps the daemon's memory to one glibc malloc arena: with one
+/// per thread, memory freed by one thread is not reused by another, and a burst of work (1,000 new
+/// sessions) leaves megabytes resident for good. The daemon is I/O-bound, so a shared arena costs nothing
+/// measurable. Other C libraries ignore it.
+pub const MALLOC_ARENAS: [&str; 2] = ["MALLOC_ARENA_MAX", "1"];
+
 /// Start a detached daemon and wait until it answers. Returns its pid.
 pub async fn start_detached(paths: &Paths, verbosity: u8) -> anyhow::Result<u32> {
     if let Ok(c) = Client::connect(&paths.socket(), "cli").await {
@@ -122,6 +128,10 @@ pub async fn start_detached(paths: &Paths, verbosity: u8) -> anyhow::Result<u32>
     let exe = std::env::current_exe().context("locating the palingenesis executable")?;
     let mut cmd = std::process::Command::new(exe);
     cmd.args(["daemon", "start", "--foreground", "--no-stderr-log"]);
+    let [arena_var, arenas] = MALLOC_ARENAS;
+    if std::env::var_os(arena_var).is_none() {
+        cmd.env(arena_var, arenas);
+    }
     for _ in 0..verbosity {
         cmd.arg("-v");
     }

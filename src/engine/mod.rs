@@ -436,11 +436,18 @@ impl Engine {
     }
 
     /// Sessions with nothing pending that have been quiet for a week are forgotten (they come back if they
-    /// write again), so state stays small on machines with years of history.
+    /// write again), and so are the read offsets of their transcripts (a transcript without one is
+    /// followed from its end), so state stays small on machines with years of history.
     fn forget_quiet_sessions(&mut self) {
         let horizon = Utc::now() - chrono::Duration::days(7);
+        let offsets = &mut self.offsets;
         self.sessions.retain(|_, s| {
-            s.updated_at > horizon || !matches!(s.phase, Phase::Running | Phase::Done { .. })
+            let keep =
+                s.updated_at > horizon || !matches!(s.phase, Phase::Running | Phase::Done { .. });
+            if !keep && let Some(transcript) = &s.locator.transcript {
+                offsets.remove(transcript);
+            }
+            keep
         });
     }
 

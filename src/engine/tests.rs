@@ -422,3 +422,25 @@ async fn sessions_sharing_a_reset_resume_in_turn_most_recently_active_first() {
         list.sessions[0].next_action
     );
 }
+
+#[tokio::test]
+async fn a_forgotten_session_takes_its_transcript_offset_along() {
+    let mut r = rig(TurnOutcome::Succeeded);
+    let transcript = PathBuf::from("/t/s1.jsonl");
+    let other = PathBuf::from("/t/other.jsonl");
+    let mut obs = progress();
+    obs.locator.transcript = Some(transcript.clone());
+    r.engine.on_observation(obs);
+    r.engine.offsets.insert(transcript.clone(), 10);
+    r.engine.offsets.insert(other.clone(), 5);
+    r.engine.forget_quiet_sessions();
+    assert_eq!(
+        r.engine.offsets.len(),
+        2,
+        "a recent session keeps its offset"
+    );
+    r.engine.sessions.get_mut(&key()).unwrap().updated_at = Utc::now() - Duration::days(8);
+    r.engine.forget_quiet_sessions();
+    assert!(!r.engine.sessions.contains_key(&key()));
+    assert_eq!(r.engine.offsets.keys().collect::<Vec<_>>(), [&other]);
+}

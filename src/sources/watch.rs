@@ -42,6 +42,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::tail::DEFAULT_MAX_LINE_BYTES;
 
+mod dormant;
 mod tracker;
 use tracker::Tracker;
 pub(crate) use tracker::walk;
@@ -51,6 +52,8 @@ pub const DEFAULT_FRESHNESS: Duration = Duration::from_secs(10 * 60);
 
 /// How much of a file's end a catch-up batch reads at most.
 pub const CATCH_UP_TAIL_BYTES: u64 = 256 * 1024;
+/// Default [`WatchSpec::dormant_after`].
+pub const DEFAULT_DORMANT_AFTER: Duration = Duration::from_secs(5 * 60);
 
 /// Capacity of the channel between notify's callback and the task, in paths.
 const RAW_CAPACITY: usize = 1024;
@@ -77,6 +80,9 @@ pub struct WatchSpec {
     /// modified at most this long ago has its last lines delivered once, in a batch marked
     /// [`FileLines::catch_up`], so that a stop written before the daemon started is not lost. Zero: off.
     pub catch_up: Duration,
+    /// A followed file that has not changed for this long is set aside: only where it was left is
+    /// kept, and its next change brings it back. Memory then follows recent activity, not history.
+    pub dormant_after: Duration,
 }
 
 impl WatchSpec {
@@ -89,6 +95,7 @@ impl WatchSpec {
             freshness: DEFAULT_FRESHNESS,
             report_writer_close: false,
             catch_up: Duration::ZERO,
+            dormant_after: DEFAULT_DORMANT_AFTER,
         }
     }
 }
@@ -259,7 +266,19 @@ async fn run(
         if signals.rescan.swap(false, Ordering::AcqRel) {
             tracker.request_rescan();
         }
+        let sweep_due = tracker.sweep_due();
+        if sweep_due.is_some_and(|due| due <= std::time::Instant::now()) {
+            tracker.sweep(std::time::Instant::now());
+        }
         if tracker.is_idle() {
+            // While files are followed the task wakes up to set them aside once quiet; with none it
+            // sleeps until the next event.
+            let sweep = async move {
+                match sweep_due {
+                    Some(due) => tokio::time::sleep_until(due.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 biased;
                 () = shutdown.cancelled() => return,
@@ -268,6 +287,7 @@ async fn run(
                     None => return,
                 },
                 () = signals.wake.notified() => {}
+                () = sweep => {}
             }
             continue;
         }

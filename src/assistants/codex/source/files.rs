@@ -62,6 +62,8 @@ struct FileState {
     read_to: u64,
     /// A length seen beyond `read_to` at the previous look: unchanged at the next, it is a torn line.
     pending_len: Option<u64>,
+    /// When lines last arrived (or the file was primed).
+    touched_at: DateTime<Utc>,
 }
 
 /// The state of every followed rollout.
@@ -101,6 +103,7 @@ impl Rollouts {
                 alive_looks: 0,
                 read_to: primed.len,
                 pending_len: None,
+                touched_at: now,
             },
         );
         if open {
@@ -124,6 +127,7 @@ impl Rollouts {
                 alive_looks: 0,
                 read_to: 0,
                 pending_len: None,
+                touched_at: now,
             });
         if batch.from_start && !batch.lines.is_empty() && file.read_to > 0 {
             // Replaced or truncated: a different file now.
@@ -132,6 +136,7 @@ impl Rollouts {
         }
         file.read_to = batch.offset_after;
         file.pending_len = None;
+        file.touched_at = now;
         let mut out = Vec::new();
         use crate::sources::garbage::{count, torn_tail};
         count(
@@ -207,6 +212,19 @@ impl Rollouts {
             origin: Origin::CatchUp,
             locator,
         })
+    }
+
+    /// Forgets the files whose last turn is closed and that got no lines since `before`: their state is
+    /// read again from the file's ends ([`super::prime`]) if they are written again.
+    pub fn forget_quiet(&mut self, before: DateTime<Utc>) {
+        self.files
+            .retain(|_, f| f.state.turn_open || f.touched_at >= before);
+    }
+
+    /// Files whose state is kept.
+    #[cfg(test)]
+    pub fn kept(&self) -> usize {
+        self.files.len()
     }
 
     /// Whether the file's last turn is open (a look at its writer is due at its deadline).

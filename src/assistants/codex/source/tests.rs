@@ -369,3 +369,23 @@ async fn a_writer_dying_mid_turn_is_reported_as_a_crash() {
         }
     }
 }
+
+#[test]
+fn quiet_rollouts_with_a_closed_turn_are_forgotten_and_open_ones_kept() {
+    let mut r = open_turn();
+    let done = PathBuf::from(
+        "/s/2026/11/24/rollout-2026-11-24T00-00-00-01a20b09-b2d2-79d1-afd3-98259ca7aaaa.jsonl",
+    );
+    let closed = FileLines {
+        path: done.clone(),
+        ..batch(&[meta(), started(), completed()], 300, true, false)
+    };
+    r.apply(&closed, now());
+    assert_eq!(r.kept(), 2);
+    r.forget_quiet(now());
+    assert_eq!(r.kept(), 2, "touched now: kept");
+    r.forget_quiet(now() + chrono::Duration::hours(1));
+    assert_eq!(r.kept(), 1);
+    assert!(!r.knows(&done));
+    assert!(r.turn_open(&path()));
+}
