@@ -8,6 +8,14 @@
 //!   event's timestamp. Target p99 ≤ 50 ms.
 //! - Deadline → resume spawn: the planned instant of a resume → the moment the (stand-in) agent process starts.
 //!   Target ≤ 100 ms.
+//! - At scale ([`scale`]): bytes read and time to ready at start on a large history, idle RSS with 1,000 and
+//!   10,000 transcripts before and after activity, and the executable's size.
+//!
+//! `PALINGENESIS_BENCH_ONLY=scale` (or `latency`) runs one part only; `PALINGENESIS_BENCH_BIN` measures
+//! another executable (e.g. an older build) with the same workload.
+
+#[path = "daemon/scale.rs"]
+mod scale;
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
@@ -19,6 +27,11 @@ use chrono::{DateTime, Utc};
 
 const BIN: &str = env!("CARGO_BIN_EXE_palingenesis");
 
+/// The executable measured: `PALINGENESIS_BENCH_BIN` (e.g. an older build, to compare), else this build's.
+fn bin() -> PathBuf {
+    std::env::var_os("PALINGENESIS_BENCH_BIN").map_or_else(|| PathBuf::from(BIN), PathBuf::from)
+}
+
 struct Daemon {
     root: PathBuf,
     home: PathBuf,
@@ -27,6 +40,15 @@ struct Daemon {
 
 impl Daemon {
     fn start(config: &str, prepare: impl FnOnce(&Path)) -> Daemon {
+        Daemon::start_timed(config, prepare, &std::cell::Cell::new(Duration::ZERO))
+    }
+
+    /// [`Daemon::start`], putting how long `daemon start` took (until the daemon answers) in `took`.
+    fn start_timed(
+        config: &str,
+        prepare: impl FnOnce(&Path),
+        took: &std::cell::Cell<Duration>,
+    ) -> Daemon {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path().join("p");
         let home = tmp.path().join("home");
@@ -39,7 +61,9 @@ impl Daemon {
             home,
             _tmp: tmp,
         };
+        let t = Instant::now();
         let out = d.cli(&["daemon", "start"]);
+        took.set(t.elapsed());
         assert!(
             out.status.success(),
             "{}",
@@ -49,7 +73,7 @@ impl Daemon {
     }
 
     fn cli(&self, args: &[&str]) -> std::process::Output {
-        Command::new(BIN)
+        Command::new(bin())
             .args(args)
             .env("PALINGENESIS_HOME", &self.root)
             .env("HOME", &self.home)
@@ -189,6 +213,16 @@ fn main() {
         "palingenesis daemon benchmark ({})",
         env!("CARGO_PKG_VERSION")
     );
+    let only = std::env::var("PALINGENESIS_BENCH_ONLY").unwrap_or_default();
+    if only.is_empty() || only == "latency" {
+        latency();
+    }
+    if only.is_empty() || only == "scale" {
+        scale::run();
+    }
+}
+
+fn latency() {
     let quiet = "[resume]\nenabled = false\n";
 
     // Latency and idle behaviour.

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Installs what the end-to-end tests need: the pinned real assistant CLIs (tests/clients) and tmux.
+# Installs what the end-to-end tests need: the pinned real assistant CLIs (tests/clients), tmux, promtool
+# (Debian `prometheus`), chromium and sshd (Debian `openssh-server`) for the observability, dashboard and
+# remote-host tests, playwright-core (tests/browser) to drive chromium, and the PyPI package
+# opentelemetry-proto for the OTLP receiver (pip, only when python3 cannot import it).
 #
 # Idempotent and fast when everything is already there:
 #   - `npm ci --ignore-scripts` in tests/clients only when node_modules is missing, when the stamp
 #     written after the last install does not match the sha256 of package-lock.json, or when a
 #     platform binary the tests run is missing;
-#   - `apt-get update` (once) + `apt-get install -y tmux` only when tmux is not on PATH.
+#   - `apt-get update` (once) + `apt-get install -y PACKAGES` only for the commands that are missing;
+#   - `npm ci` in tests/browser only when its package-lock.json changed since the last install.
 # The clients' npm install scripts are not needed: the tests run the native binaries that arrive as
 # optional dependencies (see tests/support/clients.rs).
-# Needs only Node/npm (and apt-get + root for tmux). Prints what it did; fails loudly.
+# Needs only Node/npm (and apt-get + root for the Debian packages). Prints what it did; fails loudly.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -104,29 +108,96 @@ install_clients() {
     log "clients: installed (package-lock sha256 ${want:0:12})"
 }
 
-install_tmux() {
-    if command -v tmux >/dev/null 2>&1; then
-        log "tmux: present ($(tmux -V))"
-        return
-    fi
-    command -v apt-get >/dev/null 2>&1 || die "tmux is missing and apt-get is not available: install tmux by hand"
+# Debian packages the tests run, as "command package" pairs: installed together (one `apt-get update`) only
+# when one of the commands is missing.
+APT_NEEDS=(
+    "tmux tmux"
+    "promtool prometheus"
+    "chromium chromium"
+    "sshd openssh-server"
+)
+
+have() {
+    command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]
+}
+
+install_apt_packages() {
+    local missing=() pair cmd pkg
+    for pair in "${APT_NEEDS[@]}"; do
+        read -r cmd pkg <<<"$pair"
+        if have "$cmd"; then
+            log "$cmd: present"
+        else
+            missing+=("$pkg")
+        fi
+    done
+    [ "${#missing[@]}" -eq 0 ] && return
+    command -v apt-get >/dev/null 2>&1 || die "missing ${missing[*]} and apt-get is not available: install them by hand"
     local sudo=""
     if [ "$(id -u)" -ne 0 ]; then
-        command -v sudo >/dev/null 2>&1 || die "tmux is missing; need root or sudo to apt-get install it"
+        command -v sudo >/dev/null 2>&1 || die "missing ${missing[*]}; need root or sudo to apt-get install them"
         sudo="sudo"
     fi
-    log "tmux: missing, running apt-get update + apt-get install -y tmux"
+    log "missing ${missing[*]}: running apt-get update + apt-get install -y ${missing[*]}"
     local out
     out="$(mktemp)"
-    if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq tmux; } >"$out" 2>&1; then
+    if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$out" 2>&1; then
         cat "$out" >&2
         rm -f "$out"
-        die "apt-get could not install tmux"
+        die "apt-get could not install ${missing[*]}"
     fi
     rm -f "$out"
-    command -v tmux >/dev/null 2>&1 || die "apt-get install finished but tmux is still not on PATH"
-    log "tmux: installed ($(tmux -V))"
+    for pair in "${APT_NEEDS[@]}"; do
+        read -r cmd pkg <<<"$pair"
+        have "$cmd" || die "apt-get install finished but $cmd (package $pkg) is still missing"
+    done
+    log "installed ${missing[*]}"
+}
+
+# playwright-core for the dashboard test (tests/browser); it drives the system chromium and never downloads a
+# browser. Reinstalled only when package-lock.json changed.
+install_browser_driver() {
+    local dir="$ROOT/tests/browser" stamp want
+    stamp="$dir/node_modules/.palingenesis-install-stamp"
+    want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -d "$dir/node_modules/playwright-core" ]; then
+        log "browser driver: up to date"
+        return
+    fi
+    log "browser driver: npm ci in tests/browser"
+    (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) \
+        || die "npm ci failed in $dir"
+    printf '%s\n' "$want" >"$stamp"
+}
+
+# The official OpenTelemetry protobuf definitions, for the OTLP receiver in tests/otlp/receiver.py: into the
+# python3 on PATH when pip may install there, else into tests/otlp/.venv (which the test prefers when present).
+OTLP_PROTO="opentelemetry-proto==1.45.2"
+OTLP_VENV="$ROOT/tests/otlp/.venv"
+OTLP_IMPORT="import opentelemetry.proto.collector.trace.v1.trace_service_pb2"
+install_otlp_proto() {
+    if [ -x "$OTLP_VENV/bin/python3" ] && "$OTLP_VENV/bin/python3" -c "$OTLP_IMPORT" >/dev/null 2>&1; then
+        log "opentelemetry-proto: present (tests/otlp/.venv)"
+        return
+    fi
+    if python3 -c "$OTLP_IMPORT" >/dev/null 2>&1; then
+        log "opentelemetry-proto: present"
+        return
+    fi
+    need python3
+    log "opentelemetry-proto: missing, running pip install $OTLP_PROTO"
+    if ! python3 -m pip install --quiet --disable-pip-version-check "$OTLP_PROTO" >/dev/null 2>&1; then
+        log "opentelemetry-proto: pip may not install into python3 here; using a venv in tests/otlp/.venv"
+        python3 -m venv "$OTLP_VENV" || die "python3 -m venv failed (install python3-venv)"
+        "$OTLP_VENV/bin/python3" -m pip install --quiet --disable-pip-version-check "$OTLP_PROTO" \
+            || die "pip could not install $OTLP_PROTO"
+        "$OTLP_VENV/bin/python3" -c "$OTLP_IMPORT" || die "tests/otlp/.venv cannot import opentelemetry-proto"
+        return
+    fi
+    python3 -c "$OTLP_IMPORT" || die "pip installed $OTLP_PROTO but python3 cannot import it"
 }
 
 install_clients
-install_tmux
+install_apt_packages
+install_browser_driver
+install_otlp_proto

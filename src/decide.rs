@@ -4,8 +4,14 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::clock;
+mod margin;
+pub mod stagger;
+
+pub use margin::margin_after;
+
 use crate::config::{Config, ContextStrategy};
-use crate::model::{Assistant, StopReason};
+use crate::model::{Assistant, Precision, StopReason};
 
 /// How a session is resumed.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,7 +73,8 @@ pub fn backoff_delay(
     let exp = n.saturating_sub(1).min(32);
     let raw = base_secs.saturating_mul(1u64 << exp).min(max_secs) as f64;
     let jittered = raw * (1.0 + jitter_fraction * jitter_sample.clamp(-1.0, 1.0));
-    Duration::milliseconds((jittered.max(0.0) * 1000.0).round() as i64)
+    // `as` saturates for floats: an absurd max_secs gives i64::MAX ms, which saturates below.
+    clock::millis((jittered.max(0.0) * 1000.0).round() as u64)
 }
 
 /// Decide what to do about a stop of `assistant`'s session observed at `now`.
@@ -85,7 +92,7 @@ pub fn decide(
     jitter_sample: f64,
 ) -> Plan {
     let r = &config.resume;
-    let margin = Duration::seconds(r.reset_margin_secs as i64);
+    let margin = |p| margin_after(p, r, jitter_sample);
     let jitter = if r.jitter { r.jitter_fraction } else { 0.0 };
     let backoff = |n: u32| {
         backoff_delay(
@@ -121,21 +128,24 @@ pub fn decide(
         }
         StopReason::RateLimit {
             retry_after_secs: Some(s),
-        } => (
-            Action::SameSession,
-            now + Duration::seconds(*s as i64) + margin,
-            format!(
-                "rate limited; Retry-After {s}s plus {}s margin",
-                r.reset_margin_secs
-            ),
-        ),
+        } => {
+            let m = margin(Precision::Exact);
+            (
+                Action::SameSession,
+                clock::after(clock::after(now, clock::secs(*s)), m),
+                format!(
+                    "rate limited; Retry-After {s}s plus {} margin",
+                    margin::describe(m)
+                ),
+            )
+        }
         StopReason::RateLimit {
             retry_after_secs: None,
         } => {
             let d = backoff(next_attempt);
             (
                 Action::SameSession,
-                now + d,
+                clock::after(now, d),
                 format!(
                     "rate limited; backoff attempt {next_attempt} ({}s)",
                     d.num_seconds()
@@ -145,21 +155,29 @@ pub fn decide(
         StopReason::UsageLimit {
             resets_at: Some(t),
             window,
-        } => (
-            Action::SameSession,
-            (*t + margin).max(now),
-            format!(
-                "usage limit ({window:?} window) resets at {t}; plus {}s margin",
-                r.reset_margin_secs
-            ),
-        ),
+            precision,
+        } => {
+            let m = margin(*precision);
+            let known = match precision {
+                Precision::Exact => "exactly",
+                Precision::Minute => "to the minute",
+            };
+            (
+                Action::SameSession,
+                clock::after(*t, m).max(now),
+                format!(
+                    "usage limit ({window:?} window) resets at {t} (known {known}); plus {} margin",
+                    margin::describe(m)
+                ),
+            )
+        }
         StopReason::UsageLimit {
             resets_at: None, ..
         } => {
             let d = backoff(next_attempt);
             (
                 Action::SameSession,
-                now + d,
+                clock::after(now, d),
                 format!(
                     "usage limit without announced reset; backoff attempt {next_attempt} ({}s)",
                     d.num_seconds()
@@ -171,7 +189,7 @@ pub fn decide(
             let status = status.map_or("connection".to_string(), |s| s.to_string());
             (
                 Action::SameSession,
-                now + d,
+                clock::after(now, d),
                 format!(
                     "transient error ({status}); backoff attempt {next_attempt} ({}s)",
                     d.num_seconds()
@@ -227,232 +245,17 @@ pub fn decide(
             ),
         };
     }
+    let (at, clamped) = clock::clamp_wait(at, now);
+    let why = if clamped {
+        format!(
+            "{why}; the stated wait is longer than {} days and was clamped to that",
+            clock::MAX_WAIT.num_days()
+        )
+    } else {
+        why
+    };
     Plan::Resume { action, at, why }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::{HumanCause, UsageWindow};
-    use rstest::rstest;
-
-    fn now() -> DateTime<Utc> {
-        "2026-11-24T10:00:00Z".parse().unwrap()
-    }
-
-    #[rstest]
-    #[case(1, 30)]
-    #[case(2, 60)]
-    #[case(3, 120)]
-    #[case(4, 240)]
-    #[case(5, 300)]
-    #[case(40, 300)]
-    fn backoff_doubles_up_to_max(#[case] n: u32, #[case] secs: i64) {
-        assert_eq!(backoff_delay(n, 30, 300, 0.1, 0.0), Duration::seconds(secs));
-    }
-
-    #[test]
-    fn jitter_stays_within_fraction() {
-        for s in [-1.0, -0.5, 0.0, 0.7, 1.0, 5.0, -5.0] {
-            let d = backoff_delay(2, 30, 300, 0.1, s).num_milliseconds();
-            assert!((54_000..=66_000).contains(&d), "{s} -> {d}");
-        }
-    }
-
-    fn plan(reason: StopReason, h: History) -> Plan {
-        decide(
-            &reason,
-            crate::assistants::claude::ASSISTANT,
-            h,
-            &Config::default(),
-            now(),
-            0.0,
-        )
-    }
-
-    #[test]
-    fn usage_limit_waits_for_reset_plus_margin() {
-        let t: DateTime<Utc> = "2026-11-24T12:00:00Z".parse().unwrap();
-        let p = plan(
-            StopReason::UsageLimit {
-                resets_at: Some(t),
-                window: UsageWindow::Session,
-            },
-            History::default(),
-        );
-        match p {
-            Plan::Resume {
-                action: Action::SameSession,
-                at,
-                ..
-            } => assert_eq!(at, t + Duration::seconds(60)),
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn reset_in_the_past_means_now() {
-        let t: DateTime<Utc> = "2026-11-24T08:00:00Z".parse().unwrap();
-        let p = plan(
-            StopReason::UsageLimit {
-                resets_at: Some(t),
-                window: UsageWindow::Session,
-            },
-            History::default(),
-        );
-        assert!(matches!(p, Plan::Resume { at, .. } if at == now()));
-    }
-
-    #[test]
-    fn retry_after_is_honoured() {
-        let p = plan(
-            StopReason::RateLimit {
-                retry_after_secs: Some(20),
-            },
-            History::default(),
-        );
-        assert!(matches!(p, Plan::Resume { at, .. } if at == now() + Duration::seconds(80)));
-    }
-
-    #[test]
-    fn transient_backs_off_by_attempt() {
-        let p = plan(
-            StopReason::Transient { status: Some(529) },
-            History {
-                attempts: 2,
-                resumes_last_hour: 2,
-            },
-        );
-        assert!(matches!(p, Plan::Resume { at, .. } if at == now() + Duration::seconds(120)));
-    }
-
-    #[rstest]
-    #[case(StopReason::Completed)]
-    #[case(StopReason::UserExit)]
-    fn finished_sessions_are_left_alone(#[case] r: StopReason) {
-        assert!(matches!(plan(r, History::default()), Plan::Finish { .. }));
-    }
-
-    #[rstest]
-    #[case(StopReason::NeedsHuman { cause: HumanCause::Billing })]
-    #[case(StopReason::NeedsHuman { cause: HumanCause::Authentication })]
-    #[case(StopReason::Unknown)]
-    fn human_matters_are_notified_only(#[case] r: StopReason) {
-        assert!(matches!(plan(r, History::default()), Plan::Notify { .. }));
-    }
-
-    #[test]
-    fn context_exhausted_follows_strategy() {
-        assert!(matches!(
-            plan(StopReason::ContextExhausted, History::default()),
-            Plan::Resume {
-                action: Action::NewSession,
-                ..
-            }
-        ));
-        let mut c = crate::config::load_from_str(
-            "[codex]\ncontext_strategy = \"same_session\"\n",
-            std::path::Path::new("t.toml"),
-            &[],
-        )
-        .unwrap();
-        let p = decide(
-            &StopReason::ContextExhausted,
-            crate::assistants::codex::ASSISTANT,
-            History::default(),
-            &c,
-            now(),
-            0.0,
-        );
-        assert!(matches!(
-            p,
-            Plan::Resume {
-                action: Action::SameSession,
-                ..
-            }
-        ));
-        c.resume.context_strategy = ContextStrategy::Summarize;
-        let p = decide(
-            &StopReason::ContextExhausted,
-            crate::assistants::opencode::ASSISTANT,
-            History::default(),
-            &c,
-            now(),
-            0.0,
-        );
-        assert!(matches!(
-            p,
-            Plan::Resume {
-                action: Action::Summarize,
-                ..
-            }
-        ));
-        let p = decide(
-            &StopReason::ContextExhausted,
-            crate::assistants::claude::ASSISTANT,
-            History::default(),
-            &c,
-            now(),
-            0.0,
-        );
-        assert!(matches!(
-            p,
-            Plan::Resume {
-                action: Action::NewSession,
-                ..
-            }
-        ));
-    }
-
-    #[test]
-    fn caps_stop_runaway_loops() {
-        let r = StopReason::Transient { status: None };
-        assert!(matches!(
-            plan(
-                r.clone(),
-                History {
-                    attempts: 5,
-                    resumes_last_hour: 5
-                }
-            ),
-            Plan::GiveUp { .. }
-        ));
-        assert!(matches!(
-            plan(
-                r,
-                History {
-                    attempts: 1,
-                    resumes_last_hour: 10
-                }
-            ),
-            Plan::GiveUp { .. }
-        ));
-    }
-
-    #[test]
-    fn disabled_resume_only_notifies() {
-        let mut c = Config::default();
-        c.resume.enabled = false;
-        let p = decide(
-            &StopReason::RateLimit {
-                retry_after_secs: None,
-            },
-            crate::assistants::claude::ASSISTANT,
-            History::default(),
-            &c,
-            now(),
-            0.0,
-        );
-        assert!(matches!(p, Plan::Notify { .. }));
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn backoff_never_exceeds_max_plus_jitter(n in 1u32..100, base in 1u64..1000, extra in 0u64..10_000, j in 0.0f64..1.0, s in -1.0f64..1.0) {
-            let max = base + extra;
-            let d = backoff_delay(n, base, max, j, s).num_milliseconds() as f64;
-            proptest::prop_assert!(d <= max as f64 * 1000.0 * (1.0 + j) + 1.0);
-            proptest::prop_assert!(d >= 0.0);
-        }
-    }
-}
+mod tests;

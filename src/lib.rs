@@ -46,9 +46,14 @@
 //! - [`audit`] (append-only JSONL trail, queries, live follow), [`store`] (atomic state file), [`config`]
 //!   (TOML with env overrides and located errors), [`logging`].
 //! - [`protocol`] (the one Request/Response type), [`ipc`] (Unix socket transport), [`http`] (the same over
-//!   HTTP, SSE and Prometheus metrics), [`mcp`] (the same as MCP tools), [`notify`] (webhook, ntfy, Slack,
+//!   HTTP, SSE, Prometheus metrics and the web dashboard), [`mcp`] (the same as MCP tools), [`notify`] (webhook, ntfy, Slack,
 //!   Discord, Telegram), [`chat`] (commands from Telegram, Slack and Discord, through the same protocol).
+//! - [`otel`] (OpenTelemetry over OTLP/HTTP: one trace per stop, logs, a counter, from the audit stream),
+//!   [`saves`] (what the user got out of it: saves and agent time recovered, a pure fold over the audit trail).
+//! - [`remote`]: `--host` and `fleet`: the same CLI on another machine, over the system `ssh`.
+//! - [`surface`]: what every control surface (socket, HTTP, chat) asks: the engine plus the saves figures.
 //! - [`daemon`]: wires it all up; [`daemon::run`] takes an injected listener and shutdown token.
+//! - [`clock`]: time arithmetic that cannot panic, and sanity for instants from outside (docs/robustness.md).
 //! - [`service`] (systemd/launchd units) and [`cli`] (the command-line front end, one file per command).
 
 pub mod adapter;
@@ -58,6 +63,7 @@ pub mod backup;
 pub mod chat;
 pub mod classify;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod daemon;
 pub mod decide;
@@ -71,13 +77,17 @@ pub mod mcp;
 pub mod model;
 pub mod nextstep;
 pub mod notify;
+pub mod otel;
 pub mod paths;
 pub mod procfs;
 pub mod protocol;
+pub mod remote;
 pub mod resume;
+pub mod saves;
 pub mod service;
 pub mod sources;
 pub mod store;
+pub mod surface;
 pub mod timers;
 pub mod wiring;
 pub mod wrapper;

@@ -12,6 +12,9 @@ use tracing_subscriber::prelude::*;
 
 use crate::config::LogFormat;
 
+/// Log lines queued for the writer thread at most.
+const LOG_QUEUE_LINES: usize = 16_384;
+
 /// A log file that rotates to `.1`, `.2`, … when it passes `max_bytes`, keeping `keep` old files.
 #[derive(Clone)]
 pub struct RotatingFile {
@@ -29,9 +32,9 @@ struct RotatingInner {
 impl RotatingFile {
     pub fn open(path: &Path, max_bytes: u64, keep: usize) -> io::Result<RotatingFile> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
+            private_dir(dir)?;
         }
-        let file = OpenOptions::new().create(true).append(true).open(path)?;
+        let file = open_private(path)?;
         let written = file.metadata()?.len();
         Ok(RotatingFile {
             inner: Arc::new(Mutex::new(RotatingInner {
@@ -58,13 +61,29 @@ impl RotatingInner {
         } else {
             std::fs::remove_file(&self.path)?;
         }
-        self.file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)?;
+        self.file = open_private(&self.path)?;
         self.written = 0;
         Ok(())
     }
+}
+
+/// Logs can quote what agents and users wrote: the directory is 0700, each file 0600 (existing ones too).
+pub fn private_dir(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+}
+
+/// Open `path` for appending, created 0600 (an existing file is made 0600).
+pub fn open_private(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    Ok(file)
 }
 
 pub fn numbered(path: &Path, i: usize) -> PathBuf {
@@ -124,7 +143,11 @@ pub fn init(
     let mut guard = None;
     let file_layer = match opts.file {
         Some((path, max, keep)) => {
-            let (writer, g) = tracing_appender::non_blocking(RotatingFile::open(path, max, keep)?);
+            // The queue to the writer thread holds its capacity from the start (the default, 128,000
+            // lines, is 4 MB of resident memory); beyond it lines are dropped, never blocking a caller.
+            let (writer, g) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+                .buffered_lines_limit(LOG_QUEUE_LINES)
+                .finish(RotatingFile::open(path, max, keep)?);
             guard = Some(g);
             let layer = tracing_subscriber::fmt::layer()
                 .with_writer(writer)

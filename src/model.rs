@@ -117,6 +117,23 @@ pub enum UsageWindow {
     Unknown,
 }
 
+/// How precisely an announced instant is known, which sets the margin added before acting on it.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Precision {
+    /// To the second or better: a Retry-After, an epoch, Codex's `resets_at`, a hook payload.
+    Exact,
+    /// To the minute: a banner such as "resets 4:31pm" or "try again at 6:14 PM".
+    #[default]
+    Minute,
+}
+
+impl Precision {
+    pub fn is_minute(&self) -> bool {
+        *self == Precision::Minute
+    }
+}
+
 /// Why a human has to act; such stops are never resumed automatically.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -127,6 +144,16 @@ pub enum HumanCause {
     ModelNotFound,
     /// Quota or plan exhausted in a way that does not reset by itself ("Quota exceeded", "upgrade to Plus").
     QuotaOrPlan,
+    /// A spend cap someone set (a workspace's, an API account's) was reached: only raising it helps.
+    SpendCap,
+    /// An organisation's or a monthly cap: it lifts next month at the earliest, or when an owner raises it.
+    MonthlyCap,
+    /// Prepaid credits ran out (a workspace's or one's own): someone has to add credits.
+    OutOfCredits,
+    /// A free tier is used up: subscribing (or waiting out a long period) is a person's call.
+    FreeTierExhausted,
+    /// The provider refused the request on policy or safety grounds: the same request fails again.
+    PolicyRefusal,
 }
 
 /// Why a session stopped: the output of classification, the input of decision.
@@ -144,6 +171,9 @@ pub enum StopReason {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         resets_at: Option<DateTime<Utc>>,
         window: UsageWindow,
+        /// How precisely `resets_at` is known; absent (older records, banners) means to the minute.
+        #[serde(default, skip_serializing_if = "Precision::is_minute")]
+        precision: Precision,
     },
     /// The context window is full ("prompt is too long").
     ContextExhausted,
@@ -273,6 +303,8 @@ pub enum Origin {
     Database,
     /// A control request.
     Control,
+    /// The end of a file already there when the daemon started: a stop nobody handled yet.
+    CatchUp,
 }
 
 /// What a source saw, normalised. Sources decide nothing; the engine does.

@@ -104,6 +104,10 @@ impl Paths {
     pub fn log_file(&self) -> PathBuf {
         self.log_dir().join("daemon.log")
     }
+    /// The generated HTTP API token (0600), used when `[http] token` is not set.
+    pub fn http_token_file(&self) -> PathBuf {
+        self.state_dir.join("http-token")
+    }
     pub fn backup_dir(&self) -> PathBuf {
         self.state_dir.join("backups")
     }

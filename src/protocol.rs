@@ -2,7 +2,8 @@
 //! MCP server or chat bot) turns its input into a [`Request`] and renders a [`Response`].
 //!
 //! On the socket each message is one frame: a 4-byte big-endian length, then that many bytes of JSON.
-//! Frames above [`MAX_FRAME_BYTES`] are refused without being allocated. The first frame of every
+//! Requests above [`MAX_FRAME_BYTES`] (replies above [`MAX_REPLY_BYTES`]) are refused without being
+//! allocated; a reply that would be larger becomes an error reply, never silence. The first frame of every
 //! connection is [`Request::Hello`]; the daemon answers [`Response::Hello`] with its own version so a
 //! client can tell "ready" from "version differs".
 
@@ -15,8 +16,12 @@ use crate::model::{Assistant, Locator, SessionKey, StopReason};
 
 /// Bumped whenever a Request or Response changes incompatibly.
 pub const PROTOCOL_VERSION: u32 = 1;
-/// Largest frame either side accepts.
+/// Largest request frame the daemon accepts (and largest frame of other framed links).
 pub const MAX_FRAME_BYTES: usize = 1024 * 1024;
+/// Largest reply frame the daemon sends and a client accepts: lists of ~100,000 sessions. Only the
+/// daemon's own user can connect, so a client trusts the daemon with this much memory; the daemon never
+/// reads more than [`MAX_FRAME_BYTES`] from a client.
+pub const MAX_REPLY_BYTES: usize = 64 * 1024 * 1024;
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(tag = "request", rename_all = "snake_case")]
@@ -130,6 +135,8 @@ pub enum ErrorCode {
     NotFound,
     InvalidConfig,
     Internal,
+    /// HTTP: missing or wrong bearer token.
+    Unauthorized,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -161,6 +168,10 @@ pub struct StatusReport {
     /// The next deadline the daemon will act on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_action_at: Option<DateTime<Utc>>,
+    /// What palingenesis got done: stops, saves, agent time recovered (filled in by the daemon's surfaces
+    /// from the audit trail; see [`crate::saves`]).
+    #[serde(default)]
+    pub saves: crate::saves::SavesReport,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]

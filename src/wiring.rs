@@ -66,6 +66,7 @@ pub fn feed_settings(config: &Config) -> FeedSettings {
     FeedSettings {
         max_line_bytes: config.monitoring.max_line_bytes,
         freshness: Duration::from_secs(config.monitoring.freshness_secs),
+        catch_up: Duration::from_secs(config.monitoring.catch_up_secs),
     }
 }
 

@@ -193,7 +193,7 @@ fn classify_reads_messages_and_transcript_lines() {
         .find(|l| l.contains("\"isApiErrorMessage\":true"))
         .unwrap();
     let input = format!(
-        "You've hit your session limit · resets 6:40pm (Asia/Calcutta)\nYou've used 98% of your session limit\n{stop_line}\n"
+        "You've hit your session limit · resets 6:40pm (Asia/Calcutta)\nYou've used 98% of your session limit\n{stop_line}\nYou've hit your usage limit. Try again at Nov 24th, 2026 8:05 AM.\n"
     );
     child
         .stdin
@@ -207,7 +207,7 @@ fn classify_reads_messages_and_transcript_lines() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 3);
+    assert_eq!(lines.len(), 4);
     assert_eq!(lines[0]["reason"]["kind"], "usage_limit");
     assert_eq!(
         lines[0]["reason"]["resets_at"], "2026-11-24T13:10:00Z",
@@ -215,6 +215,15 @@ fn classify_reads_messages_and_transcript_lines() {
     );
     assert_eq!(lines[1]["stop"], false, "a warning is not a stop");
     assert_eq!(lines[2]["reason"]["window"], "weekly");
+    // The reset found, and an announced reset already behind us, are both said.
+    assert_eq!(lines[0]["reset"]["reset"], "at");
+    assert_eq!(lines[0]["reset"]["in_secs"], 11_400);
+    assert_eq!(lines[3]["reset"]["reset"], "already_passed");
+    assert_eq!(lines[3]["reset"]["announced"], "2026-11-24T08:05:00Z");
+    assert_eq!(
+        lines[3]["reason"]["resets_at"], "2026-11-24T10:00:00Z",
+        "a reset already passed means now"
+    );
 }
 
 #[test]

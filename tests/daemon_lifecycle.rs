@@ -227,5 +227,12 @@ fn runtime_dir_and_socket_are_private() {
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&home.paths().runtime_dir), 0o700);
     assert_eq!(mode(&home.paths().socket()), 0o600);
+    assert_eq!(
+        mode(&home.paths().log_dir()),
+        0o700,
+        "logs quote agents' output"
+    );
+    assert_eq!(mode(&home.paths().log_file()), 0o600);
+    assert_eq!(mode(&home.paths().log_dir().join("daemon.stderr")), 0o600);
     home.ok(&["daemon", "stop"]);
 }

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use common::{Home, next_minute_after, session_of, ts};
+use common::{Home, next_minute_after, scheduled_at, session_of, ts};
 use support::clients::{self, Claude};
 use support::fake_provider::{FakeProvider, Reply, UsageLimit};
 use support::process::run_with_timeout;
@@ -37,8 +37,31 @@ fn daemon_with(claude: &mut Claude, resume_extra: &str, claude_extra: &str) -> H
     home
 }
 
+/// Script a subscription usage limit that resets at the next whole minute at least 4 s away, as Claude
+/// shows it; returns the reset.
+fn usage_limit_at_the_next_minute(fake: &FakeProvider) -> DateTime<Utc> {
+    let reset = next_minute_after(Duration::from_secs(4));
+    let until = (reset - Utc::now()).to_std().unwrap();
+    fake.push(Reply::UsageLimit(UsageLimit::session_in(
+        until + Duration::from_millis(500),
+    )));
+    reset
+}
+
 fn daemon_for(claude: &mut Claude, resume_extra: &str) -> Home {
     daemon_with(claude, resume_extra, "")
+}
+
+/// The only transcript and the session it belongs to (its file name).
+fn only_transcript_and_session(claude: &Claude) -> (std::path::PathBuf, String) {
+    let transcript = only_transcript(claude);
+    let session = transcript
+        .file_stem()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    (transcript, session)
 }
 
 fn only_transcript(claude: &Claude) -> std::path::PathBuf {
@@ -58,13 +81,7 @@ fn rate_limit_is_resumed_in_the_same_session_with_its_history() {
 
     let first = run_with_timeout(claude.print("write the first chapter"), RUN);
     assert!(!first.success(), "the scripted 429 stops the turn");
-    let transcript = only_transcript(&claude);
-    let session = transcript
-        .file_stem()
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_string();
+    let (transcript, session) = only_transcript_and_session(&claude);
 
     let done = home.wait_event("ResumeCompleted");
     assert_eq!(session_of(&done), session);
@@ -97,11 +114,7 @@ fn rate_limit_is_resumed_in_the_same_session_with_its_history() {
 #[test]
 fn usage_limit_waits_for_the_announced_reset_plus_margin() {
     let fake = FakeProvider::start();
-    let reset = next_minute_after(Duration::from_secs(4));
-    let until = (reset - Utc::now()).to_std().unwrap();
-    fake.push(Reply::UsageLimit(UsageLimit::session_in(
-        until + Duration::from_millis(500),
-    )));
+    let reset = usage_limit_at_the_next_minute(&fake);
     let mut claude = clients::claude(&fake.url()).subscription().build();
     let home = daemon_for(&mut claude, "");
 
@@ -109,11 +122,7 @@ fn usage_limit_waits_for_the_announced_reset_plus_margin() {
     let stop = home.wait_event("StopDetected");
     assert_eq!(stop["reason"], "usage_limit");
     let scheduled = home.wait_event("ResumeScheduled");
-    let at: DateTime<Utc> = scheduled["metadata"]["at"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let at = scheduled_at(&scheduled);
     assert_eq!(
         at,
         reset + chrono::Duration::seconds(2),
@@ -128,6 +137,42 @@ fn usage_limit_waits_for_the_announced_reset_plus_margin() {
     );
     home.wait_events("ResumeCompleted", 1, WAIT);
     assert_eq!(fake.model_requests().len(), 2);
+}
+
+/// A new user: the limit is hit, then palingenesis is installed and started. The stop is already in the
+/// transcript, which the daemon has never followed; it is caught up at start and resumed.
+#[test]
+fn a_usage_limit_hit_before_the_daemon_started_is_resumed_once_it_starts() {
+    let fake = FakeProvider::start();
+    let reset = usage_limit_at_the_next_minute(&fake);
+    let mut claude = clients::claude(&fake.url()).subscription().build();
+    let first = run_with_timeout(claude.print("long task"), RUN);
+    assert!(!first.success(), "the usage limit stops the turn");
+    let (transcript, session) = only_transcript_and_session(&claude);
+
+    let home = daemon_for(&mut claude, "");
+    let stop = home.wait_event("StopDetected");
+    assert_eq!(stop["reason"], "usage_limit");
+    assert_eq!(session_of(&stop), session);
+    assert_eq!(stop["metadata"]["origin"], "catch_up");
+    let done = home.wait_events("ResumeCompleted", 1, WAIT).remove(0);
+    assert_eq!(session_of(&done), session);
+    let started = &home.events_of("ResumeStarted")[0];
+    assert!(
+        ts(started) >= reset,
+        "resumed at {} before the reset {reset}",
+        ts(started)
+    );
+
+    let reqs = fake.model_requests();
+    assert_eq!(reqs.len(), 2, "{}", fake.describe());
+    assert_eq!(reqs[1].last_user_text().as_deref(), Some("continue"));
+    assert!(
+        reqs[1].raw_body.contains("long task"),
+        "the same conversation continues"
+    );
+    assert_eq!(only_transcript(&claude), transcript);
+    assert_eq!(home.events_of("StopDetected").len(), 1, "caught up once");
 }
 
 #[test]
@@ -293,11 +338,7 @@ fn a_restart_during_the_wait_still_resumes_once_on_time() {
 
     run_with_timeout(claude.print("patience"), RUN);
     let scheduled = home.wait_event("ResumeScheduled");
-    let at: DateTime<Utc> = scheduled["metadata"]["at"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let at = scheduled_at(&scheduled);
     home.ok(&["daemon", "restart"]);
     assert!(Utc::now() < at, "the restart happened during the wait");
     let started = home.wait_events("ResumeStarted", 1, WAIT).remove(0);

@@ -9,8 +9,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use common::{Home, session_of, ts};
+use common::{Home, scheduled_at, session_of, ts};
 use support::clients::{self, Codex};
 use support::fake_provider::{FakeProvider, RecordedRequest, Reply, Scripted, UsageLimit};
 use support::process::run_with_timeout;
@@ -78,15 +77,11 @@ fn usage_limit_resumes_the_same_thread_after_the_reset_plus_margin() {
     assert_eq!(session_of(&stop), thread);
     let scheduled = home.wait_event("ResumeScheduled");
     assert_eq!(scheduled["action"], "resume_same_session");
-    let at: DateTime<Utc> = scheduled["metadata"]["at"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let at = scheduled_at(&scheduled);
     assert_eq!(
         at,
-        reset + chrono::Duration::seconds(2),
-        "the rollout's resets_at ({reset}) + 2 s margin"
+        reset + chrono::Duration::seconds(1),
+        "the rollout's resets_at ({reset}) is exact: 1 s margin, not the minute banners get"
     );
     let started = home.wait_events("ResumeStarted", 1, WAIT).remove(0);
     assert!(
@@ -365,6 +360,39 @@ fn a_codex_that_died_while_the_daemon_was_down_is_resumed_when_it_starts() {
     let reqs = fake.model_requests();
     assert_eq!(reqs.len(), 2, "{}", fake.describe());
     assert_same_thread_continued(&reqs[0], &reqs[1], "port the build to meson");
+}
+
+/// The limit was hit before palingenesis was started: the rollout already ends in the stop, and the daemon,
+/// which never followed that file, catches it up at start and resumes at the rollout's exact reset.
+#[test]
+fn a_usage_limit_hit_before_the_daemon_started_is_resumed_once_it_starts() {
+    let fake = FakeProvider::start();
+    let limit = UsageLimit::session_in(Duration::from_secs(8));
+    let reset = limit.resets_at;
+    fake.push(Reply::UsageLimit(limit));
+    let codex = clients::codex(&fake.v1_url()).build();
+    let run = run_with_timeout(codex.exec("write the first chapter"), RUN);
+    assert!(!run.success(), "the usage limit stops the turn");
+    let thread = thread_of(&run);
+
+    let home = daemon_for(&codex, "");
+    let stop = home.wait_event("StopDetected");
+    assert_eq!(stop["reason"], "usage_limit");
+    assert_eq!(session_of(&stop), thread);
+    assert_eq!(stop["metadata"]["origin"], "catch_up");
+    let scheduled = home.wait_event("ResumeScheduled");
+    let at = scheduled_at(&scheduled);
+    assert_eq!(
+        at,
+        reset + chrono::Duration::seconds(1),
+        "exact reset + 1 s"
+    );
+    let done = home.wait_events("ResumeCompleted", 1, WAIT).remove(0);
+    assert_eq!(session_of(&done), thread);
+    let reqs = fake.model_requests();
+    assert_eq!(reqs.len(), 2, "{}", fake.describe());
+    assert_same_thread_continued(&reqs[0], &reqs[1], "write the first chapter");
+    assert_eq!(home.events_of("StopDetected").len(), 1, "caught up once");
 }
 
 #[test]

@@ -9,7 +9,7 @@ mod support;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use common::Home;
+use common::{Home, scheduled_at};
 use serde_json::{Value, json};
 use support::clients::{self, Opencode};
 use support::fake_provider::{
@@ -181,8 +181,13 @@ fn rate_limit_beyond_opencodes_retries_is_resumed_in_the_same_session() {
     assert_eq!(started.len(), 1);
     assert_eq!(started[0]["metadata"]["reach"], "api");
     assert!(
-        ts(&started[0]) >= ts(stop) + chrono::Duration::seconds(3),
-        "retry-after 1 s + 2 s margin waited"
+        ts(&started[0]) >= ts(stop) + chrono::Duration::seconds(2),
+        "retry-after 1 s + the 1 s margin of an exact instant waited"
+    );
+    let at = scheduled_at(scheduled);
+    assert!(
+        at <= ts(scheduled) + chrono::Duration::seconds(2),
+        "an exact Retry-After gets about a second of margin, not a minute: {at}"
     );
 
     let reqs = turns(&fake);

@@ -50,7 +50,7 @@ fn a_stop_that_needs_a_human_is_sent_to_every_channel() {
     ));
     home.start();
     let session = "11111111-2222-4333-8444-555555555555";
-    common::write_billing_stop(&home, session);
+    home.claude_api_error(session, "billing_error", "Credit balance is too low");
 
     let sent = home.wait_events("Notification", 5, Duration::from_secs(30));
     assert!(sent.iter().all(|e| e["outcome"] == "sent"), "{sent:?}");

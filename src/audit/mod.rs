@@ -24,7 +24,7 @@ pub use event::{AuditEvent, EventType};
 pub use follow::{FALLBACK_POLL, follow};
 pub use lines::MAX_LINE_BYTES;
 pub use log::{AuditLog, AuditOptions};
-pub use query::{AuditQuery, QueryResult, query};
+pub use query::{AuditQuery, QueryResult, query, scan};
 pub use writer::AuditWriter;
 
 /// Why the trail could not be written or read.

@@ -58,10 +58,12 @@ pub struct QueryResult {
     pub corrupt_lines: usize,
 }
 
-/// Keeps the matching events (only the last `limit` when there is a limit) and counts corrupt lines.
+/// Keeps the matching events (only the last `limit` when there is a limit), or hands each to a sink, and
+/// counts corrupt lines.
 pub(crate) struct Collector<'q> {
     query: &'q AuditQuery,
     events: VecDeque<AuditEvent>,
+    sink: Option<&'q mut dyn FnMut(AuditEvent)>,
     pub(crate) corrupt_lines: usize,
 }
 
@@ -70,6 +72,7 @@ impl<'q> Collector<'q> {
         Collector {
             query,
             events: VecDeque::new(),
+            sink: None,
             corrupt_lines: 0,
         }
     }
@@ -81,6 +84,10 @@ impl<'q> Collector<'q> {
     fn push_parsed(&mut self, parsed: Parsed) {
         match parsed {
             Parsed::Event(ev) if self.query.matches(&ev) => {
+                if let Some(sink) = self.sink.as_mut() {
+                    sink(*ev);
+                    return;
+                }
                 if self.query.limit == Some(0) {
                     return;
                 }
@@ -129,6 +136,25 @@ impl<'q> Collector<'q> {
 /// return the events that match `query`. Corrupt lines are skipped and counted, never fatal.
 pub fn query(path: &Path, query: &AuditQuery) -> Result<QueryResult, AuditError> {
     let mut collector = Collector::new(query);
+    read_trail(path, &mut collector)?;
+    Ok(collector.finish())
+}
+
+/// Like [`query`], but hands every matching event to `each`, oldest first, keeping none (`limit` is
+/// ignored): for folds over a whole trail in constant memory. Returns the number of corrupt lines.
+pub fn scan(
+    path: &Path,
+    query: &AuditQuery,
+    each: &mut dyn FnMut(AuditEvent),
+) -> Result<usize, AuditError> {
+    let mut collector = Collector::new(query);
+    collector.sink = Some(each);
+    read_trail(path, &mut collector)?;
+    Ok(collector.corrupt_lines)
+}
+
+/// Feed every file of the trail at `path` to `collector`, oldest first.
+fn read_trail(path: &Path, collector: &mut Collector<'_>) -> Result<(), AuditError> {
     for TrailFile {
         path,
         file,
@@ -141,5 +167,5 @@ pub fn query(path: &Path, query: &AuditQuery) -> Result<QueryResult, AuditError>
             .read_all(&mut reader, current)
             .map_err(|e| AuditError::io(&path, "read", e))?;
     }
-    Ok(collector.finish())
+    Ok(())
 }

@@ -279,3 +279,18 @@ fn query_filters(#[case] q: AuditQuery, #[case] want: Vec<i64>) {
     assert_eq!(seqs(&got.events), want);
     assert_eq!(got.corrupt_lines, 0);
 }
+
+#[test]
+fn scan_hands_over_what_query_returns_across_rotated_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = filter_fixture(dir.path());
+    let q = AuditQuery {
+        types: vec![EventType::ResumeCompleted],
+        ..Default::default()
+    };
+    let mut seen = Vec::new();
+    let corrupt = scan(&path, &q, &mut |e| seen.push(e)).unwrap();
+    assert_eq!(corrupt, 0);
+    assert_eq!(seen, query(&path, &q).unwrap().events);
+    assert_eq!(seen.len(), 10);
+}

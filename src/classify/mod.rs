@@ -10,6 +10,7 @@
 //! Every function here is pure: the current instant and the agent's time zone come in through
 //! [`ClassifyContext`].
 
+mod announce;
 mod reset;
 mod status;
 pub(crate) mod text;
@@ -20,10 +21,12 @@ mod tests;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::model::{Assistant, StopReason, UsageWindow};
+use crate::model::{Assistant, Precision, StopReason, UsageWindow};
 
+pub use announce::{ResetReport, report_reset};
 pub use reset::{
-    RESET_TOLERANCE, clamp_reset, infer_window, named_window, parse_reset, window_horizon,
+    RESET_TOLERANCE, announced_reset, clamp_reset, infer_window, named_window, parse_reset,
+    reset_precision, window_horizon,
 };
 pub use status::by_status;
 
@@ -163,8 +166,9 @@ pub fn classify_text(text: &str, ctx: &ClassifyContext) -> Option<StopReason> {
     None
 }
 
-/// A usage limit read from `text`, with its reset instant from `known_reset` (a structured field) when
-/// given, else parsed from the text; the window is the one the text names, else inferred.
+/// A usage limit read from `text`, with its reset instant from `known_reset` (a structured field, exact)
+/// when given, else parsed from the text (to the minute, unless an epoch); the window is the one the text
+/// names, else inferred.
 pub(crate) fn usage_limit(
     text: &str,
     known_reset: Option<DateTime<Utc>>,
@@ -173,19 +177,27 @@ pub(crate) fn usage_limit(
     let named = named_window(text);
     if let Some(at) = known_reset {
         let window = named.unwrap_or_else(|| infer_window(at, ctx.now));
+        let resets_at = clamp_reset(at, window, ctx.now);
         return StopReason::UsageLimit {
-            resets_at: clamp_reset(at, window, ctx.now),
+            resets_at,
             window,
+            precision: if resets_at.is_some() {
+                Precision::Exact
+            } else {
+                Precision::Minute
+            },
         };
     }
     match parse_reset(text, ctx) {
         Some((at, window)) => StopReason::UsageLimit {
             resets_at: Some(at),
             window,
+            precision: reset_precision(text),
         },
         None => StopReason::UsageLimit {
             resets_at: None,
             window: named.unwrap_or(UsageWindow::Unknown),
+            precision: Precision::Minute,
         },
     }
 }

@@ -10,13 +10,13 @@
 
 use std::sync::LazyLock;
 
-use chrono::{DateTime, Datelike, LocalResult, NaiveDate, TimeDelta, TimeZone, Utc};
+use chrono::{DateTime, Datelike, LocalResult, NaiveDate, TimeDelta, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 use regex::Regex;
 
 use super::ClassifyContext;
 use super::text::re;
-use crate::model::UsageWindow;
+use crate::model::{Precision, UsageWindow};
 
 /// How far before `now` a stated reset may lie and still count as "now" (minute precision, clock skew).
 pub const RESET_TOLERANCE: TimeDelta = TimeDelta::minutes(5);
@@ -32,14 +32,15 @@ pub fn window_horizon(window: UsageWindow) -> TimeDelta {
     }
 }
 
-/// `at` if it is plausible for `window` as seen at `now` (never before `now`: a reset a few minutes
-/// past is `now`); `None` when it lies too far in the past or beyond the window's horizon.
+/// `at` if it is plausible for `window` as seen at `now`; a reset already past (by less than a week) is
+/// `now`: the limit has lifted, resume at once. `None` when it lies beyond the window's horizon, or further
+/// back than any window.
 pub fn clamp_reset(
     at: DateTime<Utc>,
     window: UsageWindow,
     now: DateTime<Utc>,
 ) -> Option<DateTime<Utc>> {
-    if at < now - RESET_TOLERANCE || at > now + window_horizon(window) {
+    if at < now - window_horizon(UsageWindow::Weekly) || at > now + window_horizon(window) {
         None
     } else {
         Some(at.max(now))
@@ -96,15 +97,30 @@ pub fn parse_reset(text: &str, ctx: &ClassifyContext) -> Option<(DateTime<Utc>, 
     clamp_reset(raw, window, ctx.now).map(|at| (at, window))
 }
 
+/// The reset instant a message states, as stated: not checked against the window, possibly past. For
+/// telling a person what was announced when [`parse_reset`] drops it.
+pub fn announced_reset(text: &str, ctx: &ClassifyContext) -> Option<DateTime<Utc>> {
+    let norm = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    stated_instant(&norm, ctx)
+}
+
+/// How precisely the reset a message states is known: an epoch ("limit reached|1749924000") to the
+/// second, every wall-clock or relative form to the minute.
+pub fn reset_precision(text: &str) -> Precision {
+    if EPOCH.is_match(text) {
+        Precision::Exact
+    } else {
+        Precision::Minute
+    }
+}
+
 static EPOCH: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)limit reached\|(\d{9,13})\b"));
 static CLAUSE: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)\b(?:resets?|try again)(?:\s+(at|on|in|after))?\s+"));
 
 fn stated_instant(norm: &str, ctx: &ClassifyContext) -> Option<DateTime<Utc>> {
     if let Some(c) = EPOCH.captures(norm) {
-        let n: i64 = c[1].parse().ok()?;
-        let secs = if c[1].len() >= 13 { n / 1000 } else { n };
-        return Utc.timestamp_opt(secs, 0).single();
+        return crate::clock::epoch_instant(c[1].parse().ok()?);
     }
     CLAUSE.captures_iter(norm).find_map(|c| {
         let body = &norm[c.get(0)?.end()..];
@@ -153,6 +169,14 @@ fn parse_duration(body: &str) -> Option<TimeDelta> {
 
 static DATE: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)^([a-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(\d{4})\b)?"));
+static WEEKDAY: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)^(mon|tue|wed|thu|fri|sat|sun)(?:day|sday|nesday|rsday|urday|s|r|rs)?\.?(?:,|\b)")
+});
+
+fn weekday_of(word: &str) -> Option<Weekday> {
+    word.to_ascii_lowercase().parse().ok()
+}
+
 static AT: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)^[,\s]*(?:at\s+)?"));
 static TIME_12: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)^(\d{1,2})(?::(\d{2}))?\s*([ap])\.?\s?m\b\.?"));
@@ -187,11 +211,20 @@ fn month_number(word: &str) -> Option<u32> {
         .map(|i| i as u32 + 1)
 }
 
-/// "[Mon D[th][, YYYY]][,] [at] [H[:MM]am|HH:MM] [(Zone)]": at least a date or a time.
+/// "[Mon D[th][, YYYY] | Weekday][,] [at] [H[:MM]am|HH:MM] [(Zone)]": at least a date or a time. A weekday
+/// names its next occurrence; the weekday of today means a week from today (today's reset would be shown as
+/// a bare time).
 fn parse_when(body: &str, ctx: &ClassifyContext) -> Option<DateTime<Utc>> {
     let mut rest = body;
     let mut date = None;
-    if let Some(c) = DATE.captures(rest)
+    let mut weekday = None;
+    if let Some(c) = WEEKDAY.captures(rest)
+        && let Some(day) = weekday_of(&c[1])
+    {
+        weekday = Some(day);
+        rest = &rest[c.get(0)?.end()..];
+        rest = &rest[AT.find(rest).map_or(0, |m| m.end())..];
+    } else if let Some(c) = DATE.captures(rest)
         && let Some(month) = month_number(&c[1])
     {
         let day: u32 = c[2].parse().ok()?;
@@ -214,7 +247,7 @@ fn parse_when(body: &str, ctx: &ClassifyContext) -> Option<DateTime<Utc>> {
         time = Some((c[1].parse().ok()?, c[2].parse().ok()?));
         rest = &rest[c.get(0)?.end()..];
     }
-    if date.is_none() && time.is_none() {
+    if date.is_none() && time.is_none() && weekday.is_none() {
         return None;
     }
     let (hour, minute) = time.unwrap_or((0, 0));
@@ -232,6 +265,11 @@ fn parse_when(body: &str, ctx: &ClassifyContext) -> Option<DateTime<Utc>> {
             .filter_map(|day| local_instant(tz, day, hour, minute))
             .find(|at| *at >= earliest)
     };
+    if let Some(day) = weekday {
+        let ahead = (7 + day.num_days_from_monday() - today.weekday().num_days_from_monday()) % 7;
+        let ahead = if ahead == 0 { 7 } else { ahead };
+        return local_instant(tz, today + TimeDelta::days(i64::from(ahead)), hour, minute);
+    }
     match date {
         // An explicit year has no "next occurrence": a past instant stays past (and is dropped later).
         Some((m, d, Some(y))) => local_instant(tz, NaiveDate::from_ymd_opt(y, m, d)?, hour, minute),

@@ -23,6 +23,7 @@ fn usage(resets: Option<&str>, window: UsageWindow) -> StopReason {
     UsageLimit {
         resets_at: resets.map(at),
         window,
+        precision: crate::model::Precision::Minute,
     }
 }
 
@@ -62,7 +63,7 @@ fn human(cause: HumanCause) -> StopReason {
 )]
 #[case(
     "Claude AI usage limit reached|1763949600",
-    usage(Some("2025-11-24T02:00:00Z"), UsageWindow::Session)
+    UsageLimit { resets_at: Some(at("2025-11-24T02:00:00Z")), window: UsageWindow::Session, precision: crate::model::Precision::Exact }
 )]
 #[case(
     "Claude usage limit reached. Your limit will reset at 3am (UTC).",
@@ -248,5 +249,6 @@ proptest! {
     }
 }
 
+mod classes;
 mod reset;
 mod structured;

@@ -30,15 +30,68 @@ pub(super) fn re(pattern: &str) -> Regex {
 /// What may follow a limit phrase on a real stop line: the end, or a separator before the reset part.
 const AFTER: &str = r"(?:\s*$|\s*[·∙•|.,:;()\-–—])";
 
+/// Caps only a person lifts, whatever the assistant: (pattern, cause). Some open like a usage limit
+/// ("Usage limit reached. Request a limit increase …"), so they are tried before the usage rules; structured
+/// evidence is checked against them anywhere in its text ([`human_cap`]).
+const HUMAN_CAPS: &[(&str, HumanCause)] = &[
+    (
+        r"(?:your )?workspace is out of credits\b",
+        HumanCause::OutOfCredits,
+    ),
+    (
+        r"you(?:['’]re| are) out of (?:\w+ )?credits\b",
+        HumanCause::OutOfCredits,
+    ),
+    (r"you hit your spend cap\b", HumanCause::SpendCap),
+    (
+        r"(?:api error:.{0,200})?you have reached your specified api usage limits",
+        HumanCause::SpendCap,
+    ),
+    (
+        r"usage limit reached\.?\s*(?:you(?:['’]ve| have) reached your usage limit\. increase|request a limit increase)",
+        HumanCause::SpendCap,
+    ),
+    (
+        r"(?:you(?:['’]ve| have) (?:hit|reached) (?:your |the )?)?(?:(?:org|organi[sz]ation)(?:['’]s)? )?monthly (?:usage |spend(?:ing)? )?(?:limit|cap)\b",
+        HumanCause::MonthlyCap,
+    ),
+    (
+        r"your organi[sz]ation (?:has )?(?:reached|hit|exceeded|run out of) its (?:monthly )?(?:usage|spend)",
+        HumanCause::MonthlyCap,
+    ),
+    (
+        r"free (?:usage|tier|plan)(?: limit)? (?:exceeded|exhausted|reached|used up)",
+        HumanCause::FreeTierExhausted,
+    ),
+    (r"freeusagelimiterror\b", HumanCause::FreeTierExhausted),
+    (
+        r"(?:api error:\s*)?[\w ]{1,40} is unable to respond to this request, which appears to violate",
+        HumanCause::PolicyRefusal,
+    ),
+    (
+        r"(?:invalid prompt:\s*)?(?:your prompt was|this (?:content|request) was) flagged\b",
+        HumanCause::PolicyRefusal,
+    ),
+    (
+        r"invalid prompt:.{0,120}\b(?:usage policy|safety reasons)",
+        HumanCause::PolicyRefusal,
+    ),
+];
+
 static RULES: LazyLock<Vec<(Regex, Rule)>> = LazyLock::new(|| {
     use HumanCause::*;
     let r = |p: &str, rule: Rule| (re(&format!("(?i)^{p}")), rule);
-    vec![
-        // Contains "usage limit", so it must come before the usage rules.
-        r(
-            r"api error:\s*server is temporarily limiting requests",
-            Rule::RateLimit,
-        ),
+    // Contains "usage limit", so it must come before the usage rules.
+    let mut rules = vec![r(
+        r"api error:\s*server is temporarily limiting requests",
+        Rule::RateLimit,
+    )];
+    rules.extend(
+        HUMAN_CAPS
+            .iter()
+            .map(|(p, cause)| r(p, Rule::Human(*cause))),
+    );
+    rules.extend(vec![
         r(r"quota exceeded\b", Rule::QuotaOrPlan),
         r(r"to use \w+ with your chatgpt plan", Rule::QuotaOrPlan),
         r(r"you exceeded your current quota", Rule::QuotaOrPlan),
@@ -46,6 +99,13 @@ static RULES: LazyLock<Vec<(Regex, Rule)>> = LazyLock::new(|| {
             &format!(r"you(?:['’]ve| have) hit your (?:[\w\-]+ ){{0,3}}?limit{AFTER}"),
             Rule::Usage,
         ),
+        // Codex names the model whose own limit was hit: "… usage limit for gpt-5.3-codex-spark. Switch …".
+        r(
+            r"you(?:['’]ve| have) hit your usage limit for \S+",
+            Rule::Usage,
+        ),
+        // opencode, relaying a subscription provider's limit, without a time.
+        r(r"(?:the )?usage limit has been reached\b", Rule::Usage),
         r(r"you(?:['’]re| are) out of extra usage\b", Rule::Usage),
         r(
             &format!(
@@ -60,6 +120,23 @@ static RULES: LazyLock<Vec<(Regex, Rule)>> = LazyLock::new(|| {
             Rule::Context,
         ),
         r(r"this model['’]?s maximum context length is", Rule::Context),
+        r(
+            r"(?:api error:.{0,200})?input length and .?max_tokens.? exceed context limit",
+            Rule::Context,
+        ),
+        // Claude Code's own compaction failed: the conversation cannot go on as it is.
+        r(
+            r"(?:error:\s*)?(?:error during compaction:\s*(?:error:\s*)?)?conversation too long\b",
+            Rule::Context,
+        ),
+        r(
+            r"(?:api error:.{0,200})?the input \(\d+ tokens\) is longer than the model['’]?s context length",
+            Rule::Context,
+        ),
+        r(
+            r"(?:api error:.{0,200})?your input exceeds the context window",
+            Rule::Context,
+        ),
         r(r"context (?:window|length) exceeded\b", Rule::Context),
         r(
             r"exceeded retry limit, last status:?\s*\d{3}",
@@ -124,6 +201,23 @@ static RULES: LazyLock<Vec<(Regex, Rule)>> = LazyLock::new(|| {
         ),
         r(r"selected model is at capacity", Rule::Transient),
         r(r"stream disconnected before completion", Rule::Transient),
+        // The connection went away before or during a response (a laptop that slept, a network change).
+        r(
+            r"error while reading the server response\b",
+            Rule::Transient,
+        ),
+        r(r"connection failed:", Rule::Transient),
+        r(r"request timed out\b", Rule::Transient),
+        r(
+            r"the socket connection was closed unexpectedly",
+            Rule::Transient,
+        ),
+        r(r"the network connection was lost", Rule::Transient),
+        r(
+            r"unable to connect\. is the computer able to access the url",
+            Rule::Transient,
+        ),
+        r(r"(?:typeerror:\s*)?(?:fetch failed|terminated)$", Rule::Transient),
         r(r"unexpected status 5\d\d\b", Rule::Transient),
         r(
             r"(?:internal server error|bad gateway|service unavailable|gateway timeout|overloaded)(?:\s*$|\s*[.:(])",
@@ -133,8 +227,25 @@ static RULES: LazyLock<Vec<(Regex, Rule)>> = LazyLock::new(|| {
             r"(?:connection (?:refused|reset|error)|econnrefused|econnreset|etimedout)\b",
             Rule::Transient,
         ),
-    ]
+    ]);
+    rules
 });
+
+static HUMAN_CAPS_ANYWHERE: LazyLock<Vec<(Regex, HumanCause)>> = LazyLock::new(|| {
+    HUMAN_CAPS
+        .iter()
+        .map(|(p, cause)| (re(&format!("(?i){p}")), *cause))
+        .collect()
+});
+
+/// A cap only a person lifts, named anywhere in `t` (for structured evidence, whose text need not start
+/// with it).
+pub(crate) fn human_cap(t: &str) -> Option<HumanCause> {
+    HUMAN_CAPS_ANYWHERE
+        .iter()
+        .find(|(r, _)| r.is_match(t))
+        .map(|(_, cause)| *cause)
+}
 
 /// Lines that look like a limit but announce that the assistant goes on by itself, or only warn.
 static NOT_A_STOP: LazyLock<Vec<Regex>> = LazyLock::new(|| {
@@ -145,7 +256,7 @@ static NOT_A_STOP: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         r"(?i)\bretrying in \d",
         r"(?i)^retrying\b",
         r"(?i)\battempt \d+\s*/\s*\d+",
-        r"(?i)continuing automatically",
+        r"(?i)continu(?:ing|e) automatically",
         r"(?i)\breconnecting\b",
         r"(?i)\bnow using\b",
     ]
@@ -154,8 +265,13 @@ static NOT_A_STOP: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     .collect()
 });
 
-static LEADING_LABEL: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?i)^(?:\[(?:error|fatal)\]|error:|fatal:)\s*"));
+/// Labels before the message itself: "Error:", "[fatal]", and the note a subagent's result carries when
+/// the API stopped it ("Agent terminated early due to an API error: You've hit your session limit …").
+static LEADING_LABEL: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^(?:(?:\[(?:error|fatal)\]|error:|fatal:|agent terminated early due to an api error:)\s*)+",
+    )
+});
 
 /// A line without the terminal decoration around messages (`⎿`, `■`, `●`, box borders, "ERROR:").
 pub(crate) fn strip_decoration(line: &str) -> &str {
@@ -227,6 +343,9 @@ pub(crate) fn usage_or_plan(
     known_reset: Option<DateTime<Utc>>,
     ctx: &ClassifyContext,
 ) -> StopReason {
+    if let Some(cause) = human_cap(text) {
+        return StopReason::NeedsHuman { cause };
+    }
     let plan = QUOTA.is_match(text)
         || (known_reset.is_none() && !TRY_AGAIN.is_match(text) && UPGRADE_PLUS.is_match(text));
     if plan {
@@ -275,21 +394,21 @@ pub(crate) fn status_in_text(text: &str) -> Option<u16> {
 
 static USAGE_ANYWHERE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)hit your (?:[\w\-]+ ){0,3}?limit\b|out of extra usage|usage limit reached|(?:session|weekly|5-hour|five-hour|opus|sonnet) limit reached|limit reached\|\d",
+        r"(?i)hit your (?:[\w\-]+ ){0,3}?limit\b|out of extra usage|usage limit (?:has been )?reached|(?:session|weekly|5-hour|five-hour|opus|sonnet) limit reached|limit reached\|\d",
     )
 });
 static SERVER_LIMITING: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)temporarily limiting requests|not your usage limit"));
 static CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)prompt is too long|context (?:window|length)|maximum context|context_length_exceeded|ran out of room|too many tokens|input is too long",
+        r"(?i)prompt is too long|context (?:window|length)|maximum context|context_length_exceeded|ran out of room|too many tokens|input is too long|exceed context limit|conversation too long|exceeds the (?:available )?context|longer than the model['’]?s context",
     )
 });
 static CAPACITY: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)high demand|at capacity|overloaded|temporarily unavailable"));
 static CONNECTION: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)unable to connect|connection (?:refused|reset|error|failed|closed)|econnrefused|econnreset|etimedout|fetch failed|socket hang up|timed out|network error|stream disconnected",
+        r"(?i)unable to connect|connection (?:refused|reset|error|failed|closed)|econnrefused|econnreset|etimedout|fetch failed|socket hang up|timed out|network error|stream disconnected|error while reading the server response|socket connection was closed|network connection was lost",
     )
 });
 static CREDIT: LazyLock<Regex> = LazyLock::new(|| {

@@ -22,6 +22,10 @@ pub struct Cli {
     /// More log output (-v debug, -vv trace). RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Run the command against another machine's daemon, over the system ssh (`user@box` or an ssh config
+    /// alias; see `[fleet]` in the config for the ssh command and the remote palingenesis).
+    #[arg(long, global = true, value_name = "DEST")]
+    pub host: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -77,6 +81,17 @@ pub enum Command {
     /// Install or remove the user service (systemd on Linux, launchd on macOS).
     #[command(subcommand)]
     Service(ServiceCmd),
+    /// Every machine listed in `[fleet] hosts`, side by side (over ssh).
+    #[command(subcommand)]
+    Fleet(FleetCmd),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FleetCmd {
+    /// Each host's daemon: mode, sessions, next action, saves.
+    Status(JsonFlag),
+    /// Every host's tracked sessions in one table.
+    Sessions(JsonFlag),
 }
 
 #[derive(Subcommand, Debug)]

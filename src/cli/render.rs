@@ -79,17 +79,52 @@ pub fn status(s: &StatusReport, now: DateTime<Utc>) -> String {
             w.assistant, w.source, w.location
         ));
     }
+    out.push_str(&saves(&s.saves));
     out
+}
+
+/// "1h 5m" / "12m" / "0m": agent time recovered.
+pub fn duration(secs: u64) -> String {
+    if secs >= 3600 {
+        format!("{}h {}m", secs / 3600, secs % 3600 / 60)
+    } else {
+        format!("{}m", secs / 60)
+    }
+}
+
+/// What palingenesis got done: totals, then per assistant and per day.
+pub fn saves(r: &crate::saves::SavesReport) -> String {
+    let mut out = format!(
+        "saves: {} of {} stops resumed and verified; {} of agent time recovered\n",
+        r.total.saves,
+        r.total.stops,
+        duration(r.total.recovered_secs)
+    );
+    for row in r.by_assistant.iter().chain(&r.by_day) {
+        out.push_str(&format!(
+            "  {:<10}  stops {:>4}  saves {:>4}  recovered {:>8}\n",
+            row.key,
+            row.tally.stops,
+            row.tally.saves,
+            duration(row.tally.recovered_secs)
+        ));
+    }
+    out
+}
+
+/// The column titles of [`sessions`].
+pub fn sessions_header() -> String {
+    format!(
+        "{:<46} {:<9} {:<18} {:<15} {}\n",
+        "SESSION", "STATE", "LAST STOP", "REACH", "NEXT"
+    )
 }
 
 pub fn sessions(list: &SessionList, now: DateTime<Utc>) -> String {
     if list.sessions.is_empty() {
         return "no sessions tracked yet\n".to_string();
     }
-    let mut out = format!(
-        "{:<46} {:<9} {:<18} {:<15} {}\n",
-        "SESSION", "STATE", "LAST STOP", "REACH", "NEXT"
-    );
+    let mut out = sessions_header();
     for s in &list.sessions {
         let next = s.next_action.as_ref().map_or("-".to_string(), |n| {
             format!(
@@ -142,6 +177,31 @@ mod tests {
         );
         assert_eq!(lines[1].find("pty"), lines[0].find("REACH"));
         assert_eq!(lines[2].find("needs_attention"), lines[0].find("REACH"));
+    }
+
+    #[test]
+    fn saves_show_totals_per_assistant_and_per_day() {
+        use crate::saves::{SavesReport, Tally, TallyRow};
+        let tally = Tally {
+            stops: 3,
+            saves: 2,
+            recovered_secs: 3900,
+        };
+        let row = |key: &str| TallyRow {
+            key: key.into(),
+            tally: tally.clone(),
+        };
+        let text = saves(&SavesReport {
+            total: tally.clone(),
+            by_assistant: vec![row("claude")],
+            by_day: vec![row("2026-11-30")],
+        });
+        assert_eq!(
+            text,
+            "saves: 2 of 3 stops resumed and verified; 1h 5m of agent time recovered\n\
+             \x20 claude      stops    3  saves    2  recovered    1h 5m\n\
+             \x20 2026-11-30  stops    3  saves    2  recovered    1h 5m\n"
+        );
     }
 
     #[test]

@@ -84,19 +84,44 @@ pub fn load_from_str(
     for (var, value) in env {
         apply_env_override(&mut table, var, value)?;
     }
-    let config: Config = Config::deserialize_table(table)
-        .and_then(check_sections)
-        .map_err(|message| {
-            // Only environment overrides can fail here: the file alone deserialized.
-            ConfigError::Env {
-                var: env
-                    .iter()
-                    .map(|(k, _)| k.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+    let config: Config = Config::deserialize_table(table).map_err(|message| {
+        // Only environment overrides can fail here: the file alone deserialized.
+        ConfigError::Env {
+            var: env
+                .iter()
+                .map(|(k, _)| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            message,
+        }
+    })?;
+    if let Err((assistant, message)) = check_sections(&config) {
+        // A bad value written in the file is placed there; one only an override brings is the override's.
+        if env.is_empty() {
+            let key = message.split_whitespace().next().unwrap_or_default();
+            let dotted = format!("{assistant}.{key}");
+            let (line, col) = locate_key(text, &dotted)
+                .or_else(|| locate_key(text, assistant.as_str()))
+                .unwrap_or((1, 1));
+            return Err(ConfigError::Invalid {
+                location: Location {
+                    file: path.to_path_buf(),
+                    line,
+                    col,
+                    key: Some(dotted),
+                },
                 message,
-            }
-        })?;
+            });
+        }
+        return Err(ConfigError::Env {
+            var: env
+                .iter()
+                .map(|(k, _)| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            message: format!("[{assistant}]: {message}"),
+        });
+    }
     if let Err((key, message)) = validate(&config) {
         let (line, col) = locate_key(text, &key).unwrap_or((1, 1));
         return Err(ConfigError::Invalid {
@@ -127,15 +152,15 @@ fn located(text: &str, path: &Path, e: &toml::de::Error) -> ConfigError {
 }
 
 /// Each assistant's section against its type (after environment overrides).
-fn check_sections(config: Config) -> Result<Config, String> {
+fn check_sections(config: &Config) -> Result<(), (crate::model::Assistant, String)> {
     for (assistant, section) in &config.assistants {
         if let Some(adapter) = crate::assistants::get(*assistant) {
             adapter
                 .check_table(section)
-                .map_err(|e| format!("[{assistant}]: {e}"))?;
+                .map_err(|e| (*assistant, e.to_string()))?;
         }
     }
-    Ok(config)
+    Ok(())
 }
 
 impl Config {
@@ -182,6 +207,7 @@ fn apply_env_override(table: &mut toml::Table, var: &str, raw: &str) -> Result<(
 fn validate(c: &Config) -> Result<(), (String, String)> {
     let r = &c.resume;
     let fail = |k: &str, m: String| Err((k.to_string(), m));
+    super::bounds::check(c)?;
     if r.backoff_base_secs == 0 {
         return fail("resume.backoff_base_secs", "must be greater than 0".into());
     }
@@ -200,6 +226,36 @@ fn validate(c: &Config) -> Result<(), (String, String)> {
             format!("must be in 0..1, got {}", r.jitter_fraction),
         );
     }
+    if r.reset_margin_secs > 3600 {
+        return fail(
+            "resume.reset_margin_secs",
+            format!("must be at most 3600, got {}", r.reset_margin_secs),
+        );
+    }
+    if r.exact_margin_ms > 60_000 {
+        return fail(
+            "resume.exact_margin_ms",
+            format!(
+                "must be at most 60000 (a minute), got {}",
+                r.exact_margin_ms
+            ),
+        );
+    }
+    if r.exact_jitter_ms > 60_000 {
+        return fail(
+            "resume.exact_jitter_ms",
+            format!(
+                "must be at most 60000 (a minute), got {}",
+                r.exact_jitter_ms
+            ),
+        );
+    }
+    if r.stagger_secs > 3600 {
+        return fail(
+            "resume.stagger_secs",
+            format!("must be at most 3600, got {}", r.stagger_secs),
+        );
+    }
     if r.max_resumes_per_hour == 0 {
         return fail(
             "resume.max_resumes_per_hour",
@@ -208,6 +264,19 @@ fn validate(c: &Config) -> Result<(), (String, String)> {
     }
     if r.prompt.trim().is_empty() {
         return fail("resume.prompt", "must not be empty".into());
+    }
+    c.fleet.validate()?;
+    if !["http://", "https://"]
+        .iter()
+        .any(|scheme| c.otel.endpoint.starts_with(scheme))
+    {
+        return fail(
+            "otel.endpoint",
+            format!(
+                "`{}` is not an http:// or https:// URL (OTLP/HTTP, normally port 4318)",
+                c.otel.endpoint
+            ),
+        );
     }
     if c.backup.keep == 0 {
         return fail("backup.keep", "must be at least 1".into());
@@ -267,6 +336,16 @@ fn validate(c: &Config) -> Result<(), (String, String)> {
     }
     // A half-configured channel is valid but inactive (see `config::warnings`).
     super::channels::validate(c)?;
+    if c.http
+        .token
+        .as_ref()
+        .is_some_and(|t| t.expose().trim().is_empty())
+    {
+        return fail(
+            "http.token",
+            "must not be blank (remove it to use the generated token file)".into(),
+        );
+    }
     match c.http.bind.parse::<std::net::SocketAddr>() {
         Err(_) => {
             return fail(
@@ -355,7 +434,15 @@ mod tests {
             "[resume]\nbackoff_base_secs = 0\n",
             "[resume]\njitter_fraction = 1.5\n",
             "[resume]\njitter_fraction = -0.1\n",
+            "[resume]\nexact_margin_ms = 600000\n",
+            "[resume]\nexact_jitter_ms = 600000\n",
+            "[resume]\nreset_margin_secs = 86400\n",
+            "[resume]\nstagger_secs = 7200\n",
             "[claude]\nextra_args = [\"--dangerously-skip-permissions\"]\n",
+            "[otel]\nendpoint = \"127.0.0.1:4318\"\n",
+            "[fleet]\nhosts = [\"-oProxyCommand=sh\"]\n",
+            "[fleet]\nhosts = [\"box one\"]\n",
+            "[fleet]\nssh = \" \"\n",
         ] {
             assert!(load_text(bad).is_err(), "{bad}");
         }

@@ -1,10 +1,13 @@
 //! Settings: one TOML file (see [`template::template`]), every key overridable from the environment as
 //! `PALINGENESIS__SECTION__KEY=value`, validated with errors that name `file:line:col` and the key.
 
+mod bounds;
 mod channels;
 mod chat;
 mod edit;
+mod fleet;
 mod load;
+mod redact;
 mod serde_impl;
 pub mod template;
 mod warnings;
@@ -15,7 +18,9 @@ use serde::{Deserialize, Serialize};
 
 pub use chat::ChatConfig;
 pub use edit::set_key;
+pub use fleet::{FleetConfig, check_destination};
 pub use load::{ConfigError, load, load_from_str, validate_text};
+pub use redact::redacted;
 pub use warnings::warnings;
 
 pub use crate::model::{Assistant, ContextStrategy, Secret};
@@ -38,6 +43,7 @@ pub struct Config {
     pub otel: OtelConfig,
     /// Each assistant's own section (`[claude]`, …), by assistant; absent when the file has none.
     pub assistants: BTreeMap<Assistant, crate::adapter::Section>,
+    pub fleet: FleetConfig,
 }
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -79,6 +85,9 @@ pub struct MonitoringConfig {
     pub freshness_secs: u64,
     /// Transcript lines longer than this are skipped (and counted), never buffered.
     pub max_line_bytes: usize,
+    /// At start, a transcript modified this recently that ends in a stop nobody handled is acted on as a
+    /// fresh stop (0: never). Older history is never replayed.
+    pub catch_up_secs: u64,
 }
 
 impl Default for MonitoringConfig {
@@ -87,6 +96,7 @@ impl Default for MonitoringConfig {
             assistants: Vec::new(),
             freshness_secs: 900,
             max_line_bytes: 4 * 1024 * 1024,
+            catch_up_secs: 4 * 3600,
         }
     }
 }
@@ -105,8 +115,15 @@ pub struct ResumeConfig {
     pub jitter: bool,
     /// ± fraction of the delay, 0..1.
     pub jitter_fraction: f64,
-    /// Added after an announced reset instant or Retry-After.
+    /// Added after a reset instant known only to the minute ("resets 4:31pm").
     pub reset_margin_secs: u64,
+    /// Added after an exactly known instant (Retry-After, Codex `resets_at`, an epoch), in milliseconds.
+    pub exact_margin_ms: u64,
+    /// Up to this many milliseconds of random delay on top of `exact_margin_ms` (when `jitter` is on).
+    pub exact_jitter_ms: u64,
+    /// Sessions of one assistant due at the same instant are resumed this many seconds apart, most
+    /// recently active first.
+    pub stagger_secs: u64,
     /// Cap on resumes of one session in any hour.
     pub max_resumes_per_hour: u32,
     /// How long after a resume starts progress must appear before it counts as failed.
@@ -140,6 +157,9 @@ impl Default for ResumeConfig {
             jitter: true,
             jitter_fraction: 0.1,
             reset_margin_secs: 60,
+            exact_margin_ms: 1000,
+            exact_jitter_ms: 500,
+            stagger_secs: 5,
             max_resumes_per_hour: 10,
             verify_timeout_secs: 300,
             context_strategy: ContextStrategy::NewSession,
@@ -281,8 +301,12 @@ impl Default for NotificationsConfig {
 pub struct HttpConfig {
     pub enabled: bool,
     pub bind: String,
-    /// Bearer token required on every request. Mandatory when `bind` is not a loopback address.
+    /// Bearer token required on every request; when unset, one is generated into the state directory.
+    /// Mandatory when `bind` is not a loopback address.
     pub token: Option<Secret>,
+    /// Host names accepted in the `Host` header besides loopback ones and the bound address (a reverse
+    /// proxy's name, say).
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for HttpConfig {
@@ -291,6 +315,7 @@ impl Default for HttpConfig {
             enabled: false,
             bind: "127.0.0.1:7654".into(),
             token: None,
+            allowed_hosts: Vec::new(),
         }
     }
 }
@@ -298,7 +323,10 @@ impl Default for HttpConfig {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct OtelConfig {
+    /// Export one trace per stop and event metrics over OTLP/HTTP (protobuf).
     pub enabled: bool,
+    /// The collector's OTLP/HTTP base URL (`/v1/traces`, `/v1/metrics` are appended); the standard
+    /// `OTEL_EXPORTER_OTLP_*ENDPOINT` variables win over it.
     pub endpoint: String,
 }
 
@@ -306,7 +334,7 @@ impl Default for OtelConfig {
     fn default() -> Self {
         OtelConfig {
             enabled: false,
-            endpoint: "http://127.0.0.1:4317".into(),
+            endpoint: "http://127.0.0.1:4318".into(),
         }
     }
 }

@@ -24,7 +24,8 @@ macro_rules! core_sections {
             notifications,
             chat,
             http,
-            otel
+            otel,
+            fleet
         )
     };
 }

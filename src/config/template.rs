@@ -24,6 +24,10 @@ assistants = []
 freshness_secs = 900
 # Transcript lines longer than this are skipped and counted, never held in memory.
 max_line_bytes = 4194304
+# At start, a transcript modified within this many seconds whose last record is a stop nobody handled
+# (a limit hit before the daemon ran) is acted on as a fresh stop. 0 turns this off. Older history is
+# never replayed.
+catch_up_secs = 14400
 
 [resume]
 enabled = true
@@ -36,8 +40,15 @@ backoff_max_secs = 300
 max_retries = 5
 jitter = true
 jitter_fraction = 0.1
-# Safety margin added after an announced reset time or Retry-After.
+# Margin added after a reset time known only to the minute ("resets 4:31pm", "try again at 6:14 PM").
 reset_margin_secs = 60
+# Margin added after an exactly known instant (Retry-After, a rollout's resets_at, an epoch), in milliseconds,
+# plus up to exact_jitter_ms of random delay when jitter is on.
+exact_margin_ms = 1000
+exact_jitter_ms = 500
+# Sessions of one assistant due at the same moment (one account, one reset) are resumed in turn, most
+# recently active first, this many seconds apart.
+stagger_secs = 5
 # No session is resumed more often than this in any hour.
 max_resumes_per_hour = 10
 # A resume that shows no new assistant output within this many seconds failed.
@@ -99,8 +110,12 @@ digest_minutes = 0
 # HTTP API (/api/v1/...), live events (SSE) and Prometheus metrics (/metrics).
 enabled = false
 bind = "127.0.0.1:7654"
-# Bearer token required on every request; mandatory when bind is not a loopback address.
+# Bearer token required on every request (metrics and events included). When unset, a random one is
+# generated at first start (or by `config init`) into the file `http-token` of the state directory (0600);
+# mandatory here when bind is not a loopback address. `daemon reload` applies a changed token.
 # token = "..."
+# Host header names accepted besides localhost, 127.0.0.1, [::1] and the bound address.
+allowed_hosts = []
 
 [chat]
 # Commands from Telegram, Slack and Discord (see docs/chat.md). Only allowlisted senders are obeyed; when
@@ -119,8 +134,19 @@ discord_allowed_user_ids = []
 discord_allowed_guild_ids = []
 
 [otel]
+# OpenTelemetry over OTLP/HTTP (protobuf): one trace per stop (detected, classified, waiting, resume attempts,
+# verified), audit events as logs, and event metrics. OTEL_* variables (OTEL_EXPORTER_OTLP_ENDPOINT, _HEADERS,
+# OTEL_SERVICE_NAME, ...) are honoured and win over this endpoint (a collector's OTLP/HTTP port, normally 4318).
 enabled = false
-endpoint = "http://127.0.0.1:4317"
+endpoint = "http://127.0.0.1:4318"
+
+[fleet]
+# Other machines' daemons, reached with the system ssh: `palingenesis --host user@box status`, and
+# `palingenesis fleet status|sessions` for every host listed here (ssh destinations or ~/.ssh/config aliases).
+hosts = []
+ssh = "ssh"
+# How the remote login shell runs palingenesis (e.g. "~/.cargo/bin/palingenesis").
+remote_command = "palingenesis"
 
 "#;
 

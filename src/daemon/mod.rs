@@ -28,9 +28,15 @@ pub enum DaemonError {
         source: std::io::Error,
     },
     #[error("audit trail: {0}")]
-    Audit(String),
+    Audit(#[from] crate::audit::AuditError),
+    #[error("opening the audit trail was interrupted: {0}")]
+    Interrupted(#[from] tokio::task::JoinError),
     #[error(transparent)]
     Wiring(#[from] crate::wiring::WiringError),
+    /// The engine task ended on its own (a panic): the process must exit so a service manager restarts it,
+    /// rather than linger answering "shutting down".
+    #[error("the engine stopped unexpectedly ({0}); exiting so the daemon can be restarted")]
+    EngineDied(String),
 }
 
 pub struct DaemonContext {
@@ -64,10 +70,7 @@ pub async fn run(
         max_bytes: config.audit.max_bytes,
         keep: config.audit.keep,
     };
-    let log = tokio::task::spawn_blocking(move || AuditLog::open(&audit_path, options))
-        .await
-        .map_err(|e| DaemonError::Audit(e.to_string()))?
-        .map_err(|e| DaemonError::Audit(e.to_string()))?;
+    let log = tokio::task::spawn_blocking(move || AuditLog::open(&audit_path, options)).await??;
     let (audit, audit_task) = AuditWriter::spawn(log);
     let snapshot = match engine::load_snapshot(paths.state_file()).await {
         Ok(s) => s,
@@ -91,6 +94,23 @@ pub async fn run(
         },
         snapshot,
     );
+    let http_guard = if config.http.enabled {
+        let (http, at) = (config.http.clone(), paths.clone());
+        let loaded =
+            tokio::task::spawn_blocking(move || crate::http::auth::Guard::load(&http, &at))
+                .await
+                .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        Some(loaded.map_err(|source| DaemonError::Prepare {
+            path: paths.http_token_file(),
+            source,
+        })?)
+    } else {
+        None
+    };
+    let handle = match &http_guard {
+        Some(guard) => handle.with_reload_hook(http_reload_hook(guard.clone(), paths.clone())),
+        None => handle,
+    };
     let sources_ready = wired.spawn_sources(
         engine.offsets(),
         handle.source_sender(),
@@ -117,12 +137,25 @@ pub async fn run(
     ) {
         tracker.spawn(bot.run(sources_stop.clone()));
     }
-    if config.http.enabled {
+    if let Err(e) = crate::otel::spawn(&config.otel, &audit, &tracker, sources_stop.clone()) {
+        warn!(error = %e, "OpenTelemetry export could not start; continuing without it");
+    }
+    let surface = crate::surface::Surface {
+        engine: handle.clone(),
+        saves: crate::saves::SavesHandle::start(
+            paths.audit_file(),
+            &audit,
+            &tracker,
+            sources_stop.clone(),
+        ),
+    };
+    if let Some(guard) = http_guard {
         crate::http::spawn(
             &config.http,
-            handle.clone(),
+            surface.clone(),
             audit.clone(),
             crate::chat::routes::router(&config.chat, &chat),
+            guard,
             &tracker,
             shutdown.clone(),
         )
@@ -134,7 +167,7 @@ pub async fn run(
     }
     tracker.spawn(crate::ipc::server::serve(
         listener,
-        Arc::new(handle.clone()),
+        Arc::new(surface),
         shutdown.clone(),
         tracker.clone(),
     ));
@@ -177,8 +210,30 @@ pub async fn run(
     info!(pid = std::process::id(), "palingenesis daemon running");
 
     let engine_stop = shutdown.clone();
-    let engine_task = tokio::spawn(engine.run(rx, engine_stop));
-    shutdown.cancelled().await;
+    let mut engine_task = tokio::spawn(engine.run(rx, engine_stop));
+    let died = tokio::select! {
+        _ = shutdown.cancelled() => None,
+        ended = &mut engine_task => Some(match ended {
+            Err(e) if e.is_panic() => "it panicked".to_string(),
+            Err(e) => e.to_string(),
+            Ok(()) => "it returned".to_string(),
+        }),
+    };
+    if let Some(why) = died {
+        tracing::error!(%why, "the engine task ended; the daemon exits");
+        audit.record(
+            AuditEvent::new(EventType::DaemonStopped)
+                .outcome("failed")
+                .message(format!("the engine stopped unexpectedly: {why}")),
+        );
+        shutdown.cancel();
+        sources_stop.cancel();
+        tracker.close();
+        // Tasks that wait on the dead engine must not keep the process alive.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(3), tracker.wait()).await;
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), audit.flush()).await;
+        return Err(DaemonError::EngineDied(why));
+    }
     info!("shutting down");
     sources_stop.cancel();
     tracker.close();
@@ -191,4 +246,25 @@ pub async fn run(
     // Everything is flushed; the writer task ends once the last handle is gone.
     drop(audit_task);
     Ok(())
+}
+
+/// After a reload, the HTTP API takes the new token (and allowed hosts) before the reload is answered.
+fn http_reload_hook(guard: Arc<crate::http::auth::Guard>, paths: Paths) -> engine::ReloadHook {
+    Arc::new(move || {
+        let (guard, paths) = (guard.clone(), paths.clone());
+        Box::pin(async move {
+            let applied = tokio::task::spawn_blocking(move || {
+                let config = crate::config::load(&paths.config_file).map_err(|e| e.to_string())?;
+                guard
+                    .reload(&config.http, &paths)
+                    .map_err(|e| e.to_string())
+            })
+            .await;
+            match applied {
+                Ok(Ok(())) => info!("HTTP API token and hosts reloaded"),
+                Ok(Err(e)) => warn!(error = %e, "HTTP API keeps its old token"),
+                Err(e) => warn!(error = %e, "HTTP API keeps its old token"),
+            }
+        })
+    })
 }

@@ -33,7 +33,33 @@ pub enum AttemptEvent {
     NeedsAttention {
         why: String,
     },
-    Finished(Result<TurnOutcome, String>),
+    Finished(Result<TurnOutcome, AttemptError>),
+}
+
+/// Why an attempt could not run its turn.
+#[derive(Debug, thiserror::Error)]
+pub enum AttemptError {
+    #[error(transparent)]
+    Resume(#[from] ResumeError),
+    #[error("typing into {terminal}: {source}")]
+    Deliver {
+        terminal: String,
+        #[source]
+        source: crate::interactive::DeliverError,
+    },
+}
+
+/// Why a new session has no prompt to start from.
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    #[error(
+        "context exhausted, but {dir} has no {file} or workflow frontmatter to seed a new session"
+    )]
+    NoNotes { dir: String, file: String },
+    #[error(transparent)]
+    NextStep(#[from] crate::nextstep::NextStepError),
+    #[error("reading the next-step notes was interrupted: {0}")]
+    Interrupted(#[from] tokio::task::JoinError),
 }
 
 pub struct AttemptJob {
@@ -119,6 +145,7 @@ async fn attempt(job: &AttemptJob) {
             let prompt = match seed_prompt(job, &cwd).await {
                 Ok(p) => p,
                 Err(why) => {
+                    let why = why.to_string();
                     job.send(&job.session, AttemptEvent::NeedsAttention { why })
                         .await;
                     return;
@@ -146,7 +173,7 @@ async fn attempt(job: &AttemptJob) {
                         current = key;
                     }
                     result = &mut run => {
-                        job.send(&current, AttemptEvent::Finished(result.map_err(|e| e.to_string()))).await;
+                        job.send(&current, AttemptEvent::Finished(result.map_err(AttemptError::from))).await;
                         return;
                     }
                 }
@@ -155,12 +182,12 @@ async fn attempt(job: &AttemptJob) {
     };
     job.send(
         &job.session,
-        AttemptEvent::Finished(result.map_err(|e: ResumeError| e.to_string())),
+        AttemptEvent::Finished(result.map_err(AttemptError::from)),
     )
     .await;
 }
 
-async fn seed_prompt(job: &AttemptJob, cwd: &std::path::Path) -> Result<String, String> {
+async fn seed_prompt(job: &AttemptJob, cwd: &std::path::Path) -> Result<String, SeedError> {
     let ns = &job.config.new_session;
     let cfg = crate::nextstep::SeedConfig {
         next_step_file: ns.next_step_file.clone(),
@@ -171,15 +198,13 @@ async fn seed_prompt(job: &AttemptJob, cwd: &std::path::Path) -> Result<String, 
     let template = ns.prompt_template.clone();
     tokio::task::spawn_blocking(move || match crate::nextstep::find_seed(&dir, &cfg) {
         Ok(Some(seed)) => Ok(crate::nextstep::render_prompt(&template, &seed, &dir)),
-        Ok(None) => Err(format!(
-            "context exhausted, but {} has no {} or workflow frontmatter to seed a new session",
-            dir.display(),
-            cfg.next_step_file
-        )),
-        Err(e) => Err(e.to_string()),
+        Ok(None) => Err(SeedError::NoNotes {
+            dir: dir.display().to_string(),
+            file: cfg.next_step_file.clone(),
+        }),
+        Err(e) => Err(SeedError::from(e)),
     })
-    .await
-    .unwrap_or_else(|e| Err(e.to_string()))
+    .await?
 }
 
 async fn backup(job: &AttemptJob) {

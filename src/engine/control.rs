@@ -65,6 +65,7 @@ impl Engine {
                 .filter(|s| matches!(s.phase, Phase::Waiting { .. }))
                 .filter_map(|s| s.deadline())
                 .min(),
+            saves: Default::default(),
         }
     }
 
@@ -99,6 +100,7 @@ impl Engine {
                 detail: format!("warning: {w}"),
             });
         }
+        checks.extend(crate::sources::garbage::health_checks());
         HealthReport {
             ok: checks.iter().all(|c| c.ok),
             checks,
@@ -156,6 +158,9 @@ impl Engine {
                 });
             }
         }
+        // In the order things will happen: sessions sharing a reset show who goes first.
+        list.sessions
+            .sort_by_key(|s| s.next_action.as_ref().map(|a| a.at));
         list
     }
 

@@ -3,12 +3,14 @@
 
 mod act;
 mod control;
+mod handle;
 mod observe;
 mod outcome;
 mod persist;
 mod route;
 mod self_continue;
 pub mod session;
+mod stagger;
 mod wrappers;
 
 use std::collections::BTreeMap;
@@ -23,12 +25,13 @@ use tracing::{debug, info};
 
 pub use crate::model::TurnOutcome;
 pub use act::AttemptEvent;
+pub use handle::{EngineHandle, ReloadHook};
 pub use persist::{EngineSnapshot, load as load_snapshot};
 
 use crate::audit::{AuditEvent, AuditWriter, EventType};
 use crate::config::Config;
 use crate::decide::{self, Action, Plan};
-use crate::model::{SessionKey, SourceEvent, SourceTx, StopReason};
+use crate::model::{SessionKey, SourceEvent, StopReason};
 use crate::paths::Paths;
 use crate::protocol::{Request, Response, WatchInfo};
 use crate::resume::Resumers;
@@ -57,51 +60,6 @@ pub enum EngineMsg {
         session: SessionKey,
         reach: crate::interactive::Reach,
     },
-}
-
-/// Cloneable handle the control surfaces and sources use.
-#[derive(Clone, Debug)]
-pub struct EngineHandle {
-    tx: mpsc::Sender<EngineMsg>,
-    sources: SourceTx,
-}
-
-impl EngineHandle {
-    pub async fn request(&self, req: Request) -> Response {
-        let (reply, rx) = oneshot::channel();
-        if self
-            .tx
-            .send(EngineMsg::Control { req, reply })
-            .await
-            .is_err()
-        {
-            return Response::error(
-                crate::protocol::ErrorCode::Internal,
-                "the daemon is shutting down",
-            );
-        }
-        rx.await.unwrap_or_else(|_| {
-            Response::error(
-                crate::protocol::ErrorCode::Internal,
-                "the daemon is shutting down",
-            )
-        })
-    }
-
-    pub fn sender(&self) -> mpsc::Sender<EngineMsg> {
-        self.tx.clone()
-    }
-
-    /// Where sources send what they see.
-    pub fn source_sender(&self) -> SourceTx {
-        self.sources.clone()
-    }
-}
-
-impl crate::ipc::server::Handler for EngineHandle {
-    async fn handle(&self, req: Request) -> Response {
-        self.request(req).await
-    }
 }
 
 /// Everything the engine needs, injected.
@@ -182,14 +140,7 @@ pub fn engine(
         wrapper_plans: BTreeMap::new(),
     };
     engine.recover_after_restart();
-    (
-        engine,
-        EngineHandle {
-            tx,
-            sources: sources_tx,
-        },
-        rx,
-    )
+    (engine, EngineHandle::new(tx, sources_tx), rx)
 }
 
 impl Engine {
@@ -356,6 +307,9 @@ impl Engine {
         if probe {
             self.probe_reach(key);
         }
+        if matches!(reason, StopReason::UsageLimit { .. }) {
+            self.stagger_waiting(key.assistant);
+        }
     }
 
     /// Start a resume of `key` now.
@@ -363,8 +317,10 @@ impl Engine {
         let now = self.now();
         let attempt_id = self.next_attempt_id;
         self.next_attempt_id += 1;
-        let verify_by =
-            now + chrono::Duration::seconds(self.config.resume.verify_timeout_secs as i64);
+        let verify_by = crate::clock::after(
+            now,
+            crate::clock::secs(self.config.resume.verify_timeout_secs),
+        );
         let Some(sess) = self.sessions.get_mut(key) else {
             return;
         };
@@ -480,11 +436,18 @@ impl Engine {
     }
 
     /// Sessions with nothing pending that have been quiet for a week are forgotten (they come back if they
-    /// write again), so state stays small on machines with years of history.
+    /// write again), and so are the read offsets of their transcripts (a transcript without one is
+    /// followed from its end), so state stays small on machines with years of history.
     fn forget_quiet_sessions(&mut self) {
         let horizon = Utc::now() - chrono::Duration::days(7);
+        let offsets = &mut self.offsets;
         self.sessions.retain(|_, s| {
-            s.updated_at > horizon || !matches!(s.phase, Phase::Running | Phase::Done { .. })
+            let keep =
+                s.updated_at > horizon || !matches!(s.phase, Phase::Running | Phase::Done { .. });
+            if !keep && let Some(transcript) = &s.locator.transcript {
+                offsets.remove(transcript);
+            }
+            keep
         });
     }
 

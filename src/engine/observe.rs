@@ -1,8 +1,8 @@
 //! Applying what sources observed: progress verifies resumes, stops start (or continue) an episode,
 //! and the same stop seen twice (hook and transcript) is one decision.
 
-use chrono::{DateTime, Duration, Utc};
-use tracing::{debug, info};
+use chrono::{DateTime, Utc};
+use tracing::{debug, info, warn};
 
 use super::Engine;
 use super::session::{Phase, StopRecord, TrackedSession};
@@ -13,9 +13,14 @@ use crate::model::{Observation, Origin, SessionKey, Signal, StopReason};
 const SAME_STOP_WINDOW: i64 = 90;
 
 impl Engine {
-    pub(super) fn on_observation(&mut self, obs: Observation) {
+    pub(super) fn on_observation(&mut self, mut obs: Observation) {
         let now = self.now();
         let key = obs.session.clone();
+        let (at, from_future) = crate::clock::observed_at(obs.at, now);
+        if from_future {
+            warn!(session = %key, claimed = %obs.at, "a record dated in the future; using the time it was read");
+            obs.at = at;
+        }
         let new = !self.sessions.contains_key(&key);
         self.sessions
             .entry(key.clone())
@@ -76,14 +81,21 @@ impl Engine {
 
     /// The agent says it is retrying by itself: it must not be touched meanwhile.
     fn on_agent_retrying(&mut self, key: &SessionKey, next: Option<DateTime<Utc>>) {
-        let grace = Duration::seconds(self.config.resume.verify_timeout_secs as i64);
+        let grace = crate::clock::secs(self.config.resume.verify_timeout_secs);
+        let next = next.map(|n| {
+            let (n, clamped) = crate::clock::clamp_wait(n, self.now());
+            if clamped {
+                warn!(session = %key, "the agent announces its retry more than {} days ahead; waiting at most that", crate::clock::MAX_WAIT.num_days());
+            }
+            n
+        });
         let sess = self.sessions.get_mut(key).expect("inserted by caller");
         // The resumed turn reached the provider and the agent retries it by itself: the attempt has not
         // failed; give it until the agent's next try plus the usual verification time.
         if let (Phase::Resuming { verify_by, .. }, Some(next)) = (&mut sess.phase, next)
-            && next + grace > *verify_by
+            && crate::clock::after(next, grace) > *verify_by
         {
-            *verify_by = next + grace;
+            *verify_by = crate::clock::after(next, grace);
             let until = *verify_by;
             self.timers.arm(key.clone(), until);
             debug!(session = %key, %until, "the agent retries the resumed turn itself; verification extended");
@@ -113,7 +125,13 @@ impl Engine {
             return;
         }
         let now = self.now();
-        let freshness = Duration::seconds(self.config.monitoring.freshness_secs as i64);
+        let m = &self.config.monitoring;
+        // A stop found at start-up in a file nobody followed is news for longer than a live one.
+        let fresh_secs = match origin {
+            Origin::CatchUp => m.catch_up_secs.max(m.freshness_secs),
+            _ => m.freshness_secs,
+        };
+        let freshness = crate::clock::secs(fresh_secs);
         let sess = self.sessions.get_mut(key).expect("inserted by caller");
         let record = StopRecord {
             reason: reason.clone(),
@@ -278,7 +296,25 @@ impl Engine {
 /// later reset for the same limit (Codex's rollout has the exact second where its message rounds down to
 /// the minute; waiting the longer of the two never resumes too early).
 fn more_informative(new: &StopReason, old: &StopReason) -> bool {
+    use crate::model::Precision::{Exact, Minute};
     match (new, old) {
+        // The same reset, once to the minute (a banner) and once to the second: the exact one wins.
+        (
+            StopReason::UsageLimit {
+                resets_at: Some(new),
+                precision: new_precision,
+                ..
+            },
+            StopReason::UsageLimit {
+                resets_at: Some(old),
+                precision: old_precision,
+                ..
+            },
+        ) if new_precision != old_precision
+            && (*new - *old).abs() <= chrono::TimeDelta::seconds(60) =>
+        {
+            matches!((new_precision, old_precision), (Exact, Minute))
+        }
         (
             StopReason::UsageLimit {
                 resets_at: Some(new),
@@ -337,6 +373,7 @@ mod tests {
         StopReason::UsageLimit {
             resets_at: at.map(|a| a.parse().unwrap()),
             window: UsageWindow::Session,
+            precision: crate::model::Precision::Minute,
         }
     }
 
@@ -350,5 +387,23 @@ mod tests {
         assert!(more_informative(&minute, &usage(None)));
         assert!(!more_informative(&usage(None), &minute));
         assert!(!more_informative(&StopReason::Completed, &minute));
+    }
+
+    #[test]
+    fn the_exact_reading_of_the_same_reset_wins_over_the_banner() {
+        let exact = |at: &str| StopReason::UsageLimit {
+            resets_at: Some(at.parse().unwrap()),
+            window: UsageWindow::Session,
+            precision: crate::model::Precision::Exact,
+        };
+        // The banner rounded up to 1:52; the rollout knows 1:51:54.
+        let banner = usage(Some("2026-11-24T01:52:00Z"));
+        assert!(more_informative(&exact("2026-11-24T01:51:54Z"), &banner));
+        assert!(!more_informative(&banner, &exact("2026-11-24T01:51:54Z")));
+        // A reset an hour later is news, however it is known.
+        assert!(more_informative(
+            &usage(Some("2026-11-24T02:52:00Z")),
+            &exact("2026-11-24T01:51:54Z")
+        ));
     }
 }

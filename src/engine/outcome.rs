@@ -82,7 +82,7 @@ impl Engine {
                 }
                 info!(session = %key, ?code, "resumed process exited without a verdict; waiting briefly for its output");
             }
-            AttemptEvent::Finished(Err(error)) => self.attempt_failed(&key, &error),
+            AttemptEvent::Finished(Err(error)) => self.attempt_failed(&key, &error.to_string()),
         }
     }
 

@@ -20,7 +20,7 @@ pub struct EngineSnapshot {
 }
 
 pub async fn save(path: PathBuf, snapshot: EngineSnapshot) -> Result<(), crate::store::StoreError> {
-    crate::store::save_atomic_async(path, &snapshot).await
+    crate::store::save_atomic_async(path, snapshot).await
 }
 
 pub async fn load(path: PathBuf) -> Result<Option<EngineSnapshot>, crate::store::StoreError> {

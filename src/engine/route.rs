@@ -116,8 +116,8 @@ async fn type_prompt(job: &AttemptJob, term: &dyn Terminal, agent: ProcId) {
         return;
     };
     info!(session = %job.session, terminal = %term.describe(), "resuming in the agent's own terminal");
-    let patience =
-        Duration::from_secs(job.config.resume.verify_timeout_secs / 2).max(Duration::from_secs(5));
+    let patience = Duration::from_secs(job.config.resume.verify_timeout_secs / 2)
+        .clamp(Duration::from_secs(5), Duration::from_secs(86_400));
     let typing = Typing {
         patience,
         ..Typing::default()
@@ -133,7 +133,10 @@ async fn type_prompt(job: &AttemptJob, term: &dyn Terminal, agent: ProcId) {
     )
     .await
     .map(|()| TurnOutcome::Delivered)
-    .map_err(|e| format!("typing into {}: {e}", term.describe()));
+    .map_err(|source| super::act::AttemptError::Deliver {
+        terminal: term.describe(),
+        source,
+    });
     job.send(&job.session, AttemptEvent::Finished(result)).await;
 }
 

@@ -45,6 +45,10 @@ struct Rig {
 }
 
 fn rig(outcome: TurnOutcome) -> Rig {
+    rig_with(outcome, |_| {})
+}
+
+fn rig_with(outcome: TurnOutcome, tune: impl FnOnce(&mut Config)) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let paths = Paths::under(dir.path());
     std::fs::create_dir_all(&paths.state_dir).unwrap();
@@ -57,6 +61,7 @@ fn rig(outcome: TurnOutcome) -> Rig {
     let mut config = Config::default();
     config.resume.backoff_base_secs = 1;
     config.resume.jitter = false;
+    tune(&mut config);
     let deps = EngineDeps {
         config,
         paths: paths.clone(),
@@ -158,6 +163,7 @@ async fn a_later_report_with_a_reset_time_refines_the_wait() {
         StopReason::UsageLimit {
             resets_at: Some(reset),
             window: UsageWindow::Session,
+            precision: crate::model::Precision::Minute,
         },
         Origin::Transcript,
         0,
@@ -290,5 +296,151 @@ async fn a_user_exit_cancels_a_pending_resume_even_right_after_the_stop() {
     assert_eq!(events(&r, EventType::ResumeCancelled).await, 1);
 }
 
+#[tokio::test]
+async fn an_absurd_verify_timeout_neither_panics_nor_stalls_the_engine() {
+    // Validation rejects this value; the engine must survive it anyway (state written by an older version,
+    // a future bug).
+    let mut r = rig_with(TurnOutcome::Succeeded, |c| {
+        c.resume.verify_timeout_secs = 100_000_000
+    });
+    stop_and_resume_now(&mut r);
+    assert!(matches!(phase(&r), Phase::Resuming { .. }));
+    assert_eq!(r.engine.timers.len(), 1);
+}
+
+/// A transient stop, then `skip` (resume now).
+fn stop_and_resume_now(r: &mut Rig) {
+    r.engine.on_observation(stop(
+        StopReason::Transient { status: None },
+        Origin::Transcript,
+        0,
+    ));
+    r.engine
+        .on_request(crate::protocol::Request::Skip(Default::default()));
+}
+
+#[tokio::test]
+async fn an_absurd_retry_delay_while_resuming_is_clamped() {
+    let mut r = rig(TurnOutcome::Succeeded);
+    stop_and_resume_now(&mut r);
+    let three_years = Utc::now() + Duration::milliseconds(94_608_000_000);
+    r.engine.on_observation(Observation {
+        signal: Signal::Retrying {
+            next: Some(three_years),
+        },
+        ..progress()
+    });
+    match phase(&r) {
+        Phase::Resuming { verify_by, .. } => {
+            let bound = Utc::now()
+                + crate::clock::MAX_WAIT
+                + Duration::seconds(r.engine.config.resume.verify_timeout_secs as i64);
+            assert!(verify_by <= bound, "{verify_by}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_stop_dated_in_the_future_does_not_hide_later_stops() {
+    let mut r = rig(TurnOutcome::Succeeded);
+    let mut forged = stop(
+        StopReason::Transient { status: None },
+        Origin::Transcript,
+        0,
+    );
+    forged.at = "2099-01-01T00:00:00Z".parse().unwrap();
+    r.engine.on_observation(forged);
+    r.engine.on_observation(progress());
+    // A real stop after the session went on.
+    let mut real = stop(
+        StopReason::Transient { status: None },
+        Origin::Transcript,
+        0,
+    );
+    real.at = Utc::now() + Duration::seconds(120);
+    r.engine.on_observation(real);
+    assert_eq!(events(&r, EventType::StopDetected).await, 2);
+    assert!(
+        matches!(phase(&r), Phase::Waiting { .. }),
+        "{:?}",
+        phase(&r)
+    );
+}
+
 mod running;
 mod self_continue;
+
+/// Several sessions of one account stopped on the same reset: most recently active first, staggered by
+/// `[resume] stagger_secs`, and `preview` lists them in that order.
+#[tokio::test]
+async fn sessions_sharing_a_reset_resume_in_turn_most_recently_active_first() {
+    let mut rig = rig(TurnOutcome::Succeeded);
+    let reset = Utc::now() + Duration::minutes(30);
+    let limit = StopReason::UsageLimit {
+        resets_at: Some(reset),
+        window: UsageWindow::Session,
+        precision: crate::model::Precision::Minute,
+    };
+    // s-old stopped 5 min ago, s-new 1 min ago, s-mid 3 min ago.
+    for (id, ago) in [("s-old", 300), ("s-new", 60), ("s-mid", 180)] {
+        let mut obs = stop(limit.clone(), Origin::Transcript, ago);
+        obs.session = SessionKey::new(crate::assistants::claude::ASSISTANT, id);
+        rig.engine.on_observation(obs);
+    }
+    let until = |rig: &Rig, id: &str| match &rig.engine.sessions
+        [&SessionKey::new(crate::assistants::claude::ASSISTANT, id)]
+        .phase
+    {
+        Phase::Waiting { until, why, .. } => (*until, why.clone()),
+        other => panic!("{id}: {other:?}"),
+    };
+    let gap = Duration::seconds(rig.engine.config.resume.stagger_secs as i64);
+    let first = reset + Duration::seconds(rig.engine.config.resume.reset_margin_secs as i64);
+    assert_eq!(until(&rig, "s-new").0, first);
+    assert_eq!(until(&rig, "s-mid").0, first + gap);
+    assert_eq!(until(&rig, "s-old").0, first + gap * 2);
+    assert!(
+        until(&rig, "s-old").1.contains("3 of 3"),
+        "{}",
+        until(&rig, "s-old").1
+    );
+
+    let Response::Preview(list) = rig.engine.on_request(Request::Preview) else {
+        panic!("preview");
+    };
+    let order: Vec<&str> = list.sessions.iter().map(|s| s.key.id.as_str()).collect();
+    assert_eq!(order, ["s-new", "s-mid", "s-old"]);
+    assert!(
+        list.sessions[0]
+            .next_action
+            .as_ref()
+            .unwrap()
+            .reason
+            .contains("1 of 3"),
+        "{:?}",
+        list.sessions[0].next_action
+    );
+}
+
+#[tokio::test]
+async fn a_forgotten_session_takes_its_transcript_offset_along() {
+    let mut r = rig(TurnOutcome::Succeeded);
+    let transcript = PathBuf::from("/t/s1.jsonl");
+    let other = PathBuf::from("/t/other.jsonl");
+    let mut obs = progress();
+    obs.locator.transcript = Some(transcript.clone());
+    r.engine.on_observation(obs);
+    r.engine.offsets.insert(transcript.clone(), 10);
+    r.engine.offsets.insert(other.clone(), 5);
+    r.engine.forget_quiet_sessions();
+    assert_eq!(
+        r.engine.offsets.len(),
+        2,
+        "a recent session keeps its offset"
+    );
+    r.engine.sessions.get_mut(&key()).unwrap().updated_at = Utc::now() - Duration::days(8);
+    r.engine.forget_quiet_sessions();
+    assert!(!r.engine.sessions.contains_key(&key()));
+    assert_eq!(r.engine.offsets.keys().collect::<Vec<_>>(), [&other]);
+}

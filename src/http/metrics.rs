@@ -1,7 +1,10 @@
-//! Prometheus metrics, derived from the audit stream (counters) and the engine's state at scrape time
-//! (gauges). Nothing on the engine's path knows about metrics.
+//! Prometheus metrics. Counters of audit events come from the audit stream; everything else (session
+//! gauges, pause, saves) is read from the daemon at scrape time. Nothing on the engine's path knows about
+//! metrics. Names and labels are documented in `docs/observability.md`; labels are low-cardinality only
+//! (assistant, state, event type, stop reason — never a session id).
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -12,7 +15,7 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use crate::audit::{AuditEvent, EventType};
-use crate::protocol::SessionList;
+use crate::protocol::{DaemonMode, SessionList, SessionStateView, StatusReport};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct EventLabels {
@@ -27,32 +30,100 @@ pub struct StateLabels {
     pub state: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AssistantLabels {
+    pub assistant: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct VersionLabels {
+    pub version: String,
+}
+
+/// What the daemon says at scrape time.
+pub struct Snapshot<'a> {
+    pub status: Option<&'a StatusReport>,
+    pub sessions: &'a SessionList,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SourceLabels {
+    pub source: String,
+}
+
 pub struct Metrics {
     registry: Registry,
     events: Family<EventLabels, Counter>,
     sessions: Family<StateLabels, Gauge>,
+    attention: Family<AssistantLabels, Gauge>,
+    saves: Family<AssistantLabels, Counter>,
+    recovered: Family<AssistantLabels, Counter<f64, AtomicU64>>,
+    paused: Gauge,
+    start_time: Gauge,
+    build_info: Family<VersionLabels, Gauge>,
+    garbage: Family<SourceLabels, Counter>,
 }
 
 impl Metrics {
     pub fn new() -> Arc<Metrics> {
-        let mut registry = <Registry>::with_prefix("palingenesis");
-        let events = Family::<EventLabels, Counter>::default();
-        registry.register(
+        let mut m = Metrics {
+            events: Family::default(),
+            garbage: Family::default(),
+            sessions: Family::default(),
+            attention: Family::default(),
+            saves: Family::default(),
+            recovered: Family::default(),
+            paused: Gauge::default(),
+            start_time: Gauge::default(),
+            build_info: Family::default(),
+            registry: Registry::with_prefix("palingenesis"),
+        };
+        m.registry.register(
             "events",
-            "Audit events recorded since the daemon started",
-            events.clone(),
+            "Audit events recorded since the daemon started, by type, assistant and stop reason",
+            m.events.clone(),
         );
-        let sessions = Family::<StateLabels, Gauge>::default();
-        registry.register(
+        m.registry.register(
             "sessions",
             "Tracked sessions by assistant and state",
-            sessions.clone(),
+            m.sessions.clone(),
         );
-        Arc::new(Metrics {
-            registry,
-            events,
-            sessions,
-        })
+        m.registry.register(
+            "sessions_needing_attention",
+            "Sessions a human should look at: stopped without a planned resume, failed, or not reachable",
+            m.attention.clone(),
+        );
+        m.registry.register(
+            "saves",
+            "Stops resumed and verified (from the audit trail)",
+            m.saves.clone(),
+        );
+        m.registry.register(
+            "recovered_seconds",
+            "Agent time recovered by saves, in seconds (see docs/observability.md)",
+            m.recovered.clone(),
+        );
+        m.registry.register(
+            "paused",
+            "1 while automatic actions are paused",
+            m.paused.clone(),
+        );
+        m.registry.register(
+            "start_time_seconds",
+            "When the daemon started, in Unix seconds",
+            m.start_time.clone(),
+        );
+        m.registry.register(
+            "build_info",
+            "Always 1; the version is a label",
+            m.build_info.clone(),
+        );
+        m.registry.register(
+            "garbage_lines",
+            "Lines a source could not use (not JSON, unknown, oversized, not UTF-8)",
+            m.garbage.clone(),
+        );
+        Arc::new(m)
     }
 
     pub fn observe(&self, e: &AuditEvent) {
@@ -65,21 +136,59 @@ impl Metrics {
             .inc();
     }
 
-    /// Render, with session gauges taken from `sessions` (the engine's current list).
-    pub fn render(&self, sessions: &SessionList) -> String {
+    /// Render as OpenMetrics text, with the scrape-time figures taken from `now`.
+    pub fn render(&self, now: &Snapshot<'_>) -> String {
         self.sessions.clear();
-        for s in &sessions.sessions {
+        self.attention.clear();
+        for s in &now.sessions.sessions {
+            let assistant = s.key.assistant.to_string();
             self.sessions
                 .get_or_create(&StateLabels {
-                    assistant: s.key.assistant.to_string(),
+                    assistant: assistant.clone(),
                     state: s.state.as_str().into(),
                 })
                 .inc();
+            if needs_attention(s) {
+                self.attention
+                    .get_or_create(&AssistantLabels { assistant })
+                    .inc();
+            }
+        }
+        if let Some(status) = now.status {
+            self.set_status(status);
+        }
+        for (source, n) in crate::sources::garbage::counts() {
+            let counter = self.garbage.get_or_create(&SourceLabels {
+                source: source.into(),
+            });
+            counter.inc_by(n.saturating_sub(counter.get()));
         }
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry)
             .expect("writing to a String cannot fail");
         out
+    }
+
+    fn set_status(&self, status: &StatusReport) {
+        self.paused
+            .set(i64::from(status.mode == DaemonMode::Paused));
+        self.start_time.set(status.started_at.timestamp());
+        self.build_info
+            .get_or_create(&VersionLabels {
+                version: status.version.clone(),
+            })
+            .set(1);
+        self.saves.clear();
+        self.recovered.clear();
+        for row in &status.saves.by_assistant {
+            let labels = AssistantLabels {
+                assistant: row.key.clone(),
+            };
+            self.saves.get_or_create(&labels).inc_by(row.tally.saves);
+            self.recovered
+                .get_or_create(&labels)
+                .inc_by(row.tally.recovered_secs as f64);
+        }
     }
 
     /// Count every audit event until `stop`.
@@ -101,6 +210,15 @@ impl Metrics {
     }
 }
 
+/// A session a human should look at: stopped with nothing planned, failed, or unreachable for a resume.
+pub fn needs_attention(s: &crate::protocol::SessionInfo) -> bool {
+    match s.state {
+        SessionStateView::Stopped | SessionStateView::Failed => true,
+        SessionStateView::Waiting => s.reach == "needs_attention",
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,17 +226,17 @@ mod tests {
     #[test]
     fn counts_events_and_renders_openmetrics() {
         let m = Metrics::new();
-        m.observe(
-            &AuditEvent::new(EventType::StopDetected)
-                .assistant(crate::assistants::claude::ASSISTANT)
-                .reason("rate_limit"),
-        );
-        m.observe(
-            &AuditEvent::new(EventType::StopDetected)
-                .assistant(crate::assistants::claude::ASSISTANT)
-                .reason("rate_limit"),
-        );
-        let text = m.render(&SessionList::default());
+        for _ in 0..2 {
+            m.observe(
+                &AuditEvent::new(EventType::StopDetected)
+                    .assistant(crate::assistants::claude::ASSISTANT)
+                    .reason("rate_limit"),
+            );
+        }
+        let text = m.render(&Snapshot {
+            status: None,
+            sessions: &SessionList::default(),
+        });
         assert!(
             text.contains("palingenesis_events_total{event=\"StopDetected\",assistant=\"claude\",reason=\"rate_limit\"} 2"),
             "{text}"

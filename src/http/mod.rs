@@ -1,33 +1,37 @@
 //! The HTTP control surface: the same [`Request`]/[`Response`] protocol as the socket, as JSON over HTTP, plus
-//! a live event stream (SSE) and Prometheus metrics. Local by default; a bearer token when configured (and
-//! required by config validation for non-loopback binds).
+//! a live event stream (SSE), Prometheus metrics and the web dashboard (`GET /`). Loopback by default, and every
+//! request (metrics included) passes [`auth::Guard`]: loopback `Host`, no foreign `Origin`, the token (bearer, or
+//! the dashboard's sign-in cookie), JSON bodies. Connections are bounded (`limit`).
 
+pub mod auth;
+mod dashboard;
+mod exposition;
+mod limit;
 mod metrics;
+mod signin;
+mod sse;
 
-use std::convert::Infallible;
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use futures::Stream;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::audit::{AuditWriter, EventType};
-use crate::engine::EngineHandle;
-use crate::model::Secret;
+use crate::audit::AuditWriter;
 use crate::protocol::{ErrorCode, Request, Response, Target};
-pub use metrics::Metrics;
+use crate::surface::Surface;
+pub use exposition::{Format, to_prometheus_text};
+pub use metrics::{Metrics, Snapshot, needs_attention};
 
 #[derive(Clone)]
 struct AppState {
-    engine: EngineHandle,
+    surface: Surface,
     audit: AuditWriter,
-    token: Option<Secret>,
+    guard: Arc<auth::Guard>,
     metrics: Arc<Metrics>,
     /// Ends live streams, so graceful shutdown does not wait on them forever.
     shutdown: CancellationToken,
@@ -37,17 +41,17 @@ struct AppState {
 /// `extra` routes (the chat platforms' endpoints, see [`crate::chat::routes`]) bring their own authentication.
 pub async fn spawn(
     config: &crate::config::HttpConfig,
-    engine: EngineHandle,
+    surface: Surface,
     audit: AuditWriter,
     extra: Router,
+    guard: Arc<auth::Guard>,
     tracker: &tokio_util::task::TaskTracker,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
     let listener = TcpListener::bind(&config.bind).await?;
     tracing::info!(bind = %config.bind, "HTTP API listening");
-    let token = config.token.clone();
     tracker.spawn(async move {
-        if let Err(e) = serve(listener, engine, audit, token, extra, shutdown).await {
+        if let Err(e) = serve(listener, surface, audit, guard, extra, shutdown).await {
             tracing::error!(error = %e, "HTTP API stopped");
         }
     });
@@ -57,21 +61,30 @@ pub async fn spawn(
 /// Serve until `shutdown`.
 pub async fn serve(
     listener: TcpListener,
-    engine: EngineHandle,
+    surface: Surface,
     audit: AuditWriter,
-    token: Option<Secret>,
+    guard: Arc<auth::Guard>,
     extra: Router,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
     let metrics = Metrics::new();
     tokio::spawn(metrics.clone().follow(audit.subscribe(), shutdown.clone()));
     let state = AppState {
-        engine,
+        surface,
         audit,
-        token,
+        guard: guard.clone(),
         metrics,
         shutdown: shutdown.clone(),
     };
+    let app = router(state)
+        .layer(axum::middleware::from_fn_with_state(guard, auth::guard))
+        .merge(extra);
+    axum::serve(limit::BoundedListener::new(listener), app)
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
+}
+
+fn router(state: AppState) -> Router {
     let mut app = Router::new().route("/api/v1/request", post(any_request));
     for (path, req) in [
         ("/api/v1/status", Request::Status),
@@ -79,20 +92,14 @@ pub async fn serve(
         ("/api/v1/sessions", Request::Sessions),
         ("/api/v1/preview", Request::Preview),
     ] {
-        app = app.route(
-            path,
-            get(move |s: State<AppState>, h: HeaderMap| simple(s, h, req)),
-        );
+        app = app.route(path, get(move |s: State<AppState>| simple(s, req)));
     }
     for (path, req) in [
         ("/api/v1/pause", Request::Pause),
         ("/api/v1/resume", Request::Resume),
         ("/api/v1/reload", Request::Reload),
     ] {
-        app = app.route(
-            path,
-            post(move |s: State<AppState>, h: HeaderMap| simple(s, h, req)),
-        );
+        app = app.route(path, post(move |s: State<AppState>| simple(s, req)));
     }
     for (path, make) in [
         ("/api/v1/skip", Request::Skip as fn(Target) -> Request),
@@ -101,47 +108,15 @@ pub async fn serve(
     ] {
         app = app.route(
             path,
-            post(
-                move |s: State<AppState>, h: HeaderMap, t: Option<Json<Target>>| {
-                    targeted(s, h, t, make)
-                },
-            ),
+            post(move |s: State<AppState>, t: Option<Json<Target>>| targeted(s, t, make)),
         );
     }
-    let app = app
-        .route("/api/v1/events", get(events))
+    app.route("/api/v1/events", get(sse::events))
+        .route("/api/v1/login", post(signin::login))
+        .route("/api/v1/logout", post(signin::logout))
         .route("/metrics", get(metrics_route))
+        .merge(dashboard::routes())
         .with_state(state)
-        .merge(extra);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
-}
-
-fn authorized(state: &AppState, headers: &HeaderMap) -> bool {
-    let Some(token) = &state.token else {
-        return true;
-    };
-    headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|given| constant_time_eq(given.as_bytes(), token.expose().as_bytes()))
-}
-
-fn denied() -> HttpResponse {
-    (
-        StatusCode::UNAUTHORIZED,
-        Json(Response::error(
-            ErrorCode::BadRequest,
-            "missing or wrong bearer token",
-        )),
-    )
-        .into_response()
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn status_of(resp: &Response) -> StatusCode {
@@ -167,119 +142,45 @@ async fn answer(state: &AppState, req: Request) -> HttpResponse {
         )
             .into_response();
     }
-    let resp = state.engine.request(req).await;
+    let resp = state.surface.request(req).await;
     (status_of(&resp), Json(resp)).into_response()
 }
 
-async fn simple(State(state): State<AppState>, headers: HeaderMap, req: Request) -> HttpResponse {
-    if !authorized(&state, &headers) {
-        return denied();
-    }
+async fn simple(State(state): State<AppState>, req: Request) -> HttpResponse {
     answer(&state, req).await
 }
 
 async fn targeted(
     State(state): State<AppState>,
-    headers: HeaderMap,
     target: Option<Json<Target>>,
     make: fn(Target) -> Request,
 ) -> HttpResponse {
-    if !authorized(&state, &headers) {
-        return denied();
-    }
     answer(&state, make(target.map(|Json(t)| t).unwrap_or_default())).await
 }
 
 /// Any protocol request as JSON (`{"request": "status"}`).
-async fn any_request(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Json(req): Json<Request>,
-) -> HttpResponse {
-    if !authorized(&state, &headers) {
-        return denied();
-    }
+async fn any_request(State(state): State<AppState>, Json(req): Json<Request>) -> HttpResponse {
     answer(&state, req).await
 }
 
-#[derive(serde::Deserialize)]
-struct EventFilter {
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    session: Option<String>,
-}
-
-/// Live audit events as server-sent events.
-async fn events(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(filter): Query<EventFilter>,
-) -> HttpResponse {
-    if !authorized(&state, &headers) {
-        return denied();
-    }
-    let kind: Option<EventType> = filter
-        .kind
-        .and_then(|k| serde_json::from_value(serde_json::Value::String(k)).ok());
-    let rx = state.audit.subscribe();
-    let stream = event_stream(rx, kind, filter.session, state.shutdown.clone());
-    Sse::new(stream)
-        .keep_alive(KeepAlive::default())
-        .into_response()
-}
-
-fn event_stream(
-    rx: tokio::sync::broadcast::Receiver<crate::audit::AuditEvent>,
-    kind: Option<EventType>,
-    session: Option<String>,
-    shutdown: CancellationToken,
-) -> impl Stream<Item = Result<Event, Infallible>> {
-    futures::stream::unfold(rx, move |mut rx| {
-        let session = session.clone();
-        let shutdown = shutdown.clone();
-        async move {
-            loop {
-                let got = tokio::select! {
-                    _ = shutdown.cancelled() => return None,
-                    got = rx.recv() => got,
-                };
-                match got {
-                    Ok(e) => {
-                        if kind.is_some_and(|k| k != e.event)
-                            || session
-                                .as_ref()
-                                .is_some_and(|s| e.session.as_ref() != Some(s))
-                        {
-                            continue;
-                        }
-                        let data = serde_json::to_string(&e).unwrap_or_default();
-                        return Some((
-                            Ok(Event::default().event(e.event.to_string()).data(data)),
-                            rx,
-                        ));
-                    }
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-                }
-            }
-        }
-    })
-}
-
+/// Prometheus text 0.0.4 by default, OpenMetrics when the scraper asks for it.
 async fn metrics_route(State(state): State<AppState>, headers: HeaderMap) -> HttpResponse {
-    if !authorized(&state, &headers) {
-        return denied();
-    }
-    let sessions = match state.engine.request(Request::Sessions).await {
+    let status = match state.surface.request(Request::Status).await {
+        Response::Status(s) => Some(s),
+        _ => None,
+    };
+    let sessions = match state.surface.request(Request::Sessions).await {
         Response::Sessions(list) => list,
         _ => Default::default(),
     };
+    let openmetrics = state.metrics.render(&Snapshot {
+        status: status.as_ref(),
+        sessions: &sessions,
+    });
+    let format = Format::negotiate(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
     (
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        state.metrics.render(&sessions),
+        [(header::CONTENT_TYPE, format.content_type())],
+        format.render(&openmetrics),
     )
         .into_response()
 }

@@ -46,7 +46,11 @@ impl Client {
             .map_err(|_| ClientError::NotRunning {
                 socket: socket.to_path_buf(),
             })?;
-        let mut conn = Connection::new(stream);
+        let mut conn = Connection::with_limits(
+            stream,
+            crate::protocol::MAX_REPLY_BYTES,
+            crate::protocol::MAX_FRAME_BYTES,
+        );
         conn.send(&Request::Hello(Hello {
             version: PROTOCOL_VERSION,
             client: client_name.to_string(),

@@ -1,20 +1,34 @@
 //! Server side of the socket: accept connections, handshake, hand requests to the engine.
+//!
+//! Only clients of the daemon's own user are served (the peer's uid, besides the socket's 0600 mode). At
+//! most [`MAX_CONNECTIONS`] at once: a newcomer evicts the oldest connection that has not said hello. A
+//! client must say hello within [`HANDSHAKE_TIMEOUT`] and is dropped after [`IDLE_TIMEOUT`] without a
+//! request, so idle clients cannot pin the daemon's file descriptors.
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::{UnixListener, UnixStream};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{debug, warn};
 
+use super::slots::{MAX_CONNECTIONS, Slot, Slots};
 use super::{Connection, FrameError};
-use crate::protocol::{ErrorCode, HelloReply, PROTOCOL_VERSION, Request, Response};
+use crate::protocol::{
+    ErrorCode, HelloReply, MAX_FRAME_BYTES, MAX_REPLY_BYTES, PROTOCOL_VERSION, Request, Response,
+};
 
 /// Whatever answers requests (the engine handle in the daemon, a stub in tests).
 pub trait Handler: Send + Sync + 'static {
     fn handle(&self, req: Request) -> impl Future<Output = Response> + Send;
 }
+
+/// Time a new client has to say hello.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Time a greeted client may stay silent between requests.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Accept connections until `shutdown`, serving each on its own task tracked by `tracker`.
 pub async fn serve<H: Handler>(
@@ -23,14 +37,27 @@ pub async fn serve<H: Handler>(
     shutdown: CancellationToken,
     tracker: TaskTracker,
 ) {
+    let slots = Slots::new(MAX_CONNECTIONS);
+    let me = nix::unistd::geteuid().as_raw();
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
+                    match stream.peer_cred() {
+                        Ok(cred) if cred.uid() == me => {}
+                        other => {
+                            debug!(peer = ?other.map(|c| c.uid()), "refused a control connection from another user");
+                            continue;
+                        }
+                    }
+                    let Some(slot) = slots.admit() else {
+                        tracker.spawn(refuse_busy(stream));
+                        continue;
+                    };
                     let handler = handler.clone();
                     let shutdown = shutdown.clone();
-                    tracker.spawn(serve_connection(stream, handler, shutdown));
+                    tracker.spawn(serve_connection(stream, slot, handler, shutdown));
                 }
                 Err(e) => {
                     warn!(error = %e, "accepting a control connection failed");
@@ -46,20 +73,37 @@ pub async fn serve<H: Handler>(
 /// `shutdown` itself) still gets its reply.
 async fn serve_connection<H: Handler>(
     stream: UnixStream,
+    slot: Slot,
     handler: Arc<H>,
     shutdown: CancellationToken,
 ) {
-    let mut conn = Connection::new(stream);
+    let mut conn = Connection::with_limits(stream, MAX_FRAME_BYTES, MAX_REPLY_BYTES);
     let mut greeted = false;
     loop {
+        let patience = if greeted {
+            IDLE_TIMEOUT
+        } else {
+            HANDSHAKE_TIMEOUT
+        };
         let received = tokio::select! {
             _ = shutdown.cancelled() => return,
-            r = conn.recv::<Request>() => r,
+            _ = slot.evicted.cancelled() => {
+                debug!("a silent control connection made room for a new one");
+                return;
+            }
+            r = tokio::time::timeout(patience, conn.recv::<Request>()) => match r {
+                Ok(r) => r,
+                Err(_) => {
+                    debug!(?patience, greeted, "control connection idle; closing");
+                    return;
+                }
+            },
         };
         let reply = match received {
             Ok(None) => return,
             Ok(Some(Request::Hello(hello))) => {
                 greeted = true;
+                slot.greeted();
                 debug!(client = %hello.client, version = hello.version, "control client connected");
                 Response::Hello(HelloReply {
                     version: PROTOCOL_VERSION,
@@ -80,10 +124,7 @@ async fn serve_connection<H: Handler>(
                 let _ = conn
                     .send(&Response::error(
                         ErrorCode::FrameTooLarge,
-                        format!(
-                            "frame exceeds {} bytes; closing",
-                            crate::protocol::MAX_FRAME_BYTES
-                        ),
+                        format!("frame exceeds {} bytes; closing", MAX_FRAME_BYTES),
                     ))
                     .await;
                 return;
@@ -93,8 +134,30 @@ async fn serve_connection<H: Handler>(
                 return;
             }
         };
-        if conn.send(&reply).await.is_err() {
-            return;
+        match conn.send(&reply).await {
+            Ok(()) => {}
+            Err(FrameError::TooLarge) => {
+                // Never drop a reply silently: say why there is none.
+                warn!("a reply exceeded the frame limit; sending an error instead");
+                let too_large = Response::error(
+                    ErrorCode::FrameTooLarge,
+                    format!("the reply exceeds the {MAX_REPLY_BYTES}-byte frame limit"),
+                );
+                if conn.send(&too_large).await.is_err() {
+                    return;
+                }
+            }
+            Err(_) => return,
         }
     }
+}
+
+/// Every place is taken by a greeted client: say so and close.
+async fn refuse_busy(stream: UnixStream) {
+    let mut conn = Connection::new(stream);
+    let busy = Response::error(
+        ErrorCode::Internal,
+        format!("the daemon already serves {MAX_CONNECTIONS} control connections; try again"),
+    );
+    let _ = tokio::time::timeout(Duration::from_secs(1), conn.send(&busy)).await;
 }

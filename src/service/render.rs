@@ -17,6 +17,7 @@ Description=palingenesis daemon: keeps AI coding agents working
 [Service]
 Type=simple
 ExecStart={exe} daemon start --foreground
+Environment={arena_env}
 ExecReload=/bin/kill -HUP $MAINPID
 Restart=on-failure
 RestartSec=5
@@ -24,7 +25,8 @@ RestartSec=5
 [Install]
 WantedBy=default.target
 ",
-        exe = systemd_exec_path(&exe.to_string_lossy())
+        exe = systemd_exec_path(&exe.to_string_lossy()),
+        arena_env = crate::daemon::lifecycle::MALLOC_ARENAS.join("="),
     )
 }
 

@@ -18,6 +18,7 @@ Description=palingenesis daemon: keeps AI coding agents working
 [Service]
 Type=simple
 ExecStart=/usr/local/bin/palingenesis daemon start --foreground
+Environment=MALLOC_ARENA_MAX=1
 ExecReload=/bin/kill -HUP $MAINPID
 Restart=on-failure
 RestartSec=5

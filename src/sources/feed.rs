@@ -14,6 +14,9 @@ pub struct FeedSettings {
     pub max_line_bytes: usize,
     /// Lines older than this when first read are history, not news.
     pub freshness: Duration,
+    /// A file this recently modified when the daemon starts, never followed before, has its end looked
+    /// at once for a stop nobody handled. Zero: off.
+    pub catch_up: Duration,
 }
 
 /// Follow the files `accept` picks below `root`, with the configured line cap and freshness.
@@ -21,6 +24,7 @@ pub fn watch_spec(root: PathBuf, accept: fn(&Path) -> bool, settings: FeedSettin
     WatchSpec {
         max_line_bytes: settings.max_line_bytes,
         freshness: settings.freshness,
+        catch_up: settings.catch_up,
         ..WatchSpec::new(root, accept)
     }
 }

@@ -20,6 +20,8 @@ use crate::model::{Assistant, Locator, Observation, Origin, SessionKey, Signal, 
 #[derive(Clone, Copy)]
 pub struct JsonlFormat {
     pub assistant: Assistant,
+    /// The name its unusable lines are counted under (`health`, metrics).
+    pub garbage_source: super::garbage::Source,
     /// Which files below the root are its session files.
     pub accept: fn(&Path) -> bool,
     /// The session a file belongs to, when its path says so (else each line's own session id).
@@ -77,8 +79,18 @@ pub fn observations(
     // A new file announces its session at its first line, while the agent is surely still running (the
     // engine then learns how to reach it), not only at its first signal.
     let mut announce = batch.from_start;
+    use super::garbage::{count, torn_tail};
+    count(
+        format.garbage_source,
+        (batch.skipped_oversize + batch.invalid_utf8) as u64,
+    );
     for line in &batch.lines {
-        let record = match (format.parse)(line, tz) {
+        // A line torn by a writer that died, followed by the next writer's whole record: keep the record.
+        let parsed = (format.parse)(line, tz).or_else(|e| {
+            count(format.garbage_source, 1);
+            torn_tail(line).ok_or(e).and_then(|t| (format.parse)(t, tz))
+        });
+        let record = match parsed {
             Ok(r) => r,
             Err(e) => {
                 *garbage += 1;
@@ -95,11 +107,22 @@ pub fn observations(
         let Some(id) = file_session.clone().or(record.session_id) else {
             continue;
         };
+        if batch.catch_up {
+            // History from before the daemon started: only a stop at its very end is news.
+            out.clear();
+            if !matches!(signal, Signal::Stopped { .. }) {
+                continue;
+            }
+        }
         out.push(Observation {
             session: SessionKey::new(format.assistant, id),
             at: record.at.unwrap_or_else(Utc::now),
             signal,
-            origin: Origin::Transcript,
+            origin: if batch.catch_up {
+                Origin::CatchUp
+            } else {
+                Origin::Transcript
+            },
             locator: Locator {
                 cwd: record.cwd,
                 transcript: Some(batch.path.clone()),

@@ -14,6 +14,7 @@
 //! tail (a live server's event stream, a database) send the same [`crate::model::SourceEvent`]s.
 
 pub mod feed;
+pub mod garbage;
 pub mod jsonl;
 pub mod tail;
 pub mod watch;

@@ -22,6 +22,8 @@ pub const DEFAULT_MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
 pub const READ_BUDGET: u64 = 8 * 1024 * 1024;
 
 const CHUNK: usize = 64 * 1024;
+/// The first window read back when a file does not end with a newline.
+const LOOK_BACK_FIRST: usize = 4 * 1024;
 /// A partial-line buffer that grew beyond this is freed rather than kept for reuse.
 const KEEP_CAPACITY: usize = 64 * 1024;
 
@@ -118,12 +120,31 @@ impl JsonlTail {
     /// Skips everything already in the file: the next read returns only lines completed from now on.
     ///
     /// If the file ends in an incomplete line (a writer mid-line), the tail is positioned at that line's
-    /// start so it is delivered whole once completed, provided it is within `max_line_bytes`.
+    /// start so it is delivered whole once completed, provided it is within `max_line_bytes`. Reads only
+    /// the file's last byte when it ends with a newline (as JSONL files at rest do), else back to the
+    /// start of its last line.
     pub fn seek_to_end(&mut self) -> io::Result<()> {
-        let mut file = File::open(&self.path)?;
+        let file = File::open(&self.path)?;
         let meta = file.metadata()?;
-        let len = meta.len();
-        self.identity = file_id(&meta);
+        self.position_in(file, &meta, meta.len())
+    }
+
+    /// Positions the tail after the last complete line among the file's first `len` bytes (what it held
+    /// when it was last seen, e.g. before being set aside): lines completed after that are delivered.
+    /// `len` beyond the file's end counts as its end.
+    pub fn seek_to_known_end(&mut self, len: u64) -> io::Result<()> {
+        let file = File::open(&self.path)?;
+        let meta = file.metadata()?;
+        self.position_in(file, &meta, len.min(meta.len()))
+    }
+
+    /// The file's identity (device and inode) when last read or positioned, if known.
+    pub fn identity(&self) -> Option<(u64, u64)> {
+        self.identity.map(|id| (id.dev, id.ino))
+    }
+
+    fn position_in(&mut self, mut file: File, meta: &Metadata, len: u64) -> io::Result<()> {
+        self.identity = file_id(meta);
         self.partial = Vec::new();
         self.offset = len;
         self.line_start = len;
@@ -254,20 +275,24 @@ fn push_line(line: &[u8], batch: &mut TailBatch) {
 }
 
 /// Where the last line of a `len`-byte file starts, looking back at most `max_line_bytes`; `None` if
-/// that line is longer than that. A file ending in `\n` (or empty) yields `len`.
+/// that line is longer than that. A file ending in `\n` (or empty) yields `len` after reading one byte;
+/// otherwise the look back reads small windows first, growing up to [`CHUNK`].
 fn last_line_start(file: &mut File, len: u64, max_line_bytes: usize) -> io::Result<Option<u64>> {
     let mut end = len;
     let floor = len.saturating_sub(max_line_bytes as u64 + 1);
-    let mut buf = vec![0u8; CHUNK.min(max_line_bytes + 1)];
+    let mut window = 1;
+    let mut buf = Vec::new();
     while end > floor {
-        let n = usize::try_from(end - floor).map_or(buf.len(), |gap| gap.min(buf.len()));
+        let n = usize::try_from(end - floor).map_or(window, |gap| gap.min(window));
         let at = end - n as u64;
+        buf.resize(n, 0);
         file.seek(SeekFrom::Start(at))?;
-        file.read_exact(&mut buf[..n])?;
-        if let Some(i) = buf[..n].iter().rposition(|&b| b == b'\n') {
+        file.read_exact(&mut buf)?;
+        if let Some(i) = buf.iter().rposition(|&b| b == b'\n') {
             return Ok(Some(at + i as u64 + 1));
         }
         end = at;
+        window = (window * 16).clamp(LOOK_BACK_FIRST, CHUNK);
     }
     // No newline within reach: the file holds a single line, or the last line is oversize.
     Ok((len <= max_line_bytes as u64).then_some(0))

@@ -10,6 +10,10 @@
 //!   while the watcher runs is read from its start (`from_start: true`), unless its modification time is
 //!   older than [`WatchSpec::freshness`]: then it is old content that was moved or restored into place,
 //!   and it is followed from its end too.
+//! - **Catch-up.** With [`WatchSpec::catch_up`] set, an existing file never followed before and modified
+//!   recently enough has its last lines (at most [`CATCH_UP_TAIL_BYTES`]) delivered once, marked
+//!   [`FileLines::catch_up`], before it is followed from its end: the owner looks there for a stop that
+//!   happened before the daemon started.
 //! - **A root that does not exist yet.** The nearest existing ancestor is watched (non-recursively) and
 //!   the watch moves down as directories appear; once the root exists it is watched recursively and every
 //!   file already in it counts as new.
@@ -38,12 +42,18 @@ use tokio_util::sync::CancellationToken;
 
 use super::tail::DEFAULT_MAX_LINE_BYTES;
 
+mod dormant;
 mod tracker;
 use tracker::Tracker;
 pub(crate) use tracker::walk;
 
 /// Default [`WatchSpec::freshness`].
 pub const DEFAULT_FRESHNESS: Duration = Duration::from_secs(10 * 60);
+
+/// How much of a file's end a catch-up batch reads at most.
+pub const CATCH_UP_TAIL_BYTES: u64 = 256 * 1024;
+/// Default [`WatchSpec::dormant_after`].
+pub const DEFAULT_DORMANT_AFTER: Duration = Duration::from_secs(5 * 60);
 
 /// Capacity of the channel between notify's callback and the task, in paths.
 const RAW_CAPACITY: usize = 1024;
@@ -66,6 +76,13 @@ pub struct WatchSpec {
     /// never report it). For writers that keep their file open while they live (Codex), this is how
     /// their death shows.
     pub report_writer_close: bool,
+    /// Start-up catch-up: a file already present at start, never followed before (not in `offsets`) and
+    /// modified at most this long ago has its last lines delivered once, in a batch marked
+    /// [`FileLines::catch_up`], so that a stop written before the daemon started is not lost. Zero: off.
+    pub catch_up: Duration,
+    /// A followed file that has not changed for this long is set aside: only where it was left is
+    /// kept, and its next change brings it back. Memory then follows recent activity, not history.
+    pub dormant_after: Duration,
 }
 
 impl WatchSpec {
@@ -77,6 +94,8 @@ impl WatchSpec {
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
             freshness: DEFAULT_FRESHNESS,
             report_writer_close: false,
+            catch_up: Duration::ZERO,
+            dormant_after: DEFAULT_DORMANT_AFTER,
         }
     }
 }
@@ -100,6 +119,9 @@ pub struct FileLines {
     pub invalid_utf8: usize,
     /// A writer closed the file since the previous batch (only with [`WatchSpec::report_writer_close`]).
     pub writer_closed: bool,
+    /// The lines are the recent end of a file that was there before the watcher started
+    /// ([`WatchSpec::catch_up`]): history to look at once for a stop nobody handled, not news.
+    pub catch_up: bool,
 }
 
 /// Starts following every accepted file below `spec.root`; new lines are sent to `tx`.
@@ -244,7 +266,19 @@ async fn run(
         if signals.rescan.swap(false, Ordering::AcqRel) {
             tracker.request_rescan();
         }
+        let sweep_due = tracker.sweep_due();
+        if sweep_due.is_some_and(|due| due <= std::time::Instant::now()) {
+            tracker.sweep(std::time::Instant::now());
+        }
         if tracker.is_idle() {
+            // While files are followed the task wakes up to set them aside once quiet; with none it
+            // sleeps until the next event.
+            let sweep = async move {
+                match sweep_due {
+                    Some(due) => tokio::time::sleep_until(due.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 biased;
                 () = shutdown.cancelled() => return,
@@ -253,6 +287,7 @@ async fn run(
                     None => return,
                 },
                 () = signals.wake.notified() => {}
+                () = sweep => {}
             }
             continue;
         }

@@ -10,10 +10,11 @@
 //! concurrently would share `<file>.tmp`.
 //!
 //! The functions are synchronous; async code calls [`save_atomic_async`] and [`load_async`], which run the
-//! file I/O on the blocking pool.
+//! file I/O on the blocking pool. Saving streams the JSON into the file through a small buffer, so a large
+//! state never needs a second copy of itself in memory.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
@@ -124,8 +125,23 @@ pub fn save_versioned<T: Serialize + ?Sized>(
     version: u32,
     value: &T,
 ) -> Result<(), StoreError> {
-    let bytes = encode(path, version, value)?;
-    write_atomic(path, &bytes)
+    write_atomic_with(path, |file| {
+        let mut out = BufWriter::with_capacity(16 * 1024, file);
+        serde_json::to_writer_pretty(
+            &mut out,
+            &EnvelopeOut {
+                version,
+                data: value,
+            },
+        )
+        .map_err(|e| match e.io_error_kind() {
+            Some(_) => WriteError::Io(io::Error::from(e)),
+            None => WriteError::Serialize(e),
+        })?;
+        out.write_all(b"\n")?;
+        out.flush()?;
+        Ok(())
+    })
 }
 
 /// Read `path`. `Ok(None)` when it does not exist.
@@ -165,14 +181,13 @@ pub fn load_versioned<T: DeserializeOwned>(
     }
 }
 
-/// [`save_atomic`] from async code: serializes here, writes on the blocking pool.
-pub async fn save_atomic_async<T: Serialize + ?Sized>(
+/// [`save_atomic`] from async code: serializes and writes on the blocking pool.
+pub async fn save_atomic_async<T: Serialize + Send + 'static>(
     path: impl Into<PathBuf>,
-    value: &T,
+    value: T,
 ) -> Result<(), StoreError> {
     let path = path.into();
-    let bytes = encode(&path, CURRENT_VERSION, value)?;
-    tokio::task::spawn_blocking(move || write_atomic(&path, &bytes)).await?
+    tokio::task::spawn_blocking(move || save_atomic(&path, &value)).await?
 }
 
 /// [`load`] from async code, on the blocking pool.
@@ -201,23 +216,6 @@ pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-fn encode<T: Serialize + ?Sized>(
-    path: &Path,
-    version: u32,
-    value: &T,
-) -> Result<Vec<u8>, StoreError> {
-    let mut bytes = serde_json::to_vec_pretty(&EnvelopeOut {
-        version,
-        data: value,
-    })
-    .map_err(|source| StoreError::Serialize {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    bytes.push(b'\n');
-    Ok(bytes)
-}
-
 enum Decode {
     TooNew(u32),
     Corrupt(String),
@@ -241,7 +239,29 @@ fn decode<T: DeserializeOwned>(
     serde_json::from_value(data).map_err(|e| Decode::Corrupt(e.to_string()))
 }
 
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+/// Atomically replace `path` with `bytes` (0600, in a directory created 0700 if missing).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    use std::io::Write;
+    write_atomic_with(path, |f| f.write_all(bytes).map_err(WriteError::Io))
+}
+
+/// Why writing the temporary file failed.
+enum WriteError {
+    Io(io::Error),
+    Serialize(serde_json::Error),
+}
+
+impl From<io::Error> for WriteError {
+    fn from(e: io::Error) -> Self {
+        WriteError::Io(e)
+    }
+}
+
+/// Writes `<path>.tmp` with `write`, fsyncs it, renames it over `path` and fsyncs the directory.
+fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut File) -> Result<(), WriteError>,
+) -> Result<(), StoreError> {
     let io_err = |about: &'static str, p: &Path| {
         let p = p.to_path_buf();
         move |source| StoreError::Io {
@@ -263,12 +283,23 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
             .truncate(true)
             .mode(0o600)
             .open(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()
+        write(&mut file)?;
+        file.sync_all()?;
+        Ok(())
     })();
-    if let Err(source) = written {
-        let _ = fs::remove_file(&tmp);
-        return Err(io_err("write", &tmp)(source));
+    match written {
+        Ok(()) => {}
+        Err(WriteError::Io(source)) => {
+            let _ = fs::remove_file(&tmp);
+            return Err(io_err("write", &tmp)(source));
+        }
+        Err(WriteError::Serialize(source)) => {
+            let _ = fs::remove_file(&tmp);
+            return Err(StoreError::Serialize {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
     }
     if let Err(source) = fs::rename(&tmp, path) {
         let _ = fs::remove_file(&tmp);

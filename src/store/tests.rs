@@ -217,7 +217,7 @@ fn default_migration_accepts_only_the_current_version() {
 async fn async_wrappers_round_trip() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nested/state.json");
-    save_atomic_async(&path, &sample()).await.unwrap();
+    save_atomic_async(&path, sample()).await.unwrap();
     assert_eq!(load_async::<Sample>(&path).await.unwrap(), Some(sample()));
     assert_eq!(
         load_async::<Sample>(dir.path().join("missing"))

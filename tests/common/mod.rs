@@ -18,6 +18,25 @@ pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) {
     }
 }
 
+/// A TCP port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A child process killed (and reaped) when the guard goes out of scope.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 pub fn alive(pid: u32) -> bool {
     // A zombie still "exists": check /proc state too.
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
@@ -134,6 +153,17 @@ impl Home {
         std::fs::read_to_string(self.paths().log_file()).unwrap_or_default()
     }
 
+    /// A started daemon watching Claude only, with the HTTP surface on `127.0.0.1:{port}` behind `token`.
+    pub fn started_with_http(port: u16, token: &str) -> Home {
+        let home = Home::new();
+        home.write_config(&format!(
+            "[monitoring]\nassistants = [\"claude\"]\n\
+             [http]\nenabled = true\nbind = \"127.0.0.1:{port}\"\ntoken = \"{token}\"\n"
+        ));
+        home.start();
+        home
+    }
+
     /// `daemon start` (detached); it returns once the daemon answers.
     pub fn start(&self) {
         self.ok(&["daemon", "start"]);
@@ -185,6 +215,26 @@ impl Home {
         }
     }
 
+    /// Make a Claude session stop: append an API-error line (`error` such as `rate_limit`, `billing_error`,
+    /// and its message `text`) to a transcript under `~/.claude/projects/-work`, as Claude Code writes it.
+    pub fn claude_api_error(&self, session: &str, error: &str, text: &str) {
+        let project = self.user_home().join(".claude/projects/-work");
+        std::fs::create_dir_all(&project).unwrap();
+        let line = serde_json::json!({
+            "type": "assistant", "isSidechain": false, "sessionId": session, "cwd": "/work",
+            "timestamp": chrono::Utc::now().to_rfc3339(), "isApiErrorMessage": true, "error": error,
+            "message": {"model": "<synthetic>", "role": "assistant",
+                "content": [{"type": "text", "text": text}]}
+        });
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(project.join(format!("{session}.jsonl")))
+            .unwrap();
+        writeln!(file, "{line}").unwrap();
+    }
+
     pub fn write_config(&self, text: &str) {
         let p = self.paths().config_file;
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -214,21 +264,17 @@ pub fn ts(e: &serde_json::Value) -> chrono::DateTime<chrono::Utc> {
     e["ts"].as_str().unwrap().parse().unwrap()
 }
 
+/// The `metadata.at` of a `ResumeScheduled` event: when the resume is due.
+pub fn scheduled_at(e: &serde_json::Value) -> chrono::DateTime<chrono::Utc> {
+    e["metadata"]["at"].as_str().unwrap().parse().unwrap()
+}
+
 /// The next whole minute at least `min` ahead: Claude shows reset times to the minute.
 pub fn next_minute_after(min: Duration) -> chrono::DateTime<chrono::Utc> {
     use chrono::Timelike;
     let t = chrono::Utc::now() + chrono::Duration::from_std(min).unwrap();
     let floor = t.with_second(0).unwrap().with_nanosecond(0).unwrap();
     floor + chrono::Duration::minutes(1)
-}
-
-/// A port nothing listens on right now.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Serve `app` on 127.0.0.1 (free port) from a thread of its own; returns `http://127.0.0.1:PORT`.

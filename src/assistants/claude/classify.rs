@@ -12,6 +12,10 @@ pub fn classify(e: &Evidence, ctx: &ClassifyContext) -> StopReason {
 fn structured(e: &Evidence, ctx: &ClassifyContext) -> StopReason {
     let all = e.text_and_details();
     let human = |cause| StopReason::NeedsHuman { cause };
+    // A spend or monthly cap, credits gone, a policy refusal: whatever code it came with, only a person helps.
+    if let Some(cause) = text::human_cap(&all) {
+        return human(cause);
+    }
     match e.error_code.as_deref().unwrap_or("") {
         // A subscription's usage limit and a plain 429 share this code; "Server is temporarily
         // limiting requests (not your usage limit)" is never taken for a usage limit.

@@ -16,6 +16,7 @@ pub fn is_transcript(path: &Path) -> bool {
 /// How its transcripts read.
 pub const FORMAT: JsonlFormat = JsonlFormat {
     assistant: crate::assistants::claude::ASSISTANT,
+    garbage_source: "claude-transcripts",
     accept: is_transcript,
     session_of: transcript_path_session_id,
     parse: parse_transcript_line,

@@ -51,6 +51,10 @@ fn structured(e: &Evidence, ctx: &ClassifyContext) -> StopReason {
         | "response_stream_disconnected" => StopReason::Transient {
             status: e.http_status,
         },
+        // The request was refused on safety grounds: sending it again gets the same answer.
+        "cyber_policy" => StopReason::NeedsHuman {
+            cause: HumanCause::PolicyRefusal,
+        },
         "unauthorized" => StopReason::NeedsHuman {
             cause: HumanCause::Authentication,
         },
@@ -72,7 +76,9 @@ fn structured(e: &Evidence, ctx: &ClassifyContext) -> StopReason {
 }
 
 fn lenient(e: &Evidence, all: &str, ctx: &ClassifyContext) -> Option<StopReason> {
-    if text::mentions_quota_or_plan(all) || text::mentions_usage_limit(all) {
+    if let Some(cause) = text::human_cap(all) {
+        Some(StopReason::NeedsHuman { cause })
+    } else if text::mentions_quota_or_plan(all) || text::mentions_usage_limit(all) {
         Some(text::usage_or_plan(all, e.window_resets_at, ctx))
     } else if text::mentions_context(all) {
         Some(StopReason::ContextExhausted)

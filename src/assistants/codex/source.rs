@@ -102,6 +102,7 @@ pub fn spawn(
         engine,
         rollouts: Rollouts::new(Tz::UTC),
         deadlines: Timers::default(),
+        forget_due: Utc::now() + FORGET_AFTER,
     };
     let watcher = spawn_jsonl_watcher_ready(spec, offsets, tx, stop.clone(), ready);
     tracker.spawn(async move {
@@ -117,7 +118,13 @@ struct Source {
     engine: SourceTx,
     rollouts: Rollouts,
     deadlines: Timers<PathBuf>,
+    /// When rollouts quiet with a closed turn are next forgotten.
+    forget_due: chrono::DateTime<Utc>,
 }
+
+/// A rollout with a closed turn that got no lines for this long leaves memory (its state is primed
+/// again from its ends when it is written again).
+const FORGET_AFTER: chrono::Duration = chrono::Duration::minutes(10);
 
 impl Source {
     async fn run(mut self, mut rx: mpsc::Receiver<FileLines>, stop: CancellationToken) {
@@ -167,7 +174,7 @@ impl Source {
     }
 
     async fn on_batch(&mut self, batch: FileLines) -> bool {
-        if !batch.from_start && !self.rollouts.knows(&batch.path) {
+        if (batch.catch_up || !batch.from_start) && !self.rollouts.knows(&batch.path) {
             let (path, tz, max) = (batch.path.clone(), self.rollouts.tz(), self.max_line_bytes);
             match tokio::task::spawn_blocking(move || prime(&path, tz, max)).await {
                 Ok(Ok(primed)) => {
@@ -180,7 +187,17 @@ impl Source {
                 Err(e) => warn!(error = %e, "rollout priming failed"),
             }
         }
-        let (observations, schedule) = self.rollouts.apply(&batch, Utc::now());
+        let now = Utc::now();
+        if now >= self.forget_due {
+            self.rollouts.forget_quiet(now - FORGET_AFTER);
+            self.forget_due = now + FORGET_AFTER;
+        }
+        if batch.catch_up {
+            // History from before the daemon started: only a stop at its very end is news.
+            let caught = self.rollouts.catch_up(&batch, now);
+            return forward(&self.engine, caught.into_iter().collect(), &batch).await;
+        }
+        let (observations, schedule) = self.rollouts.apply(&batch, now);
         self.schedule(batch.path.clone(), schedule);
         forward(&self.engine, observations, &batch).await
     }

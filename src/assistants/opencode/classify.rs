@@ -17,10 +17,10 @@ fn structured(e: &Evidence, ctx: &ClassifyContext) -> StopReason {
         "ContextOverflowError" => StopReason::ContextExhausted,
         "ProviderAuthError" => human(HumanCause::Authentication),
         "ProviderModelNotFoundError" => human(HumanCause::ModelNotFound),
-        // Output-length cap, content filter, structured-output failures: nothing that waiting fixes.
-        "MessageOutputLengthError" | "ContentFilterError" | "StructuredOutputError" => {
-            StopReason::Unknown
-        }
+        // The provider's content filter refused the request: the same request is refused again.
+        "ContentFilterError" => human(HumanCause::PolicyRefusal),
+        // Output-length cap, structured-output failures: nothing that waiting fixes.
+        "MessageOutputLengthError" | "StructuredOutputError" => StopReason::Unknown,
         "APIError" => api_error(e, &all, ctx),
         // UnknownError and names this version does not know: the text may still be telling.
         _ => classify_text(&e.text, ctx)
@@ -34,6 +34,9 @@ fn structured(e: &Evidence, ctx: &ClassifyContext) -> StopReason {
 
 /// A provider error opencode gave up retrying (it retries 429/5xx five times itself).
 fn api_error(e: &Evidence, all: &str, ctx: &ClassifyContext) -> StopReason {
+    if let Some(cause) = text::human_cap(all) {
+        return StopReason::NeedsHuman { cause };
+    }
     // A subscription provider's usage limit, or an API account out of quota (OpenAI answers
     // `insufficient_quota` with a 429 that no wait fixes).
     if text::mentions_quota_or_plan(all) || text::mentions_usage_limit(all) {

@@ -74,3 +74,23 @@ impl Default for Section {
         }
     }
 }
+
+/// Durations that must stay sane (a zero health-check interval, a restart delay of years): the first one out
+/// of range, by key.
+pub fn check_bounds(c: &Section) -> Result<(), String> {
+    const DAY: u64 = 24 * 60 * 60;
+    for (key, value, max) in [
+        ("restart_delay_secs", c.restart_delay_secs, DAY),
+        (
+            "health_check_interval_secs",
+            c.health_check_interval_secs,
+            DAY,
+        ),
+        ("restart_window_secs", c.restart_window_secs, 30 * DAY),
+    ] {
+        if value > max {
+            return Err(format!("{key} must be between 0 and {max}, got {value}"));
+        }
+    }
+    Ok(())
+}

@@ -16,7 +16,7 @@ pub mod resume;
 pub mod source;
 
 use crate::adapter::{
-    Adapter, RecordReader, SectionError, SourceRun, Sources, WireContext, Wiring,
+    Adapter, RecordReader, Section, SectionError, SourceRun, Sources, WireContext, Wiring,
 };
 use crate::classify::ClassifyContext;
 use crate::formats::ParsedRecord;
@@ -51,7 +51,22 @@ impl Adapter for Opencode {
         true
     }
 
-    crate::adapter::config_section_methods!(config::Section, config::TEMPLATE, ASSISTANT.as_str());
+    fn config_template(&self) -> &'static str {
+        config::TEMPLATE
+    }
+
+    fn check_section(&self, text: &str) -> Result<(), toml::de::Error> {
+        crate::adapter::check_in_file::<config::Section>(text, ASSISTANT.as_str())
+    }
+
+    fn check_table(&self, section: &Section) -> Result<(), SectionError> {
+        let parsed = crate::adapter::parse_section::<config::Section>(section)?;
+        config::check_bounds(&parsed).map_err(SectionError)
+    }
+
+    fn show_section(&self, section: &Section) -> Result<toml::Table, SectionError> {
+        crate::adapter::render_section(&crate::adapter::parse_section::<config::Section>(section)?)
+    }
 
     fn wire(&self, ctx: &WireContext<'_>) -> Result<Option<Wiring>, SectionError> {
         let section: config::Section = crate::adapter::parse_section(ctx.section)?;

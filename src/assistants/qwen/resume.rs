@@ -182,7 +182,10 @@ mod tests {
         let out = fixture("quota-exhausted.output.json");
         match interpret_output(&out, "", Some(1), &ctx()).unwrap() {
             TurnOutcome::Stopped {
-                reason: StopReason::UsageLimit { resets_at, window },
+                reason:
+                    StopReason::UsageLimit {
+                        resets_at, window, ..
+                    },
                 evidence,
             } => {
                 assert!(evidence.starts_with("Quota exhausted"), "{evidence}");

@@ -14,6 +14,7 @@ pub fn is_chat(path: &Path) -> bool {
 /// How its chats read.
 pub const FORMAT: JsonlFormat = JsonlFormat {
     assistant: super::ASSISTANT,
+    garbage_source: "qwen-chats",
     accept: is_chat,
     session_of: chat_path_session_id,
     parse: parse_chat_line,

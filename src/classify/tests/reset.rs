@@ -263,7 +263,8 @@ fn codex_try_again_at(
         classify_text(text, &ctx(now, tz)),
         Some(crate::model::StopReason::UsageLimit {
             resets_at: Some(at(want.0)),
-            window: want.1
+            window: want.1,
+            precision: crate::model::Precision::Minute
         })
     );
 }

@@ -39,11 +39,11 @@ fn ev(
 
 #[rstest]
 #[case::rate_limit_api_key(Some("rate_limit"), Some(429), "API Error: Request rejected (429) · this may be a temporary capacity issue", None, RateLimit { retry_after_secs: None })]
-#[case::usage_session(Some("rate_limit"), Some(429), "You've hit your session limit · resets 12:57am (UTC)", None, UsageLimit { resets_at: Some(at("2025-11-24T00:57:00Z")), window: UsageWindow::Session })]
-#[case::usage_weekly(Some("rate_limit"), Some(429), "You've hit your weekly limit · resets Nov 27, 12:40am (Europe/Berlin)", None, UsageLimit { resets_at: Some(at("2025-11-26T23:40:00Z")), window: UsageWindow::Weekly })]
-#[case::usage_opus(Some("rate_limit"), Some(429), "You've hit your Opus limit · resets Nov 26, 9am (UTC)", None, UsageLimit { resets_at: Some(at("2025-11-26T09:00:00Z")), window: UsageWindow::Weekly })]
-#[case::usage_extra(Some("rate_limit"), Some(429), "You're out of extra usage · resets 9pm (UTC)", None, UsageLimit { resets_at: Some(at("2025-11-24T21:00:00Z")), window: UsageWindow::ExtraUsage })]
-#[case::usage_no_time(Some("rate_limit"), Some(429), "You've hit your session limit", None, UsageLimit { resets_at: None, window: UsageWindow::Session })]
+#[case::usage_session(Some("rate_limit"), Some(429), "You've hit your session limit · resets 12:57am (UTC)", None, UsageLimit { resets_at: Some(at("2025-11-24T00:57:00Z")), window: UsageWindow::Session, precision: crate::model::Precision::Minute  })]
+#[case::usage_weekly(Some("rate_limit"), Some(429), "You've hit your weekly limit · resets Nov 27, 12:40am (Europe/Berlin)", None, UsageLimit { resets_at: Some(at("2025-11-26T23:40:00Z")), window: UsageWindow::Weekly, precision: crate::model::Precision::Minute  })]
+#[case::usage_opus(Some("rate_limit"), Some(429), "You've hit your Opus limit · resets Nov 26, 9am (UTC)", None, UsageLimit { resets_at: Some(at("2025-11-26T09:00:00Z")), window: UsageWindow::Weekly, precision: crate::model::Precision::Minute  })]
+#[case::usage_extra(Some("rate_limit"), Some(429), "You're out of extra usage · resets 9pm (UTC)", None, UsageLimit { resets_at: Some(at("2025-11-24T21:00:00Z")), window: UsageWindow::ExtraUsage, precision: crate::model::Precision::Minute  })]
+#[case::usage_no_time(Some("rate_limit"), Some(429), "You've hit your session limit", None, UsageLimit { resets_at: None, window: UsageWindow::Session, precision: crate::model::Precision::Minute  })]
 #[case::server_limiting(Some("rate_limit"), Some(429), "API Error: Server is temporarily limiting requests (not your usage limit) · Rate limited", None, RateLimit { retry_after_secs: None })]
 #[case::context(
     Some("invalid_request"),
@@ -112,10 +112,10 @@ fn ev(
     None,
     Unknown
 )]
-#[case::unknown_epoch(Some("unknown"), None, "Claude AI usage limit reached|1763949600", None, UsageLimit { resets_at: Some(at("2025-11-24T02:00:00Z")), window: UsageWindow::Session })]
+#[case::unknown_epoch(Some("unknown"), None, "Claude AI usage limit reached|1763949600", None, UsageLimit { resets_at: Some(at("2025-11-24T02:00:00Z")), window: UsageWindow::Session, precision: crate::model::Precision::Exact  })]
 #[case::no_code_429(None, Some(429), "API Error: 429 rate_limit_error", None, RateLimit { retry_after_secs: None })]
 #[case::no_code_503(None, Some(503), "upstream trouble", None, Transient { status: Some(503) })]
-#[case::no_code_lenient_usage(None, None, "⚠ Claude usage limit hit your session limit · resets 1am (UTC)", None, UsageLimit { resets_at: Some(at("2025-11-24T01:00:00Z")), window: UsageWindow::Session })]
+#[case::no_code_lenient_usage(None, None, "⚠ Claude usage limit hit your session limit · resets 1am (UTC)", None, UsageLimit { resets_at: Some(at("2025-11-24T01:00:00Z")), window: UsageWindow::Session, precision: crate::model::Precision::Minute  })]
 #[case::unknown_code(Some("unknown"), None, "Something odd happened", None, Unknown)]
 #[case::future_code(Some("brand_new_error"), None, "API Error: Connection error.", None, Transient { status: None })]
 fn claude_codes(
@@ -132,12 +132,12 @@ fn claude_codes(
 }
 
 #[rstest]
-#[case::usage_time(Some("usage_limit_exceeded"), None, "You've hit your usage limit. Try again at 2:46 AM.", None, UsageLimit { resets_at: Some(at("2025-11-24T02:46:00Z")), window: UsageWindow::Session })]
-#[case::usage_window_field(Some("usage_limit_exceeded"), None, "You've hit your usage limit. Try again later.", Some("2025-11-24T03:00:00Z"), UsageLimit { resets_at: Some(at("2025-11-24T03:00:00Z")), window: UsageWindow::Session })]
-#[case::usage_window_field_wins(Some("usage_limit_exceeded"), None, "You've hit your usage limit. Try again at 2:46 AM.", Some("2025-11-25T03:00:00Z"), UsageLimit { resets_at: Some(at("2025-11-25T03:00:00Z")), window: UsageWindow::Weekly })]
-#[case::usage_window_field_implausible(Some("usage_limit_exceeded"), None, "You've hit your usage limit. Try again later.", Some("2026-03-01T00:00:00Z"), UsageLimit { resets_at: None, window: UsageWindow::Unknown })]
-#[case::usage_later(Some("usage_limit_exceeded"), None, "You've hit your usage limit. Try again later.", None, UsageLimit { resets_at: None, window: UsageWindow::Unknown })]
-#[case::usage_camel(Some("usageLimitExceeded"), None, "You've hit your usage limit. Try again in 2 hours.", None, UsageLimit { resets_at: Some(at("2025-11-24T02:12:00Z")), window: UsageWindow::Session })]
+#[case::usage_time(Some("usage_limit_exceeded"), None, "You've hit your usage limit. Try again at 2:46 AM.", None, UsageLimit { resets_at: Some(at("2025-11-24T02:46:00Z")), window: UsageWindow::Session, precision: crate::model::Precision::Minute  })]
+#[case::usage_window_field(Some("usage_limit_exceeded"), None, "You've hit your usage limit. Try again later.", Some("2025-11-24T03:00:00Z"), UsageLimit { resets_at: Some(at("2025-11-24T03:00:00Z")), window: UsageWindow::Session, precision: crate::model::Precision::Exact  })]
+#[case::usage_window_field_wins(Some("usage_limit_exceeded"), None, "You've hit your usage limit. Try again at 2:46 AM.", Some("2025-11-25T03:00:00Z"), UsageLimit { resets_at: Some(at("2025-11-25T03:00:00Z")), window: UsageWindow::Weekly, precision: crate::model::Precision::Exact  })]
+#[case::usage_window_field_implausible(Some("usage_limit_exceeded"), None, "You've hit your usage limit. Try again later.", Some("2026-03-01T00:00:00Z"), UsageLimit { resets_at: None, window: UsageWindow::Unknown, precision: crate::model::Precision::Minute  })]
+#[case::usage_later(Some("usage_limit_exceeded"), None, "You've hit your usage limit. Try again later.", None, UsageLimit { resets_at: None, window: UsageWindow::Unknown, precision: crate::model::Precision::Minute  })]
+#[case::usage_camel(Some("usageLimitExceeded"), None, "You've hit your usage limit. Try again in 2 hours.", None, UsageLimit { resets_at: Some(at("2025-11-24T02:12:00Z")), window: UsageWindow::Session, precision: crate::model::Precision::Minute  })]
 #[case::quota(
     Some("usage_limit_exceeded"),
     None,
@@ -159,7 +159,7 @@ fn claude_codes(
     None,
     human(QuotaOrPlan)
 )]
-#[case::free_plan_with_time(Some("usage_limit_exceeded"), None, "You've hit your usage limit. Upgrade to Plus to continue using Codex (https://chatgpt.com/explore/plus), or try again at Nov 30th, 2025 8:19 PM.", None, UsageLimit { resets_at: Some(at("2025-11-30T20:19:00Z")), window: UsageWindow::Weekly })]
+#[case::free_plan_with_time(Some("usage_limit_exceeded"), None, "You've hit your usage limit. Upgrade to Plus to continue using Codex (https://chatgpt.com/explore/plus), or try again at Nov 30th, 2025 8:19 PM.", None, UsageLimit { resets_at: Some(at("2025-11-30T20:19:00Z")), window: UsageWindow::Weekly, precision: crate::model::Precision::Minute  })]
 #[case::retry_429(Some("response_too_many_failed_attempts"), Some(429), "exceeded retry limit, last status: 429 Too Many Requests", None, RateLimit { retry_after_secs: None })]
 #[case::retry_429_text(Some("response_too_many_failed_attempts"), None, "exceeded retry limit, last status: 429 Too Many Requests", None, RateLimit { retry_after_secs: None })]
 #[case::retry_502(Some("response_too_many_failed_attempts"), None, "exceeded retry limit, last status: 502 Bad Gateway", None, Transient { status: Some(502) })]
@@ -185,7 +185,7 @@ fn claude_codes(
 )]
 #[case::other_high_demand(Some("other"), None, "We're currently experiencing high demand, which may cause temporary errors.", None, Transient { status: None })]
 #[case::turn_failed_capacity(None, None, "Selected model is at capacity. Please try a different model.", None, Transient { status: None })]
-#[case::turn_failed_usage(None, None, "You've hit your usage limit. Try again at 3:00 AM.", None, UsageLimit { resets_at: Some(at("2025-11-24T03:00:00Z")), window: UsageWindow::Session })]
+#[case::turn_failed_usage(None, None, "You've hit your usage limit. Try again at 3:00 AM.", None, UsageLimit { resets_at: Some(at("2025-11-24T03:00:00Z")), window: UsageWindow::Session, precision: crate::model::Precision::Minute  })]
 #[case::bad_request(
     Some("bad_request"),
     Some(400),
@@ -229,6 +229,7 @@ fn codex_model_cap_resets_after_its_delay() {
     let want = UsageLimit {
         resets_at: Some(at("2025-11-24T01:12:00Z")),
         window: UsageWindow::Session,
+        precision: crate::model::Precision::Exact,
     };
     assert_eq!(classify(&e, &ctx()), want);
 }
@@ -244,7 +245,7 @@ fn codex_model_cap_resets_after_its_delay() {
     Some("{\"error\":{\"code\":\"insufficient_quota\"}}"),
     human(QuotaOrPlan)
 )]
-#[case::usage_limit(Some("APIError"), Some(429), None, "You've hit your session limit · resets 2am (UTC)", None, UsageLimit { resets_at: Some(at("2025-11-24T02:00:00Z")), window: UsageWindow::Session })]
+#[case::usage_limit(Some("APIError"), Some(429), None, "You've hit your session limit · resets 2am (UTC)", None, UsageLimit { resets_at: Some(at("2025-11-24T02:00:00Z")), window: UsageWindow::Session, precision: crate::model::Precision::Minute  })]
 #[case::unavailable(Some("APIError"), Some(503), None, "Service Unavailable", None, Transient { status: Some(503) })]
 #[case::internal(Some("APIError"), Some(500), None, "Internal Server Error", None, Transient { status: Some(500) })]
 #[case::overloaded(Some("APIError"), Some(529), None, "Overloaded", None, Transient { status: Some(529) })]

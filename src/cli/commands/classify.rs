@@ -7,7 +7,7 @@ use anyhow::Context;
 use serde_json::json;
 
 use crate::adapter::{Adapter, RecordReader};
-use crate::classify::{ClassifyContext, tz_from_name};
+use crate::classify::{ClassifyContext, report_reset, tz_from_name};
 use crate::cli::args::ClassifyArgs;
 use crate::cli::exit;
 use crate::model::Signal;
@@ -52,21 +52,27 @@ fn classify_line(
     let looks_json = line.trim_start().starts_with('{');
     if looks_json {
         return match reader.read(line) {
-            Ok(record) => signal_json(line, record.signal),
+            Ok(record) => signal_json(line, record.signal, ctx),
             Err(e) => json!({ "input": line, "error": e }),
         };
     }
     match adapter.classify_text(line, ctx) {
-        Some(reason) => json!({ "input": line, "stop": true, "reason": reason }),
+        Some(reason) => match report_reset(&reason, line, ctx) {
+            Some(reset) => json!({ "input": line, "stop": true, "reason": reason, "reset": reset }),
+            None => json!({ "input": line, "stop": true, "reason": reason }),
+        },
         None => json!({ "input": line, "stop": false }),
     }
 }
 
-fn signal_json(line: &str, signal: Option<Signal>) -> serde_json::Value {
+fn signal_json(line: &str, signal: Option<Signal>, ctx: &ClassifyContext) -> serde_json::Value {
     match signal {
-        Some(Signal::Stopped { reason, evidence }) => {
-            json!({ "input": line, "stop": true, "reason": reason, "evidence": evidence })
-        }
+        Some(Signal::Stopped { reason, evidence }) => match report_reset(&reason, &evidence, ctx) {
+            Some(reset) => json!({
+                "input": line, "stop": true, "reason": reason, "evidence": evidence, "reset": reset
+            }),
+            None => json!({ "input": line, "stop": true, "reason": reason, "evidence": evidence }),
+        },
         Some(other) => json!({ "input": line, "stop": false, "signal": other }),
         None => json!({ "input": line, "stop": false }),
     }

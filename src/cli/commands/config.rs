@@ -27,10 +27,14 @@ pub fn run(cmd: ConfigCmd, paths: &Paths) -> anyhow::Result<u8> {
             }
             write_private(path, &template())?;
             println!("wrote {}", path.display());
+            let token_file = paths.http_token_file();
+            crate::http::auth::ensure_token_file(&token_file)
+                .with_context(|| format!("writing {}", token_file.display()))?;
+            println!("HTTP API token in {}", token_file.display());
             Ok(exit::OK)
         }
         ConfigCmd::Show(f) => {
-            let c = config::load(path)?;
+            let c = config::redacted(&config::load(path)?)?;
             if f.json {
                 render::json(&c)?;
             } else {

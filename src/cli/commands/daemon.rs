@@ -70,6 +70,9 @@ pub fn run(cmd: DaemonCmd, paths: &Paths, verbosity: u8) -> anyhow::Result<u8> {
     }
 }
 
+/// Threads of the daemon's blocking pool at most.
+const DAEMON_BLOCKING_THREADS: usize = 32;
+
 fn foreground(paths: &Paths, verbosity: u8, stderr: bool) -> anyhow::Result<u8> {
     let config = crate::config::load(&paths.config_file)?;
     let _guard = crate::logging::init(crate::logging::LogOptions {
@@ -84,11 +87,18 @@ fn foreground(paths: &Paths, verbosity: u8, stderr: bool) -> anyhow::Result<u8> 
         stderr,
     })
     .context("opening the log file")?;
-    tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        // Blocking work is short (reading a file, looking at /proc): a burst of it (1,000 new sessions)
+        // queues rather than starting hundreds of threads, each with its own stack (15 MB resident
+        // for 10 s); the cap leaves room for probes abandoned at their timeout.
+        .max_blocking_threads(DAEMON_BLOCKING_THREADS)
         .enable_all()
         .build()
-        .context("starting the async runtime")?
-        .block_on(lifecycle::run_foreground(paths.clone(), config))?;
+        .context("starting the async runtime")?;
+    let result = runtime.block_on(lifecycle::run_foreground(paths.clone(), config));
+    // A blocking task stuck on a file must not keep a failed daemon alive.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    result?;
     Ok(exit::OK)
 }

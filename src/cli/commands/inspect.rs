@@ -126,7 +126,8 @@ fn plan_for(f: &Findings, assistant: Assistant, config: &Config) -> serde_json::
         return json!({ "summary": "nothing to do: the session did not stop on an error" });
     };
     let now = chrono::Utc::now();
-    let stale = now - *at > chrono::Duration::seconds(config.monitoring.freshness_secs as i64);
+    let stale =
+        now.signed_duration_since(*at) > crate::clock::secs(config.monitoring.freshness_secs);
     let plan = decide::decide(
         reason,
         assistant,

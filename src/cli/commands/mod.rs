@@ -5,10 +5,12 @@ mod config;
 mod control;
 mod daemon;
 mod events;
+mod fleet;
 mod hook;
 mod hooks;
 mod inspect;
 mod logs;
+mod remote;
 mod run;
 mod service;
 mod sessions;
@@ -24,6 +26,13 @@ use crate::paths::Paths;
 pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
     let paths = Paths::from_env();
     let v = cli.verbose;
+    if let Some(host) = &cli.host {
+        return remote::run(
+            &paths,
+            host,
+            crate::remote::strip_host_option(std::env::args_os()),
+        );
+    }
     match cli.command {
         Command::Daemon(cmd) => daemon::run(cmd, &paths, v),
         Command::Status(f) => block_on(status::run(&paths, f.json)),
@@ -57,6 +66,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             Ok(exit::OK)
         }
         Command::Service(c) => service::run(c, &paths),
+        Command::Fleet(c) => block_on(fleet::run(&paths, c)),
         Command::Mcp => block_on(async {
             crate::mcp::serve_stdio(paths).await?;
             Ok(exit::OK)

@@ -185,17 +185,24 @@ async fn the_agent_retrying_a_resumed_turn_extends_its_verification() {
     }))
     .await
     .unwrap();
-    let crate::protocol::Response::Sessions(list) =
-        handle.request(crate::protocol::Request::Sessions).await
-    else {
-        panic!("sessions answer");
-    };
-    let planned = list.sessions[0]
-        .next_action
-        .clone()
-        .expect("verification pending");
+    // Sources and control requests reach the engine on separate channels: ask until the observation is in.
+    let want = next + Duration::seconds(300);
+    let mut planned = None;
+    for _ in 0..200 {
+        let crate::protocol::Response::Sessions(list) =
+            handle.request(crate::protocol::Request::Sessions).await
+        else {
+            panic!("sessions answer");
+        };
+        planned = list.sessions[0].next_action.clone();
+        if planned.as_ref().is_some_and(|p| p.at == want) {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    let planned = planned.expect("verification pending");
     assert_eq!(planned.action, "verify");
-    assert_eq!(planned.at, next + Duration::seconds(300));
+    assert_eq!(planned.at, want);
     shutdown.cancel();
     run.await.unwrap();
 }

@@ -7,6 +7,7 @@ fn usage_limit() -> StopReason {
     StopReason::UsageLimit {
         resets_at: Some(Utc::now() + Duration::minutes(30)),
         window: UsageWindow::Session,
+        precision: crate::model::Precision::Minute,
     }
 }
 
@@ -76,6 +77,7 @@ async fn an_overdue_auto_continue_is_stepped_in_for_once() {
         StopReason::UsageLimit {
             resets_at: Some(Utc::now() - Duration::minutes(5)),
             window: UsageWindow::Session,
+            precision: crate::model::Precision::Minute,
         },
         Origin::Transcript,
         0,

@@ -9,11 +9,11 @@ use super::*;
 /// Generous: only a broken watcher takes this long; a working one answers in milliseconds.
 const WAIT: Duration = Duration::from_secs(20);
 
-fn jsonl(path: &Path) -> bool {
+pub(super) fn jsonl(path: &Path) -> bool {
     path.extension().is_some_and(|ext| ext == "jsonl")
 }
 
-fn append(path: &Path, text: &str) {
+pub(super) fn append(path: &Path, text: &str) {
     let mut file = OpenOptions::new()
         .create(true)
         .append(true)
@@ -399,4 +399,6 @@ fn persisted_offset_for_a_missing_file_is_dropped() {
     assert!(t.is_idle());
 }
 
+mod catch_up;
 mod close;
+mod dormant;

@@ -5,16 +5,20 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::{self, Metadata};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 
+use super::dormant::{Dormant, Mark, inode};
 use super::{FileLines, WatchSpec};
 use crate::sources::tail::JsonlTail;
 
 /// Bytes of lines one step delivers at most before handing back to the task (which sends them); the
 /// remaining queue is worked off in the next step.
 const STEP_BUDGET_BYTES: usize = 16 * 1024 * 1024;
+
+/// Files go dormant in groups at most this often, however they are spread in time.
+const MIN_SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// What the notify watcher is currently pointed at.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,28 +29,44 @@ enum Watched {
     Ancestor(PathBuf),
 }
 
+/// A file followed right now, and when it last changed.
+struct Followed {
+    tail: JsonlTail,
+    changed_at: Instant,
+}
+
 /// Every followed file, the paths waiting to be read, and the notify watcher.
+///
+/// Only files that changed within [`WatchSpec::dormant_after`] are followed (a [`JsonlTail`] each); the
+/// others, the history on disk at start-up included, are [`Dormant`]: known by where they were left, and
+/// followed again on their next change.
 pub(super) struct Tracker {
     spec: WatchSpec,
     watcher: RecommendedWatcher,
     watching: Option<Watched>,
-    tails: HashMap<PathBuf, JsonlTail>,
+    tails: HashMap<PathBuf, Followed>,
+    dormant: Dormant,
+    /// When the quietest followed file is due to go dormant.
+    sweep_due: Option<Instant>,
     /// Paths to look at, in arrival order; `queued` keeps each in at most once (coalescing bursts).
     queue: VecDeque<PathBuf>,
     queued: HashSet<PathBuf>,
     /// Queued paths a writer closed since they were last read.
     closed: HashSet<PathBuf>,
+    /// Files whose next batch is their start-up catch-up ([`WatchSpec::catch_up`]).
+    catching_up: HashSet<PathBuf>,
     rescan: bool,
 }
 
 impl Tracker {
     /// Points the watcher at the root (or its nearest existing ancestor), then positions every existing
-    /// file: at its persisted offset if `offsets` has one (and queues it for reading), else at its end.
+    /// file: at its persisted offset if `offsets` has one (and queues it for reading), else at its end,
+    /// as a dormant file known by its length: nothing of it is read.
     ///
     /// The watch goes in before the scan, so nothing written after the scan can be missed.
     pub(super) fn start(
         spec: WatchSpec,
-        offsets: HashMap<PathBuf, u64>,
+        mut offsets: HashMap<PathBuf, u64>,
         watcher: RecommendedWatcher,
     ) -> Tracker {
         let mut tracker = Tracker {
@@ -54,27 +74,98 @@ impl Tracker {
             watcher,
             watching: None,
             tails: HashMap::new(),
+            dormant: Dormant::default(),
+            sweep_due: None,
             queue: VecDeque::new(),
             queued: HashSet::new(),
             closed: HashSet::new(),
+            catching_up: HashSet::new(),
             rescan: false,
         };
         tracker.retarget();
         if tracker.watching != Some(Watched::Root) {
             return tracker;
         }
-        for path in walk(&tracker.spec.root, tracker.spec.accept) {
-            let mut tail = tracker.new_tail(&path, offsets.get(&path).copied().unwrap_or(0));
-            if offsets.contains_key(&path) {
-                tracker.enqueue(path.clone());
-            } else if let Err(err) = tail.seek_to_end() {
-                tracing::debug!(path = %path.display(), error = %err, "cannot position existing file");
-                continue;
+        let root = tracker.spec.root.clone();
+        walk_each(&root, tracker.spec.accept, &mut |path| {
+            if let Some(offset) = offsets.remove(&path) {
+                let tail = tracker.new_tail(&path, offset);
+                tracker.follow(path.clone(), tail);
+                tracker.enqueue(path);
+                return;
             }
-            tracker.tails.insert(path, tail);
-        }
-        tracing::debug!(root = %tracker.spec.root.display(), files = tracker.tails.len(), "following");
+            if let Some(start) = tracker.catch_up_start(&path) {
+                let tail = tracker.new_tail(&path, start);
+                tracker.follow(path.clone(), tail);
+                tracker.catching_up.insert(path.clone());
+                tracker.enqueue(path);
+                return;
+            }
+            match fs::metadata(&path) {
+                Ok(meta) => tracker.dormant.insert(
+                    &path,
+                    Mark {
+                        len: meta.len(),
+                        ino: inode(&meta),
+                    },
+                ),
+                Err(err) => {
+                    tracing::debug!(path = %path.display(), error = %err, "cannot position existing file")
+                }
+            }
+        });
+        tracing::debug!(root = %tracker.spec.root.display(), resumed = tracker.tails.len(),
+            at_end = tracker.dormant.len(), "following");
         tracker
+    }
+
+    /// When [`Tracker::sweep`] has work: the quietest followed file goes dormant then.
+    pub(super) fn sweep_due(&self) -> Option<Instant> {
+        self.sweep_due
+    }
+
+    /// Sets aside the files that did not change within [`WatchSpec::dormant_after`] (and are not
+    /// waiting to be read): only where they were left is kept.
+    pub(super) fn sweep(&mut self, now: Instant) {
+        let after = self.spec.dormant_after;
+        let quiet: Vec<PathBuf> = self
+            .tails
+            .iter()
+            .filter(|(path, f)| {
+                now.saturating_duration_since(f.changed_at) >= after && !self.queued.contains(*path)
+            })
+            .map(|(path, _)| path.clone())
+            .collect();
+        for path in quiet {
+            if let Some(followed) = self.tails.remove(&path) {
+                let mark = Mark {
+                    len: followed.tail.resume_offset(),
+                    ino: followed.tail.identity().map_or(0, |(_, ino)| ino),
+                };
+                self.dormant.insert(&path, mark);
+            }
+        }
+        self.tails.shrink_to_fit();
+        self.sweep_due = self
+            .tails
+            .values()
+            .map(|f| f.changed_at)
+            .min()
+            .map(|at| (at + after).max(now + MIN_SWEEP_INTERVAL));
+    }
+
+    /// Follows `path` from `tail`'s position, as changed just now.
+    fn follow(&mut self, path: PathBuf, tail: JsonlTail) {
+        let now = Instant::now();
+        self.sweep_due
+            .get_or_insert(now + self.spec.dormant_after.max(MIN_SWEEP_INTERVAL));
+        self.tails.insert(
+            path,
+            Followed {
+                tail,
+                changed_at: now,
+            },
+        );
     }
 
     /// Queues a changed path for the next step; a path already queued is not queued twice.
@@ -141,6 +232,8 @@ impl Tracker {
                 if current == Watched::Root {
                     // The root is gone, and with it every file below it.
                     self.tails.clear();
+                    self.dormant.clear();
+                    self.sweep_due = None;
                     self.queue.clear();
                     self.queued.clear();
                     self.closed.clear();
@@ -192,6 +285,8 @@ impl Tracker {
         let files = walk(&self.spec.root, self.spec.accept);
         let present: HashSet<&PathBuf> = files.iter().collect();
         self.tails.retain(|path, _| present.contains(path));
+        self.dormant
+            .retain_present(files.iter().map(PathBuf::as_path));
         for path in files {
             self.enqueue(path);
         }
@@ -206,7 +301,7 @@ impl Tracker {
         let meta = match fs::metadata(&path) {
             Ok(meta) => meta,
             Err(err) => {
-                if self.tails.remove(&path).is_some() {
+                if self.tails.remove(&path).is_some() || self.dormant.remove(&path).is_some() {
                     tracing::debug!(path = %path.display(), error = %err, "stopped following");
                 }
                 return 0;
@@ -222,10 +317,33 @@ impl Tracker {
         if !meta.is_file() || !(self.spec.accept)(&path) {
             return 0;
         }
-        if !self.tails.contains_key(&path) && !self.discover(&path, &meta) {
+        if !self.tails.contains_key(&path) && !self.wake(&path, &meta, closed) {
             return 0;
         }
         self.read(path, closed, batches)
+    }
+
+    /// Follows a file that is not followed yet: a dormant one from where it was left (unless it did not
+    /// change), any other as [`Tracker::discover`] says. `false` when there is nothing to read.
+    fn wake(&mut self, path: &Path, meta: &Metadata, closed: bool) -> bool {
+        let Some(mark) = self.dormant.remove(path) else {
+            return self.discover(path, meta);
+        };
+        if !mark.same_file(meta) {
+            // Replaced or truncated while set aside: a different file now.
+            return self.discover(path, meta);
+        }
+        if meta.len() == mark.len && !closed {
+            self.dormant.insert(path, mark);
+            return false;
+        }
+        let mut tail = self.new_tail(path, 0);
+        if let Err(err) = tail.seek_to_known_end(mark.len) {
+            tracing::debug!(path = %path.display(), error = %err, "cannot position file");
+            return false;
+        }
+        self.follow(path.to_path_buf(), tail);
+        true
     }
 
     /// Starts following a file that appeared while running: from its start if fresh, else its end.
@@ -244,14 +362,15 @@ impl Tracker {
         } else {
             tracing::debug!(path = %path.display(), "new file; reading from its start");
         }
-        self.tails.insert(path.to_path_buf(), tail);
+        self.follow(path.to_path_buf(), tail);
         true
     }
 
     fn read(&mut self, path: PathBuf, closed: bool, batches: &mut Vec<FileLines>) -> usize {
-        let Some(tail) = self.tails.get_mut(&path) else {
+        let Some(followed) = self.tails.get_mut(&path) else {
             return 0;
         };
+        let tail = &mut followed.tail;
         let before = tail.resume_offset();
         let batch = match tail.read_new() {
             Ok(batch) => batch,
@@ -285,7 +404,11 @@ impl Tracker {
         if !changed {
             return 0;
         }
+        if let Some(followed) = self.tails.get_mut(&path) {
+            followed.changed_at = Instant::now();
+        }
         let bytes = batch.lines.iter().map(String::len).sum();
+        let catch_up = self.catching_up.remove(&path);
         batches.push(FileLines {
             path,
             lines: batch.lines,
@@ -294,8 +417,38 @@ impl Tracker {
             skipped_oversize: batch.skipped_oversize,
             invalid_utf8: batch.invalid_utf8,
             writer_closed: closed,
+            catch_up,
         });
         bytes
+    }
+
+    /// Where a file's catch-up starts: the first line that begins within its last
+    /// [`CATCH_UP_TAIL_BYTES`](super::CATCH_UP_TAIL_BYTES), if the file was modified within
+    /// [`WatchSpec::catch_up`]; `None` when catch-up is off, the file is older, or unreadable.
+    fn catch_up_start(&self, path: &Path) -> Option<u64> {
+        use std::io::{Read, Seek, SeekFrom};
+        if self.spec.catch_up.is_zero() {
+            return None;
+        }
+        let meta = fs::metadata(path).ok()?;
+        let age = SystemTime::now()
+            .duration_since(meta.modified().ok()?)
+            .unwrap_or_default();
+        if age > self.spec.catch_up {
+            return None;
+        }
+        let len = meta.len();
+        let from = len.saturating_sub(super::CATCH_UP_TAIL_BYTES);
+        if from == 0 {
+            return Some(0);
+        }
+        // Start at the first line that begins after `from` (the line `from` falls in is cut).
+        let mut file = fs::File::open(path).ok()?;
+        file.seek(SeekFrom::Start(from - 1)).ok()?;
+        let mut buf = Vec::new();
+        file.take(len - from + 1).read_to_end(&mut buf).ok()?;
+        let newline = buf.iter().position(|b| *b == b'\n')?;
+        Some(from - 1 + newline as u64 + 1)
     }
 
     fn new_tail(&self, path: &Path, offset: u64) -> JsonlTail {
@@ -306,12 +459,30 @@ impl Tracker {
     pub(super) fn queue_len(&self) -> usize {
         self.queue.len()
     }
+
+    #[cfg(test)]
+    pub(super) fn followed_len(&self) -> usize {
+        self.tails.len()
+    }
+
+    #[cfg(test)]
+    pub(super) fn dormant_len(&self) -> usize {
+        self.dormant.len()
+    }
 }
 
 /// Every accepted regular file below `dir` (symlinks to files included, symlinked directories not
 /// followed), sorted. Unreadable directories are skipped.
 pub(crate) fn walk(dir: &Path, accept: fn(&Path) -> bool) -> Vec<PathBuf> {
     let mut files = Vec::new();
+    walk_each(dir, accept, &mut |path| files.push(path));
+    files.sort();
+    files
+}
+
+/// Calls `found` with every accepted regular file below `dir`, as [`walk`] picks them, in no particular
+/// order and without collecting them.
+fn walk_each(dir: &Path, accept: fn(&Path) -> bool, found: &mut dyn FnMut(PathBuf)) {
     let mut dirs = vec![dir.to_path_buf()];
     while let Some(dir) = dirs.pop() {
         let entries = match fs::read_dir(&dir) {
@@ -325,14 +496,10 @@ pub(crate) fn walk(dir: &Path, accept: fn(&Path) -> bool) -> Vec<PathBuf> {
             let path = entry.path();
             match entry.file_type() {
                 Ok(kind) if kind.is_dir() => dirs.push(path),
-                Ok(kind) if kind.is_file() && accept(&path) => files.push(path),
-                Ok(kind) if kind.is_symlink() && accept(&path) && path.is_file() => {
-                    files.push(path)
-                }
+                Ok(kind) if kind.is_file() && accept(&path) => found(path),
+                Ok(kind) if kind.is_symlink() && accept(&path) && path.is_file() => found(path),
                 _ => {}
             }
         }
     }
-    files.sort();
-    files
 }

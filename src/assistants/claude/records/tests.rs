@@ -61,8 +61,8 @@ const SESSION_LIMIT: &str = "You've hit your session limit · resets 12:57am (UT
 const UNREACHABLE: &str = "API Error: Unable to connect to API (ConnectionRefused)";
 
 #[rstest]
-#[case::session_limit(api_error(Some("rate_limit"), Some(429), SESSION_LIMIT, None), stop(UsageLimit { resets_at: Some(at("2025-11-24T00:57:00Z")), window: UsageWindow::Session }, SESSION_LIMIT))]
-#[case::weekly_limit(api_error(Some("rate_limit"), Some(429), "You've hit your weekly limit · resets Nov 27, 12:40am (Europe/Berlin)", None), stop(UsageLimit { resets_at: Some(at("2025-11-26T23:40:00Z")), window: UsageWindow::Weekly }, "You've hit your weekly limit · resets Nov 27, 12:40am (Europe/Berlin)"))]
+#[case::session_limit(api_error(Some("rate_limit"), Some(429), SESSION_LIMIT, None), stop(UsageLimit { resets_at: Some(at("2025-11-24T00:57:00Z")), window: UsageWindow::Session, precision: crate::model::Precision::Minute  }, SESSION_LIMIT))]
+#[case::weekly_limit(api_error(Some("rate_limit"), Some(429), "You've hit your weekly limit · resets Nov 27, 12:40am (Europe/Berlin)", None), stop(UsageLimit { resets_at: Some(at("2025-11-26T23:40:00Z")), window: UsageWindow::Weekly, precision: crate::model::Precision::Minute  }, "You've hit your weekly limit · resets Nov 27, 12:40am (Europe/Berlin)"))]
 #[case::rate_limit(api_error(Some("rate_limit"), Some(429), "API Error: Request rejected (429) · this may be a temporary capacity issue", None), stop(RateLimit { retry_after_secs: None }, "API Error: Request rejected (429) · this may be a temporary capacity issue"))]
 #[case::server_limiting(api_error(Some("rate_limit"), Some(429), "API Error: Server is temporarily limiting requests (not your usage limit) · Rate limited", None), stop(RateLimit { retry_after_secs: None }, "API Error: Server is temporarily limiting requests (not your usage limit) · Rate limited"))]
 #[case::context(
@@ -119,8 +119,8 @@ const UNREACHABLE: &str = "API Error: Unable to connect to API (ConnectionRefuse
         "API Error: Claude's response exceeded the 32000 output token maximum."
     )
 )]
-#[case::old_epoch(api_error(None, None, "Claude AI usage limit reached|1763949600", None), stop(UsageLimit { resets_at: Some(at("2025-11-24T02:00:00Z")), window: UsageWindow::Session }, "Claude AI usage limit reached|1763949600"))]
-#[case::synthetic_unmarked(assistant("<synthetic>", json!([{"type": "text", "text": "Claude AI usage limit reached|1763949600"}])), stop(UsageLimit { resets_at: Some(at("2025-11-24T02:00:00Z")), window: UsageWindow::Session }, "Claude AI usage limit reached|1763949600"))]
+#[case::old_epoch(api_error(None, None, "Claude AI usage limit reached|1763949600", None), stop(UsageLimit { resets_at: Some(at("2025-11-24T02:00:00Z")), window: UsageWindow::Session, precision: crate::model::Precision::Exact  }, "Claude AI usage limit reached|1763949600"))]
+#[case::synthetic_unmarked(assistant("<synthetic>", json!([{"type": "text", "text": "Claude AI usage limit reached|1763949600"}])), stop(UsageLimit { resets_at: Some(at("2025-11-24T02:00:00Z")), window: UsageWindow::Session, precision: crate::model::Precision::Exact  }, "Claude AI usage limit reached|1763949600"))]
 #[case::synthetic_no_response(assistant("<synthetic>", json!([{"type": "text", "text": "No response requested."}])), None)]
 #[case::text(assistant("claude-sonnet-4-5-20250929", json!([{"type": "text", "text": "Looking at the parser now."}])), Some(Signal::Progress))]
 #[case::prose_quoting_limit(assistant("claude-sonnet-4-5-20250929", json!([{"type": "text", "text": SESSION_LIMIT}])), Some(Signal::Progress))]
@@ -169,6 +169,7 @@ fn bare_reset_times_are_in_the_agent_zone() {
     let want = UsageLimit {
         resets_at: Some(at("2025-11-24T02:00:00Z")),
         window: UsageWindow::Session,
+        precision: crate::model::Precision::Minute,
     };
     assert_eq!(
         rec.signal,
@@ -203,6 +204,7 @@ fn a_real_session_reads_in_order() {
     let limit = UsageLimit {
         resets_at: Some(at("2025-11-24T00:57:00Z")),
         window: UsageWindow::Session,
+        precision: crate::model::Precision::Minute,
     };
     let want = vec![
         None,

@@ -44,6 +44,16 @@ fn limit_at_246() -> StopReason {
     UsageLimit {
         resets_at: Some(at("2025-11-24T02:46:00Z")),
         window: UsageWindow::Session,
+        precision: crate::model::Precision::Minute,
+    }
+}
+
+/// The same reset, read from the exhausted window's `resets_at`: to the second.
+fn window_reset_at_246() -> StopReason {
+    UsageLimit {
+        resets_at: Some(at("2025-11-24T02:46:00Z")),
+        window: UsageWindow::Session,
+        precision: crate::model::Precision::Exact,
     }
 }
 
@@ -120,7 +130,7 @@ fn the_exhausted_window_dates_a_later_usage_limit() {
             failed(later, json!("usage_limit_exceeded")),
         ],
     );
-    assert_eq!(signals[2], stop(limit_at_246(), later));
+    assert_eq!(signals[2], stop(window_reset_at_246(), later));
     assert_eq!(state.session_id.as_deref(), Some(TID));
     assert_eq!(state.limit_resets, Some(at("2025-11-24T02:46:00Z")));
 }
@@ -143,6 +153,7 @@ fn a_window_that_recovered_is_forgotten() {
     let want = UsageLimit {
         resets_at: None,
         window: UsageWindow::Unknown,
+        precision: crate::model::Precision::Minute,
     };
     assert_eq!(signals[2], stop(want, later));
 }
@@ -203,7 +214,7 @@ fn a_real_rollout_reads_in_order() {
         Some(Signal::Progress),
         Some(Signal::Progress),
         None,
-        stop(limit_at_246(), evidence),
+        stop(window_reset_at_246(), evidence),
     ];
     assert_eq!(signals, want);
 }
@@ -261,7 +272,7 @@ fn failed_turn(message: &str) -> ExecEvent {
 #[case(ExecEvent::TurnStarted, Some(Signal::Progress))]
 #[case(ExecEvent::Item, Some(Signal::Progress))]
 #[case(ExecEvent::TurnCompleted, stop(Completed, "turn.completed"))]
-#[case(failed_turn("You've hit your usage limit. Try again later."), stop(UsageLimit { resets_at: None, window: UsageWindow::Unknown }, "You've hit your usage limit. Try again later."))]
+#[case(failed_turn("You've hit your usage limit. Try again later."), stop(UsageLimit { resets_at: None, window: UsageWindow::Unknown, precision: crate::model::Precision::Minute  }, "You've hit your usage limit. Try again later."))]
 #[case(failed_turn(LIMIT_AT), stop(limit_at_246(), LIMIT_AT))]
 #[case(failed_turn(RETRY_429), stop(RateLimit { retry_after_secs: None }, RETRY_429))]
 #[case(failed_turn("stream disconnected before completion: error decoding response body"), stop(Transient { status: None }, "stream disconnected before completion: error decoding response body"))]

@@ -32,7 +32,7 @@ fn stopped(reason: StopReason) -> TurnOutcome {
 #[case::success(exec!("success"), 0, TurnOutcome::Succeeded)]
 #[case::resumed(exec!("usage-limit-session-then-resume"), 0, TurnOutcome::Succeeded)]
 #[case::usage_limit(exec!("usage-limit-session"), 1, stopped(StopReason::UsageLimit {
-    resets_at: Some("2026-11-24T01:51:00Z".parse().unwrap()), window: UsageWindow::Session }))]
+    resets_at: Some("2026-11-24T01:51:00Z".parse().unwrap()), window: UsageWindow::Session, precision: crate::model::Precision::Minute  }))]
 #[case::rate_limit(exec!("rate-limit-429-default-retries"), 1, stopped(StopReason::RateLimit { retry_after_secs: None }))]
 #[case::context(exec!("context-window-exceeded"), 1, stopped(StopReason::ContextExhausted))]
 #[case::overloaded(exec!("server-overloaded-in-stream"), 1, stopped(StopReason::Transient { status: None }))]

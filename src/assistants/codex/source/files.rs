@@ -62,6 +62,8 @@ struct FileState {
     read_to: u64,
     /// A length seen beyond `read_to` at the previous look: unchanged at the next, it is a torn line.
     pending_len: Option<u64>,
+    /// When lines last arrived (or the file was primed).
+    touched_at: DateTime<Utc>,
 }
 
 /// The state of every followed rollout.
@@ -101,6 +103,7 @@ impl Rollouts {
                 alive_looks: 0,
                 read_to: primed.len,
                 pending_len: None,
+                touched_at: now,
             },
         );
         if open {
@@ -124,6 +127,7 @@ impl Rollouts {
                 alive_looks: 0,
                 read_to: 0,
                 pending_len: None,
+                touched_at: now,
             });
         if batch.from_start && !batch.lines.is_empty() && file.read_to > 0 {
             // Replaced or truncated: a different file now.
@@ -132,9 +136,19 @@ impl Rollouts {
         }
         file.read_to = batch.offset_after;
         file.pending_len = None;
+        file.touched_at = now;
         let mut out = Vec::new();
+        use crate::sources::garbage::{count, torn_tail};
+        count(
+            "codex-rollouts",
+            (batch.skipped_oversize + batch.invalid_utf8) as u64,
+        );
         for line in &batch.lines {
-            let Ok(rec) = file.state.feed(line) else {
+            let fed = file.state.feed(line).or_else(|e| {
+                count("codex-rollouts", 1);
+                torn_tail(line).ok_or(e).and_then(|t| file.state.feed(t))
+            });
+            let Ok(rec) = fed else {
                 tracing::debug!(path = %batch.path.display(), "unparseable rollout line skipped");
                 continue;
             };
@@ -162,6 +176,55 @@ impl Rollouts {
             Schedule::Keep
         };
         (out, schedule)
+    }
+
+    /// The stop a start-up catch-up batch ([`FileLines::catch_up`]) ends with: its last signal, when that
+    /// is a stop nobody has seen. The lines are read with a fresh state (the file's own, primed from its
+    /// ends, already is past them); the file gives the thread and cwd.
+    pub fn catch_up(&mut self, batch: &FileLines, now: DateTime<Utc>) -> Option<Observation> {
+        let tz = self.tz;
+        let mut fresh = CodexRolloutState::new(tz);
+        let mut last = None;
+        for line in &batch.lines {
+            if let Ok(rec) = fresh.feed(line)
+                && let Some(signal) = rec.signal
+            {
+                last = Some((signal, rec.at));
+            }
+        }
+        let (signal, at) = last?;
+        if !matches!(signal, Signal::Stopped { .. }) {
+            return None;
+        }
+        let file = self.files.get(&batch.path)?;
+        let mut locator = locator(file, &batch.path);
+        locator.cwd = locator.cwd.or(fresh.cwd.clone());
+        let session = key(file).or_else(|| {
+            fresh
+                .session_id
+                .clone()
+                .map(|id| SessionKey::new(crate::assistants::codex::ASSISTANT, id))
+        })?;
+        Some(Observation {
+            session,
+            at: at.unwrap_or(now),
+            signal,
+            origin: Origin::CatchUp,
+            locator,
+        })
+    }
+
+    /// Forgets the files whose last turn is closed and that got no lines since `before`: their state is
+    /// read again from the file's ends ([`super::prime`]) if they are written again.
+    pub fn forget_quiet(&mut self, before: DateTime<Utc>) {
+        self.files
+            .retain(|_, f| f.state.turn_open || f.touched_at >= before);
+    }
+
+    /// Files whose state is kept.
+    #[cfg(test)]
+    pub fn kept(&self) -> usize {
+        self.files.len()
     }
 
     /// Whether the file's last turn is open (a look at its writer is due at its deadline).

@@ -17,6 +17,21 @@ use crate::assistants::codex::records::CodexRolloutState;
 /// this since it started is taken as closed (its crash goes unnoticed until it writes again).
 pub const PRIME_TAIL_BYTES: u64 = 2 * 1024 * 1024;
 
+/// The end read first; it grows fourfold (up to [`PRIME_TAIL_BYTES`]) until it holds a turn's start or end.
+const PRIME_FIRST_WINDOW: u64 = 64 * 1024;
+
+/// Whether `bytes` hold a line that starts or ends a turn (what decides whether the last one is open).
+fn has_turn_marker(bytes: &[u8]) -> bool {
+    const MARKERS: [&[u8]; 3] = [
+        b"\"task_started\"",
+        b"\"task_complete\"",
+        b"\"turn_aborted\"",
+    ];
+    MARKERS
+        .iter()
+        .any(|marker| bytes.windows(marker.len()).any(|w| w == *marker))
+}
+
 /// What reading a rollout's first line and last stretch taught.
 #[derive(Debug, Clone)]
 pub struct Primed {
@@ -27,7 +42,8 @@ pub struct Primed {
     pub len: u64,
 }
 
-/// Read `path`'s first line and its last [`PRIME_TAIL_BYTES`] into a fresh state. Lines longer than
+/// Read `path`'s first line and its last stretch into a fresh state: as little of the end as holds the
+/// last turn's start or end, at most [`PRIME_TAIL_BYTES`]. Lines longer than
 /// `max_line_bytes` and lines that do not parse are skipped; an incomplete last line is left for the
 /// tailer.
 pub fn prime(path: &Path, tz: Tz, max_line_bytes: usize) -> io::Result<Primed> {
@@ -50,10 +66,17 @@ pub fn prime(path: &Path, tz: Tz, max_line_bytes: usize) -> io::Result<Primed> {
     } else {
         0
     };
-    let start = first_end.max(len.saturating_sub(PRIME_TAIL_BYTES));
-    file.seek(SeekFrom::Start(start))?;
-    let mut tail = Vec::new();
-    file.take(len - start).read_to_end(&mut tail)?;
+    let mut window = PRIME_FIRST_WINDOW;
+    let (start, tail) = loop {
+        let start = first_end.max(len.saturating_sub(window));
+        file.seek(SeekFrom::Start(start))?;
+        let mut tail = Vec::new();
+        (&mut file).take(len - start).read_to_end(&mut tail)?;
+        if start == first_end || window >= PRIME_TAIL_BYTES || has_turn_marker(&tail) {
+            break (start, tail);
+        }
+        window = (window * 4).min(PRIME_TAIL_BYTES);
+    };
     let mut rest = tail.as_slice();
     if !(first_complete && start == first_end) {
         // The stretch starts inside a line: skip to the next one.
@@ -150,6 +173,21 @@ mod tests {
         let n = (PRIME_TAIL_BYTES as usize / filler.len()) + 64;
         lines.extend(std::iter::repeat_n(filler.as_str(), n));
         lines.push(STARTED);
+        let (_d, path) = write(&lines, "");
+        let p = prime(&path, Tz::UTC, 1 << 20).unwrap();
+        assert!(p.state.turn_open);
+        assert!(p.state.session_id.is_some());
+    }
+
+    #[test]
+    fn a_turn_started_far_back_is_found_by_growing_the_window() {
+        let filler = format!(
+            r#"{{"timestamp":"2026-11-24T00:00:01Z","type":"response_item","payload":{{"type":"reasoning","x":"{}"}}}}"#,
+            "y".repeat(4096)
+        );
+        let mut lines = vec![META, DONE, STARTED];
+        let n = (4 * PRIME_FIRST_WINDOW as usize / filler.len()) + 8;
+        lines.extend(std::iter::repeat_n(filler.as_str(), n));
         let (_d, path) = write(&lines, "");
         let p = prime(&path, Tz::UTC, 1 << 20).unwrap();
         assert!(p.state.turn_open);

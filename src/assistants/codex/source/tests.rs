@@ -59,6 +59,7 @@ fn batch(lines: &[String], offset_after: u64, from_start: bool, closed: bool) ->
         skipped_oversize: 0,
         invalid_utf8: 0,
         writer_closed: closed,
+        catch_up: false,
     }
 }
 
@@ -222,6 +223,63 @@ fn a_primed_open_turn_is_looked_at_at_once() {
     assert_eq!(crash.locator.cwd.as_deref(), Some(Path::new("/w")));
 }
 
+fn limit_failed() -> String {
+    line(
+        "2026-11-24T00:00:05Z",
+        "event_msg",
+        r#"{"type":"task_complete","turn_id":"1","last_agent_message":null,"error":{"message":"You've hit your usage limit. Try again at 2:46 AM.","codex_error_info":"usage_limit_exceeded"}}"#,
+    )
+}
+
+fn primed(lines: &[String]) -> Primed {
+    let mut state = crate::assistants::codex::records::CodexRolloutState::new(Tz::UTC);
+    for l in lines {
+        state.feed(l).unwrap();
+    }
+    Primed {
+        state,
+        last_at: None,
+        len: 500,
+    }
+}
+
+/// Start-up catch-up: a rollout whose last turn ended on a limit before the daemon ran yields that stop,
+/// once, as a catch-up; one that went on afterwards yields nothing.
+#[test]
+fn a_catch_up_batch_yields_only_a_final_stop() {
+    let all = [meta(), started(), answer(), limit_failed()];
+    let mut r = Rollouts::new(Tz::UTC);
+    r.insert_primed(&path(), primed(&all), now());
+    let tail = FileLines {
+        catch_up: true,
+        ..batch(&all[2..], 500, false, false)
+    };
+    let obs = r.catch_up(&tail, now()).expect("the stop at the end");
+    assert_eq!(obs.origin, Origin::CatchUp);
+    assert_eq!(obs.session.id, ID);
+    assert_eq!(obs.locator.cwd.as_deref(), Some(Path::new("/w")));
+    assert!(matches!(
+        obs.signal,
+        Signal::Stopped {
+            reason: StopReason::UsageLimit { .. },
+            ..
+        }
+    ));
+
+    let went_on = [meta(), started(), limit_failed(), started(), answer()];
+    let mut r = Rollouts::new(Tz::UTC);
+    r.insert_primed(&path(), primed(&went_on), now());
+    let tail = FileLines {
+        catch_up: true,
+        ..batch(&went_on[1..], 500, false, false)
+    };
+    assert_eq!(
+        r.catch_up(&tail, now()),
+        None,
+        "handled: the session went on"
+    );
+}
+
 /// The whole source on a real directory: a process that holds an open turn's rollout open for writing
 /// dies, and the engine hears of a crash; a finished rollout whose writer exits is left alone.
 #[cfg(target_os = "linux")]
@@ -310,4 +368,24 @@ async fn a_writer_dying_mid_turn_is_reported_as_a_crash() {
             );
         }
     }
+}
+
+#[test]
+fn quiet_rollouts_with_a_closed_turn_are_forgotten_and_open_ones_kept() {
+    let mut r = open_turn();
+    let done = PathBuf::from(
+        "/s/2026/11/24/rollout-2026-11-24T00-00-00-01a20b09-b2d2-79d1-afd3-98259ca7aaaa.jsonl",
+    );
+    let closed = FileLines {
+        path: done.clone(),
+        ..batch(&[meta(), started(), completed()], 300, true, false)
+    };
+    r.apply(&closed, now());
+    assert_eq!(r.kept(), 2);
+    r.forget_quiet(now());
+    assert_eq!(r.kept(), 2, "touched now: kept");
+    r.forget_quiet(now() + chrono::Duration::hours(1));
+    assert_eq!(r.kept(), 1);
+    assert!(!r.knows(&done));
+    assert!(r.turn_open(&path()));
 }

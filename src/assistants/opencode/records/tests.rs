@@ -54,7 +54,7 @@ fn named(name: &str, message: &str) -> Value {
 #[case::rate_limit_date(api_error(Some(429), "Too Many Requests", json!({"retry-after": "Mon, 24 Nov 2025 00:13:00 GMT"}), None), stop(RateLimit { retry_after_secs: Some(45) }, "Too Many Requests"))]
 #[case::rate_limit_bare(api_error(Some(429), "Rate limit exceeded", json!({}), None), stop(RateLimit { retry_after_secs: None }, "Rate limit exceeded"))]
 #[case::quota(api_error(Some(429), "You exceeded your current quota, please check your plan and billing details.", json!({}), Some("{\"error\":{\"type\":\"insufficient_quota\"}}")), stop(NeedsHuman { cause: QuotaOrPlan }, "You exceeded your current quota, please check your plan and billing details."))]
-#[case::subscription(api_error(Some(429), "You've hit your session limit · resets 2am (UTC)", json!({}), None), stop(UsageLimit { resets_at: Some(at("2025-11-24T02:00:00Z")), window: UsageWindow::Session }, "You've hit your session limit · resets 2am (UTC)"))]
+#[case::subscription(api_error(Some(429), "You've hit your session limit · resets 2am (UTC)", json!({}), None), stop(UsageLimit { resets_at: Some(at("2025-11-24T02:00:00Z")), window: UsageWindow::Session, precision: crate::model::Precision::Minute  }, "You've hit your session limit · resets 2am (UTC)"))]
 #[case::unavailable(api_error(Some(503), "Service Unavailable", json!({}), None), stop(Transient { status: Some(503) }, "Service Unavailable"))]
 #[case::server_error(api_error(Some(500), "Internal Server Error", json!({}), None), stop(Transient { status: Some(500) }, "Internal Server Error"))]
 #[case::unauthorized(api_error(Some(401), "Incorrect API key provided", json!({}), None), stop(NeedsHuman { cause: Authentication }, "Incorrect API key provided"))]

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use serde_json::Value;
 use tokio::time::Instant;
@@ -124,7 +124,10 @@ async fn read_stream(
             chunk = tokio::time::timeout(SILENCE, stream.next()) => match chunk {
                 Ok(Some(Ok(bytes))) => {
                     for data in decoder.push(&bytes) {
-                        let Some(ev) = Event::parse(&data) else { continue };
+                        let Some(ev) = Event::parse(&data) else {
+                            crate::sources::garbage::count("opencode-events", 1);
+                            continue;
+                        };
                         for step in tracker.on_event(&ev) {
                             match step {
                                 Step::Emit(id, signal) => {
@@ -304,7 +307,7 @@ fn observation(
     }
 }
 
-/// Epoch milliseconds → instant.
+/// Epoch milliseconds → instant (seconds or microseconds too, told apart by magnitude).
 pub fn ms_instant(v: &Value) -> Option<DateTime<Utc>> {
-    Utc.timestamp_millis_opt(v.as_i64()?).single()
+    crate::clock::epoch_instant(v.as_i64()?)
 }

@@ -58,13 +58,15 @@ fn an_exhausted_quota_stops_with_its_reset_and_the_resume_completes() {
         "{evidence}"
     );
     let at = records[2].at.unwrap();
-    assert_eq!(
-        reason,
-        &StopReason::UsageLimit {
-            resets_at: Some(at + chrono::TimeDelta::seconds(65)),
-            window: UsageWindow::Session,
+    match reason {
+        StopReason::UsageLimit {
+            resets_at, window, ..
+        } => {
+            assert_eq!(*resets_at, Some(at + chrono::TimeDelta::seconds(65)));
+            assert_eq!(*window, UsageWindow::Session);
         }
-    );
+        other => panic!("{other:?}"),
+    }
     assert_eq!(reason_of(s.last().unwrap()), Some(&StopReason::Completed));
 }
 

@@ -36,7 +36,7 @@ fn hook(event: &str, extra: Value) -> Value {
 }
 
 #[rstest]
-#[case::usage(hook("StopFailure", json!({"error": "rate_limit", "last_assistant_message": SESSION_LIMIT})), stop(UsageLimit { resets_at: Some(at("2025-11-24T00:57:00Z")), window: UsageWindow::Session }, SESSION_LIMIT))]
+#[case::usage(hook("StopFailure", json!({"error": "rate_limit", "last_assistant_message": SESSION_LIMIT})), stop(UsageLimit { resets_at: Some(at("2025-11-24T00:57:00Z")), window: UsageWindow::Session, precision: crate::model::Precision::Minute  }, SESSION_LIMIT))]
 #[case::rate_limit(hook("StopFailure", json!({"error": "rate_limit", "last_assistant_message": "API Error: Request rejected (429)"})), stop(RateLimit { retry_after_secs: None }, "API Error: Request rejected (429)"))]
 #[case::context(hook("StopFailure", json!({"error": "invalid_request", "last_assistant_message": "Prompt is too long", "error_details": "prompt is too long: 210000 tokens > 200000 maximum"})), stop(ContextExhausted, "Prompt is too long"))]
 #[case::context_details_only(hook("StopFailure", json!({"error": "invalid_request", "last_assistant_message": "API Error: 400", "error_details": {"message": "prompt is too long: 210000 tokens > 200000 maximum"}})), stop(ContextExhausted, "API Error: 400"))]

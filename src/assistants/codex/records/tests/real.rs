@@ -41,6 +41,16 @@ fn usage(at_: &str, window: UsageWindow) -> StopReason {
     UsageLimit {
         resets_at: Some(at(at_)),
         window,
+        precision: crate::model::Precision::Minute,
+    }
+}
+
+/// A reset the rollout states to the second (`rate_limits.*.resets_at`).
+fn exact(at_: &str, window: UsageWindow) -> StopReason {
+    UsageLimit {
+        resets_at: Some(at(at_)),
+        window,
+        precision: crate::model::Precision::Exact,
     }
 }
 
@@ -49,13 +59,13 @@ fn usage(at_: &str, window: UsageWindow) -> StopReason {
 #[rstest]
 #[case::success(real!("success"), vec![Completed], Completed)]
 #[case::usage_limit_session(real!("usage-limit-session"),
-    vec![usage("2026-11-24T01:51:54Z", UsageWindow::Session)],
+    vec![exact("2026-11-24T01:51:54Z", UsageWindow::Session)],
     usage("2026-11-24T01:51:00Z", UsageWindow::Session))]
 #[case::usage_limit_weekly_plus(real!("usage-limit-weekly-plus"),
-    vec![usage("2026-11-25T06:51:55Z", UsageWindow::Weekly)],
+    vec![exact("2026-11-25T06:51:55Z", UsageWindow::Weekly)],
     usage("2026-11-25T06:51:00Z", UsageWindow::Weekly))]
 #[case::usage_limit_then_resume(real!("usage-limit-session-then-resume"),
-    vec![usage("2026-11-24T01:51:54Z", UsageWindow::Session), Completed],
+    vec![exact("2026-11-24T01:51:54Z", UsageWindow::Session), Completed],
     Completed)]
 #[case::rate_limit_no_retries(real!("rate-limit-429-no-retries"),
     vec![RateLimit { retry_after_secs: None }], RateLimit { retry_after_secs: None })]
