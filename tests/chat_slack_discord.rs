@@ -2,15 +2,15 @@
 //! button presses and Discord interactions, verifies their signatures (and the replay window), obeys
 //! allowlisted senders and refuses and audits everything else. The HTTP bearer token does not apply to them.
 
-mod common;
+mod support;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{Home, free_port, wait_until};
 use ed25519_dalek::{Signer, SigningKey};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
+use support::home::{Home, free_port, wait_until};
 
 const SLACK_SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
 
@@ -108,7 +108,7 @@ impl Daemon {
 /// A stand-in for Slack's `response_url`, recording what the daemon posts there.
 fn response_url_server() -> (String, Arc<Mutex<Vec<Value>>>) {
     let seen: Arc<Mutex<Vec<Value>>> = Arc::default();
-    let base = common::serve_in_thread(
+    let base = support::home::serve_in_thread(
         axum::Router::new()
             .fallback(
                 |axum::extract::State(s): axum::extract::State<Arc<Mutex<Vec<Value>>>>,

@@ -3,7 +3,7 @@
 //! is answered and `/pause` pauses the daemon (seen through the CLI); a stranger is refused and audited; the
 //! "Resume now" button on a needs-attention notification resumes that session.
 
-mod common;
+mod support;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -11,8 +11,8 @@ use std::time::Duration;
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
-use common::{Home, wait_until};
 use serde_json::{Value, json};
+use support::home::{Home, wait_until};
 
 #[derive(Default)]
 struct FakeBot {
@@ -104,7 +104,7 @@ async fn bot_api(
 }
 
 fn serve(bot: Arc<FakeBot>) -> String {
-    common::serve_in_thread(
+    support::home::serve_in_thread(
         Router::new()
             .route("/{token}/{method}", axum::routing::post(bot_api))
             .with_state(bot),
@@ -203,7 +203,7 @@ fn the_resume_now_button_on_a_notification_resumes_that_session() {
     ));
     home.start();
     let session = "11111111-2222-4333-8444-555555555555";
-    common::write_billing_stop(&home, session);
+    support::home::write_billing_stop(&home, session);
 
     bot.wait_reply(ADA_CHAT, 1);
     let note = bot.sent_to(ADA_CHAT)[0].clone();

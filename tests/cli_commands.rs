@@ -1,11 +1,11 @@
 //! CLI commands that work on files (config, hooks, classify, inspect, events, completions, man), driven
 //! through the real binary in an isolated home.
 
-mod common;
+mod support;
 
 use std::os::unix::fs::PermissionsExt;
 
-use common::Home;
+use support::home::Home;
 
 #[test]
 fn config_init_show_validate_set() {

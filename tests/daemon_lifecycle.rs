@@ -1,12 +1,12 @@
 //! The daemon and CLI, driven as a user would: the real binary, a real socket, an isolated PALINGENESIS_HOME.
 
-mod common;
+mod support;
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
-use common::Home;
+use support::home::Home;
 
 #[test]
 fn start_status_pause_restart_resume_stop() {
@@ -81,7 +81,7 @@ fn kill_9_leaves_stale_files_that_the_next_start_recovers() {
         nix::sys::signal::Signal::SIGKILL,
     )
     .unwrap();
-    common::wait_until(Duration::from_secs(5), || !common::alive(pid));
+    support::home::wait_until(Duration::from_secs(5), || !support::home::alive(pid));
     assert!(
         home.paths().socket().exists(),
         "a killed daemon leaves its socket"

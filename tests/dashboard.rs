@@ -5,7 +5,7 @@
 //!
 //! Needs `chromium` and `tests/browser/node_modules` (playwright-core): `scripts/install-test-deps.sh`.
 
-mod common;
+mod support;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::{Home, KillOnDrop, free_port};
+use support::home::{Home, KillOnDrop, free_port};
 
 const TOKEN: &str = "dash-t0ken-9f3a";
 

@@ -2,16 +2,15 @@
 //! Anthropic API, the real daemon in an isolated home, assertions on what the provider received and on the
 //! audit trail.
 
-mod common;
 mod support;
 
 use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use common::{Home, next_minute_after, scheduled_at, session_of, ts};
 use support::clients::{self, Claude};
 use support::fake_provider::{FakeProvider, Reply, UsageLimit};
+use support::home::{Home, next_minute_after, scheduled_at, session_of, ts};
 use support::process::run_with_timeout;
 
 const RUN: Duration = Duration::from_secs(60);
@@ -228,7 +227,7 @@ fn completed_turns_are_left_alone() {
         .to_str()
         .unwrap()
         .to_string();
-    common::wait_until(Duration::from_secs(20), || {
+    support::home::wait_until(Duration::from_secs(20), || {
         home.ok(&["sessions"]).contains(&session)
     });
     // A later request proves the daemon has processed everything before it.
@@ -256,7 +255,7 @@ fn a_session_that_fails_forever_stops_at_the_cap() {
 }
 
 fn hook_command() -> String {
-    format!("{} hook claude", common::BIN)
+    format!("{} hook claude", support::home::BIN)
 }
 
 fn with_hooks(fake: &FakeProvider) -> Claude {

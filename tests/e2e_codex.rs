@@ -2,16 +2,15 @@
 //! API, the real daemon with the Codex sandbox's environment (HOME, CODEX_HOME, TZ, the provider key),
 //! assertions on what the provider received and on the audit trail.
 
-mod common;
 mod support;
 
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{Home, scheduled_at, session_of, ts};
 use support::clients::{self, Codex};
 use support::fake_provider::{FakeProvider, RecordedRequest, Reply, Scripted, UsageLimit};
+use support::home::{Home, scheduled_at, session_of, ts};
 use support::process::run_with_timeout;
 
 const RUN: Duration = Duration::from_secs(60);

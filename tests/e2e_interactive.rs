@@ -3,16 +3,15 @@
 //! `palingenesis run` on a test PTY, in a tmux pane, in a pane whose foreground is a shell, and in a
 //! terminal palingenesis cannot reach.
 
-mod common;
 mod support;
 
 use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use common::{Home, next_minute_after};
 use support::clients::{self, Claude, quote};
 use support::fake_provider::{FakeProvider, Reply, UsageLimit};
+use support::home::{Home, next_minute_after};
 use support::pty::PtyTerm;
 use support::tmux::Tmux;
 
@@ -68,7 +67,7 @@ fn sessions(home: &Home) -> serde_json::Value {
 }
 
 fn wait_for_reach(home: &Home, reach: &str) {
-    common::wait_until(Duration::from_secs(30), || {
+    support::home::wait_until(Duration::from_secs(30), || {
         sessions(home)["sessions"][0]["reach"] == reach
     });
 }
@@ -106,7 +105,7 @@ fn under_palingenesis_run_the_prompt_is_typed_into_the_wrapped_agent() {
     let home = daemon_for(&mut claude);
     let bin = clients::claude_bin();
     let mut term = PtyTerm::spawn(
-        Path::new(common::BIN),
+        Path::new(support::home::BIN),
         &["run", "--", bin.to_str().unwrap()],
         &claude.sandbox.cwd,
         claude.sandbox.env(),
@@ -129,7 +128,7 @@ fn under_palingenesis_run_the_prompt_is_typed_into_the_wrapped_agent() {
     wait_for_reach(&home, "pty");
     // The countdown in the terminal's title (the sandbox's TZ is UTC).
     let title = format!("palingenesis: resuming at {}", at.format("%H:%M"));
-    common::wait_until(Duration::from_secs(20), || term.titles().contains(&title));
+    support::home::wait_until(Duration::from_secs(20), || term.titles().contains(&title));
 
     let started = home.wait_events("ResumeStarted", 1, WAIT).remove(0);
     assert_eq!(started["metadata"]["reach"], "pty");
@@ -146,7 +145,7 @@ fn under_palingenesis_run_the_prompt_is_typed_into_the_wrapped_agent() {
     assert!(screen.contains("❯ continue"), "{screen}");
     assert!(!screen.contains("Upgrade your plan"), "{screen}");
     // Once the resume is verified the title goes back to the agent.
-    common::wait_until(Duration::from_secs(20), || {
+    support::home::wait_until(Duration::from_secs(20), || {
         term.titles()
             .last()
             .is_some_and(|t| !t.starts_with("palingenesis:"))
@@ -168,7 +167,7 @@ fn under_palingenesis_run_the_prompt_is_typed_into_the_wrapped_agent() {
 fn in_a_tmux_pane_the_prompt_is_typed_with_send_keys() {
     let fake = FakeProvider::start();
     // With hooks too: the stop then also names the agent's pid.
-    let hook = format!("{} hook claude", common::BIN);
+    let hook = format!("{} hook claude", support::home::BIN);
     let builder = clients::claude(&fake.url())
         .hook("StopFailure", &hook)
         .hook("Stop", &hook);
@@ -310,7 +309,7 @@ fn a_user_who_exits_after_a_stop_is_never_resumed() {
         retry_after: Duration::from_secs(1),
     });
     fake.set_default(Reply::text(ANSWER));
-    let hook = format!("{} hook claude", common::BIN);
+    let hook = format!("{} hook claude", support::home::BIN);
     let mut claude = clients::claude(&fake.url())
         .hook("StopFailure", &hook)
         .hook("SessionEnd", &hook)
@@ -360,7 +359,7 @@ fn a_user_who_exits_after_a_stop_is_never_resumed() {
 #[test]
 fn claudes_own_auto_continue_is_left_to_continue_the_session() {
     let fake = FakeProvider::start();
-    let hook = format!("{} hook claude", common::BIN);
+    let hook = format!("{} hook claude", support::home::BIN);
     let builder = clients::claude(&fake.url())
         .setting("autoContinueAtUsageLimit", serde_json::json!(true))
         .hook("StopFailure", &hook)

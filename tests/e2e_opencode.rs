@@ -3,18 +3,17 @@
 //! environment being the opencode sandbox's. Assertions are on what the provider received and on the audit
 //! trail. opencode takes ~4 s to start, so each scenario does as much as it can with one server.
 
-mod common;
 mod support;
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use common::{Home, scheduled_at};
 use serde_json::{Value, json};
 use support::clients::{self, Opencode};
 use support::fake_provider::{
     FakeProvider, OPENCODE_TITLE_MARKER, RecordedRequest, Reply, Scripted,
 };
+use support::home::{Home, scheduled_at};
 use support::process::run_with_timeout;
 
 const RUN: Duration = Duration::from_secs(60);
@@ -370,7 +369,7 @@ fn opencodes_own_long_retry_and_a_user_abort_are_left_alone() {
     let id = prompt_new_session(&oc, &url, "something slow");
     wait_turns(&fake, 1);
     // The only thing the daemon hears about this session before the abort is opencode retrying.
-    common::wait_until(RUN, || home.ok(&["sessions"]).contains(&id));
+    support::home::wait_until(RUN, || home.ok(&["sessions"]).contains(&id));
     let sessions: Value = serde_json::from_str(&home.ok(&["sessions", "--json"])).unwrap();
     assert_eq!(sessions["sessions"][0]["state"], "running");
     assert!(home.events_of("StopDetected").is_empty());
@@ -392,7 +391,7 @@ fn opencodes_own_long_retry_and_a_user_abort_are_left_alone() {
     let server = pid_of(&home.events_of("ServerStarted")[0]);
     home.ok(&["daemon", "stop"]);
     assert!(
-        !common::alive(server as u32),
+        !support::home::alive(server as u32),
         "the daemon stops the server it owns"
     );
 }
@@ -449,7 +448,7 @@ impl UsersServer {
             .stderr(log);
         let child = cmd.spawn().expect("start opencode serve");
         let url = format!("http://127.0.0.1:{port}");
-        common::wait_until(RUN, || healthy(&url));
+        support::home::wait_until(RUN, || healthy(&url));
         UsersServer { child, url }
     }
 
@@ -492,7 +491,7 @@ fn attached(oc: &Opencode, url: &str, opencode_extra: &str) -> Home {
             "supervise = false\nserver_url = \"{url}\"\nserver_password = \"{PASSWORD}\"\n{opencode_extra}"
         ),
     );
-    common::wait_until(RUN, || home.log().contains("following opencode events"));
+    support::home::wait_until(RUN, || home.log().contains("following opencode events"));
     home
 }
 
@@ -548,7 +547,7 @@ fn a_users_own_server_is_followed_and_resumed_through_and_left_running() {
     home.ok(&["daemon", "stop"]);
     let pid = server.child.id();
     assert!(
-        common::alive(pid),
+        support::home::alive(pid),
         "the user's server is not the daemon's to stop"
     );
     assert!(healthy(&server.url));
@@ -572,7 +571,7 @@ fn a_users_server_restarted_on_the_same_port_is_followed_again() {
 
     server.kill();
     let server = UsersServer::start(&oc, port);
-    common::wait_until(RUN, || {
+    support::home::wait_until(RUN, || {
         home.log().matches("following opencode events").count() >= 2
     });
     refuse_six_times(&fake);
@@ -601,10 +600,13 @@ fn a_hung_supervised_server_is_killed_and_replaced() {
 
     let restarted = home.wait_events("ServerRestarted", 1, WAIT).remove(0);
     assert_ne!(pid_of(&restarted), hung);
-    assert!(!common::alive(hung as u32), "the hung server was killed");
+    assert!(
+        !support::home::alive(hung as u32),
+        "the hung server was killed"
+    );
     let log = home.log();
     assert!(log.contains("3 health checks failed"), "{log}");
-    common::wait_until(RUN, || {
+    support::home::wait_until(RUN, || {
         home.log().matches("following opencode events").count() >= 2
     });
     assert!(home.events_of("ServerGaveUp").is_empty());

@@ -2,16 +2,15 @@
 //! chat completions, the real daemon with the Qwen sandbox's environment (HOME, QWEN_HOME, the OpenAI
 //! variables), assertions on what the provider received and on the audit trail.
 
-mod common;
 mod support;
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use common::{Home, session_of, ts};
 use serde_json::{Value, json};
 use support::clients::{self, Qwen};
 use support::fake_provider::{FakeProvider, Reply};
+use support::home::{Home, session_of, ts};
 use support::process::run_with_timeout;
 
 const RUN: Duration = Duration::from_secs(90);

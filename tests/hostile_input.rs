@@ -1,13 +1,13 @@
 //! Faults and hostile input, driven from outside as an unlucky or hostile user would: the real binary in an
 //! isolated home, absurd numbers in config and transcripts, records from the future.
 
-mod common;
+mod support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::Home;
+use support::home::Home;
 
 const SESSION: &str = "11111111-2222-4333-8444-555555555555";
 
@@ -173,10 +173,12 @@ fn floods_of_idle_connections_neither_lock_out_the_cli_nor_hide_stops() {
     let (home, port) = home_with_http();
     // A daemon that may hold 1024 descriptors at most, as on many machines: the flood below exceeds that.
     let mut start = home.command(&[]);
-    let start = start.env("PALINGENESIS_TEST_BIN", common::BIN).args([
-        "-c",
-        "ulimit -n 1024 && exec \"$PALINGENESIS_TEST_BIN\" daemon start",
-    ]);
+    let start = start
+        .env("PALINGENESIS_TEST_BIN", support::home::BIN)
+        .args([
+            "-c",
+            "ulimit -n 1024 && exec \"$PALINGENESIS_TEST_BIN\" daemon start",
+        ]);
     let mut sh = std::process::Command::new("sh");
     sh.args(start.get_args())
         .envs(start.get_envs().filter_map(|(k, v)| Some((k, v?))));
@@ -214,7 +216,7 @@ fn floods_of_idle_connections_neither_lock_out_the_cli_nor_hide_stops() {
     drop(idle_tcp);
 
     // Once the flood is gone, HTTP answers again.
-    common::wait_until(Duration::from_secs(30), || http_status_ok(addr));
+    support::home::wait_until(Duration::from_secs(30), || http_status_ok(addr));
     home.ok(&["daemon", "stop"]);
 }
 

@@ -1,11 +1,11 @@
 //! The HTTP control surface end to end: the real daemon, real HTTP on 127.0.0.1, the same protocol.
 
-mod common;
+mod support;
 
 use std::time::Duration;
 
-use common::{Home, free_port};
 use futures::StreamExt;
+use support::home::{Home, free_port};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_api_with_token_sse_and_metrics() {

@@ -1,11 +1,11 @@
 //! Lists far larger than one request frame: 10,000 tracked sessions list fine over the socket, and a reply
 //! is never dropped silently.
 
-mod common;
+mod support;
 
-use common::Home;
 use palingenesis::ipc::client::Client;
 use palingenesis::protocol::{Request, Response};
+use support::home::Home;
 
 const SESSIONS: usize = 10_000;
 

@@ -1,13 +1,13 @@
 //! The MCP server end to end: `palingenesis mcp` spoken to over stdio with JSON-RPC, as an MCP client would,
 //! steering the real daemon.
 
-mod common;
+mod support;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
 
-use common::Home;
 use serde_json::{Value, json};
+use support::home::Home;
 
 struct Mcp {
     child: std::process::Child,

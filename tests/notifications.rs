@@ -1,7 +1,7 @@
 //! Notifications end to end: a stop that needs a human reaches every configured channel (served here on
 //! 127.0.0.1), and the tokens in their URLs reach neither the audit trail nor the log.
 
-mod common;
+mod support;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -10,7 +10,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
-use common::Home;
+use support::home::Home;
 
 type Seen = Arc<Mutex<Vec<(String, String, String)>>>;
 
@@ -35,7 +35,8 @@ async fn record(
 
 fn serve() -> (String, Seen) {
     let seen: Seen = Arc::default();
-    let url = common::serve_in_thread(Router::new().fallback(record).with_state(seen.clone()));
+    let url =
+        support::home::serve_in_thread(Router::new().fallback(record).with_state(seen.clone()));
     (url, seen)
 }
 

@@ -4,14 +4,14 @@
 //!
 //! Needs `promtool` (Debian `prometheus`): `scripts/install-test-deps.sh`.
 
-mod common;
+mod support;
 
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::{Home, free_port};
+use support::home::{Home, free_port};
 
 const TOKEN: &str = "obs-t0ken";
 

@@ -7,7 +7,6 @@
 //!
 //! Needs the clients and `opentelemetry-proto`: `scripts/install-test-deps.sh`.
 
-mod common;
 mod support;
 
 use std::io::{BufRead, BufReader};
@@ -16,10 +15,10 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{Home, KillOnDrop, session_of};
 use serde_json::Value;
 use support::clients;
 use support::fake_provider::{FakeProvider, Reply};
+use support::home::{Home, KillOnDrop, session_of};
 use support::process::run_with_timeout;
 
 /// The receiver process and every JSON line it printed.

@@ -5,14 +5,14 @@
 //!
 //! Needs `sshd` (Debian `openssh-server`): `scripts/install-test-deps.sh`.
 
-mod common;
+mod support;
 
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{BIN, Home, KillOnDrop, free_port, wait_until};
+use support::home::{BIN, Home, KillOnDrop, free_port, wait_until};
 
 fn keygen(path: &Path) {
     let ok = Command::new("ssh-keygen")

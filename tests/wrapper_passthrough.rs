@@ -3,14 +3,13 @@
 //! wrapper reach the program, the program's exit status comes back, and the wrapper's socket is private.
 //! A daemon started later finds the running wrapper.
 
-mod common;
 mod support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::Duration;
 
-use common::Home;
+use support::home::Home;
 use support::pty::PtyTerm;
 
 const T: Duration = Duration::from_secs(20);
@@ -24,7 +23,7 @@ fn env(home: &Home) -> Vec<(String, String)> {
 
 fn wrapped(home: &Home, script: &str, rows: u16, cols: u16) -> PtyTerm {
     PtyTerm::spawn(
-        Path::new(common::BIN),
+        Path::new(support::home::BIN),
         &["run", "--", "/bin/sh", "-c", script],
         &home.dir,
         &env(home),
@@ -118,7 +117,7 @@ fn the_socket_is_private_and_a_later_daemon_finds_the_wrapper() {
     term.wait_for_text("ready", T);
     let dir = home.paths().runtime_dir.join("wrappers");
     let mut sockets = Vec::new();
-    common::wait_until(T, || {
+    support::home::wait_until(T, || {
         sockets = std::fs::read_dir(&dir)
             .map(|d| d.flatten().map(|e| e.path()).collect())
             .unwrap_or_default();
@@ -130,7 +129,7 @@ fn the_socket_is_private_and_a_later_daemon_finds_the_wrapper() {
     assert_eq!(mode(&dir), 0o700);
 
     home.start();
-    common::wait_until(T, || home.log().contains("wrapper registered"));
+    support::home::wait_until(T, || home.log().contains("wrapper registered"));
     assert!(
         home.log()
             .contains(&format!("agent_pid={}", child_pid(term.pid)))
@@ -144,7 +143,7 @@ fn the_socket_is_private_and_a_later_daemon_finds_the_wrapper() {
     .unwrap();
     assert_eq!(term.wait_exit(T), Some(128 + 15));
     assert!(!sockets[0].exists());
-    common::wait_until(T, || home.log().contains("wrapper gone"));
+    support::home::wait_until(T, || home.log().contains("wrapper gone"));
 }
 
 /// The wrapper's one child (the program it runs).

@@ -22,6 +22,7 @@
 
 pub mod clients;
 pub mod fake_provider;
+pub mod home;
 pub mod process;
 pub mod pty;
 pub mod tmux;

@@ -9,22 +9,14 @@ use palingenesis::paths::Paths;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_palingenesis");
 
-/// Poll `cond` every 20 ms until it holds; panic after `timeout`.
-pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) {
-    let end = Instant::now() + timeout;
-    while !cond() {
-        assert!(Instant::now() < end, "condition not met within {timeout:?}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+pub use super::wait::free_port;
 
-/// A TCP port on 127.0.0.1 that was free a moment ago.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// [`super::wait::wait_until`] that panics when `cond` does not hold within `timeout`.
+pub fn wait_until(timeout: Duration, cond: impl FnMut() -> bool) {
+    assert!(
+        super::wait::wait_until(timeout, cond),
+        "condition not met within {timeout:?}"
+    );
 }
 
 /// A child process killed (and reaped) when the guard goes out of scope.
