@@ -20,93 +20,12 @@ mod scale;
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-const BIN: &str = env!("CARGO_BIN_EXE_palingenesis");
-
-/// The executable measured: `PALINGENESIS_BENCH_BIN` (e.g. an older build, to compare), else this build's.
-fn bin() -> PathBuf {
-    std::env::var_os("PALINGENESIS_BENCH_BIN").map_or_else(|| PathBuf::from(BIN), PathBuf::from)
-}
-
-struct Daemon {
-    root: PathBuf,
-    home: PathBuf,
-    _tmp: tempfile::TempDir,
-}
-
-impl Daemon {
-    fn start(config: &str, prepare: impl FnOnce(&Path)) -> Daemon {
-        Daemon::start_timed(config, prepare, &std::cell::Cell::new(Duration::ZERO))
-    }
-
-    /// [`Daemon::start`], putting how long `daemon start` took (until the daemon answers) in `took`.
-    fn start_timed(
-        config: &str,
-        prepare: impl FnOnce(&Path),
-        took: &std::cell::Cell<Duration>,
-    ) -> Daemon {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().join("p");
-        let home = tmp.path().join("home");
-        std::fs::create_dir_all(&root).unwrap();
-        std::fs::create_dir_all(&home).unwrap();
-        std::fs::write(root.join("config.toml"), config).unwrap();
-        prepare(&home);
-        let d = Daemon {
-            root,
-            home,
-            _tmp: tmp,
-        };
-        let t = Instant::now();
-        let out = d.cli(&["daemon", "start"]);
-        took.set(t.elapsed());
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        d
-    }
-
-    fn cli(&self, args: &[&str]) -> std::process::Output {
-        Command::new(bin())
-            .args(args)
-            .env("PALINGENESIS_HOME", &self.root)
-            .env("HOME", &self.home)
-            .output()
-            .unwrap()
-    }
-
-    fn socket(&self) -> PathBuf {
-        self.root.join("run/palingenesis.sock")
-    }
-
-    fn pid(&self) -> u32 {
-        std::fs::read_to_string(self.root.join("run/palingenesis.pid"))
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap()
-    }
-
-    fn audit(&self) -> Vec<serde_json::Value> {
-        std::fs::read_to_string(self.root.join("state/audit.jsonl"))
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect()
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.cli(&["daemon", "stop"]);
-    }
-}
+mod support;
+use support::{Daemon, bin};
 
 fn frame(s: &mut UnixStream, body: &[u8]) -> Vec<u8> {
     s.write_all(&(body.len() as u32).to_be_bytes()).unwrap();

@@ -1,9 +1,16 @@
 //! What the benchmarks share: a real daemon (release build) in a temp home.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_palingenesis");
+
+/// The executable measured: `PALINGENESIS_BENCH_BIN` (e.g. an older build, to compare), else this build's.
+pub fn bin() -> PathBuf {
+    std::env::var_os("PALINGENESIS_BENCH_BIN").map_or_else(|| PathBuf::from(BIN), PathBuf::from)
+}
 
 pub struct Daemon {
     pub root: PathBuf,
@@ -13,6 +20,15 @@ pub struct Daemon {
 
 impl Daemon {
     pub fn start(config: &str, prepare: impl FnOnce(&Path)) -> Daemon {
+        Daemon::start_timed(config, prepare, &std::cell::Cell::new(Duration::ZERO))
+    }
+
+    /// [`Daemon::start`], putting how long `daemon start` took (until the daemon answers) in `took`.
+    pub fn start_timed(
+        config: &str,
+        prepare: impl FnOnce(&Path),
+        took: &std::cell::Cell<Duration>,
+    ) -> Daemon {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path().join("p");
         let home = tmp.path().join("home");
@@ -25,7 +41,9 @@ impl Daemon {
             home,
             _tmp: tmp,
         };
+        let t = Instant::now();
         let out = d.cli(&["daemon", "start"]);
+        took.set(t.elapsed());
         assert!(
             out.status.success(),
             "{}",
@@ -35,7 +53,7 @@ impl Daemon {
     }
 
     pub fn cli(&self, args: &[&str]) -> std::process::Output {
-        Command::new(BIN)
+        Command::new(bin())
             .args(args)
             .env("PALINGENESIS_HOME", &self.root)
             .env("HOME", &self.home)
@@ -43,12 +61,10 @@ impl Daemon {
             .unwrap()
     }
 
-    #[allow(dead_code)]
     pub fn socket(&self) -> PathBuf {
         self.root.join("run/palingenesis.sock")
     }
 
-    #[allow(dead_code)]
     pub fn pid(&self) -> u32 {
         std::fs::read_to_string(self.root.join("run/palingenesis.pid"))
             .unwrap()
@@ -57,7 +73,6 @@ impl Daemon {
             .unwrap()
     }
 
-    #[allow(dead_code)]
     pub fn audit(&self) -> Vec<serde_json::Value> {
         std::fs::read_to_string(self.root.join("state/audit.jsonl"))
             .unwrap_or_default()
