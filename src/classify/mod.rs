@@ -11,6 +11,7 @@
 //! [`ClassifyContext`].
 
 mod announce;
+mod pattern;
 mod reset;
 mod status;
 pub(crate) mod text;
@@ -24,6 +25,7 @@ use chrono_tz::Tz;
 use crate::model::{Assistant, Precision, StopReason, UsageWindow};
 
 pub use announce::{ResetReport, report_reset};
+pub use pattern::built_in;
 pub use reset::{
     RESET_TOLERANCE, announced_reset, clamp_reset, infer_window, named_window, parse_reset,
     reset_precision, window_horizon,

@@ -22,10 +22,7 @@ pub(crate) enum Rule {
     Human(HumanCause),
 }
 
-/// A built-in pattern; a bad one is a programming error caught by any test that touches it.
-pub(super) fn re(pattern: &str) -> Regex {
-    Regex::new(pattern).unwrap_or_else(|e| panic!("bad built-in pattern {pattern}: {e}"))
-}
+pub(super) use super::pattern::built_in as re;
 
 /// What may follow a limit phrase on a real stop line: the end, or a separator before the reset part.
 const AFTER: &str = r"(?:\s*$|\s*[·∙•|.,:;()\-–—])";

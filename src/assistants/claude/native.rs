@@ -13,16 +13,16 @@ use crate::model::{SelfContinue, Signal};
 /// `Usage limit reached · set to continue automatically at 5:23pm` (or `… again · …`, `… shortly`), and the
 /// footer `Continuing automatically at 4:30pm · Esc to cancel`.
 static ARMED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+    crate::classify::built_in(
         r"(?i)(?:set to continue automatically|continuing automatically|then continue automatically)\s+(at\s+[^·•\n]+?|shortly|when the limit resets)\s*(?:[·•]|$)",
     )
-    .expect("valid regex")
 });
 
 /// `Automatic continue cancelled · …`, `… stopped · …`, `… was turned off …`, `… did not run …`.
 static ENDED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\W*automatic continue (?:at the usage-limit reset )?(?:was )?(cancelled|stopped|turned off|did not run)")
-        .expect("valid regex")
+    crate::classify::built_in(
+        r"(?i)^\W*automatic continue (?:at the usage-limit reset )?(?:was )?(cancelled|stopped|turned off|did not run)",
+    )
 });
 
 /// How a user cancels it on purpose (Esc, Ctrl-C): the session then waits for the user.

@@ -19,10 +19,9 @@ const MIN_RULE: usize = 20;
 const MAX_FOOTER_LINES: usize = 4;
 
 static RETRYING: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+    crate::classify::built_in(
         r"(?i)\bretrying in \d+\s*s\b|\battempt \d+/\d+\b|\b(?:continuing|resuming) in \d+\s*s\b|\bcontinuing (?:automatically at|shortly)\b.*\besc to cancel\b",
     )
-    .expect("valid regex")
 });
 
 /// Claude Code's screen rules.

@@ -12,8 +12,9 @@ use crate::classify::{ClassifyContext, Evidence, by_status, classify_text, text,
 use crate::model::{HumanCause, StopReason};
 
 static QUOTA_RESETS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?is)quota.*(?:exhausted|exceeded).*(?:will reset|reset at)|(?:exhausted|exceeded).*quota.*(?:will reset|reset at)")
-        .expect("valid regex")
+    crate::classify::built_in(
+        r"(?is)quota.*(?:exhausted|exceeded).*(?:will reset|reset at)|(?:exhausted|exceeded).*quota.*(?:will reset|reset at)",
+    )
 });
 
 /// Structured evidence from an `api_error` event.
