@@ -54,6 +54,7 @@
 //! - [`surface`]: what every control surface (socket, HTTP, chat) asks: the engine plus the saves figures.
 //! - [`daemon`]: wires it all up; [`daemon::run`] takes an injected listener and shutdown token.
 //! - [`clock`]: time arithmetic that cannot panic, and sanity for instants from outside (docs/robustness.md).
+//! - [`memory`]: handing freed heap pages back to the system after a burst (the daemon's resident size).
 //! - [`service`] (systemd/launchd units) and [`cli`] (the command-line front end, one file per command).
 
 pub mod adapter;
@@ -74,6 +75,7 @@ pub mod interactive;
 pub mod ipc;
 pub mod logging;
 pub mod mcp;
+pub mod memory;
 pub mod model;
 pub mod nextstep;
 pub mod notify;
