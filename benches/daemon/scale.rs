@@ -3,7 +3,10 @@
 //! - Bytes read at start-up (`rchar` of `/proc/<pid>/io` once `daemon start` returned) and the time
 //!   `daemon start` took to get an answer on the socket (warm page cache: the history was just written).
 //! - Idle resident size with 1,000 and with 10,000 transcripts, before and after activity: 1,000 new
-//!   transcripts (each announcing its session) and 20 stops appended to old transcripts.
+//!   transcripts (each announcing its session) and 20 stops appended to old transcripts; measured 3 s
+//!   after the activity and again once it is idle (its followed files dormant again, 5 minutes later).
+//!   The history is two days old (its files' modification times), as history is: files written within
+//!   the start-up catch-up window (`[watch] catch_up_secs`, 4 h) are read for recent stops at start.
 //! - The executable's size, as built and stripped.
 //! - Optionally (`PALINGENESIS_BENCH_SOAK_SECS`), a soak: steady new sessions and stops for that long, with
 //!   the resident size sampled at the start and the end.
@@ -58,12 +61,18 @@ fn transcript_path(home: &Path, i: usize) -> PathBuf {
 /// `count` transcripts of about `kb` KB each, numbered from `first`.
 fn write_history(home: &Path, first: usize, count: usize, kb: usize) {
     let body = transcript_body(kb);
+    let two_days_ago = std::time::SystemTime::now() - Duration::from_secs(2 * 86_400);
     for i in first..first + count {
         let path = transcript_path(home, i);
         if i % PER_PROJECT == 0 || i == first {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         }
-        std::fs::write(path, &body).unwrap();
+        std::fs::write(&path, &body).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .and_then(|f| f.set_modified(two_days_ago))
+            .unwrap();
     }
 }
 
@@ -159,6 +168,12 @@ fn history_run(files: usize, kb: usize) {
     println!(
         "idle RSS, {files} watched, after 1,000 new + 20 stops: {:.1} MB",
         settled_rss_mb(pid)
+    );
+    // The followed files go dormant 5 minutes after their last change (`WatchSpec::dormant_after`).
+    std::thread::sleep(Duration::from_secs(5 * 60 + 10));
+    println!(
+        "idle RSS, {files} watched, once quiet again:          {:.1} MB",
+        rss_kb(pid) as f64 / 1024.0
     );
 }
 
