@@ -18,6 +18,9 @@ pub enum ScreenState {
     Draft(String),
     /// Not a screen palingenesis knows (another program, a dialog): never type into it.
     Unknown,
+    /// Something only a person should answer: a menu with no safe way out (its only exits spend money,
+    /// change the model, or are ambiguous). Neither typed into nor dismissed; a human is asked at once.
+    NeedsHuman(String),
 }
 
 /// How one assistant's screen is read. Pure functions of the visible text (rows separated by newlines).
