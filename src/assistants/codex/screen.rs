@@ -7,7 +7,8 @@
 //! while it is empty, also while a turn runs: a running turn is told by its status line above the composer
 //! (`◦ Working (3s • esc to interrupt)`, `• Server is busy, reconnecting 1/3 (4s • esc to interrupt)`).
 //!
-//! Menus show numbered entries, the chosen one marked `› 1.`, and swallow typed text. The rate-limit menu
+//! Menus end the screen with their key hints (`enter select · esc back`), show their entries above them (the
+//! chosen one marked `›`), and swallow typed text. The rate-limit menu
 //! (`Approaching rate limits` / `Switch to <model> for lower credit usage?`, entries `Switch to <model>`,
 //! `Keep current model`, `Keep current model (never show again)`, hint `esc back`) is closed with Esc, which
 //! keeps the model. Every other menu is left to a person: some spend money or change the model ("Redeem
@@ -30,9 +31,15 @@ const TITLE_REACH: usize = 5;
 /// What the empty composer shows.
 const PLACEHOLDERS: &[&str] = &["Ask Codex to do anything", "Ask a follow-up question"];
 
-/// A menu entry: `› 1. Switch to gpt-6-luna   Fast and affordable…` or `  2. Keep current model`.
+/// A menu's key hints, its last line: `enter select · esc back`, `enter/esc confirm · ^c quit`.
+static HINT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\benter(?:/esc)? (?:select|confirm)\b|\besc (?:back|cancel|close)\b")
+        .expect("valid regex")
+});
+
+/// A menu entry's label: `› 1. Switch to gpt-6-luna   Fast and affordable…` → `Switch to gpt-6-luna`.
 static ENTRY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\s*(›\s*)?\d+\.\s+(\S.*?)(?:\s{2,}\S.*)?$").expect("valid regex")
+    Regex::new(r"^\s*(?:›\s*)?(?:\d+\.\s+)?(\S.*?)(?:\s{2,}\S.*)?$").expect("valid regex")
 });
 
 static RECONNECTING: LazyLock<Regex> = LazyLock::new(|| {
@@ -95,41 +102,36 @@ struct Menu {
 }
 
 impl Menu {
-    /// A menu is open when a numbered entry is marked as chosen (`› 1. …`) and only key hints follow.
+    /// A menu is open when its key hints are the screen's last line; its entries are the block of lines
+    /// above them.
     fn find(lines: &[&str]) -> Option<Menu> {
-        let chosen = lines
+        let hint = lines.iter().rposition(|l| !l.trim().is_empty())?;
+        if !HINT.is_match(lines[hint]) {
+            return None;
+        }
+        let block_end = lines[..hint]
             .iter()
-            .rposition(|l| ENTRY.captures(l).is_some_and(|c| c.get(1).is_some()))?;
-        let start = (0..chosen)
-            .rev()
-            .take_while(|&i| ENTRY.is_match(lines[i]))
-            .last()
-            .unwrap_or(chosen);
-        let entries: Vec<String> = lines[start..]
+            .rposition(|l| !l.trim().is_empty())
+            .map_or(0, |i| i + 1);
+        let block_start = lines[..block_end]
             .iter()
-            .map_while(|l| ENTRY.captures(l))
-            .map(|c| c[2].trim().to_string())
+            .rposition(|l| l.trim().is_empty())
+            .map_or(0, |i| i + 1);
+        let entries = lines[block_start..block_end]
+            .iter()
+            .filter_map(|l| ENTRY.captures(l))
+            .map(|c| c[1].trim().to_string())
             .collect();
         // The question above the entries (a heading and a line or two of text).
-        let title = lines[start.saturating_sub(TITLE_REACH)..start]
+        let title = lines[block_start.saturating_sub(TITLE_REACH)..block_start]
             .iter()
             .map(|l| l.trim())
             .filter(|l| !l.is_empty())
             .collect::<Vec<_>>()
             .join(" ");
-        // Below the entries only the menu's key hints (`enter select · esc back`), else it is history.
-        let below: Vec<&str> = lines[start + entries.len()..]
-            .iter()
-            .copied()
-            .filter(|l| !l.trim().is_empty())
-            .collect();
-        if below.len() > MAX_FOOTER_LINES || !below.iter().any(|l| l.contains("enter")) {
-            return None;
-        }
-        let esc_goes_back = below.iter().any(|l| l.contains("esc back"));
         Some(Menu {
             entries,
-            esc_goes_back,
+            esc_goes_back: lines[hint].contains("esc back"),
             title,
         })
     }

@@ -16,6 +16,7 @@ fn fixture(name: &str) -> &'static str {
         "model-migration" => {
             include_str!("../../../../tests/fixtures/screens/codex/model-migration.txt")
         }
+        "model-picker" => include_str!("../../../../tests/fixtures/screens/codex/model-picker.txt"),
         "busy" => include_str!("../../../../tests/fixtures/screens/codex/busy.txt"),
         "retrying" => include_str!("../../../../tests/fixtures/screens/codex/retrying.txt"),
         "draft" => include_str!("../../../../tests/fixtures/screens/codex/draft.txt"),
@@ -71,6 +72,15 @@ fn a_limit_menu_with_an_entry_that_spends_money_is_left_to_a_person(#[case] entr
         &format!("  3. Keep current model (never show again)\n  4. {entry}"),
     );
     assert!(matches!(detect(&added), ScreenState::NeedsHuman(_)));
+}
+
+#[test]
+fn the_model_picker_is_left_to_a_person() {
+    assert!(matches!(
+        detect(fixture("model-picker")),
+        ScreenState::NeedsHuman(ref why) if why.contains("GPT-5.5 (current)")
+    ));
+    assert_eq!(input_text(fixture("model-picker")), None);
 }
 
 #[test]
