@@ -12,7 +12,7 @@
 //! (`Approaching rate limits` / `Switch to <model> for lower credit usage?`, entries `Switch to <model>`,
 //! `Keep current model`, `Keep current model (never show again)`, hint `esc back`) is closed with Esc, which
 //! keeps the model. Every other menu is left to a person: some spend money or change the model ("Redeem
-//! usage limit reset", "Request a limit increase", "Meet <model>" whose hint is `enter/esc confirm`).
+//! usage limit reset", "Request a limit increase", `Meet <model>` whose hint is `enter/esc confirm`).
 
 use std::sync::LazyLock;
 
