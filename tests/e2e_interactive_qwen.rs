@@ -7,7 +7,6 @@ mod support;
 
 use std::time::Duration;
 
-use serde_json::json;
 use support::clients::{self, Qwen};
 use support::fake_provider::{FakeProvider, Reply, Scripted};
 use support::home::Home;
@@ -31,18 +30,6 @@ fn daemon_for(qwen: &Qwen) -> Home {
     )
 }
 
-/// The quota message Qwen gives up on at once.
-fn quota_exhausted(reset_after: &str) -> Reply {
-    let message = format!(
-        "You have exhausted your capacity on this model. Your quota will reset after {reset_after}."
-    );
-    Reply::status(
-        429,
-        &[],
-        json!({"error": {"message": message, "type": "rate_limit_error", "code": "429"}}),
-    )
-}
-
 #[test]
 fn in_a_tmux_pane_qwen_is_typed_into_after_its_quota_resets() {
     let fake = FakeProvider::start();
@@ -56,7 +43,7 @@ fn in_a_tmux_pane_qwen_is_typed_into_after_its_quota_resets() {
     );
     tmux.wait_for_text(IDLE, START);
     fake.push(
-        Scripted::once(quota_exhausted("10s"))
+        Scripted::once(clients::qwen::quota_exhausted("10s"))
             .when(|r| r.last_user_text().is_some_and(|t| t.contains("long task"))),
     );
     tmux.submit("long task");

@@ -14,7 +14,7 @@ pub mod tmux;
 use futures::future::BoxFuture;
 
 pub use deliver::{AgentCheck, DeliverError, Typing, deliver, foreground_check};
-pub use screen::{ScreenRules, ScreenState};
+pub use screen::{ScreenFns, ScreenRules, ScreenState};
 
 use crate::model::{Assistant, Locator};
 

@@ -29,3 +29,30 @@ pub trait ScreenRules: Send + Sync {
     /// The text in the agent's input box, if the screen shows one (empty when the box is empty).
     fn input_text(&self, screen: &str) -> Option<String>;
 }
+
+impl ScreenState {
+    /// What a prompt holding `text` (trimmed, empty when the prompt is) shows: idle when empty, else a draft.
+    pub fn at_prompt(text: String) -> ScreenState {
+        if text.is_empty() {
+            ScreenState::Idle
+        } else {
+            ScreenState::Draft(text)
+        }
+    }
+}
+
+/// Screen rules made of two plain functions, for assistants whose rules need no state.
+pub struct ScreenFns {
+    pub detect: fn(&str) -> ScreenState,
+    pub input_text: fn(&str) -> Option<String>,
+}
+
+impl ScreenRules for ScreenFns {
+    fn detect(&self, screen: &str) -> ScreenState {
+        (self.detect)(screen)
+    }
+
+    fn input_text(&self, screen: &str) -> Option<String> {
+        (self.input_text)(screen)
+    }
+}

@@ -48,7 +48,7 @@ impl Adapter for Codex {
     }
 
     fn screen(&self) -> Option<&dyn ScreenRules> {
-        Some(&screen::CodexScreen)
+        Some(&screen::RULES)
     }
 
     fn record_reader(&self, ctx: ClassifyContext) -> Box<dyn RecordReader> {

@@ -18,7 +18,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::interactive::{ScreenRules, ScreenState};
+use crate::interactive::{ScreenFns, ScreenState};
 
 /// More non-blank lines than this below the composer mean something else has drawn there.
 const MAX_FOOTER_LINES: usize = 3;
@@ -47,17 +47,7 @@ static RECONNECTING: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Codex CLI's screen rules.
-pub struct CodexScreen;
-
-impl ScreenRules for CodexScreen {
-    fn detect(&self, screen: &str) -> ScreenState {
-        detect(screen)
-    }
-
-    fn input_text(&self, screen: &str) -> Option<String> {
-        input_text(screen)
-    }
-}
+pub static RULES: ScreenFns = ScreenFns { detect, input_text };
 
 /// Read `screen` (the visible text, rows separated by newlines).
 pub fn detect(screen: &str) -> ScreenState {
@@ -79,10 +69,7 @@ pub fn detect(screen: &str) -> ScreenState {
             ScreenState::Busy
         };
     }
-    match composer.text(&lines) {
-        text if text.is_empty() => ScreenState::Idle,
-        text => ScreenState::Draft(text),
-    }
+    ScreenState::at_prompt(composer.text(&lines))
 }
 
 /// The text in the composer, if the screen shows one (empty when it shows its placeholder).

@@ -47,7 +47,7 @@ impl Adapter for Opencode {
     }
 
     fn screen(&self) -> Option<&dyn ScreenRules> {
-        Some(&screen::OpencodeScreen)
+        Some(&screen::RULES)
     }
 
     fn record_reader(&self, ctx: ClassifyContext) -> Box<dyn RecordReader> {

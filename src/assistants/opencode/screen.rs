@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::interactive::{ScreenRules, ScreenState};
+use crate::interactive::{ScreenFns, ScreenState};
 
 /// The box's closing line is at least this many `▀`.
 const MIN_RULE: usize = 20;
@@ -24,17 +24,7 @@ static RETRYING: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)\bretrying in\b|\battempt #\d+").expect("valid regex"));
 
 /// opencode's screen rules.
-pub struct OpencodeScreen;
-
-impl ScreenRules for OpencodeScreen {
-    fn detect(&self, screen: &str) -> ScreenState {
-        detect(screen)
-    }
-
-    fn input_text(&self, screen: &str) -> Option<String> {
-        input_text(screen)
-    }
-}
+pub static RULES: ScreenFns = ScreenFns { detect, input_text };
 
 /// Read `screen` (the visible text, rows separated by newlines).
 pub fn detect(screen: &str) -> ScreenState {
@@ -57,10 +47,7 @@ pub fn detect(screen: &str) -> ScreenState {
             ScreenState::Busy
         };
     }
-    match frame.text(&lines) {
-        text if text.is_empty() => ScreenState::Idle,
-        text => ScreenState::Draft(text),
-    }
+    ScreenState::at_prompt(frame.text(&lines))
 }
 
 /// The text in the prompt box, if the screen shows one (empty when the box is empty).

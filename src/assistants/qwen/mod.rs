@@ -51,7 +51,7 @@ impl Adapter for Qwen {
     }
 
     fn screen(&self) -> Option<&dyn ScreenRules> {
-        Some(&screen::QwenScreen)
+        Some(&screen::RULES)
     }
 
     fn record_reader(&self, ctx: ClassifyContext) -> Box<dyn RecordReader> {

@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::interactive::{ScreenRules, ScreenState};
+use crate::interactive::{ScreenFns, ScreenState};
 
 /// A rule line of the input is at least this many `─`.
 const MIN_RULE: usize = 20;
@@ -28,17 +28,7 @@ static RETRYING: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Qwen Code's screen rules.
-pub struct QwenScreen;
-
-impl ScreenRules for QwenScreen {
-    fn detect(&self, screen: &str) -> ScreenState {
-        detect(screen)
-    }
-
-    fn input_text(&self, screen: &str) -> Option<String> {
-        input_text(screen)
-    }
-}
+pub static RULES: ScreenFns = ScreenFns { detect, input_text };
 
 /// Read `screen` (the visible text, rows separated by newlines).
 pub fn detect(screen: &str) -> ScreenState {
@@ -66,10 +56,7 @@ pub fn detect(screen: &str) -> ScreenState {
     if above.iter().any(|l| l.contains("esc to cancel")) {
         return ScreenState::Busy;
     }
-    match input.text(&lines) {
-        text if text.is_empty() => ScreenState::Idle,
-        text => ScreenState::Draft(text),
-    }
+    ScreenState::at_prompt(input.text(&lines))
 }
 
 /// The text in the input, if the screen shows one (empty when it shows its placeholder).
