@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use support::clients::{self, Claude, quote};
 use support::fake_provider::{FakeProvider, Reply, UsageLimit};
 use support::home::{Home, next_minute_after};
-use support::interactive::{FAST, sessions, submit, wait_for_reach};
+use support::interactive::{sessions, submit, wait_for_reach};
 use support::pty::PtyTerm;
 use support::tmux::Tmux;
 
@@ -48,17 +48,7 @@ fn limited_claude_with(
 
 /// A daemon with the sandbox's environment; the sandbox learns where it is (for `palingenesis run`).
 fn daemon_for(claude: &mut Claude) -> Home {
-    let home = Home::started_with(
-        claude.sandbox.env(),
-        &format!(
-            "{FAST}\n[claude]\nbinary = \"{}\"\n",
-            clients::claude_bin().display()
-        ),
-    );
-    claude
-        .sandbox
-        .set_env("PALINGENESIS_HOME", &home.palingenesis_home());
-    home
+    support::interactive::daemon_for(&mut claude.sandbox, "claude", &clients::claude_bin())
 }
 
 /// The resume reached the provider on the same session, typed as the prompt "continue".

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use support::clients::{self, Codex};
 use support::fake_provider::{FakeProvider, RecordedRequest, Reply, Scripted, UsageLimit};
 use support::home::Home;
-use support::interactive::{FAST, Pane, sessions, wait_for_reach};
+use support::interactive::{Pane, sessions, wait_for_reach};
 use support::pty::PtyTerm;
 use support::tmux::Tmux;
 
@@ -31,19 +31,9 @@ fn tui_codex(fake: &FakeProvider) -> Codex {
     clients::codex(&fake.v1_url()).tui().build()
 }
 
-/// A daemon with the sandbox's environment; the sandbox learns where it is (for `palingenesis run`).
+/// A daemon with the sandbox's environment.
 fn daemon_for(codex: &mut Codex) -> Home {
-    let home = Home::started_with(
-        codex.sandbox.env(),
-        &format!(
-            "{FAST}\n[codex]\nbinary = \"{}\"\n",
-            clients::codex_bin().display()
-        ),
-    );
-    codex
-        .sandbox
-        .set_env("PALINGENESIS_HOME", &home.palingenesis_home());
-    home
+    support::interactive::daemon_for(&mut codex.sandbox, "codex", &clients::codex_bin())
 }
 
 /// The TUI starts a managed `codex app-server` that outlives it (from `$CODEX_HOME/packages`); stops the ones

@@ -7,10 +7,9 @@ mod support;
 
 use std::time::Duration;
 
-use support::clients::{self, Qwen};
+use support::clients;
 use support::fake_provider::{FakeProvider, Reply, Scripted};
-use support::home::Home;
-use support::interactive::{FAST, Pane, wait_for_reach};
+use support::interactive::{Pane, wait_for_reach};
 use support::tmux::Tmux;
 
 const START: Duration = Duration::from_secs(90);
@@ -20,22 +19,12 @@ const ANSWER: &str = "resumed where it stopped";
 /// The empty input's placeholder.
 const IDLE: &str = "Type your message or @path/to/file";
 
-fn daemon_for(qwen: &Qwen) -> Home {
-    Home::started_with(
-        qwen.sandbox.env(),
-        &format!(
-            "{FAST}\n[qwen]\nbinary = \"{}\"\n",
-            clients::qwen_bin().display()
-        ),
-    )
-}
-
 #[test]
 fn in_a_tmux_pane_qwen_is_typed_into_after_its_quota_resets() {
     let fake = FakeProvider::start();
     fake.set_default(Reply::text(ANSWER));
-    let qwen = clients::qwen(&fake.v1_url()).build();
-    let home = daemon_for(&qwen);
+    let mut qwen = clients::qwen(&fake.v1_url()).build();
+    let home = support::interactive::daemon_for(&mut qwen.sandbox, "qwen", &clients::qwen_bin());
     let tmux = Tmux::start(
         qwen.sandbox.dir.path(),
         "qwen",

@@ -74,3 +74,18 @@ impl Pane for super::pty::PtyTerm {
         super::pty::PtyTerm::wait_for_text(self, needle, timeout)
     }
 }
+
+/// A daemon with [`FAST`] settings and `sandbox`'s environment, running `assistant` from `binary`; the sandbox
+/// learns where it is (for `palingenesis run`).
+pub fn daemon_for(
+    sandbox: &mut super::clients::Sandbox,
+    assistant: &str,
+    binary: &std::path::Path,
+) -> Home {
+    let home = Home::started_with(
+        sandbox.env(),
+        &format!("{FAST}\n[{assistant}]\nbinary = \"{}\"\n", binary.display()),
+    );
+    sandbox.set_env("PALINGENESIS_HOME", &home.palingenesis_home());
+    home
+}
