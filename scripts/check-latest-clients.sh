@@ -15,9 +15,9 @@ declare -A PACKAGE=( [claude]="@anthropic-ai/claude-code" [codex]="@openai/codex
     [qwen]="@qwen-code/qwen-code" )
 declare -A SUITES=(
     [claude]="clients_smoke e2e_claude e2e_interactive"
-    [codex]="clients_smoke e2e_codex"
-    [opencode]="clients_smoke e2e_opencode"
-    [qwen]="e2e_qwen"
+    [codex]="clients_smoke e2e_codex e2e_interactive_codex"
+    [opencode]="clients_smoke e2e_opencode e2e_interactive_opencode"
+    [qwen]="e2e_qwen e2e_interactive_qwen"
 )
 WANT=("${@:-claude codex opencode qwen}")
 read -r -a WANT <<< "${WANT[*]}"

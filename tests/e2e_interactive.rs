@@ -12,14 +12,13 @@ use chrono::{DateTime, Utc};
 use support::clients::{self, Claude, quote};
 use support::fake_provider::{FakeProvider, Reply, UsageLimit};
 use support::home::{Home, next_minute_after};
+use support::interactive::{sessions, submit, wait_for_reach};
 use support::pty::PtyTerm;
 use support::tmux::Tmux;
 
 const RUN: Duration = Duration::from_secs(60);
 const WAIT: Duration = Duration::from_secs(100);
 const ANSWER: &str = "resumed where it stopped";
-
-const FAST: &str = "[resume]\nbackoff_base_secs = 1\nbackoff_max_secs = 2\njitter = false\nreset_margin_secs = 2\nverify_timeout_secs = 60\n";
 
 /// A subscriber's sandbox whose first turn hits a session limit resetting at the returned minute; every later
 /// request is answered with [`ANSWER`].
@@ -49,34 +48,7 @@ fn limited_claude_with(
 
 /// A daemon with the sandbox's environment; the sandbox learns where it is (for `palingenesis run`).
 fn daemon_for(claude: &mut Claude) -> Home {
-    let home = Home::started_with(
-        claude.sandbox.env(),
-        &format!(
-            "{FAST}\n[claude]\nbinary = \"{}\"\n",
-            clients::claude_bin().display()
-        ),
-    );
-    claude
-        .sandbox
-        .set_env("PALINGENESIS_HOME", &home.palingenesis_home());
-    home
-}
-
-fn sessions(home: &Home) -> serde_json::Value {
-    serde_json::from_str(&home.ok(&["sessions", "--json"])).unwrap()
-}
-
-fn wait_for_reach(home: &Home, reach: &str) {
-    support::home::wait_until(Duration::from_secs(30), || {
-        sessions(home)["sessions"][0]["reach"] == reach
-    });
-}
-
-/// Types a prompt the way a person does: text, a pause, Enter.
-fn submit(term: &dyn Fn(&str), enter: &dyn Fn(), text: &str) {
-    term(text);
-    std::thread::sleep(Duration::from_millis(400));
-    enter();
+    support::interactive::daemon_for(&mut claude.sandbox, "claude", &clients::claude_bin())
 }
 
 /// The resume reached the provider on the same session, typed as the prompt "continue".

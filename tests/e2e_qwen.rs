@@ -7,7 +7,7 @@ mod support;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde_json::Value;
 use support::clients::{self, Qwen};
 use support::fake_provider::{FakeProvider, Reply};
 use support::home::{Home, session_of, ts};
@@ -36,22 +36,10 @@ fn session_from(run: &support::ClientRun) -> String {
         .unwrap_or_else(|| panic!("no session_id:\n{}", run.report()))
 }
 
-/// The quota message Qwen gives up on at once (its nested retries of a plain 429 take about an hour).
-fn quota_exhausted(reset_after: &str) -> Reply {
-    let message = format!(
-        "You have exhausted your capacity on this model. Your quota will reset after {reset_after}."
-    );
-    Reply::status(
-        429,
-        &[],
-        json!({"error": {"message": message, "type": "rate_limit_error", "code": "429"}}),
-    )
-}
-
 #[test]
 fn an_exhausted_quota_is_resumed_headless_with_its_history_after_the_reset() {
     let fake = FakeProvider::start();
-    fake.push(quota_exhausted("6s"));
+    fake.push(clients::qwen::quota_exhausted("6s"));
     fake.set_default(Reply::text("chapter written"));
     let qwen = clients::qwen(&fake.v1_url()).build();
     let home = daemon_for(&qwen);

@@ -131,13 +131,19 @@ async fn type_prompt(job: &AttemptJob, term: &dyn Terminal, agent: ProcId) {
         typing,
         &job.cancel,
     )
-    .await
-    .map(|()| TurnOutcome::Delivered)
-    .map_err(|source| super::act::AttemptError::Deliver {
-        terminal: term.describe(),
-        source,
-    });
-    job.send(&job.session, AttemptEvent::Finished(result)).await;
+    .await;
+    let event = match result {
+        Ok(()) => AttemptEvent::Finished(Ok(TurnOutcome::Delivered)),
+        // A screen only a person should answer: asking again later would not help.
+        Err(interactive::DeliverError::NeedsHuman(why)) => AttemptEvent::NeedsAttention {
+            why: format!("{}: {why}", term.describe()),
+        },
+        Err(source) => AttemptEvent::Finished(Err(super::act::AttemptError::Deliver {
+            terminal: term.describe(),
+            source,
+        })),
+    };
+    job.send(&job.session, event).await;
 }
 
 /// Tell the engine what the probe found, for `palingenesis sessions`.

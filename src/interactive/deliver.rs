@@ -1,8 +1,8 @@
 //! Typing the resume prompt into a live agent's terminal, safely: only while the agent itself is in the
 //! terminal's foreground, only at an idle, empty prompt; the limit menu is dismissed with Esc (never answered);
 //! nothing is typed while the agent retries or counts down by itself; text and Enter go as separate writes with
-//! a pause, so the agent does not take them for a paste. Whether the turn then makes progress is for the engine
-//! to verify from the transcript.
+//! a pause, so the agent does not take them for a paste. A menu with no safe way out is left to a human.
+//! Whether the turn then makes progress is for the engine to verify from the transcript.
 
 use std::time::Duration;
 
@@ -49,6 +49,8 @@ pub enum DeliverError {
     StillBusy { what: &'static str, secs: u64 },
     #[error("the agent's prompt holds unsent text ({0:?}); not typing over it")]
     Draft(String),
+    #[error("{0}")]
+    NeedsHuman(String),
     #[error("the limit menu stayed open after {0} Esc presses")]
     MenuStuck(u32),
     #[error(
@@ -125,6 +127,7 @@ pub async fn deliver(
             }
             ScreenState::Retrying | ScreenState::Busy => {}
             ScreenState::Draft(draft) => return Err(DeliverError::Draft(draft)),
+            ScreenState::NeedsHuman(why) => return Err(DeliverError::NeedsHuman(why)),
             ScreenState::Unknown if unknown + 1 >= UNKNOWN_LOOKS => {
                 return Err(DeliverError::Unrecognised {
                     terminal: term.describe(),

@@ -18,6 +18,9 @@ pub enum ScreenState {
     Draft(String),
     /// Not a screen palingenesis knows (another program, a dialog): never type into it.
     Unknown,
+    /// Something only a person should answer: a menu with no safe way out (its only exits spend money,
+    /// change the model, or are ambiguous). Neither typed into nor dismissed; a human is asked at once.
+    NeedsHuman(String),
 }
 
 /// How one assistant's screen is read. Pure functions of the visible text (rows separated by newlines).
@@ -25,4 +28,31 @@ pub trait ScreenRules: Send + Sync {
     fn detect(&self, screen: &str) -> ScreenState;
     /// The text in the agent's input box, if the screen shows one (empty when the box is empty).
     fn input_text(&self, screen: &str) -> Option<String>;
+}
+
+impl ScreenState {
+    /// What a prompt holding `text` (trimmed, empty when the prompt is) shows: idle when empty, else a draft.
+    pub fn at_prompt(text: String) -> ScreenState {
+        if text.is_empty() {
+            ScreenState::Idle
+        } else {
+            ScreenState::Draft(text)
+        }
+    }
+}
+
+/// Screen rules made of two plain functions, for assistants whose rules need no state.
+pub struct ScreenFns {
+    pub detect: fn(&str) -> ScreenState,
+    pub input_text: fn(&str) -> Option<String>,
+}
+
+impl ScreenRules for ScreenFns {
+    fn detect(&self, screen: &str) -> ScreenState {
+        (self.detect)(screen)
+    }
+
+    fn input_text(&self, screen: &str) -> Option<String> {
+        (self.input_text)(screen)
+    }
 }

@@ -6,6 +6,7 @@
 //! - [`source`]: follows the rollouts, and notices a turn left open by a process that stopped writing.
 //! - [`resume`]: `codex exec resume <thread> continue` (never `--last`).
 //! - [`process`]: how its processes look.
+//! - [`screen`]: how its interactive screen reads (its composer, a running turn, its limit menus).
 //! - [`config`]: the `[codex]` section.
 
 pub mod classify;
@@ -13,6 +14,7 @@ pub mod config;
 pub mod process;
 pub mod records;
 pub mod resume;
+pub mod screen;
 pub mod source;
 
 use std::path::Path;
@@ -20,6 +22,7 @@ use std::path::Path;
 use crate::adapter::{Adapter, RecordReader, SectionError, WireContext, Wiring};
 use crate::classify::ClassifyContext;
 use crate::formats::ParsedRecord;
+use crate::interactive::ScreenRules;
 use crate::model::{Assistant, ContextStrategy};
 use crate::procfs::AgentProcess;
 use crate::protocol::WatchInfo;
@@ -42,6 +45,10 @@ impl Adapter for Codex {
 
     fn process(&self) -> &dyn AgentProcess {
         &process::CodexProcess
+    }
+
+    fn screen(&self) -> Option<&dyn ScreenRules> {
+        Some(&screen::RULES)
     }
 
     fn record_reader(&self, ctx: ClassifyContext) -> Box<dyn RecordReader> {

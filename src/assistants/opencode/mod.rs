@@ -6,6 +6,7 @@
 //!   SQLite store watched for sessions run without a server.
 //! - [`resume`]: `prompt_async` through the server's API, or `opencode run --session <id>`.
 //! - [`process`]: how its processes look.
+//! - [`screen`]: how its interactive screen reads (its prompt box and status line).
 //! - [`config`]: the `[opencode]` section.
 
 pub mod classify;
@@ -13,6 +14,7 @@ pub mod config;
 pub mod process;
 pub mod records;
 pub mod resume;
+pub mod screen;
 pub mod source;
 
 use crate::adapter::{
@@ -20,6 +22,7 @@ use crate::adapter::{
 };
 use crate::classify::ClassifyContext;
 use crate::formats::ParsedRecord;
+use crate::interactive::ScreenRules;
 use crate::model::Assistant;
 use crate::procfs::AgentProcess;
 
@@ -41,6 +44,10 @@ impl Adapter for Opencode {
 
     fn process(&self) -> &dyn AgentProcess {
         &process::OpencodeProcess
+    }
+
+    fn screen(&self) -> Option<&dyn ScreenRules> {
+        Some(&screen::RULES)
     }
 
     fn record_reader(&self, ctx: ClassifyContext) -> Box<dyn RecordReader> {

@@ -5,6 +5,7 @@
 //! - [`source`]: follows the chats.
 //! - [`resume`]: `qwen -o json --resume <session> -p continue` in the session's directory.
 //! - [`process`]: how its processes look.
+//! - [`screen`]: how its interactive screen reads (its input, a running turn, its own retries).
 //! - [`config`]: the `[qwen]` section.
 
 pub mod classify;
@@ -12,6 +13,7 @@ pub mod config;
 pub mod process;
 pub mod records;
 pub mod resume;
+pub mod screen;
 pub mod source;
 
 use std::path::Path;
@@ -19,6 +21,7 @@ use std::path::Path;
 use crate::adapter::{Adapter, RecordReader, SectionError, WireContext, Wiring};
 use crate::classify::ClassifyContext;
 use crate::formats::ParsedRecord;
+use crate::interactive::ScreenRules;
 use crate::model::Assistant;
 use crate::procfs::AgentProcess;
 use crate::protocol::WatchInfo;
@@ -45,6 +48,10 @@ impl Adapter for Qwen {
 
     fn process(&self) -> &dyn AgentProcess {
         &process::QwenProcess
+    }
+
+    fn screen(&self) -> Option<&dyn ScreenRules> {
+        Some(&screen::RULES)
     }
 
     fn record_reader(&self, ctx: ClassifyContext) -> Box<dyn RecordReader> {

@@ -247,3 +247,35 @@ impl Terminal for NeverClose<'_> {
         async { Ok(()) }.boxed()
     }
 }
+
+/// Rules that see a menu only a person should answer.
+struct AsksAHuman;
+
+impl ScreenRules for AsksAHuman {
+    fn detect(&self, _screen: &str) -> ScreenState {
+        ScreenState::NeedsHuman("a menu offers to buy more usage".into())
+    }
+    fn input_text(&self, _screen: &str) -> Option<String> {
+        None
+    }
+}
+
+#[tokio::test]
+async fn a_menu_only_a_person_may_answer_gets_no_key_at_all() {
+    let term = FakeTerm::new(&[MENU]);
+    let err = deliver(
+        &term,
+        &AsksAHuman,
+        &always_ok,
+        "continue",
+        fast(),
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        err,
+        DeliverError::NeedsHuman("a menu offers to buy more usage".into())
+    );
+    assert!(term.did().is_empty());
+}

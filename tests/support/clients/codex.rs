@@ -18,6 +18,7 @@ pub fn codex(v1_url: &str) -> CodexBuilder {
         stream_max_retries: 0,
         extra_config: String::new(),
         env: Vec::new(),
+        tui: false,
     }
 }
 
@@ -30,6 +31,7 @@ pub struct CodexBuilder {
     stream_max_retries: u32,
     extra_config: String,
     env: Vec<(String, String)>,
+    tui: bool,
 }
 
 impl CodexBuilder {
@@ -55,6 +57,14 @@ impl CodexBuilder {
         self
     }
 
+    /// Ready for the interactive TUI: the start-up offer to move to a newer model (`Meet GPT-6 Sol`, a menu
+    /// whose Esc confirms) is marked as already answered with "Use existing model", and the screen-reader
+    /// probe as done.
+    pub fn tui(mut self) -> Self {
+        self.tui = true;
+        self
+    }
+
     /// Sets an extra environment variable (e.g. `TZ`).
     pub fn env(mut self, key: &str, value: &str) -> Self {
         self.env.push((key.to_owned(), value.to_owned()));
@@ -63,7 +73,14 @@ impl CodexBuilder {
 
     /// Creates the sandbox: `CODEX_HOME=$HOME/.codex` with a config.toml whose only provider is
     /// the fake, approvals off, read-only sandbox, no update check, the work dir trusted.
-    pub fn build(self) -> Codex {
+    pub fn build(mut self) -> Codex {
+        if self.tui {
+            let answered = format!(
+                "[tui]\nscreen_reader_detection_done = true\n\n[notice.model_migrations]\n\"{}\" = \"gpt-6-sol\"",
+                self.model
+            );
+            self = self.extra_config(&answered);
+        }
         let mut sb = Sandbox::new(codex_bin());
         let codex_home = sb.home.join(".codex");
         std::fs::create_dir_all(&codex_home).expect("create CODEX_HOME");

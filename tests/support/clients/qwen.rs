@@ -27,6 +27,19 @@ pub fn qwen_project_dir_name(cwd: &std::path::Path) -> String {
         .collect()
 }
 
+/// The quota message Qwen gives up on at once (its nested retries of a plain 429 take about an hour), resetting
+/// after `reset_after` (`6s`, `1m5s`).
+pub fn quota_exhausted(reset_after: &str) -> super::super::fake_provider::Reply {
+    let message = format!(
+        "You have exhausted your capacity on this model. Your quota will reset after {reset_after}."
+    );
+    super::super::fake_provider::Reply::status(
+        429,
+        &[],
+        json!({"error": {"message": message, "type": "rate_limit_error", "code": "429"}}),
+    )
+}
+
 /// Starts configuring a Qwen Code sandbox talking to `v1_url` (the fake's
 /// [`v1_url`](super::super::FakeProvider::v1_url)).
 pub fn qwen(v1_url: &str) -> QwenBuilder {
