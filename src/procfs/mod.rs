@@ -8,7 +8,8 @@ mod agents;
 use std::path::{Path, PathBuf};
 
 pub use agents::{
-    AgentProcess, ProcessInfo, Writer, environment, find_agents, writer_of, writers_of,
+    AgentProcess, ProcessInfo, Writer, environment, find_agents, has_prompt_flag, writer_of,
+    writers_of,
 };
 
 use serde::{Deserialize, Serialize};
