@@ -13,10 +13,9 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use support::clients::{self, Gemini};
 use support::fake_provider::{FakeProvider, Reply, Scripted, gemini_error};
-use support::home::{Home, session_of, ts};
+use support::home::{Home, alive, session_of, ts, wait_until};
 use support::process::run_with_timeout;
 use support::tmux::Tmux;
-use support::wait_until;
 
 const RUN: Duration = Duration::from_secs(90);
 const WAIT: Duration = Duration::from_secs(90);
@@ -55,28 +54,6 @@ fn first_turn(gemini: &Gemini, prompt: &str) -> String {
     session
 }
 
-/// Types `prompt` into the pane and submits it. A resumed client shows its input box before it takes a
-/// submit (it is still loading the session), and keys right after typed text are taken as a paste: press
-/// Enter until the prompt leaves the input box.
-fn submit(tmux: &Tmux, prompt: &str) {
-    tmux.type_text(prompt);
-    let typed = format!("> {prompt}");
-    tmux.wait_for_text(&typed, RUN);
-    let submitted = wait_until(RUN, || {
-        tmux.key("Enter");
-        wait_until(Duration::from_secs(2), || {
-            let screen = tmux.capture();
-            let input = screen.rsplit("Shift+Tab").next().unwrap_or_default();
-            !input.contains(&typed)
-        })
-    });
-    assert!(
-        submitted,
-        "the prompt was never submitted:\n{}",
-        tmux.capture()
-    );
-}
-
 #[test]
 fn a_quota_stop_is_resumed_headless_with_its_history_after_the_reset() {
     let fake = FakeProvider::start();
@@ -96,14 +73,18 @@ fn a_quota_stop_is_resumed_headless_with_its_history_after_the_reset() {
         &gemini.interactive_line(&session),
     );
     tmux.wait_for_text("Type your message", RUN);
-    submit(&tmux, "write the second chapter");
+    clients::gemini::submit(&tmux, "write the second chapter", RUN);
     tmux.wait_for_text("Keep trying", RUN);
     tmux.key("2");
     tmux.wait_for_text("exhausted your capacity", RUN);
     let stop = home.wait_event("StopDetected");
     assert_eq!(stop["reason"], "usage_limit", "{stop}");
     assert_eq!(session_of(&stop), session);
-    // The user closes the terminal before the reset.
+    // The user quits the client before the reset (closing the terminal is not enough: Gemini CLI outlives a
+    // SIGHUP there).
+    clients::gemini::submit(&tmux, "/quit", RUN);
+    let client = tmux.pane_pid.unwrap() as u32;
+    wait_until(RUN, || !alive(client));
     drop(tmux);
 
     let scheduled = home.wait_event("ResumeScheduled");
@@ -122,16 +103,27 @@ fn a_quota_stop_is_resumed_headless_with_its_history_after_the_reset() {
     let done = home.wait_events("ResumeCompleted", 1, WAIT).remove(0);
     assert_eq!(session_of(&done), session);
 
-    let resume = fake.model_requests().pop().unwrap();
+    let resume = fake
+        .model_requests()
+        .into_iter()
+        .rfind(|r| r.wants_stream() && r.body_contains("continue"))
+        .unwrap_or_else(|| {
+            panic!(
+                "no resume turn: {}\n{:?}\n{}",
+                fake.describe(),
+                home.events(),
+                home.log()
+            )
+        });
     assert!(
         resume.body_contains("write the first chapter") && resume.body_contains("chapter written"),
         "the resume sends the earlier conversation: {}",
-        fake.describe()
+        resume.raw_body
     );
-    let prompt = resume.last_user_text().unwrap_or_default();
     assert!(
-        prompt.contains("write the second chapter") && prompt.ends_with("continue"),
-        "the prompt the failure rolled back is sent again: {prompt:?}"
+        resume.body_contains("write the second chapter\\n\\ncontinue"),
+        "the prompt the failure rolled back is sent again, then the resume prompt: {}",
+        resume.raw_body
     );
     assert_eq!(home.events_of("ResumeStarted").len(), 1);
 

@@ -109,6 +109,7 @@ pub fn probe(
         .copied()
         .filter(|pid| proc::cmdline(*pid).is_none_or(|args| agent_process.is_interactive(&args)))
         .collect();
+    let interactive = proc::innermost(&interactive);
     let pid = match interactive.as_slice() {
         [] => return Reach::Exiting { pid: pids[0] },
         [one] => *one,

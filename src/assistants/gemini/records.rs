@@ -38,7 +38,6 @@ pub fn parse_chat_line(line: &str, tz: Tz) -> Result<ParsedRecord, FormatError> 
     let at = instant(v.get("timestamp"))?;
     let ctx = ClassifyContext::new(at.unwrap_or_else(chrono::Utc::now), tz);
     let signal = match kind {
-        "user" => Some(Signal::Progress),
         "gemini" if calls_tools(&v) => Some(Signal::Progress),
         "gemini" => Some(stopped(StopReason::Completed, "")),
         "error" => Some(failure(&content_text(&v), &ctx)),

@@ -7,7 +7,7 @@
 //! stdout after a good turn and `{"session_id", "error": {"message", "code"}}` on stderr (after a stack trace)
 //! after a failed one, exiting with the HTTP status & 255 (429 → 173).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -72,16 +72,50 @@ impl GeminiHeadless {
     }
 }
 
-/// The prompt to send: the one a failed turn rolled back out of the chat (if any), then `prompt`.
+/// The prompt to send: the one a failed turn rolled back out of the session (if any), then `prompt`.
 async fn with_lost_prompt(transcript: Option<&PathBuf>, prompt: &str) -> String {
     let chat = match transcript {
-        Some(path) => tokio::fs::read_to_string(path).await.unwrap_or_default(),
+        Some(path) => session_chats(path).await,
         None => String::new(),
     };
     match rolled_back_prompt(&chat) {
         Some(lost) if !lost.trim().is_empty() => format!("{lost}\n\n{prompt}"),
         _ => prompt.to_string(),
     }
+}
+
+/// Every chat file of the session `transcript` belongs to, oldest first: a client resuming it in a later
+/// minute starts another file (`session-<minute>-<same id8>.jsonl`) while the turns may go to the first.
+async fn session_chats(transcript: &Path) -> String {
+    let files = match (transcript.parent(), session_files_suffix(transcript)) {
+        (Some(dir), Some(suffix)) => {
+            let mut names = Vec::new();
+            if let Ok(mut entries) = tokio::fs::read_dir(dir).await {
+                while let Ok(Some(entry)) = entries.next_entry().await {
+                    let path = entry.path();
+                    if path.to_str().is_some_and(|p| p.ends_with(&suffix)) {
+                        names.push(path);
+                    }
+                }
+            }
+            names.sort();
+            names
+        }
+        _ => vec![transcript.to_path_buf()],
+    };
+    let mut chat = String::new();
+    for file in files {
+        chat.push_str(&tokio::fs::read_to_string(&file).await.unwrap_or_default());
+        chat.push('\n');
+    }
+    chat
+}
+
+/// `-<id8>.jsonl`, the end every file of a chat's session shares.
+fn session_files_suffix(transcript: &Path) -> Option<String> {
+    let name = transcript.file_name()?.to_str()?;
+    let (_, id8) = name.strip_suffix(".jsonl")?.rsplit_once('-')?;
+    Some(format!("-{id8}.jsonl"))
 }
 
 impl Resumer for GeminiHeadless {

@@ -2,9 +2,12 @@
 
 use std::path::PathBuf;
 use std::process::Command;
+use std::time::Duration;
 
 use serde_json::json;
 
+use super::super::tmux::Tmux;
+use super::super::wait::wait_until;
 use super::{Sandbox, files_with_suffix, first_existing, node_modules};
 
 /// The model the sandbox pins (`model.name`), so no router request comes first.
@@ -106,4 +109,26 @@ pub fn session_in_output(output: &str) -> Option<String> {
     let start = output.rfind("\n{").map_or(0, |i| i + 1);
     let v: serde_json::Value = serde_json::from_str(output[start..].trim()).ok()?;
     v["session_id"].as_str().map(str::to_owned)
+}
+
+/// Types `prompt` into the interactive client in `tmux` and submits it. A resumed client shows its input box
+/// before it takes a submit (it is still loading the session), and keys right after typed text are taken as a
+/// paste: press Enter until the prompt leaves the input box.
+pub fn submit(tmux: &Tmux, prompt: &str, timeout: Duration) {
+    tmux.type_text(prompt);
+    let typed = format!("> {prompt}");
+    tmux.wait_for_text(&typed, timeout);
+    let submitted = wait_until(timeout, || {
+        tmux.key("Enter");
+        wait_until(Duration::from_secs(2), || {
+            let screen = tmux.capture();
+            let input = screen.rsplit("Shift+Tab").next().unwrap_or_default();
+            !input.contains(&typed)
+        })
+    });
+    assert!(
+        submitted,
+        "the prompt was never submitted:\n{}",
+        tmux.capture()
+    );
 }

@@ -26,16 +26,16 @@ fn signals(records: &[ParsedRecord]) -> Vec<Signal> {
 #[test]
 fn a_successful_turn_makes_progress_then_completes() {
     let records = fixture("success.chat.jsonl");
+    let session = records[0].session_id.as_deref().unwrap_or_default();
     assert_eq!(
-        records[0].session_id.as_deref(),
-        Some("6480a4af-6ef3-4cf2-b55d-58c08b0459b7"),
-        "the header names the session"
+        session.len(),
+        36,
+        "the header names the session: {session:?}"
     );
     let s = signals(&records);
-    assert_eq!(s.len(), 2, "{s:?}");
-    assert_eq!(s[0], Signal::Progress);
+    assert_eq!(s.len(), 1, "the prompt says nothing yet: {s:?}");
     assert!(matches!(
-        &s[1],
+        &s[0],
         Signal::Stopped {
             reason: StopReason::Completed,
             ..
@@ -47,7 +47,7 @@ fn a_successful_turn_makes_progress_then_completes() {
 #[test]
 fn the_interactive_client_records_the_quota_it_showed() {
     let s = signals(&fixture("interactive-daily-quota.chat.jsonl"));
-    assert_eq!(s[0], Signal::Progress, "the prompt");
+    assert_eq!(s.len(), 1, "{s:?}");
     let Signal::Stopped { reason, evidence } = s.last().unwrap() else {
         panic!("{s:?}");
     };
@@ -97,10 +97,8 @@ fn chat_paths_and_project_roots() {
     );
     assert_eq!(project_root(""), None);
     let first = fixture_text("success.chat.jsonl");
-    assert_eq!(
-        header_session(first.lines().next().unwrap()).as_deref(),
-        Some("6480a4af-6ef3-4cf2-b55d-58c08b0459b7")
-    );
+    let header = header_session(first.lines().next().unwrap()).unwrap();
+    assert_eq!(Some(header), fixture("success.chat.jsonl")[0].session_id);
 }
 
 #[test]

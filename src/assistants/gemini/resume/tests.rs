@@ -88,7 +88,7 @@ fn resumes_the_named_session_never_the_latest() {
 #[tokio::test]
 async fn a_rolled_back_prompt_is_sent_again_before_the_resume_prompt() {
     let dir = tempfile::tempdir().unwrap();
-    let chat = dir.path().join("session.jsonl");
+    let chat = dir.path().join("session-2026-11-30T21-26-6480a4af.jsonl");
     std::fs::write(&chat, fixture("interactive-daily-quota.chat.jsonl")).unwrap();
     assert_eq!(
         with_lost_prompt(Some(&chat), "continue").await,
@@ -97,4 +97,24 @@ async fn a_rolled_back_prompt_is_sent_again_before_the_resume_prompt() {
     std::fs::write(&chat, fixture("success.chat.jsonl")).unwrap();
     assert_eq!(with_lost_prompt(Some(&chat), "continue").await, "continue");
     assert_eq!(with_lost_prompt(None, "continue").await, "continue");
+}
+
+#[tokio::test]
+async fn a_prompt_rolled_back_in_an_earlier_file_of_the_session_is_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("session-2026-11-30T21-26-6480a4af.jsonl");
+    let stub = dir.path().join("session-2026-11-30T21-27-6480a4af.jsonl");
+    let other = dir.path().join("session-2026-11-30T21-28-0badc0de.jsonl");
+    std::fs::write(&first, fixture("interactive-daily-quota.chat.jsonl")).unwrap();
+    let header = fixture("success.chat.jsonl")
+        .lines()
+        .next()
+        .unwrap()
+        .to_owned();
+    std::fs::write(&stub, format!("{header}\n")).unwrap();
+    std::fs::write(&other, fixture("success.chat.jsonl")).unwrap();
+    assert_eq!(
+        with_lost_prompt(Some(&stub), "continue").await,
+        "fix the bug please\n\ncontinue"
+    );
 }
