@@ -154,6 +154,19 @@ impl Cli {
     }
 }
 
+/// A new session's id for a CLI that takes one (`--session-id <uuid>`), reported on `req.started` at once, so
+/// it is known before the turn ends.
+pub fn announce_new_session(req: &super::StartRequest) -> String {
+    let id = uuid::Uuid::new_v4().to_string();
+    let locator = crate::model::Locator {
+        cwd: Some(req.cwd.clone()),
+        ..Default::default()
+    };
+    // One report per run on a fresh channel: it cannot be full.
+    let _ = req.started.try_send((id.clone(), locator));
+    id
+}
+
 /// The configured binary, or the bare name to be found on PATH.
 pub fn binary_or(configured: &Option<PathBuf>, name: &str) -> PathBuf {
     configured.clone().unwrap_or_else(|| PathBuf::from(name))

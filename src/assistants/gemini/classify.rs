@@ -10,8 +10,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::classify::{ClassifyContext, Evidence, by_status, classify_text, text, usage_limit};
-use crate::model::{HumanCause, StopReason};
+use crate::classify::{ClassifyContext, Evidence, structured_fallback, usage_limit};
+use crate::model::StopReason;
 
 fn re(pattern: &str) -> Regex {
     Regex::new(pattern).expect("valid regex")
@@ -57,17 +57,7 @@ fn structured(e: &Evidence, ctx: &ClassifyContext) -> StopReason {
     if QUOTA.is_match(&all) {
         return usage_limit(&all, None, ctx);
     }
-    if text::mentions_context(&all) || all.contains("exceeds the maximum number of tokens") {
-        return StopReason::ContextExhausted;
-    }
-    if matches!(e.http_status, Some(401 | 403)) || text::mentions_auth(&all) {
-        return StopReason::NeedsHuman {
-            cause: HumanCause::Authentication,
-        };
-    }
-    classify_text(&e.text, ctx)
-        .or_else(|| by_status(e.http_status, &all, e.retry_after_secs))
-        .unwrap_or(StopReason::Unknown)
+    structured_fallback(e, ctx)
 }
 
 /// Whether Gemini CLI has given up on a failure or still retries it by itself.

@@ -18,8 +18,8 @@ use serde_json::Value;
 use super::classify::{classify, evidence};
 use super::records::rolled_back_prompt;
 use crate::classify::ClassifyContext;
-use crate::model::{Locator, StopReason};
-use crate::resume::command::{Cli, binary_or, prompt_arg};
+use crate::model::StopReason;
+use crate::resume::command::{Cli, announce_new_session, binary_or, prompt_arg};
 use crate::resume::{ContinueRequest, ResumeError, Resumer, StartRequest, TurnOutcome};
 
 pub struct GeminiHeadless {
@@ -136,14 +136,8 @@ impl Resumer for GeminiHeadless {
         req: StartRequest,
     ) -> BoxFuture<'static, Result<TurnOutcome, ResumeError>> {
         async move {
-            let id = uuid::Uuid::new_v4().to_string();
+            let id = announce_new_session(&req);
             let args = self.args("--session-id", &id, &req.prompt);
-            let locator = Locator {
-                cwd: Some(req.cwd.clone()),
-                ..Default::default()
-            };
-            // One report per run on a fresh channel: it cannot be full.
-            let _ = req.started.try_send((id, locator));
             self.run(args, req.cwd, req.env, req.cancel).await
         }
         .boxed()

@@ -15,8 +15,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::classify::{classify, evidence};
 use crate::classify::ClassifyContext;
-use crate::model::{AgentEnv, Locator, StopReason};
-use crate::resume::command::{Cli, binary_or, prompt_arg};
+use crate::model::{AgentEnv, StopReason};
+use crate::resume::command::{Cli, announce_new_session, binary_or, prompt_arg};
 use crate::resume::{ContinueRequest, ResumeError, Resumer, StartRequest, TurnOutcome};
 
 pub struct QwenHeadless {
@@ -85,14 +85,8 @@ impl Resumer for QwenHeadless {
         req: StartRequest,
     ) -> BoxFuture<'static, Result<TurnOutcome, ResumeError>> {
         async move {
-            let id = uuid::Uuid::new_v4().to_string();
+            let id = announce_new_session(&req);
             let args = self.args("--session-id", &id, &req.prompt);
-            let locator = Locator {
-                cwd: Some(req.cwd.clone()),
-                ..Default::default()
-            };
-            // One report per run on a fresh channel: it cannot be full.
-            let _ = req.started.try_send((id, locator));
             self.run(args, req.cwd, req.env, req.cancel).await
         }
         .boxed()
