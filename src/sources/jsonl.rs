@@ -176,3 +176,67 @@ pub fn observations(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(line: &str, _tz: chrono_tz::Tz) -> Result<ParsedRecord, FormatError> {
+        let v: serde_json::Value = serde_json::from_str(line)?;
+        Ok(ParsedRecord {
+            signal: (v["done"] == true).then_some(Signal::Progress),
+            ..ParsedRecord::default()
+        })
+    }
+
+    const FORMAT: JsonlFormat = JsonlFormat {
+        assistant: Assistant::named("test"),
+        garbage_source: "test",
+        accept: |_| true,
+        session_of: |_| None,
+        parse,
+        file_context: None,
+    };
+
+    fn batch(lines: &[&str]) -> FileLines {
+        FileLines {
+            path: PathBuf::from("/h/chats/session-1.jsonl"),
+            lines: lines.iter().map(|l| l.to_string()).collect(),
+            offset_after: 0,
+            from_start: true,
+            skipped_oversize: 0,
+            invalid_utf8: 0,
+            writer_closed: false,
+            catch_up: false,
+        }
+    }
+
+    #[test]
+    fn a_file_context_names_the_session_and_cwd_its_lines_do_not() {
+        let context = FileContext {
+            session: Some("s1".into()),
+            cwd: Some(PathBuf::from("/work")),
+        };
+        let mut garbage = 0;
+        let out = observations(
+            &FORMAT,
+            &batch(&["{}", r#"{"done":true}"#]),
+            &context,
+            chrono_tz::Tz::UTC,
+            &mut garbage,
+        );
+        assert_eq!(out.len(), 2, "announced, then the signal: {out:?}");
+        assert_eq!(out[0].signal, Signal::Started { resumed: false });
+        assert!(out.iter().all(|o| o.session.id == "s1"));
+        assert_eq!(out[1].locator.cwd.as_deref(), Some(Path::new("/work")));
+
+        let none = observations(
+            &FORMAT,
+            &batch(&[r#"{"done":true}"#]),
+            &FileContext::default(),
+            chrono_tz::Tz::UTC,
+            &mut garbage,
+        );
+        assert!(none.is_empty(), "no session, nothing to say: {none:?}");
+    }
+}
