@@ -3,7 +3,7 @@
 # pins in tests/clients) and reports, per client and scenario, what passed and what broke.
 #
 # Usage: scripts/check-latest-clients.sh            (every client)
-#        scripts/check-latest-clients.sh claude     (one: claude | codex | opencode | qwen)
+#        scripts/check-latest-clients.sh claude     (one: claude | codex | opencode | qwen | gemini)
 # Needs Node/npm and the registry; installs into a temporary directory, leaves tests/clients alone.
 # Exit status: 0 when every scenario passed, 1 otherwise. The report is also written to
 # target/latest-clients-report.txt.
@@ -12,14 +12,15 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 declare -A PACKAGE=( [claude]="@anthropic-ai/claude-code" [codex]="@openai/codex" [opencode]="opencode-ai"
-    [qwen]="@qwen-code/qwen-code" )
+    [qwen]="@qwen-code/qwen-code" [gemini]="@google/gemini-cli" )
 declare -A SUITES=(
     [claude]="clients_smoke e2e_claude e2e_interactive"
     [codex]="clients_smoke e2e_codex e2e_interactive_codex"
     [opencode]="clients_smoke e2e_opencode e2e_interactive_opencode"
     [qwen]="e2e_qwen e2e_interactive_qwen"
+    [gemini]="e2e_gemini"
 )
-WANT=("${@:-claude codex opencode qwen}")
+WANT=("${@:-claude codex opencode qwen gemini}")
 read -r -a WANT <<< "${WANT[*]}"
 
 DIR="$(mktemp -d)"

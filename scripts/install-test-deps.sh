@@ -41,6 +41,8 @@ native_binaries_present() {
     arch="$(uname -m)"
     # Qwen Code is plain JavaScript run by node on PATH (no platform package).
     [ -x "$MODULES/@qwen-code/qwen-code/cli-entry.js" ] || return 1
+    # So is Gemini CLI (its bundle; the node-pty it ships is only for its shell tool).
+    [ -x "$MODULES/@google/gemini-cli/bundle/gemini.js" ] || return 1
     case "$os/$arch" in
         Linux/x86_64)
             [ -x "$MODULES/@anthropic-ai/claude-code-linux-x64/claude" ] \

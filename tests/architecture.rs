@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-const ASSISTANT_NAMES: &[&str] = &["claude", "codex", "opencode", "qwen"];
+const ASSISTANT_NAMES: &[&str] = &["claude", "codex", "opencode", "qwen", "gemini"];
 
 fn src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")

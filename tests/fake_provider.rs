@@ -396,3 +396,66 @@ async fn stream_failures_fail_in_band_or_as_http_errors_for_plain_requests() {
     assert_eq!(failed["type"], "response.failed");
     assert_eq!(failed["response"]["error"]["code"], "server_is_overloaded");
 }
+
+fn gemini_body(prompt: &str) -> Value {
+    json!({"contents": [
+        {"role": "user", "parts": [{"text": "<session_context>\nThis is the Gemini CLI.</session_context>"}]},
+        {"role": "user", "parts": [{"text": prompt}]},
+    ]})
+}
+
+#[tokio::test]
+async fn gemini_streams_text_and_answers_quota_in_the_google_error_shape() {
+    let fake = FakeProvider::start();
+    fake.push(Reply::text("hello there, gemini"));
+    fake.push(Reply::UsageLimit(UsageLimit::session_in(
+        Duration::from_secs(90),
+    )));
+    let stream = "/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse";
+    let resp = post(&fake, stream, gemini_body("say hi")).await;
+    assert_eq!(resp.status(), 200);
+    let frames = sse_events(&resp.text().await.unwrap());
+    let chunks: Vec<Value> = frames
+        .iter()
+        .map(|(_, d)| serde_json::from_str(d).unwrap())
+        .collect();
+    let text: String = chunks
+        .iter()
+        .map(|c| {
+            c["candidates"][0]["content"]["parts"][0]["text"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(text, "hello there, gemini");
+    assert_eq!(
+        chunks.last().unwrap()["candidates"][0]["finishReason"],
+        "STOP"
+    );
+    assert!(chunks[0]["candidates"][0].get("finishReason").is_none());
+
+    let resp = post(&fake, stream, gemini_body("again")).await;
+    assert_eq!(resp.status(), 429);
+    let err: Value = resp.json().await.unwrap();
+    assert_eq!(err["error"]["status"], "RESOURCE_EXHAUSTED");
+    let message = err["error"]["message"].as_str().unwrap();
+    assert!(message.contains("Your quota will reset after"), "{message}");
+
+    let plain = post(
+        &fake,
+        "/v1beta/models/gemini-2.5-flash-lite:generateContent",
+        gemini_body("x"),
+    )
+    .await;
+    let body: Value = plain.json().await.unwrap();
+    assert_eq!(
+        body["candidates"][0]["content"]["parts"][0]["text"],
+        support::fake_provider::DEFAULT_TEXT
+    );
+
+    let reqs = fake.model_requests();
+    assert_eq!(reqs[0].protocol, Some(Protocol::Gemini));
+    assert!(reqs[0].wants_stream() && !reqs[2].wants_stream());
+    assert_eq!(reqs[0].model(), Some("gemini-2.5-pro"));
+    assert_eq!(reqs[0].last_user_text().as_deref(), Some("say hi"));
+}

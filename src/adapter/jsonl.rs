@@ -32,3 +32,37 @@ impl Sources for JsonlSessions {
         vec![is_ready]
     }
 }
+
+impl JsonlSessions {
+    /// The wiring of an assistant whose sessions are `format`'s files below `root`: that one place watched
+    /// (shown as `source`), `resumer` to resume them.
+    pub fn wiring(
+        format: JsonlFormat,
+        root: PathBuf,
+        feed: FeedSettings,
+        source: &str,
+        resumer: std::sync::Arc<dyn crate::resume::Resumer>,
+    ) -> super::Wiring {
+        super::Wiring {
+            watching: vec![crate::protocol::WatchInfo {
+                assistant: format.assistant,
+                source: source.into(),
+                location: crate::paths::describe(&root),
+            }],
+            resumer,
+            sources: Box::new(JsonlSessions { format, root, feed }),
+        }
+    }
+}
+
+/// A [`super::RecordReader`] over a format's pure line parser (`palingenesis inspect`).
+pub struct LineReader {
+    pub format: JsonlFormat,
+    pub tz: chrono_tz::Tz,
+}
+
+impl super::RecordReader for LineReader {
+    fn read(&mut self, line: &str) -> Result<crate::formats::ParsedRecord, String> {
+        (self.format.parse)(line, self.tz).map_err(|e| e.to_string())
+    }
+}

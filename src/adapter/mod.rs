@@ -18,7 +18,7 @@ use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-pub use jsonl::JsonlSessions;
+pub use jsonl::{JsonlSessions, LineReader};
 pub(crate) use section::config_section_methods;
 pub use section::{Section, SectionError, check_in_file, parse_section, render_section};
 

@@ -4,6 +4,7 @@
 
 pub mod claude;
 pub mod codex;
+pub mod gemini;
 pub mod opencode;
 pub mod qwen;
 
@@ -12,11 +13,12 @@ use crate::model::Assistant;
 
 /// Every assistant palingenesis supports, in the order they are shown.
 pub fn all() -> &'static [&'static dyn Adapter] {
-    static ALL: [&dyn Adapter; 4] = [
+    static ALL: [&dyn Adapter; 5] = [
         &claude::ADAPTER,
         &codex::ADAPTER,
         &opencode::ADAPTER,
         &qwen::ADAPTER,
+        &gemini::ADAPTER,
     ];
     &ALL
 }

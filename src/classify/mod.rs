@@ -136,6 +136,23 @@ pub fn classify(
     structured(e, ctx)
 }
 
+/// Where an assistant's structured rules end once its own wording did not decide: an exhausted context, a
+/// refused authentication (401/403), then the shared text patterns and the HTTP status; else unknown.
+pub fn structured_fallback(e: &Evidence, ctx: &ClassifyContext) -> StopReason {
+    let all = e.text_and_details();
+    if text::mentions_context(&all) {
+        return StopReason::ContextExhausted;
+    }
+    if matches!(e.http_status, Some(401 | 403)) || text::mentions_auth(&all) {
+        return StopReason::NeedsHuman {
+            cause: crate::model::HumanCause::Authentication,
+        };
+    }
+    classify_text(&e.text, ctx)
+        .or_else(|| by_status(e.http_status, &all, e.retry_after_secs))
+        .unwrap_or(StopReason::Unknown)
+}
+
 /// Classify free text strictly. `None` means the text is not a stop message at all: prose quoting a
 /// limit, a warning ("Approaching usage limit", "You've used 98% of your session limit"), a retry in
 /// progress ("Retrying in 4s · attempt 1/3"), a notice that the assistant continues by itself.

@@ -184,6 +184,48 @@ static TIME_24: LazyLock<Regex> = LazyLock::new(|| re(r"^(\d{1,2}):(\d{2})\b"));
 static ZONE: LazyLock<Regex> =
     LazyLock::new(|| re(r"^\s*\(([A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)*)\)"));
 
+/// A zone written after the time the way JavaScript's `toLocaleTimeString` writes it (Gemini CLI: "Access
+/// resets at 3:40 PM PST."): a North American abbreviation, UTC/GMT, or `GMT+5:30`.
+static ZONE_ABBR: LazyLock<Regex> =
+    LazyLock::new(|| re(r"^\s*(?:(UTC|GMT)(?:([+-])(\d{1,2})(?::(\d{2}))?)?|([A-Z]{3,4}))\b"));
+
+/// The fixed-offset zone an abbreviation after a time stands for.
+fn abbreviated_zone(rest: &str) -> Option<Tz> {
+    let c = ZONE_ABBR.captures(rest)?;
+    let hours_west: i32 = if c.get(1).is_some() {
+        let Some(sign) = c.get(2) else {
+            return Some(Tz::UTC);
+        };
+        if c.get(4).is_some_and(|m| m.as_str() != "00") {
+            return None;
+        }
+        let h: i32 = c[3].parse().ok()?;
+        if sign.as_str() == "+" { -h } else { h }
+    } else {
+        match &c[5] {
+            "HST" => 10,
+            "AKST" => 9,
+            "AKDT" | "PST" => 8,
+            "PDT" | "MST" => 7,
+            "MDT" | "CST" => 6,
+            "CDT" | "EST" => 5,
+            "EDT" | "AST" => 4,
+            "ADT" => 3,
+            "WET" => 0,
+            "CET" => -1,
+            "CEST" | "EET" => -2,
+            "EEST" => -3,
+            _ => return None,
+        }
+    };
+    // The IANA `Etc/GMT±N` zones count the other way round: Etc/GMT+8 is eight hours west of UTC.
+    match hours_west {
+        0 => Some(Tz::UTC),
+        h if h > 0 => format!("Etc/GMT+{h}").parse().ok(),
+        h => format!("Etc/GMT{h}").parse().ok(),
+    }
+}
+
 const MONTHS: [&str; 12] = [
     "january",
     "february",
@@ -257,6 +299,7 @@ fn parse_when(body: &str, ctx: &ClassifyContext) -> Option<DateTime<Utc>> {
     let tz = ZONE
         .captures(rest)
         .and_then(|c| c[1].parse::<Tz>().ok())
+        .or_else(|| abbreviated_zone(rest))
         .unwrap_or(ctx.tz);
     let today = ctx.now.with_timezone(&tz).date_naive();
     let earliest = ctx.now - RESET_TOLERANCE;

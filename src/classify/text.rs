@@ -398,7 +398,7 @@ static SERVER_LIMITING: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)temporarily limiting requests|not your usage limit"));
 static CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)prompt is too long|context (?:window|length)|maximum context|context_length_exceeded|ran out of room|too many tokens|input is too long|exceed context limit|conversation too long|exceeds the (?:available )?context|longer than the model['’]?s context",
+        r"(?i)prompt is too long|context (?:window|length)|maximum context|context_length_exceeded|ran out of room|too many tokens|input is too long|exceed context limit|conversation too long|exceeds the (?:available )?context|longer than the model['’]?s context|exceeds the maximum number of tokens",
     )
 });
 static CAPACITY: LazyLock<Regex> =

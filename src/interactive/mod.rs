@@ -109,10 +109,8 @@ pub fn probe(
         .copied()
         .filter(|pid| proc::cmdline(*pid).is_none_or(|args| agent_process.is_interactive(&args)))
         .collect();
-    // One agent may be several processes (a launcher and the program it starts): count the outermost only.
-    let interactive = outermost(&interactive, |pid| {
-        proc::lineage(pid).iter().skip(1).map(|s| s.pid).collect()
-    });
+    // One agent may be several processes (a launcher and the program it starts): count the innermost only.
+    let interactive = proc::innermost(&interactive);
     let pid = match interactive.as_slice() {
         [] => return Reach::Exiting { pid: pids[0] },
         [one] => *one,
@@ -181,13 +179,6 @@ pub fn probe(
     reach
 }
 
-/// The processes of `pids` that do not descend from another of them; `ancestors` lists a process's ancestors.
-fn outermost(pids: &[u32], ancestors: impl Fn(u32) -> Vec<u32>) -> Vec<u32> {
-    pids.iter()
-        .copied()
-        .filter(|pid| !ancestors(*pid).iter().any(|a| pids.contains(a)))
-        .collect()
-}
 
 /// The registered wrapper whose agent is `lineage[0]` or one of its ancestors, on the same terminal.
 fn wrapper_of<'a>(
@@ -249,19 +240,6 @@ mod tests {
         // An ancestor on another terminal (the agent opened its own).
         let w = [wrapper(lineage[2].id())];
         assert!(wrapper_of(&lineage, &w).is_none());
-    }
-
-    #[test]
-    fn a_launcher_and_the_program_it_started_are_one_agent() {
-        // 10 → 11 → 12 (Qwen Code's cli-entry.js → cli.js → cli.js), and 20 in another terminal.
-        let parents = |pid: u32| match pid {
-            12 => vec![11, 10, 1],
-            11 => vec![10, 1],
-            _ => vec![1],
-        };
-        assert_eq!(outermost(&[10, 11, 12], parents), vec![10]);
-        assert_eq!(outermost(&[11, 12, 20], parents), vec![11, 20]);
-        assert_eq!(outermost(&[], parents), Vec::<u32>::new());
     }
 
     #[test]

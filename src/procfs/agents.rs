@@ -188,6 +188,25 @@ impl ProcessInfo {
                 .find(|a| !a.starts_with('-'))
                 .is_some_and(|script| script.contains(package))
     }
+
+    /// Whether an interpreter runs the npm link `name` (`node /usr/local/bin/qwen`, through its shebang).
+    pub fn runs_npm_link(&self, name: &str) -> bool {
+        self.runs_script_of("/")
+            && self
+                .args
+                .iter()
+                .skip(1)
+                .find(|a| !a.starts_with('-'))
+                .is_some_and(|script| base(script) == name)
+    }
+}
+
+/// Whether a command line asks for one headless turn with `-p`/`--prompt` (Gemini CLI and its forks); else it
+/// is interactive.
+pub fn has_prompt_flag(args: &[String]) -> bool {
+    args.iter()
+        .skip(1)
+        .any(|a| a == "-p" || a == "--prompt" || a.starts_with("--prompt="))
 }
 
 fn base(arg: &str) -> &str {

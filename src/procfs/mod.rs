@@ -8,7 +8,8 @@ mod agents;
 use std::path::{Path, PathBuf};
 
 pub use agents::{
-    AgentProcess, ProcessInfo, Writer, environment, find_agents, writer_of, writers_of,
+    AgentProcess, ProcessInfo, Writer, environment, find_agents, has_prompt_flag, writer_of,
+    writers_of,
 };
 
 use serde::{Deserialize, Serialize};
@@ -115,6 +116,22 @@ pub fn lineage(pid: u32) -> Vec<Stat> {
     out
 }
 
+/// Of `pids`, those none of the others descends from: an agent that relaunched itself as its own child
+/// (Gemini CLI and its forks restart under `node` with a bigger heap) is one agent, the child doing the work.
+pub fn innermost(pids: &[u32]) -> Vec<u32> {
+    innermost_by(pids, |pid| {
+        lineage(pid).iter().skip(1).map(|s| s.pid).collect()
+    })
+}
+
+fn innermost_by(pids: &[u32], ancestors: impl Fn(u32) -> Vec<u32>) -> Vec<u32> {
+    let ancestors: Vec<Vec<u32>> = pids.iter().map(|&p| ancestors(p)).collect();
+    pids.iter()
+        .copied()
+        .filter(|p| !ancestors.iter().any(|up| up.contains(p)))
+        .collect()
+}
+
 /// `(major, minor)` of a device number, in either the kernel's 32-bit `tty_nr` form or the 64-bit `st_rdev`
 /// form (they agree for every major below 4096).
 pub fn dev_major_minor(dev: u64) -> (u64, u64) {
@@ -190,6 +207,19 @@ pub fn listening_paths(table: &str, inodes: &[String]) -> Vec<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_relaunched_agent_is_its_innermost_process() {
+        // 10 relaunched itself as 11; 20 is another agent; 30 runs under 11 (a tool it started, say).
+        let ancestors = |pid: u32| match pid {
+            11 => vec![10, 1],
+            30 => vec![11, 10, 1],
+            _ => vec![1],
+        };
+        assert_eq!(innermost_by(&[10, 11, 20], ancestors), [11, 20]);
+        assert_eq!(innermost_by(&[10, 11, 30], ancestors), [30]);
+        assert_eq!(innermost_by(&[20], ancestors), [20]);
+    }
 
     #[test]
     fn stat_lines_parse_even_with_odd_names() {

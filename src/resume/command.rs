@@ -121,6 +121,52 @@ impl Headless<'_> {
     }
 }
 
+/// An assistant's CLI as its config section sets it up: the program, extra arguments and environment, and how
+/// long one headless turn may take.
+#[derive(Clone, Debug)]
+pub struct Cli {
+    pub program: PathBuf,
+    pub extra_args: Vec<String>,
+    pub env: std::collections::BTreeMap<String, String>,
+    pub timeout: Duration,
+}
+
+impl Cli {
+    /// One headless turn with `args` in `cwd`, with the agent's own environment under the configured one.
+    pub async fn run(
+        &self,
+        args: Vec<String>,
+        cwd: &Path,
+        agent_env: &crate::model::AgentEnv,
+        cancel: &CancellationToken,
+    ) -> Result<Finished, ResumeError> {
+        Headless {
+            program: &self.program,
+            args,
+            cwd,
+            agent_env,
+            env: &self.env,
+            timeout: self.timeout,
+            cancel,
+        }
+        .run()
+        .await
+    }
+}
+
+/// A new session's id for a CLI that takes one (`--session-id <uuid>`), reported on `req.started` at once, so
+/// it is known before the turn ends.
+pub fn announce_new_session(req: &super::StartRequest) -> String {
+    let id = uuid::Uuid::new_v4().to_string();
+    let locator = crate::model::Locator {
+        cwd: Some(req.cwd.clone()),
+        ..Default::default()
+    };
+    // One report per run on a fresh channel: it cannot be full.
+    let _ = req.started.try_send((id.clone(), locator));
+    id
+}
+
 /// The configured binary, or the bare name to be found on PATH.
 pub fn binary_or(configured: &Option<PathBuf>, name: &str) -> PathBuf {
     configured.clone().unwrap_or_else(|| PathBuf::from(name))

@@ -28,7 +28,21 @@ pub struct JsonlFormat {
     pub session_of: fn(&Path) -> Option<String>,
     /// One line → what it says (pure).
     pub parse: fn(&str, chrono_tz::Tz) -> Result<ParsedRecord, FormatError>,
+    /// For formats whose lines carry neither: the session and work dir of a file, read once per file from
+    /// its header or its folder (it may block: it runs off the async workers).
+    pub file_context: Option<fn(&Path) -> FileContext>,
 }
+
+/// What a file's lines do not say about themselves (see [`JsonlFormat::file_context`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FileContext {
+    pub session: Option<String>,
+    pub cwd: Option<PathBuf>,
+}
+
+/// Files whose context is remembered at most; beyond it the memory starts over (each file is then read
+/// once more), so it follows activity rather than history.
+const CONTEXTS_KEPT: usize = 4096;
 
 /// Where to follow, and what to feed.
 pub struct JsonlRun {
@@ -49,10 +63,12 @@ pub fn spawn(format: JsonlFormat, run: JsonlRun, tracker: &TaskTracker) {
     tracker.spawn(async move {
         let tz = crate::classify::env_tz();
         let mut garbage: u64 = 0;
+        let mut contexts: HashMap<PathBuf, FileContext> = HashMap::new();
         while let Some(batch) = rx.recv().await {
+            let context = file_context(&format, &batch.path, &mut contexts).await;
             if !forward(
                 &engine,
-                observations(&format, &batch, tz, &mut garbage),
+                observations(&format, &batch, &context, tz, &mut garbage),
                 &batch,
             )
             .await
@@ -64,14 +80,39 @@ pub fn spawn(format: JsonlFormat, run: JsonlRun, tracker: &TaskTracker) {
     });
 }
 
-/// The observations in one batch of new lines. Lines that do not parse are counted in `garbage`.
+/// The context of the file at `path` (remembered in `kept`), read off the async workers.
+async fn file_context(
+    format: &JsonlFormat,
+    path: &Path,
+    kept: &mut HashMap<PathBuf, FileContext>,
+) -> FileContext {
+    let Some(read) = format.file_context else {
+        return FileContext::default();
+    };
+    if let Some(known) = kept.get(path).filter(|c| c.session.is_some()) {
+        return known.clone();
+    }
+    let owned = path.to_path_buf();
+    let context = tokio::task::spawn_blocking(move || read(&owned))
+        .await
+        .unwrap_or_default();
+    if kept.len() >= CONTEXTS_KEPT {
+        kept.clear();
+    }
+    kept.insert(path.to_path_buf(), context.clone());
+    context
+}
+
+/// The observations in one batch of new lines, with what the file's lines do not say themselves. Lines that
+/// do not parse are counted in `garbage`.
 pub fn observations(
     format: &JsonlFormat,
     batch: &FileLines,
+    context: &FileContext,
     tz: chrono_tz::Tz,
     garbage: &mut u64,
 ) -> Vec<Observation> {
-    let file_session = (format.session_of)(&batch.path);
+    let file_session = (format.session_of)(&batch.path).or_else(|| context.session.clone());
     if batch.skipped_oversize > 0 {
         warn!(path = %batch.path.display(), skipped = batch.skipped_oversize, "oversized session lines skipped");
     }
@@ -90,7 +131,7 @@ pub fn observations(
             count(format.garbage_source, 1);
             torn_tail(line).ok_or(e).and_then(|t| (format.parse)(t, tz))
         });
-        let record = match parsed {
+        let mut record = match parsed {
             Ok(r) => r,
             Err(e) => {
                 *garbage += 1;
@@ -98,6 +139,9 @@ pub fn observations(
                 continue;
             }
         };
+        if record.cwd.is_none() {
+            record.cwd = context.cwd.clone();
+        }
         let signal = match record.signal {
             Some(signal) => signal,
             None if announce && record.cwd.is_some() => Signal::Started { resumed: false },
@@ -131,4 +175,68 @@ pub fn observations(
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(line: &str, _tz: chrono_tz::Tz) -> Result<ParsedRecord, FormatError> {
+        let v: serde_json::Value = serde_json::from_str(line)?;
+        Ok(ParsedRecord {
+            signal: (v["done"] == true).then_some(Signal::Progress),
+            ..ParsedRecord::default()
+        })
+    }
+
+    const FORMAT: JsonlFormat = JsonlFormat {
+        assistant: Assistant::named("test"),
+        garbage_source: "test",
+        accept: |_| true,
+        session_of: |_| None,
+        parse,
+        file_context: None,
+    };
+
+    fn batch(lines: &[&str]) -> FileLines {
+        FileLines {
+            path: PathBuf::from("/h/chats/session-1.jsonl"),
+            lines: lines.iter().map(|l| l.to_string()).collect(),
+            offset_after: 0,
+            from_start: true,
+            skipped_oversize: 0,
+            invalid_utf8: 0,
+            writer_closed: false,
+            catch_up: false,
+        }
+    }
+
+    #[test]
+    fn a_file_context_names_the_session_and_cwd_its_lines_do_not() {
+        let context = FileContext {
+            session: Some("s1".into()),
+            cwd: Some(PathBuf::from("/work")),
+        };
+        let mut garbage = 0;
+        let out = observations(
+            &FORMAT,
+            &batch(&["{}", r#"{"done":true}"#]),
+            &context,
+            chrono_tz::Tz::UTC,
+            &mut garbage,
+        );
+        assert_eq!(out.len(), 2, "announced, then the signal: {out:?}");
+        assert_eq!(out[0].signal, Signal::Started { resumed: false });
+        assert!(out.iter().all(|o| o.session.id == "s1"));
+        assert_eq!(out[1].locator.cwd.as_deref(), Some(Path::new("/work")));
+
+        let none = observations(
+            &FORMAT,
+            &batch(&[r#"{"done":true}"#]),
+            &FileContext::default(),
+            chrono_tz::Tz::UTC,
+            &mut garbage,
+        );
+        assert!(none.is_empty(), "no session, nothing to say: {none:?}");
+    }
 }

@@ -8,6 +8,7 @@
 
 pub mod claude;
 pub mod codex;
+pub mod gemini;
 pub mod opencode;
 pub mod qwen;
 
@@ -18,6 +19,7 @@ use tempfile::TempDir;
 
 pub use claude::{Claude, ClaudeBuilder, claude, claude_project_dir_name};
 pub use codex::{Codex, CodexBuilder, codex};
+pub use gemini::{Gemini, GeminiBuilder, gemini, gemini_bin};
 pub use opencode::{Opencode, OpencodeBuilder, opencode};
 pub use qwen::{Qwen, QwenBuilder, qwen, qwen_bin};
 

@@ -20,4 +20,5 @@ pub const FORMAT: JsonlFormat = JsonlFormat {
     accept: is_transcript,
     session_of: transcript_path_session_id,
     parse: parse_transcript_line,
+    file_context: None,
 };

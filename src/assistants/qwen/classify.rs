@@ -8,8 +8,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::classify::{ClassifyContext, Evidence, by_status, classify_text, text, usage_limit};
-use crate::model::{HumanCause, StopReason};
+use crate::classify::{ClassifyContext, Evidence, structured_fallback, usage_limit};
+use crate::model::StopReason;
 
 static QUOTA_RESETS: LazyLock<Regex> = LazyLock::new(|| {
     crate::classify::built_in(
@@ -34,17 +34,7 @@ fn structured(e: &Evidence, ctx: &ClassifyContext) -> StopReason {
     if QUOTA_RESETS.is_match(&all) {
         return usage_limit(&all, None, ctx);
     }
-    if text::mentions_context(&all) {
-        return StopReason::ContextExhausted;
-    }
-    if matches!(e.http_status, Some(401 | 403)) || text::mentions_auth(&all) {
-        return StopReason::NeedsHuman {
-            cause: HumanCause::Authentication,
-        };
-    }
-    classify_text(&e.text, ctx)
-        .or_else(|| by_status(e.http_status, &all, e.retry_after_secs))
-        .unwrap_or(StopReason::Unknown)
+    structured_fallback(e, ctx)
 }
 
 /// Whether Qwen ends the turn on a failure or retries it by itself.

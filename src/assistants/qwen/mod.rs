@@ -18,13 +18,13 @@ pub mod source;
 
 use std::path::Path;
 
-use crate::adapter::{Adapter, RecordReader, SectionError, WireContext, Wiring};
+use crate::adapter::{
+    Adapter, JsonlSessions, LineReader, RecordReader, SectionError, WireContext, Wiring,
+};
 use crate::classify::ClassifyContext;
-use crate::formats::ParsedRecord;
 use crate::interactive::ScreenRules;
 use crate::model::Assistant;
 use crate::procfs::AgentProcess;
-use crate::protocol::WatchInfo;
 
 pub const ASSISTANT: Assistant = Assistant::named("qwen");
 
@@ -55,7 +55,10 @@ impl Adapter for Qwen {
     }
 
     fn record_reader(&self, ctx: ClassifyContext) -> Box<dyn RecordReader> {
-        Box::new(ChatReader(ctx))
+        Box::new(LineReader {
+            format: source::FORMAT,
+            tz: ctx.tz,
+        })
     }
 
     fn owns_transcript(&self, path: &Path) -> bool {
@@ -73,27 +76,12 @@ impl Adapter for Qwen {
             return Ok(None);
         }
         let section: config::Section = crate::adapter::parse_section(ctx.section)?;
-        let root = config::projects_dir(&section);
-        Ok(Some(Wiring {
-            watching: vec![WatchInfo {
-                assistant: ASSISTANT,
-                source: "chats".into(),
-                location: crate::paths::describe(&root),
-            }],
-            resumer: resume::QwenHeadless::new(&section, ctx.turn_timeout),
-            sources: Box::new(crate::adapter::JsonlSessions {
-                format: source::FORMAT,
-                root,
-                feed: ctx.feed,
-            }),
-        }))
-    }
-}
-
-struct ChatReader(ClassifyContext);
-
-impl RecordReader for ChatReader {
-    fn read(&mut self, line: &str) -> Result<ParsedRecord, String> {
-        records::parse_chat_line(line, self.0.tz).map_err(|e| e.to_string())
+        Ok(Some(JsonlSessions::wiring(
+            source::FORMAT,
+            config::projects_dir(&section),
+            ctx.feed,
+            "chats",
+            resume::QwenHeadless::new(&section, ctx.turn_timeout),
+        )))
     }
 }

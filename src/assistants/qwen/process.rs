@@ -1,7 +1,7 @@
 //! How Qwen Code's processes look: Node running its `cli-entry.js` (npm links it as `qwen`, so the script may
 //! be named by the link), or a `qwen` executable. `-p`/`--prompt` is a headless run that ends by itself.
 
-use crate::procfs::{AgentProcess, ProcessInfo};
+use crate::procfs::{AgentProcess, ProcessInfo, has_prompt_flag};
 
 pub struct QwenProcess;
 
@@ -9,25 +9,12 @@ const PACKAGE: &str = "@qwen-code/qwen-code/";
 
 impl AgentProcess for QwenProcess {
     fn is_agent(&self, p: &ProcessInfo) -> bool {
-        p.executable_is("qwen", &[PACKAGE]) || p.runs_script_of(PACKAGE) || runs_qwen_link(p)
+        p.executable_is("qwen", &[PACKAGE]) || p.runs_script_of(PACKAGE) || p.runs_npm_link("qwen")
     }
 
     fn is_interactive(&self, args: &[String]) -> bool {
-        !args
-            .iter()
-            .skip(1)
-            .any(|a| a == "-p" || a == "--prompt" || a.starts_with("--prompt="))
+        !has_prompt_flag(args)
     }
-}
-
-/// `node /usr/local/bin/qwen …`: the npm link, run through its shebang.
-fn runs_qwen_link(p: &ProcessInfo) -> bool {
-    p.runs_script_of("/")
-        && p.args
-            .iter()
-            .skip(1)
-            .find(|a| !a.starts_with('-'))
-            .is_some_and(|script| script.rsplit('/').next() == Some("qwen"))
 }
 
 #[cfg(test)]

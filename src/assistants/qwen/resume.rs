@@ -4,7 +4,6 @@
 //! session, whose id is therefore known before it starts. The closing `result` element of the printed JSON
 //! array tells how the turn went.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,24 +15,23 @@ use tokio_util::sync::CancellationToken;
 
 use super::classify::{classify, evidence};
 use crate::classify::ClassifyContext;
-use crate::model::{AgentEnv, Locator, StopReason};
-use crate::resume::command::{Headless, binary_or, prompt_arg};
+use crate::model::{AgentEnv, StopReason};
+use crate::resume::command::{Cli, announce_new_session, binary_or, prompt_arg};
 use crate::resume::{ContinueRequest, ResumeError, Resumer, StartRequest, TurnOutcome};
 
 pub struct QwenHeadless {
-    program: PathBuf,
-    extra_args: Vec<String>,
-    env: BTreeMap<String, String>,
-    timeout: Duration,
+    cli: Cli,
 }
 
 impl QwenHeadless {
     pub fn new(section: &super::config::Section, timeout: Duration) -> Arc<Self> {
         Arc::new(QwenHeadless {
-            program: binary_or(&section.binary, "qwen"),
-            extra_args: section.extra_args.clone(),
-            env: section.env.clone(),
-            timeout,
+            cli: Cli {
+                program: binary_or(&section.binary, "qwen"),
+                extra_args: section.extra_args.clone(),
+                env: section.env.clone(),
+                timeout,
+            },
         })
     }
 
@@ -42,7 +40,8 @@ impl QwenHeadless {
     fn args(&self, session_flag: &str, session: &str, prompt: &str) -> Vec<String> {
         let mut args = vec!["-o".to_string(), "json".to_string()];
         args.extend(
-            self.extra_args
+            self.cli
+                .extra_args
                 .iter()
                 .filter(|a| *a != "--continue" && *a != "-c")
                 .cloned(),
@@ -63,17 +62,7 @@ impl QwenHeadless {
         agent_env: AgentEnv,
         cancel: CancellationToken,
     ) -> Result<TurnOutcome, ResumeError> {
-        let done = Headless {
-            program: &self.program,
-            args,
-            cwd: &cwd,
-            agent_env: &agent_env,
-            env: &self.env,
-            timeout: self.timeout,
-            cancel: &cancel,
-        }
-        .run()
-        .await?;
+        let done = self.cli.run(args, &cwd, &agent_env, &cancel).await?;
         let ctx = ClassifyContext::new(chrono::Utc::now(), crate::classify::env_tz());
         interpret_output(&done.stdout, &done.stderr, done.code, &ctx)
     }
@@ -96,14 +85,8 @@ impl Resumer for QwenHeadless {
         req: StartRequest,
     ) -> BoxFuture<'static, Result<TurnOutcome, ResumeError>> {
         async move {
-            let id = uuid::Uuid::new_v4().to_string();
+            let id = announce_new_session(&req);
             let args = self.args("--session-id", &id, &req.prompt);
-            let locator = Locator {
-                cwd: Some(req.cwd.clone()),
-                ..Default::default()
-            };
-            // One report per run on a fresh channel: it cannot be full.
-            let _ = req.started.try_send((id, locator));
             self.run(args, req.cwd, req.env, req.cancel).await
         }
         .boxed()

@@ -18,4 +18,5 @@ pub const FORMAT: JsonlFormat = JsonlFormat {
     accept: is_chat,
     session_of: chat_path_session_id,
     parse: parse_chat_line,
+    file_context: None,
 };

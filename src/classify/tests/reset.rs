@@ -45,6 +45,9 @@ fn ctx(now: &str, tz: &str) -> ClassifyContext {
 // Gemini CLI and Qwen Code.
 #[case::quota_after("You have exhausted your capacity on this model. Your quota will reset after 8h44m7s.", "2026-11-30T10:00:00Z", "UTC", Some(("2026-11-30T18:44:07Z", Weekly)))]
 #[case::quota_after_minutes("Quota exhausted: You have exhausted your capacity on this model. Your quota will reset after 1m5s.", "2026-11-30T10:00:00Z", "UTC", Some(("2026-11-30T10:01:05Z", Session)))]
+#[case::gemini_access_resets_pst("Usage limit reached for all Pro models. Access resets at 3:40 PM PST.", "2026-11-30T21:00:00Z", "UTC", Some(("2026-11-30T23:40:00Z", Session)))]
+#[case::gemini_access_resets_gmt_offset("Access resets at 5:04 PM GMT+1.", "2026-11-30T14:00:00Z", "Asia/Tokyo", Some(("2026-11-30T16:04:00Z", Session)))]
+#[case::gemini_access_resets_utc("Access resets at 5:04 PM UTC.", "2026-11-30T14:00:00Z", "Asia/Tokyo", Some(("2026-11-30T17:04:00Z", Session)))]
 #[case::in_minutes("You've hit your session limit · resets in 45m", "2025-11-13T17:00:00Z", "UTC", Some(("2025-11-13T17:45:00Z", Session)))]
 #[case::year_rollover("You've hit your weekly limit · resets Jan 2, 9am (UTC)", "2025-12-30T10:00:00Z", "UTC", Some(("2026-01-02T09:00:00Z", Weekly)))]
 #[case::day_rollover("You've hit your session limit · resets 1:30am (UTC)", "2025-11-24T22:00:00Z", "UTC", Some(("2025-11-25T01:30:00Z", Session)))]

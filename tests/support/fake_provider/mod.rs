@@ -1,6 +1,6 @@
-//! An in-process fake model provider speaking the three wire protocols the real clients use:
-//! Anthropic Messages (Claude Code), OpenAI chat completions (opencode) and OpenAI Responses
-//! (Codex CLI).
+//! An in-process fake model provider speaking the four wire protocols the real clients use:
+//! Anthropic Messages (Claude Code), OpenAI chat completions (opencode, Qwen Code), OpenAI Responses
+//! (Codex CLI) and the Gemini API (Gemini CLI).
 //!
 //! It runs on its own thread and tokio runtime, so sync and async tests can both use it, and is
 //! bound to `127.0.0.1:0`. Model requests take their answer from a script of [`Scripted`] replies
@@ -17,6 +17,7 @@
 
 mod anthropic;
 mod chat;
+mod gemini;
 mod openai;
 mod render;
 mod reply;
@@ -31,6 +32,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{oneshot, watch};
 
+pub use gemini::error_body as gemini_error;
 pub use reply::{LimitWindow, Matcher, OPENCODE_TITLE_MARKER, Reply, Scripted, UsageLimit};
 pub use request::{Protocol, RecordedRequest};
 

@@ -11,6 +11,8 @@ pub enum Protocol {
     ChatCompletions,
     /// `POST /v1/responses` (Codex CLI).
     Responses,
+    /// `POST /v1beta/models/<model>:generateContent` or `:streamGenerateContent` (Gemini CLI).
+    Gemini,
 }
 
 impl Protocol {
@@ -20,6 +22,7 @@ impl Protocol {
             "/v1/messages" | "/messages" => Some(Protocol::AnthropicMessages),
             "/v1/chat/completions" | "/chat/completions" => Some(Protocol::ChatCompletions),
             "/v1/responses" | "/responses" => Some(Protocol::Responses),
+            p if super::gemini::is_model_path(p) => Some(Protocol::Gemini),
             _ => None,
         }
     }
@@ -64,13 +67,17 @@ impl RecordedRequest {
         path_only(&self.path)
     }
 
-    /// Whether the request asked for a streamed answer (`"stream": true`).
+    /// Whether the request asked for a streamed answer (`"stream": true`, or Gemini's streaming method).
     pub fn wants_stream(&self) -> bool {
         self.body.get("stream").and_then(Value::as_bool) == Some(true)
+            || (self.protocol == Some(Protocol::Gemini) && super::gemini::wants_stream(self))
     }
 
-    /// The model the request named.
+    /// The model the request named (in the body, or for Gemini in the path).
     pub fn model(&self) -> Option<&str> {
+        if self.protocol == Some(Protocol::Gemini) {
+            return Some(super::gemini::model(self));
+        }
         self.body.get("model").and_then(Value::as_str)
     }
 
@@ -103,6 +110,7 @@ impl RecordedRequest {
                 })?;
                 content_text(user.get("content")?, &["input_text"])
             }
+            Protocol::Gemini => super::gemini::last_user_text(&self.body),
         }
     }
 

@@ -17,7 +17,7 @@ use tokio::sync::oneshot;
 use super::render::{Payload, Rendered};
 use super::reply::Reply;
 use super::request::{Protocol, RecordedRequest, path_only};
-use super::{Shared, anthropic, chat, responses};
+use super::{Shared, anthropic, chat, gemini, responses};
 
 /// Serves `listener` on a new thread with its own current-thread runtime until `stop` fires.
 pub fn spawn(
@@ -160,6 +160,7 @@ fn render(reply: &Reply, req: &RecordedRequest) -> Rendered {
         Protocol::AnthropicMessages => anthropic::render(reply, req, req.seq),
         Protocol::ChatCompletions => chat::render(reply, req, req.seq),
         Protocol::Responses => responses::render(reply, req, req.seq),
+        Protocol::Gemini => gemini::render(reply, req),
     }
 }
 
