@@ -91,6 +91,7 @@ pub async fn run(
             paths: paths.clone(),
             audit: audit.clone(),
             shutdown: shutdown.clone(),
+            clock: crate::clock::system(),
         },
         snapshot,
     );

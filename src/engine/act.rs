@@ -77,6 +77,8 @@ pub struct AttemptJob {
     pub wrappers: Vec<crate::protocol::WrapperRegistration>,
     /// When the usage limit that stopped the session resets, for messages to a human.
     pub resets_at: Option<DateTime<Utc>>,
+    /// The engine's wall clock.
+    pub clock: crate::clock::WallClock,
 }
 
 impl AttemptJob {
@@ -217,12 +219,12 @@ async fn backup(job: &AttemptJob) {
     let dir = job.paths.backup_dir();
     let id = job.session.id.clone();
     let keep = job.config.backup.keep;
-    let result = tokio::task::spawn_blocking(move || {
-        crate::backup::backup_file(&src, &dir, &id, keep, chrono::Utc::now())
-    })
-    .await
-    .map_err(|e| e.to_string())
-    .and_then(|r| r.map_err(|e| e.to_string()));
+    let now = (job.clock)();
+    let result =
+        tokio::task::spawn_blocking(move || crate::backup::backup_file(&src, &dir, &id, keep, now))
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.map_err(|e| e.to_string()));
     let event = match result {
         Ok(path) => AttemptEvent::BackedUp { path },
         Err(error) => {

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::session::Phase;
 use super::*;
-use crate::audit::{AuditLog, AuditQuery};
+use crate::audit::{AuditLog, AuditQuery, EventType};
 use crate::model::{Locator, Observation, Origin, Signal, UsageWindow};
 use crate::resume::{ContinueRequest, ResumeError, Resumer, StartRequest};
 
@@ -69,6 +69,7 @@ fn rig_with(outcome: TurnOutcome, tune: impl FnOnce(&mut Config)) -> Rig {
         resumers: Resumers::default().with(crate::assistants::claude::ASSISTANT, resumer.clone()),
         watching: Vec::new(),
         shutdown: CancellationToken::new(),
+        clock: crate::clock::system(),
     };
     let (engine, _handle, rx) = engine(deps, None);
     Rig {

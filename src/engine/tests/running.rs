@@ -103,6 +103,7 @@ fn start() -> Running {
                 .with(crate::assistants::opencode::ASSISTANT, recorder.clone()),
             watching: Vec::new(),
             shutdown: shutdown.clone(),
+            clock: crate::clock::system(),
         },
         None,
     );
