@@ -30,10 +30,14 @@ impl Engine {
                 return;
             }
             AttemptEvent::BackedUp { path } => AttemptReport::BackedUp { path },
-            AttemptEvent::BackupFailed { error } => AttemptReport::BackupFailed { error },
-            AttemptEvent::NeedsAttention { why } => AttemptReport::NeedsAttention { why },
+            // Typed errors end here, as what the audit trail and the user read.
+            AttemptEvent::BackupFailed { error } => AttemptReport::BackupFailed {
+                error: error.to_string(),
+            },
+            AttemptEvent::NeedsAttention { why } => AttemptReport::NeedsAttention {
+                why: why.to_string(),
+            },
             AttemptEvent::Finished(Ok(outcome)) => AttemptReport::Finished(outcome),
-            // The error ends its typed life here: what the audit trail and the user read.
             AttemptEvent::Finished(Err(error)) => AttemptReport::Failed {
                 why: error.to_string(),
             },

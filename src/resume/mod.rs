@@ -2,6 +2,8 @@
 //! *how* for its assistant, and reports what it could verify.
 
 pub(crate) mod command;
+#[cfg(test)]
+pub mod fake;
 pub mod safety;
 
 use std::collections::HashMap;
@@ -27,6 +29,13 @@ pub enum ResumeError {
     Timeout { program: String, secs: u64 },
     #[error("{0}")]
     Failed(String),
+    /// Typing into the agent's own terminal failed.
+    #[error("typing into {terminal}: {source}")]
+    Terminal {
+        terminal: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     #[error("cancelled")]
     Cancelled,
 }

@@ -36,7 +36,9 @@ impl Machine<'_> {
         let (event, phase) = match plan {
             Plan::Resume { action, at, why } => {
                 self.fx.push(Effect::Arm(at));
-                probe = true;
+                // How the agent can be reached, for `palingenesis sessions` meanwhile; a resume due now
+                // probes it itself (once per attempt).
+                probe = at > self.now;
                 let ev = AuditEvent::new(EventType::ResumeScheduled)
                     .action(action.as_str())
                     .message(why.clone())

@@ -216,7 +216,7 @@ fn cat(parts: &[&[&str]]) -> Vec<String> {
 #[case::usage_limit_with_reset(running(), stop(usage(Some(5 * 3600)), 0), Pol::Default, "waiting", cat(&[&["record:StopDetected"], &SCHEDULED, &["stagger"]]))]
 #[case::usage_limit_without_reset(running(), stop(usage(None), 0), Pol::Default, "waiting", cat(&[&["record:StopDetected"], &SCHEDULED, &["stagger"]]))]
 #[case::transient(running(), stop(transient(), 0), Pol::Default, "waiting", cat(&[&["record:StopDetected"], &SCHEDULED]))]
-#[case::context_exhausted(running(), stop(StopReason::ContextExhausted, 0), Pol::Default, "waiting", cat(&[&["record:StopDetected"], &SCHEDULED]))]
+#[case::context_exhausted(running(), stop(StopReason::ContextExhausted, 0), Pol::Default, "waiting", cat(&[&["record:StopDetected", "arm", "record:ResumeScheduled"]]))]
 #[case::needs_human(running(), stop(StopReason::NeedsHuman { cause: HumanCause::Billing }, 0), Pol::Default, "stopped", cat(&[&["record:StopDetected", "disarm", "record:NeedsAttention"]]))]
 #[case::unknown(running(), stop(StopReason::Unknown, 0), Pol::Default, "stopped", cat(&[&["record:StopDetected", "disarm", "record:NeedsAttention"]]))]
 #[case::completed(running(), stop(StopReason::Completed, 0), Pol::Default, "done", cat(&[&["disarm", "record:SessionDone"]]))]
@@ -246,7 +246,7 @@ fn cat(parts: &[&[&str]]) -> Vec<String> {
 #[case::verification_overdue(resuming(0), Input::Deadline, Pol::Default, "waiting", cat(&[&["cancel", "record:ResumeFailed"], &SCHEDULED]))]
 #[case::verification_not_due(resuming(60), Input::Deadline, Pol::Default, "resuming", cat(&[&["arm"]]))]
 #[case::retries_exhausted(TrackedSession { attempts: 5, ..resuming(0) }, Input::Deadline, Pol::Default, "failed", cat(&[&["cancel", "record:ResumeFailed", "disarm", "record:SessionFailed"]]))]
-#[case::self_continue_overdue(self_continuing(0), Input::Deadline, Pol::Default, "waiting", cat(&[&["record:SelfContinueEnded"], &SCHEDULED, &["stagger"]]))]
+#[case::self_continue_overdue(self_continuing(0), Input::Deadline, Pol::Default, "waiting", cat(&[&["record:SelfContinueEnded", "arm", "record:ResumeScheduled", "stagger"]]))]
 #[case::self_continue_overdue_while_paused(self_continuing(0), Input::Deadline, Pol::Paused, "self_continuing", cat(&[]))]
 #[case::deadline_when_done(done(), Input::Deadline, Pol::Default, "done", cat(&[]))]
 // The assistant's own auto-continue.

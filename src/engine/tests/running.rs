@@ -1,38 +1,14 @@
-//! The engine against a recording resumer: what it starts, and what it ignores.
+//! The engine against the fake resumer: what it starts, and what it ignores.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::{Duration, Utc};
-use futures::FutureExt;
-use futures::future::BoxFuture;
 use tokio::sync::broadcast;
 
 use super::*;
 use crate::audit::{AuditLog, AuditOptions};
 use crate::model::{Locator, Observation, Origin, Signal};
-use crate::resume::{ContinueRequest, ResumeError, Resumer, StartRequest};
-
-/// Counts continue requests and says the prompt was delivered.
-#[derive(Default)]
-struct Recorder {
-    continued: Mutex<Vec<String>>,
-}
-
-impl Resumer for Recorder {
-    fn continue_session(
-        self: Arc<Self>,
-        req: ContinueRequest,
-    ) -> BoxFuture<'static, Result<TurnOutcome, ResumeError>> {
-        self.continued.lock().unwrap().push(req.session_id);
-        async { Ok(TurnOutcome::Delivered) }.boxed()
-    }
-    fn start_session(
-        self: Arc<Self>,
-        _req: StartRequest,
-    ) -> BoxFuture<'static, Result<TurnOutcome, ResumeError>> {
-        async { Err(ResumeError::Failed("not in this test".into())) }.boxed()
-    }
-}
+use crate::resume::fake::FakeResumer;
 
 fn stop(at: DateTime<Utc>, origin: Origin) -> SourceEvent {
     SourceEvent::Observe(Observation {
@@ -69,13 +45,13 @@ struct Running {
     handle: EngineHandle,
     audit: AuditWriter,
     events: broadcast::Receiver<AuditEvent>,
-    recorder: Arc<Recorder>,
+    recorder: Arc<FakeResumer>,
     shutdown: CancellationToken,
     run: tokio::task::JoinHandle<()>,
     _tmp: tempfile::TempDir,
 }
 
-/// An engine resuming opencode sessions at once (no backoff) through a [`Recorder`].
+/// An engine resuming opencode sessions at once (no backoff) through a fake resumer that delivers the prompt.
 fn start() -> Running {
     let tmp = tempfile::tempdir().unwrap();
     let paths = Paths::under(tmp.path());
@@ -92,7 +68,7 @@ fn start() -> Running {
     let mut config = Config::default();
     config.resume.backoff_base_secs = 0;
     config.resume.jitter = false;
-    let recorder = Arc::new(Recorder::default());
+    let recorder = FakeResumer::answering(TurnOutcome::Delivered);
     let shutdown = CancellationToken::new();
     let (engine, handle, rx) = engine(
         EngineDeps {
@@ -143,7 +119,7 @@ async fn a_late_report_of_the_stop_being_resumed_is_not_a_new_failure() {
         .filter(|e| e.event == EventType::ResumeFailed)
         .collect();
     assert!(failures.is_empty(), "{failures:?}");
-    assert_eq!(recorder.continued.lock().unwrap().len(), 1);
+    assert_eq!(recorder.continued().len(), 1);
 
     // A stop after the attempt started is the resumed turn failing again.
     tx.send(stop(
@@ -240,7 +216,7 @@ async fn a_late_report_after_the_resume_was_verified_starts_nothing() {
         .map(|e| e.event)
         .collect();
     assert!(later.is_empty(), "{later:?}");
-    assert_eq!(recorder.continued.lock().unwrap().len(), 1);
+    assert_eq!(recorder.continued().len(), 1);
     shutdown.cancel();
     run.await.unwrap();
 }
