@@ -1,5 +1,10 @@
 //! The engine: one task that owns every tracked session, applies observations, keeps deadlines and starts
 //! resumes. Everything else talks to it through [`EngineMsg`]s; nothing else mutates session state.
+//!
+//! What happens to a session is decided by [`step::step`], a pure function; this shell turns messages into
+//! its inputs and is the only code that carries out its [`step::Effect`]s: arming and clearing deadlines,
+//! writing audit events, spawning and cancelling attempts, and saving state when a step changed it. Time
+//! comes from the injected [`crate::clock::WallClock`].
 
 mod act;
 mod control;
