@@ -5,7 +5,6 @@ use chrono::{DateTime, Duration, Utc};
 use tokio::sync::broadcast;
 
 use super::*;
-use crate::audit::AuditOptions;
 use crate::model::{Locator, Observation, Origin, Precision, Signal, UsageWindow};
 use crate::resume::fake::FakeResumer;
 
@@ -30,58 +29,46 @@ async fn next_of(rx: &mut broadcast::Receiver<AuditEvent>, kind: EventType) -> A
 #[tokio::test(start_paused = true)]
 async fn a_five_hour_usage_limit_is_waited_out_resumed_and_verified_in_paused_time() {
     let real_start = std::time::Instant::now();
-    let tmp = tempfile::tempdir().unwrap();
-    let paths = Paths::under(tmp.path());
-    std::fs::create_dir_all(&paths.state_dir).unwrap();
-    let options = AuditOptions {
-        max_bytes: 1 << 20,
-        keep: 1,
-    };
-    let (audit, _task) = AuditWriter::spawn(AuditLog::open(paths.audit_file(), options).unwrap());
-    let mut events = audit.subscribe();
     let mut config = Config::default();
     config.resume.jitter = false;
-    let resumer = FakeResumer::answering(TurnOutcome::Succeeded);
-    let shutdown = CancellationToken::new();
-    let (engine, handle, rx) = engine(
-        EngineDeps {
-            config,
-            paths,
-            audit: audit.clone(),
-            resumers: Resumers::default()
-                .with(crate::assistants::claude::ASSISTANT, resumer.clone()),
-            watching: Vec::new(),
-            shutdown: shutdown.clone(),
-            clock: crate::clock::following_tokio(base()),
-        },
-        None,
+    let super::running::Running {
+        tx,
+        handle,
+        mut events,
+        recorder: resumer,
+        shutdown,
+        run,
+        _tmp: tmp,
+        ..
+    } = super::running::start_with(
+        config,
+        crate::assistants::claude::ASSISTANT,
+        FakeResumer::answering(TurnOutcome::Succeeded),
+        crate::clock::following_tokio(base()),
     );
-    let run = tokio::spawn(engine.run(rx, shutdown.clone()));
 
     let reset = base() + Duration::hours(5);
     let cwd = tmp.path().join("project");
     std::fs::create_dir_all(&cwd).unwrap();
-    handle
-        .source_sender()
-        .send(SourceEvent::Observe(Observation {
-            session: SessionKey::new(crate::assistants::claude::ASSISTANT, "s-5h"),
-            at: base(),
-            signal: Signal::Stopped {
-                reason: StopReason::UsageLimit {
-                    resets_at: Some(reset),
-                    window: UsageWindow::Session,
-                    precision: Precision::Exact,
-                },
-                evidence: "You've hit your 5-hour limit · resets 5pm (UTC)".into(),
+    tx.send(SourceEvent::Observe(Observation {
+        session: SessionKey::new(crate::assistants::claude::ASSISTANT, "s-5h"),
+        at: base(),
+        signal: Signal::Stopped {
+            reason: StopReason::UsageLimit {
+                resets_at: Some(reset),
+                window: UsageWindow::Session,
+                precision: Precision::Exact,
             },
-            origin: Origin::Transcript,
-            locator: Locator {
-                cwd: Some(cwd),
-                ..Default::default()
-            },
-        }))
-        .await
-        .unwrap();
+            evidence: "You've hit your 5-hour limit · resets 5pm (UTC)".into(),
+        },
+        origin: Origin::Transcript,
+        locator: Locator {
+            cwd: Some(cwd),
+            ..Default::default()
+        },
+    }))
+    .await
+    .unwrap();
 
     let scheduled = next_of(&mut events, EventType::ResumeScheduled).await;
     assert_eq!(scheduled.ts, base(), "stamped by the injected clock");

@@ -40,19 +40,38 @@ async fn next_of(rx: &mut broadcast::Receiver<AuditEvent>, kind: EventType) -> A
     .unwrap_or_else(|_| panic!("no {kind:?} event"))
 }
 
-struct Running {
-    tx: crate::model::SourceTx,
-    handle: EngineHandle,
-    audit: AuditWriter,
-    events: broadcast::Receiver<AuditEvent>,
-    recorder: Arc<FakeResumer>,
-    shutdown: CancellationToken,
-    run: tokio::task::JoinHandle<()>,
-    _tmp: tempfile::TempDir,
+pub(super) struct Running {
+    pub(super) tx: crate::model::SourceTx,
+    pub(super) handle: EngineHandle,
+    pub(super) audit: AuditWriter,
+    pub(super) events: broadcast::Receiver<AuditEvent>,
+    pub(super) recorder: Arc<FakeResumer>,
+    pub(super) shutdown: CancellationToken,
+    pub(super) run: tokio::task::JoinHandle<()>,
+    pub(super) _tmp: tempfile::TempDir,
 }
 
 /// An engine resuming opencode sessions at once (no backoff) through a fake resumer that delivers the prompt.
 fn start() -> Running {
+    let mut config = Config::default();
+    config.resume.backoff_base_secs = 0;
+    config.resume.jitter = false;
+    let resumer = FakeResumer::answering(TurnOutcome::Delivered);
+    start_with(
+        config,
+        crate::assistants::opencode::ASSISTANT,
+        resumer,
+        crate::clock::system(),
+    )
+}
+
+/// The engine task running with `config`, `resumer` for `assistant`'s sessions, and `clock`.
+pub(super) fn start_with(
+    config: Config,
+    assistant: crate::model::Assistant,
+    recorder: Arc<FakeResumer>,
+    clock: crate::clock::WallClock,
+) -> Running {
     let tmp = tempfile::tempdir().unwrap();
     let paths = Paths::under(tmp.path());
     let log = AuditLog::open(
@@ -65,21 +84,16 @@ fn start() -> Running {
     .unwrap();
     let (audit, _task) = AuditWriter::spawn(log);
     let events = audit.subscribe();
-    let mut config = Config::default();
-    config.resume.backoff_base_secs = 0;
-    config.resume.jitter = false;
-    let recorder = FakeResumer::answering(TurnOutcome::Delivered);
     let shutdown = CancellationToken::new();
     let (engine, handle, rx) = engine(
         EngineDeps {
             config,
             paths,
             audit: audit.clone(),
-            resumers: Resumers::default()
-                .with(crate::assistants::opencode::ASSISTANT, recorder.clone()),
+            resumers: Resumers::default().with(assistant, recorder.clone()),
             watching: Vec::new(),
             shutdown: shutdown.clone(),
-            clock: crate::clock::system(),
+            clock,
         },
         None,
     );
