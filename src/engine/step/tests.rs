@@ -281,6 +281,8 @@ fn cat(parts: &[&[&str]]) -> Vec<String> {
 #[case::continued_in_a_new_session(resuming(60), Input::ContinuedIn { new_id: "s2".into() }, Pol::Default, "done", cat(&[&["disarm", "record:SessionDone"]]))]
 #[case::adopted(resuming(60), Input::Adopted { replaces: "s0".into() }, Pol::Default, "resuming", cat(&[&["arm", "record:SessionCreated"]]))]
 #[case::staggered(waiting_for(usage(Some(600)), 660), Input::Staggered { at: t0() + secs(690), position: 2, of: 2, gap: secs(30) }, Pol::Default, "waiting", cat(&[&["arm", "record:ResumeScheduled"]]))]
+#[case::staggered_in_place(waiting_for(usage(Some(600)), 660), Input::Staggered { at: t0() + secs(660), position: 1, of: 2, gap: secs(30) }, Pol::Default, "waiting", cat(&[&["arm"]]))]
+#[case::staggered_while_resuming(resuming(60), Input::Staggered { at: t0() + secs(690), position: 2, of: 2, gap: secs(30) }, Pol::Default, "resuming", cat(&[]))]
 fn transitions(
     #[case] start: TrackedSession,
     #[case] input: Input,
@@ -351,6 +353,30 @@ fn every_audit_event_is_stamped_with_the_steps_time_and_names_the_session() {
         assert_eq!(ev.ts, t0());
         assert_eq!(ev.session.as_deref(), Some("s1"));
     }
+}
+
+#[test]
+fn a_place_in_the_order_is_noted_once_and_replaced_when_it_changes() {
+    let start = waiting_for(usage(Some(600)), 660);
+    let place = |s: &TrackedSession, at: i64, position| {
+        let input = Input::Staggered {
+            at: t0() + secs(at),
+            position,
+            of: 2,
+            gap: secs(30),
+        };
+        run(s.clone(), input, Pol::Default)
+    };
+    let (first, _) = place(&start, 660, 1);
+    let (again, fx) = place(&first, 660, 1);
+    assert_eq!(again, first);
+    assert!(fx.is_empty(), "nothing new: {fx:?}");
+    let (second, _) = place(&first, 690, 2);
+    let Phase::Waiting { why, .. } = &second.phase else {
+        panic!()
+    };
+    assert_eq!(why.matches(ORDER_NOTE).count(), 1, "{why}");
+    assert!(why.contains("2 of 2"), "{why}");
 }
 
 #[test]
