@@ -5,7 +5,28 @@
 //! says so in the audit trail). Instants stated by a record are trusted only up to [`FUTURE_TOLERANCE`]
 //! ahead of the local clock, and epoch numbers are read in the unit their magnitude implies.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+
+/// Where the wall-clock time comes from: injected into the engine and its timers, so tests can run hours of
+/// waiting in milliseconds.
+pub type WallClock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// The system's wall clock.
+pub fn system() -> WallClock {
+    Arc::new(Utc::now)
+}
+
+/// A wall clock that starts at `start` and moves with tokio's clock, so under `tokio::time::pause()` it
+/// advances exactly as far as the (auto-advanced) timers do. Call it inside a runtime.
+pub fn following_tokio(start: DateTime<Utc>) -> WallClock {
+    let origin = tokio::time::Instant::now();
+    Arc::new(move || {
+        let elapsed = TimeDelta::from_std(origin.elapsed()).unwrap_or(TimeDelta::MAX);
+        after(start, elapsed)
+    })
+}
 
 /// The longest palingenesis ever waits before acting on a stop (a weekly limit is 7 days; monthly extra
 /// usage about 31). A stated delay beyond it is clamped.

@@ -13,7 +13,7 @@
 //!    (CLI socket, HTTP, MCP)         └──► audit trail (JSONL) ──► notifications, metrics, SSE, followers
 //! ```
 //!
-//! Dependencies point one way (checked by `tests/architecture.rs`): [`model`] at the bottom; the core below
+//! Dependencies point one way (checked by `tests/architecture.rs`): `model` at the bottom; the core below
 //! the assistants; each assistant's folder on top of the core; the daemon and CLI on top of everything.
 //!
 //! The vocabulary and small shared pieces:
@@ -42,6 +42,9 @@
 //!
 //! The daemon:
 //! - [`engine`]: the one task that owns every session, applies observations, keeps deadlines and runs attempts.
+//!   Each session's state machine is one pure function, [`engine::step::step`] (state, input, now, policy →
+//!   state, effects); the engine's shell carries out the effects (timers, audit, attempts), and an attempt
+//!   chooses its resumer (headless, or [`interactive::TerminalResumer`] for a live terminal) from one probe.
 //! - [`wiring`]: asks each assistant's adapter what to run under the config.
 //! - [`audit`] (append-only JSONL trail, queries, live follow), [`store`] (atomic state file), [`config`]
 //!   (TOML with env overrides and located errors), [`logging`].
@@ -53,7 +56,8 @@
 //! - [`remote`]: `--host` and `fleet`: the same CLI on another machine, over the system `ssh`.
 //! - [`surface`]: what every control surface (socket, HTTP, chat) asks: the engine plus the saves figures.
 //! - [`daemon`]: wires it all up; [`daemon::run`] takes an injected listener and shutdown token.
-//! - [`clock`]: time arithmetic that cannot panic, and sanity for instants from outside (docs/robustness.md).
+//! - [`clock`]: the injected wall clock ([`clock::WallClock`]), time arithmetic that cannot panic, and sanity
+//!   for instants from outside (docs/robustness.md).
 //! - [`memory`]: handing freed heap pages back to the system after a burst (the daemon's resident size).
 //! - [`service`] (systemd/launchd units) and [`cli`] (the command-line front end, one file per command).
 

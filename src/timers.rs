@@ -12,7 +12,6 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -32,8 +31,7 @@ pub const WATCH_PERIOD: Duration = Duration::from_secs(1);
 /// A deadline the wheel reports this little before its wall-clock instant fires anyway (timer slack).
 const EARLY_SLACK: TimeDelta = TimeDelta::milliseconds(50);
 
-/// Where the wall-clock time comes from (injected in tests).
-pub type WallClock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+pub use crate::clock::WallClock;
 
 pub struct Timers<K = SessionKey> {
     queue: DelayQueue<K>,
@@ -44,7 +42,7 @@ pub struct Timers<K = SessionKey> {
 
 impl<K> Default for Timers<K> {
     fn default() -> Self {
-        Timers::with_wall_clock(Arc::new(Utc::now))
+        Timers::with_wall_clock(crate::clock::system())
     }
 }
 

@@ -179,31 +179,6 @@ fn garbage_and_oversize_frames_get_errors_and_the_daemon_survives() {
 }
 
 #[test]
-fn eight_concurrent_clients() {
-    let home = Home::new();
-    home.start();
-    let handles: Vec<_> = (0..8)
-        .map(|i| {
-            let home = home.clone_handle();
-            std::thread::spawn(move || {
-                for _ in 0..10 {
-                    let args: &[&str] = if i % 2 == 0 {
-                        &["status", "--json"]
-                    } else {
-                        &["sessions", "--json"]
-                    };
-                    home.ok(args);
-                }
-            })
-        })
-        .collect();
-    for h in handles {
-        h.join().unwrap();
-    }
-    home.ok(&["daemon", "stop"]);
-}
-
-#[test]
 fn commands_without_daemon_say_how_to_start_it() {
     let home = Home::new();
     for cmd in [

@@ -36,7 +36,29 @@ pub enum DaemonError {
     /// The engine task ended on its own (a panic): the process must exit so a service manager restarts it,
     /// rather than linger answering "shutting down".
     #[error("the engine stopped unexpectedly ({0}); exiting so the daemon can be restarted")]
-    EngineDied(String),
+    EngineDied(EngineEnded),
+}
+
+/// How the engine task ended on its own.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineEnded {
+    #[error("it panicked")]
+    Panicked,
+    #[error("{0}")]
+    Aborted(#[source] tokio::task::JoinError),
+    #[error("it returned")]
+    Returned,
+}
+
+/// Why the HTTP API could not take a reloaded configuration.
+#[derive(Debug, thiserror::Error)]
+enum HttpReloadError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error("reading the HTTP token: {0}")]
+    Token(#[from] std::io::Error),
+    #[error("the reload was interrupted: {0}")]
+    Interrupted(#[from] tokio::task::JoinError),
 }
 
 pub struct DaemonContext {
@@ -91,6 +113,7 @@ pub async fn run(
             paths: paths.clone(),
             audit: audit.clone(),
             shutdown: shutdown.clone(),
+            clock: crate::clock::system(),
         },
         snapshot,
     );
@@ -214,9 +237,9 @@ pub async fn run(
     let died = tokio::select! {
         _ = shutdown.cancelled() => None,
         ended = &mut engine_task => Some(match ended {
-            Err(e) if e.is_panic() => "it panicked".to_string(),
-            Err(e) => e.to_string(),
-            Ok(()) => "it returned".to_string(),
+            Err(e) if e.is_panic() => EngineEnded::Panicked,
+            Err(e) => EngineEnded::Aborted(e),
+            Ok(()) => EngineEnded::Returned,
         }),
     };
     if let Some(why) = died {
@@ -254,15 +277,15 @@ fn http_reload_hook(guard: Arc<crate::http::auth::Guard>, paths: Paths) -> engin
         let (guard, paths) = (guard.clone(), paths.clone());
         Box::pin(async move {
             let applied = tokio::task::spawn_blocking(move || {
-                let config = crate::config::load(&paths.config_file).map_err(|e| e.to_string())?;
-                guard
-                    .reload(&config.http, &paths)
-                    .map_err(|e| e.to_string())
+                let config = crate::config::load(&paths.config_file)?;
+                guard.reload(&config.http, &paths)?;
+                Ok::<_, HttpReloadError>(())
             })
-            .await;
+            .await
+            .map_err(HttpReloadError::from)
+            .and_then(|r| r);
             match applied {
-                Ok(Ok(())) => info!("HTTP API token and hosts reloaded"),
-                Ok(Err(e)) => warn!(error = %e, "HTTP API keeps its old token"),
+                Ok(()) => info!("HTTP API token and hosts reloaded"),
                 Err(e) => warn!(error = %e, "HTTP API keeps its old token"),
             }
         })

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
 use super::EngineMsg;
+use super::route::Route;
 use crate::config::Config;
 use crate::decide::Action;
 use crate::model::{Locator, SessionKey, TurnOutcome};
@@ -22,7 +23,7 @@ pub enum AttemptEvent {
         path: std::path::PathBuf,
     },
     BackupFailed {
-        error: String,
+        error: BackupFailure,
     },
     /// A new session replaces the old one; later events of this attempt concern the new session.
     NewSession {
@@ -31,7 +32,7 @@ pub enum AttemptEvent {
     },
     /// The attempt cannot act without a human.
     NeedsAttention {
-        why: String,
+        why: NeedsHuman,
     },
     Finished(Result<TurnOutcome, AttemptError>),
 }
@@ -41,12 +42,29 @@ pub enum AttemptEvent {
 pub enum AttemptError {
     #[error(transparent)]
     Resume(#[from] ResumeError),
-    #[error("typing into {terminal}: {source}")]
-    Deliver {
-        terminal: String,
-        #[source]
-        source: crate::interactive::DeliverError,
-    },
+}
+
+/// Why an attempt leaves the session to a human.
+#[derive(Debug, thiserror::Error)]
+pub enum NeedsHuman {
+    #[error("no resumer for {0}")]
+    NoResumer(crate::model::Assistant),
+    #[error("the session's working directory is unknown")]
+    UnknownCwd,
+    #[error(transparent)]
+    Seed(#[from] SeedError),
+    /// The agent still runs where palingenesis cannot (or must not) type; the text says where and what to do.
+    #[error("{0}")]
+    InTerminal(String),
+}
+
+/// Why the transcript could not be backed up before a new session replaced it.
+#[derive(Debug, thiserror::Error)]
+pub enum BackupFailure {
+    #[error(transparent)]
+    Backup(#[from] crate::backup::BackupError),
+    #[error("the backup was interrupted: {0}")]
+    Interrupted(#[from] tokio::task::JoinError),
 }
 
 /// Why a new session has no prompt to start from.
@@ -77,6 +95,8 @@ pub struct AttemptJob {
     pub wrappers: Vec<crate::protocol::WrapperRegistration>,
     /// When the usage limit that stopped the session resets, for messages to a human.
     pub resets_at: Option<DateTime<Utc>>,
+    /// The engine's wall clock.
+    pub clock: crate::clock::WallClock,
 }
 
 impl AttemptJob {
@@ -103,30 +123,33 @@ pub async fn run_attempt(job: AttemptJob) {
 async fn attempt(job: &AttemptJob) {
     // A session on a server is reached through the server, which is meant to keep running. Any other agent
     // that still runs is resumed in its own terminal, or left to a human; never beside it.
-    if job.locator.server_url.is_none()
-        && let super::route::Route::Handled = super::route::route(job).await
-    {
-        return;
-    }
-    let Some(resumer) = job.resumers.get(job.session.assistant) else {
-        job.send(
-            &job.session,
-            AttemptEvent::NeedsAttention {
-                why: format!("no resumer for {}", job.session.assistant),
-            },
-        )
-        .await;
-        return;
+    let route = match job.locator.server_url {
+        Some(_) => Route::Headless,
+        None => super::route::route(job).await,
     };
-    let Some(cwd) = job.locator.cwd.clone() else {
-        job.send(
-            &job.session,
-            AttemptEvent::NeedsAttention {
-                why: "the session's working directory is unknown".into(),
-            },
-        )
-        .await;
-        return;
+    let (resumer, in_terminal) = match route {
+        Route::Handled => return,
+        Route::Terminal(resumer) => (resumer, true),
+        Route::Headless => match job.resumers.get(job.session.assistant) {
+            Some(resumer) => (resumer, false),
+            None => {
+                let why = NeedsHuman::NoResumer(job.session.assistant);
+                job.send(&job.session, AttemptEvent::NeedsAttention { why })
+                    .await;
+                return;
+            }
+        },
+    };
+    // Typing into a terminal needs no working directory; a new process does.
+    let cwd = match job.locator.cwd.clone() {
+        Some(cwd) => cwd,
+        None if in_terminal => std::path::PathBuf::new(),
+        None => {
+            let why = NeedsHuman::UnknownCwd;
+            job.send(&job.session, AttemptEvent::NeedsAttention { why })
+                .await;
+            return;
+        }
     };
     let result = match job.action {
         Action::SameSession | Action::Summarize => {
@@ -145,7 +168,7 @@ async fn attempt(job: &AttemptJob) {
             let prompt = match seed_prompt(job, &cwd).await {
                 Ok(p) => p,
                 Err(why) => {
-                    let why = why.to_string();
+                    let why = NeedsHuman::from(why);
                     job.send(&job.session, AttemptEvent::NeedsAttention { why })
                         .await;
                     return;
@@ -180,11 +203,14 @@ async fn attempt(job: &AttemptJob) {
             }
         }
     };
-    job.send(
-        &job.session,
-        AttemptEvent::Finished(result.map_err(AttemptError::from)),
-    )
-    .await;
+    let event = match result {
+        // A screen only a person should answer: asking again later would not help.
+        Err(ResumeError::NeedsHuman(why)) => AttemptEvent::NeedsAttention {
+            why: NeedsHuman::InTerminal(why),
+        },
+        result => AttemptEvent::Finished(result.map_err(AttemptError::from)),
+    };
+    job.send(&job.session, event).await;
 }
 
 async fn seed_prompt(job: &AttemptJob, cwd: &std::path::Path) -> Result<String, SeedError> {
@@ -217,12 +243,12 @@ async fn backup(job: &AttemptJob) {
     let dir = job.paths.backup_dir();
     let id = job.session.id.clone();
     let keep = job.config.backup.keep;
-    let result = tokio::task::spawn_blocking(move || {
-        crate::backup::backup_file(&src, &dir, &id, keep, chrono::Utc::now())
-    })
-    .await
-    .map_err(|e| e.to_string())
-    .and_then(|r| r.map_err(|e| e.to_string()));
+    let now = (job.clock)();
+    let result =
+        tokio::task::spawn_blocking(move || crate::backup::backup_file(&src, &dir, &id, keep, now))
+            .await
+            .map_err(BackupFailure::from)
+            .and_then(|r| r.map_err(BackupFailure::from));
     let event = match result {
         Ok(path) => AttemptEvent::BackedUp { path },
         Err(error) => {

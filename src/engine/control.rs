@@ -1,10 +1,10 @@
 //! Control requests, answered from the engine's own state.
 
-use chrono::Utc;
 use tracing::info;
 
 use super::Engine;
 use super::session::Phase;
+use super::step::{Effect, Input};
 use crate::audit::{AuditEvent, EventType};
 use crate::decide::{self, Action, Plan};
 use crate::model::{Observation, Origin, SessionKey};
@@ -108,7 +108,7 @@ impl Engine {
     }
 
     fn session_list(&self) -> SessionList {
-        let now = Utc::now();
+        let now = self.now();
         let mut sessions: Vec<_> = self.sessions.values().map(|s| s.info(now)).collect();
         sessions.sort_by_key(|s| std::cmp::Reverse(s.updated_at));
         SessionList { sessions }
@@ -116,7 +116,7 @@ impl Engine {
 
     /// What the daemon would do for each session that is not simply running, without doing it.
     fn preview(&self) -> SessionList {
-        let now = Utc::now();
+        let now = self.now();
         let mut list = self.session_list();
         for info in &mut list.sessions {
             let sess = &self.sessions[&info.key];
@@ -184,17 +184,14 @@ impl Engine {
         self.paused = false;
         self.dirty = true;
         self.record(AuditEvent::new(EventType::Resumed));
-        let due: Vec<(SessionKey, chrono::DateTime<Utc>)> = self
-            .sessions
-            .values()
-            .filter_map(|s| match s.phase {
-                Phase::Waiting { until, .. } => Some((s.key.clone(), until)),
-                _ => None,
-            })
-            .collect();
-        let n = due.len();
-        for (key, until) in due {
-            self.timers.arm(key, until);
+        let keys: Vec<SessionKey> = self.sessions.keys().cloned().collect();
+        let mut n = 0;
+        for key in keys {
+            let effects = self.apply(&key, Input::Unpaused);
+            n += effects
+                .iter()
+                .filter(|e| matches!(e, Effect::Arm(_)))
+                .count();
         }
         Response::done(format!("resumed automatic actions ({n} pending)"))
     }
@@ -249,31 +246,17 @@ impl Engine {
             Ok(k) => k,
             Err(e) => return Response::Error(e),
         };
-        let sess = &self.sessions[&key];
-        let action = match (&sess.phase, forced) {
-            (Phase::Resuming { .. }, _) => {
-                return Response::error(
-                    ErrorCode::BadRequest,
-                    format!("{key} is already being resumed"),
-                );
+        let effects = self.apply(&key, Input::ActNow { action: forced });
+        for effect in effects {
+            match effect {
+                Effect::Refuse(why) => return Response::error(ErrorCode::BadRequest, why),
+                Effect::Spawn { action, .. } => {
+                    return Response::done(format!("{}: {} started", key, action.as_str()));
+                }
+                _ => {}
             }
-            (_, Some(a)) => a,
-            (Phase::Waiting { action, .. }, None) => *action,
-            (_, None) => {
-                return Response::error(
-                    ErrorCode::BadRequest,
-                    format!("{key} has no pending action to skip to"),
-                );
-            }
-        };
-        self.timers.disarm(&key);
-        self.record(
-            self.event_for(EventType::ResumeSkipped, &key)
-                .action(action.as_str())
-                .message("acting now at the user's request".to_string()),
-        );
-        self.start_attempt(&key, action);
-        Response::done(format!("{}: {} started", key, action.as_str()))
+        }
+        Response::error(ErrorCode::Internal, format!("{key}: nothing was started"))
     }
 
     fn abort(&mut self, target: Target) -> Response {
@@ -281,19 +264,7 @@ impl Engine {
             Ok(k) => k,
             Err(e) => return Response::Error(e),
         };
-        self.timers.disarm(&key);
-        if let Some(token) = self.attempts.remove(&key) {
-            token.cancel();
-        }
-        let sess = self.sessions.get_mut(&key).expect("resolved");
-        sess.phase = Phase::Stopped {
-            why: "aborted by the user; not resumed until it makes progress again".into(),
-        };
-        self.dirty = true;
-        self.record(
-            self.event_for(EventType::ResumeCancelled, &key)
-                .message("aborted by the user".to_string()),
-        );
+        self.apply(&key, Input::Abort);
         Response::done(format!("{key}: pending action cancelled"))
     }
 
@@ -327,7 +298,7 @@ impl Engine {
 
     fn on_hook(&mut self, fwd: crate::protocol::HookForward) -> Response {
         let tz = crate::classify::env_tz();
-        let ctx = crate::classify::ClassifyContext::new(Utc::now(), tz);
+        let ctx = crate::classify::ClassifyContext::new(self.now(), tz);
         let parsed = crate::assistants::get(fwd.assistant)
             .and_then(|adapter| adapter.parse_hook(&fwd.payload, &ctx));
         let Some(parsed) = parsed else {
@@ -354,7 +325,7 @@ impl Engine {
         let key = SessionKey::new(fwd.assistant, id);
         self.on_observation(Observation {
             session: key.clone(),
-            at: parsed.at.unwrap_or_else(Utc::now),
+            at: parsed.at.unwrap_or_else(|| self.now()),
             signal,
             origin: Origin::Hook,
             locator,

@@ -1,5 +1,10 @@
 //! The engine: one task that owns every tracked session, applies observations, keeps deadlines and starts
 //! resumes. Everything else talks to it through [`EngineMsg`]s; nothing else mutates session state.
+//!
+//! What happens to a session is decided by [`step::step`], a pure function; this shell turns messages into
+//! its inputs and is the only code that carries out its [`step::Effect`]s: arming and clearing deadlines,
+//! writing audit events, spawning and cancelling attempts, and saving state when a step changed it. Time
+//! comes from the injected [`crate::clock::WallClock`].
 
 mod act;
 mod control;
@@ -8,9 +13,9 @@ mod observe;
 mod outcome;
 mod persist;
 mod route;
-mod self_continue;
 pub mod session;
 mod stagger;
+pub mod step;
 mod wrappers;
 
 use std::collections::BTreeMap;
@@ -28,15 +33,17 @@ pub use act::AttemptEvent;
 pub use handle::{EngineHandle, ReloadHook};
 pub use persist::{EngineSnapshot, load as load_snapshot};
 
-use crate::audit::{AuditEvent, AuditWriter, EventType};
+use crate::audit::{AuditEvent, AuditWriter};
+use crate::clock::WallClock;
 use crate::config::Config;
-use crate::decide::{self, Action, Plan};
+use crate::decide::Action;
 use crate::model::{SessionKey, SourceEvent, StopReason};
 use crate::paths::Paths;
 use crate::protocol::{Request, Response, WatchInfo};
 use crate::resume::Resumers;
 use crate::timers::Timers;
 use session::{Phase, TrackedSession};
+use step::Effect;
 
 /// Messages into the engine (besides what sources send, see [`EngineHandle::source_sender`]).
 #[derive(Debug)]
@@ -71,6 +78,8 @@ pub struct EngineDeps {
     pub watching: Vec<WatchInfo>,
     /// Cancelled by a `shutdown` request.
     pub shutdown: CancellationToken,
+    /// Where the engine reads the time ([`crate::clock::system`] outside tests).
+    pub clock: WallClock,
 }
 
 pub struct Engine {
@@ -80,6 +89,7 @@ pub struct Engine {
     resumers: Resumers,
     watching: Vec<WatchInfo>,
     shutdown: CancellationToken,
+    clock: WallClock,
     tx: mpsc::Sender<EngineMsg>,
     /// What sources send; drained by [`Engine::run`] beside the control messages.
     sources: mpsc::Receiver<SourceEvent>,
@@ -119,6 +129,7 @@ pub fn engine(
         resumers: deps.resumers,
         watching: deps.watching,
         shutdown: deps.shutdown,
+        clock: deps.clock.clone(),
         tx: tx.clone(),
         sources,
         paused: snapshot.paused,
@@ -128,12 +139,12 @@ pub fn engine(
             .map(|s| (s.key.clone(), s))
             .collect(),
         offsets: snapshot.offsets,
-        timers: Timers::default(),
+        timers: Timers::with_wall_clock(deps.clock.clone()),
         next_attempt_id: snapshot.next_attempt_id,
         attempts: BTreeMap::new(),
         attempts_root: CancellationToken::new(),
         attempt_tasks: TaskTracker::new(),
-        started_at: Utc::now(),
+        started_at: (deps.clock)(),
         dirty: false,
         save_due: None,
         wrappers: BTreeMap::new(),
@@ -218,228 +229,103 @@ impl Engine {
         self.sync_wrapper_plans();
     }
 
+    /// The wall-clock time, from the injected clock.
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        (self.clock)()
     }
 
+    /// Record an engine-wide event (not one session's: those are [`Effect::Record`]s), stamped now.
     fn record(&self, event: AuditEvent) {
-        self.audit.record(event);
+        self.audit.record(event.at(self.now()));
     }
 
-    fn event_for(&self, kind: EventType, key: &SessionKey) -> AuditEvent {
-        AuditEvent::new(kind)
-            .session(key.id.clone())
-            .assistant(key.assistant)
-    }
-
-    /// Decide what to do about `key`'s current stop and put the plan in place.
-    fn redecide(&mut self, key: &SessionKey, reason: &StopReason) {
+    /// Run one step of `key`'s state machine and carry out its effects. Returns the effects (a control
+    /// request reads its answer from them).
+    fn apply(&mut self, key: &SessionKey, input: step::Input) -> Vec<Effect> {
         let now = self.now();
+        let Some(sess) = self.sessions.get(key) else {
+            return Vec::new();
+        };
+        let policy = step::Policy {
+            config: &self.config,
+            paused: self.paused,
+            jitter: rand::random_range(-1.0..=1.0),
+            next_attempt_id: self.next_attempt_id,
+        };
+        let (next, effects) = step::step(sess, input, now, &policy);
+        if next != *sess {
+            self.dirty = true;
+            self.sessions.insert(key.clone(), next);
+        }
+        for effect in &effects {
+            self.execute(key, effect);
+        }
+        effects
+    }
+
+    /// The only place where a session's effects happen.
+    fn execute(&mut self, key: &SessionKey, effect: &Effect) {
+        match effect {
+            Effect::Arm(at) => self.timers.arm(key.clone(), *at),
+            Effect::Disarm => self.timers.disarm(key),
+            Effect::Record(event) => self.audit.record(event.clone()),
+            Effect::Spawn { action, attempt_id } => self.spawn_attempt(key, *action, *attempt_id),
+            Effect::CancelAttempt => {
+                if let Some(token) = self.attempts.remove(key) {
+                    token.cancel();
+                }
+            }
+            Effect::ForgetAttempt => {
+                self.attempts.remove(key);
+            }
+            Effect::Probe => self.probe_reach(key),
+            Effect::Stagger => self.stagger_waiting(key.assistant),
+            Effect::Refuse(_) => {}
+        }
+    }
+
+    /// Start attempt `attempt_id` of `key` (its state already says `Resuming`).
+    fn spawn_attempt(&mut self, key: &SessionKey, action: Action, attempt_id: u64) {
+        self.next_attempt_id = self.next_attempt_id.max(attempt_id + 1);
         let Some(sess) = self.sessions.get(key) else {
             return;
         };
-        let jitter = rand::random_range(-1.0..=1.0);
-        let plan = decide::decide(
-            reason,
-            key.assistant,
-            sess.history(now),
-            &self.config,
-            now,
-            jitter,
-        );
-        self.apply_plan(key, plan, reason);
-    }
-
-    fn apply_plan(&mut self, key: &SessionKey, plan: Plan, reason: &StopReason) {
-        let Some(sess) = self.sessions.get_mut(key) else {
-            return;
-        };
-        sess.updated_at = Utc::now();
-        let mut probe = false;
-        let (event, phase) = match plan {
-            Plan::Resume { action, at, why } => {
-                self.timers.arm(key.clone(), at);
-                probe = true;
-                let ev = AuditEvent::new(EventType::ResumeScheduled)
-                    .action(action.as_str())
-                    .message(why.clone())
-                    .metadata(serde_json::json!({ "at": at, "attempt": sess.attempts + 1 }));
-                (
-                    ev,
-                    Phase::Waiting {
-                        until: at,
-                        action,
-                        why,
-                    },
-                )
-            }
-            Plan::Notify { why } => {
-                self.timers.disarm(key);
-                (
-                    AuditEvent::new(EventType::NeedsAttention).message(why.clone()),
-                    Phase::Stopped { why },
-                )
-            }
-            Plan::Finish { why } => {
-                self.timers.disarm(key);
-                (
-                    AuditEvent::new(EventType::SessionDone).message(why.clone()),
-                    Phase::Done { why },
-                )
-            }
-            Plan::GiveUp { why } => {
-                self.timers.disarm(key);
-                (
-                    AuditEvent::new(EventType::SessionFailed).message(why.clone()),
-                    Phase::Failed { why },
-                )
-            }
-        };
-        info!(session = %key, phase = ?phase, "plan");
-        sess.phase = phase;
-        self.dirty = true;
-        self.record(
-            event
-                .session(key.id.clone())
-                .assistant(key.assistant)
-                .reason(reason.label()),
-        );
-        if probe {
-            self.probe_reach(key);
-        }
-        if matches!(reason, StopReason::UsageLimit { .. }) {
-            self.stagger_waiting(key.assistant);
-        }
-    }
-
-    /// Start a resume of `key` now.
-    fn start_attempt(&mut self, key: &SessionKey, action: Action) {
-        let now = self.now();
-        let attempt_id = self.next_attempt_id;
-        self.next_attempt_id += 1;
-        let verify_by = crate::clock::after(
-            now,
-            crate::clock::secs(self.config.resume.verify_timeout_secs),
-        );
-        let Some(sess) = self.sessions.get_mut(key) else {
-            return;
-        };
-        sess.record_resume_start(now);
-        sess.phase = Phase::Resuming {
-            action,
-            attempt_id,
-            started_at: now,
-            verify_by,
-        };
-        sess.updated_at = now;
-        let attempt = sess.attempts;
-        let locator = sess.locator.clone();
-        let env = sess.agent_env.clone();
         let resets_at = match sess.last_stop.as_ref().map(|s| &s.reason) {
             Some(StopReason::UsageLimit { resets_at, .. }) => *resets_at,
             _ => None,
         };
-        let reason = sess
-            .last_stop
-            .as_ref()
-            .map(|s| s.reason.label())
-            .unwrap_or("manual");
-        self.timers.arm(key.clone(), verify_by);
-        self.dirty = true;
-        self.record(
-            self.event_for(EventType::ResumeStarted, key)
-                .action(action.as_str())
-                .reason(reason)
-                .metadata(serde_json::json!({ "attempt": attempt, "attempt_id": attempt_id, "reach": self.sessions[key].reach() })),
-        );
         let cancel = self.attempts_root.child_token();
-        if let Some(old) = self.attempts.insert(key.clone(), cancel.clone()) {
-            old.cancel();
-        }
         let job = act::AttemptJob {
             session: key.clone(),
             attempt_id,
             action,
-            locator,
-            env,
+            locator: sess.locator.clone(),
+            env: sess.agent_env.clone(),
             config: self.config.clone(),
             paths: self.paths.clone(),
             resumers: self.resumers.clone(),
             tx: self.tx.clone(),
-            cancel,
+            cancel: cancel.clone(),
             wrappers: self.wrappers.values().cloned().collect(),
             resets_at,
+            clock: self.clock.clone(),
         };
+        if let Some(old) = self.attempts.insert(key.clone(), cancel) {
+            old.cancel();
+        }
         debug!(session = %key, attempt_id, "starting resume attempt");
         self.attempt_tasks.spawn(act::run_attempt(job));
     }
 
     fn on_deadline(&mut self, key: SessionKey) {
-        let now = self.now();
-        let Some(sess) = self.sessions.get(&key) else {
-            return;
-        };
-        match sess.phase.clone() {
-            Phase::Waiting { until, action, .. } => {
-                if self.paused {
-                    debug!(session = %key, "deadline reached while paused; holding");
-                } else if until > now + chrono::Duration::milliseconds(500) {
-                    self.timers.arm(key, until);
-                } else {
-                    self.start_attempt(&key, action);
-                }
-            }
-            Phase::Resuming { verify_by, .. }
-                if verify_by <= now + chrono::Duration::milliseconds(100) =>
-            {
-                self.attempt_failed(&key, "no new assistant output after the resume");
-            }
-            Phase::Resuming { verify_by, .. } => self.timers.arm(key, verify_by),
-            Phase::SelfContinuing { step_in_at, .. } => {
-                if self.paused {
-                    debug!(session = %key, "the assistant's continuation is overdue while paused; holding");
-                } else if step_in_at > now + chrono::Duration::milliseconds(500) {
-                    self.timers.arm(key, step_in_at);
-                } else {
-                    self.on_self_continue_overdue(&key);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// The in-flight attempt of `key` did not work: record and decide again.
-    fn attempt_failed(&mut self, key: &SessionKey, why: &str) {
-        if let Some(token) = self.attempts.remove(key) {
-            token.cancel();
-        }
-        self.record(
-            self.event_for(EventType::ResumeFailed, key)
-                .outcome("failed")
-                .message(why.to_string()),
-        );
-        let reason = self
-            .sessions
-            .get(key)
-            .and_then(|s| s.last_stop.as_ref().map(|r| r.reason.clone()));
-        match reason {
-            Some(reason) => self.redecide(key, &reason),
-            None => {
-                let sess = self.sessions.get_mut(key).expect("session exists");
-                sess.phase = Phase::Stopped {
-                    why: why.to_string(),
-                };
-                self.timers.disarm(key);
-                self.dirty = true;
-            }
-        }
+        self.apply(&key, step::Input::Deadline);
     }
 
     /// Sessions with nothing pending that have been quiet for a week are forgotten (they come back if they
     /// write again), and so are the read offsets of their transcripts (a transcript without one is
     /// followed from its end), so state stays small on machines with years of history.
     fn forget_quiet_sessions(&mut self) {
-        let horizon = Utc::now() - chrono::Duration::days(7);
+        let horizon = self.now() - chrono::Duration::days(7);
         let offsets = &mut self.offsets;
         self.sessions.retain(|_, s| {
             let keep =
@@ -455,20 +341,7 @@ impl Engine {
     fn recover_after_restart(&mut self) {
         let keys: Vec<SessionKey> = self.sessions.keys().cloned().collect();
         for key in keys {
-            match self.sessions[&key].phase.clone() {
-                Phase::Waiting { until, .. } => self.timers.arm(key, until),
-                Phase::Resuming { .. } => {
-                    // The daemon died mid-attempt; verify soon from observations or retry.
-                    let soon = Utc::now() + chrono::Duration::seconds(5);
-                    if let Some(s) = self.sessions.get_mut(&key)
-                        && let Phase::Resuming { verify_by, .. } = &mut s.phase
-                    {
-                        *verify_by = (*verify_by).min(soon);
-                    }
-                    self.timers.arm(key, soon);
-                }
-                _ => {}
-            }
+            self.apply(&key, step::Input::Restarted);
         }
     }
 

@@ -1,19 +1,22 @@
-//! Where a resume attempt acts: an agent that still runs is resumed in its own terminal when that terminal is
-//! reachable (its `palingenesis run` wrapper, or a tmux pane proven to hold it); an agent that runs where
-//! palingenesis cannot type needs a human; only a session whose agent is gone is resumed by a new headless
-//! process. Same decisions, different ways to act.
+//! Where a resume attempt acts, chosen per attempt from one probe of the agent: an agent that still runs is
+//! resumed in its own terminal when that terminal is reachable (its `palingenesis run` wrapper, or a tmux pane
+//! proven to hold it) by a [`TerminalResumer`]; an agent that runs where palingenesis cannot type needs a
+//! human; only a session whose agent is gone is resumed by the assistant's headless resumer. Same decisions,
+//! different resumers.
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
-use tracing::{debug, info};
+use tracing::debug;
 
 use super::EngineMsg;
 use super::act::{AttemptEvent, AttemptJob};
 use crate::decide::Action;
-use crate::interactive::{self, Reach, ScreenRules, Terminal, Typing};
-use crate::model::TurnOutcome;
+use crate::interactive::{self, Reach, ScreenRules, Terminal, TerminalResumer, Typing};
 use crate::procfs::ProcId;
+use crate::resume::Resumer;
 use crate::wrapper::client::WrapperTerminal;
 
 /// How long to wait for a stopped agent's process to exit before deciding it lives on in a terminal.
@@ -21,11 +24,13 @@ const AGENT_EXIT_GRACE: Duration = Duration::from_secs(10);
 /// One probe of the process tree may take this long (it may run `tmux`).
 const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// What the attempt does after routing.
+/// Which resumer the attempt uses, chosen from one probe of the agent.
 pub(super) enum Route {
     /// No live agent: resume headless, as the assistant's resumer does.
     Headless,
-    /// Handled here (typed into a terminal, or handed to a human); the outcome was reported.
+    /// The agent lives in a terminal palingenesis can type into: this resumer types there.
+    Terminal(Arc<dyn Resumer>),
+    /// Handed to a human; the outcome was reported.
     Handled,
 }
 
@@ -61,42 +66,39 @@ pub(super) async fn route(job: &AttemptJob) -> Route {
         let reach = probe(job).await;
         debug!(session = %job.session, ?reach, "agent probed");
         report_reach(job, &reach).await;
-        let why = match reach {
-            Reach::Gone => return Route::Headless,
-            Reach::Pty { .. } | Reach::Tmux { .. }
-                if job.action == Action::NewSession =>
-            {
+        let why = match (reach, screen_rules(job)) {
+            (Reach::Gone, _) => return Route::Headless,
+            (Reach::Pty { .. } | Reach::Tmux { .. }, _) if job.action == Action::NewSession => {
                 "a new session cannot be started while the agent still runs in its terminal; start it there"
                     .to_string()
             }
-            Reach::Pty { .. } | Reach::Tmux { .. } if screen_rules(job).is_none() => {
+            (Reach::Pty { .. } | Reach::Tmux { .. }, None) => {
                 format!(
                     "the agent still runs in a reachable terminal, but palingenesis cannot read {}'s screen yet; resume it there",
                     job.session.assistant
                 )
             }
-            Reach::Pty { agent, wrapper } => {
+            (Reach::Pty { agent, wrapper }, Some(rules)) => {
                 let term = WrapperTerminal {
                     id: wrapper.id,
                     socket: wrapper.socket,
                 };
-                type_prompt(job, &term, agent).await;
-                return Route::Handled;
+                return terminal(job, Box::new(term), agent, rules);
             }
-            Reach::Tmux { agent, pane } => {
-                type_prompt(job, &pane, agent).await;
-                return Route::Handled;
+            (Reach::Tmux { agent, pane }, Some(rules)) => {
+                return terminal(job, Box::new(pane), agent, rules);
             }
-            Reach::Exiting { pid } => format!(
+            (Reach::Exiting { pid }, _) => format!(
                 "the agent (pid {pid}) is still running; resume it where it runs, or run it under `palingenesis run`"
             ),
-            Reach::Unreachable { why, .. } => why,
+            (Reach::Unreachable { why, .. }, _) => why,
         };
         if tokio::time::Instant::now() >= deadline {
             let why = match job.resets_at {
                 Some(at) => format!("{why} (the limit resets at {})", when(at)),
                 None => why,
             };
+            let why = super::act::NeedsHuman::InTerminal(why);
             job.send(&job.session, AttemptEvent::NeedsAttention { why })
                 .await;
             return Route::Handled;
@@ -105,45 +107,25 @@ pub(super) async fn route(job: &AttemptJob) -> Route {
     }
 }
 
-/// Type the resume prompt; the engine verifies from the transcript that the turn makes progress.
 /// How the session's assistant's screen is read, if palingenesis can read it.
 fn screen_rules(job: &AttemptJob) -> Option<&'static dyn ScreenRules> {
     crate::assistants::get(job.session.assistant).and_then(|a| a.screen())
 }
 
-async fn type_prompt(job: &AttemptJob, term: &dyn Terminal, agent: ProcId) {
-    let Some(rules) = screen_rules(job) else {
-        return;
-    };
-    info!(session = %job.session, terminal = %term.describe(), "resuming in the agent's own terminal");
+/// The resumer that types into `term`, where the probe found `agent`.
+fn terminal(
+    job: &AttemptJob,
+    term: Box<dyn Terminal>,
+    agent: ProcId,
+    rules: &'static dyn ScreenRules,
+) -> Route {
     let patience = Duration::from_secs(job.config.resume.verify_timeout_secs / 2)
         .clamp(Duration::from_secs(5), Duration::from_secs(86_400));
     let typing = Typing {
         patience,
         ..Typing::default()
     };
-    let check = interactive::foreground_check(agent);
-    let result = interactive::deliver(
-        term,
-        rules,
-        &check,
-        &job.config.resume.prompt,
-        typing,
-        &job.cancel,
-    )
-    .await;
-    let event = match result {
-        Ok(()) => AttemptEvent::Finished(Ok(TurnOutcome::Delivered)),
-        // A screen only a person should answer: asking again later would not help.
-        Err(interactive::DeliverError::NeedsHuman(why)) => AttemptEvent::NeedsAttention {
-            why: format!("{}: {why}", term.describe()),
-        },
-        Err(source) => AttemptEvent::Finished(Err(super::act::AttemptError::Deliver {
-            terminal: term.describe(),
-            source,
-        })),
-    };
-    job.send(&job.session, event).await;
+    Route::Terminal(TerminalResumer::new(term, agent, rules, typing))
 }
 
 /// Tell the engine what the probe found, for `palingenesis sessions`.

@@ -1,40 +1,15 @@
-//! Engine logic against a fake resumer: de-duplication, pause, verification, staleness.
+//! Engine logic against the fake resumer: de-duplication, pause, verification, staleness.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::{Duration, Utc};
-use futures::FutureExt;
-use futures::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
 use super::session::Phase;
 use super::*;
-use crate::audit::{AuditLog, AuditQuery};
+use crate::audit::{AuditLog, AuditQuery, EventType};
 use crate::model::{Locator, Observation, Origin, Signal, UsageWindow};
-use crate::resume::{ContinueRequest, ResumeError, Resumer, StartRequest};
-
-/// Records continue requests and answers with a fixed outcome.
-struct FakeResumer {
-    calls: Mutex<Vec<String>>,
-    outcome: TurnOutcome,
-}
-
-impl Resumer for FakeResumer {
-    fn continue_session(
-        self: Arc<Self>,
-        req: ContinueRequest,
-    ) -> BoxFuture<'static, Result<TurnOutcome, ResumeError>> {
-        self.calls.lock().unwrap().push(req.session_id);
-        let o = self.outcome.clone();
-        async move { Ok(o) }.boxed()
-    }
-    fn start_session(
-        self: Arc<Self>,
-        _req: StartRequest,
-    ) -> BoxFuture<'static, Result<TurnOutcome, ResumeError>> {
-        async { Err(ResumeError::Failed("not in this test".into())) }.boxed()
-    }
-}
+use crate::resume::fake::FakeResumer;
 
 struct Rig {
     engine: Engine,
@@ -54,10 +29,7 @@ fn rig_with(outcome: TurnOutcome, tune: impl FnOnce(&mut Config)) -> Rig {
     std::fs::create_dir_all(&paths.state_dir).unwrap();
     let log = AuditLog::open(paths.audit_file(), Default::default()).unwrap();
     let (audit, _task) = AuditWriter::spawn(log);
-    let resumer = Arc::new(FakeResumer {
-        calls: Mutex::new(Vec::new()),
-        outcome,
-    });
+    let resumer = FakeResumer::answering(outcome);
     let mut config = Config::default();
     config.resume.backoff_base_secs = 1;
     config.resume.jitter = false;
@@ -69,6 +41,7 @@ fn rig_with(outcome: TurnOutcome, tune: impl FnOnce(&mut Config)) -> Rig {
         resumers: Resumers::default().with(crate::assistants::claude::ASSISTANT, resumer.clone()),
         watching: Vec::new(),
         shutdown: CancellationToken::new(),
+        clock: crate::clock::system(),
     };
     let (engine, _handle, rx) = engine(deps, None);
     Rig {
@@ -215,7 +188,7 @@ async fn paused_daemons_hold_deadlines_until_resumed() {
         matches!(phase(&r), Phase::Waiting { .. }),
         "nothing acts while paused"
     );
-    assert!(r.resumer.calls.lock().unwrap().is_empty());
+    assert!(r.resumer.continued().is_empty());
     r.engine.on_request(crate::protocol::Request::Resume);
     r.engine
         .on_request(crate::protocol::Request::Skip(Default::default()));
@@ -251,7 +224,7 @@ async fn a_succeeded_attempt_verifies_the_resume() {
     .unwrap();
     r.engine.handle(msg);
     assert_eq!(phase(&r), Phase::Running);
-    assert_eq!(r.resumer.calls.lock().unwrap().as_slice(), ["s1"]);
+    assert_eq!(r.resumer.continued(), ["s1"]);
     assert_eq!(events(&r, EventType::ResumeCompleted).await, 1);
 }
 
@@ -290,7 +263,7 @@ async fn a_user_exit_cancels_a_pending_resume_even_right_after_the_stop() {
     assert!(matches!(phase(&r), Phase::Done { .. }));
     r.engine.on_deadline(key());
     assert!(
-        r.resumer.calls.lock().unwrap().is_empty(),
+        r.resumer.continued().is_empty(),
         "never resumed after the user left"
     );
     assert_eq!(events(&r, EventType::ResumeCancelled).await, 1);
@@ -368,6 +341,7 @@ async fn a_stop_dated_in_the_future_does_not_hide_later_stops() {
     );
 }
 
+mod clock;
 mod running;
 mod self_continue;
 

@@ -4,16 +4,18 @@
 //!
 //! - [`probe`] finds the agent's process and how its terminal can be reached ([`Reach`]).
 //! - [`ScreenRules`] read an agent's screen (limit menu, retrying, busy, idle prompt); each assistant has its own.
-//! - [`deliver`] types the prompt safely into a [`Terminal`]: the [`tmux::TmuxPane`] or the wrapper's socket
+//! - [`TerminalResumer`] is the [`crate::resume::Resumer`] that does it; [`deliver`] types the prompt safely into a [`Terminal`]: the [`tmux::TmuxPane`] or the wrapper's socket
 //!   ([`crate::wrapper::client::WrapperTerminal`]).
 
 mod deliver;
+mod resumer;
 mod screen;
 pub mod tmux;
 
 use futures::future::BoxFuture;
 
 pub use deliver::{AgentCheck, DeliverError, Typing, deliver, foreground_check};
+pub use resumer::TerminalResumer;
 pub use screen::{ScreenFns, ScreenRules, ScreenState};
 
 use crate::model::{Assistant, Locator};

@@ -2,6 +2,8 @@
 //! *how* for its assistant, and reports what it could verify.
 
 pub(crate) mod command;
+#[cfg(test)]
+pub mod fake;
 pub mod safety;
 
 use std::collections::HashMap;
@@ -27,6 +29,17 @@ pub enum ResumeError {
     Timeout { program: String, secs: u64 },
     #[error("{0}")]
     Failed(String),
+    /// Typing into the agent's own terminal failed.
+    #[error("typing into {terminal}: {source}")]
+    Terminal {
+        terminal: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The agent shows something only a person should answer (a menu that spends money or changes the
+    /// model); asking again later would not help.
+    #[error("{0}")]
+    NeedsHuman(String),
     #[error("cancelled")]
     Cancelled,
 }

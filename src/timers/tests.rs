@@ -1,7 +1,7 @@
 //! Deadlines against an injected wall clock and tokio's paused clock: suspend (the wall clock jumps,
 //! the monotonic one does not) and clock steps either way.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use super::*;
 

@@ -23,6 +23,7 @@
 pub mod clients;
 pub mod fake_provider;
 pub mod home;
+pub mod in_process;
 pub mod interactive;
 pub mod process;
 pub mod pty;

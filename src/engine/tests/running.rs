@@ -1,38 +1,14 @@
-//! The engine against a recording resumer: what it starts, and what it ignores.
+//! The engine against the fake resumer: what it starts, and what it ignores.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::{Duration, Utc};
-use futures::FutureExt;
-use futures::future::BoxFuture;
 use tokio::sync::broadcast;
 
 use super::*;
 use crate::audit::{AuditLog, AuditOptions};
 use crate::model::{Locator, Observation, Origin, Signal};
-use crate::resume::{ContinueRequest, ResumeError, Resumer, StartRequest};
-
-/// Counts continue requests and says the prompt was delivered.
-#[derive(Default)]
-struct Recorder {
-    continued: Mutex<Vec<String>>,
-}
-
-impl Resumer for Recorder {
-    fn continue_session(
-        self: Arc<Self>,
-        req: ContinueRequest,
-    ) -> BoxFuture<'static, Result<TurnOutcome, ResumeError>> {
-        self.continued.lock().unwrap().push(req.session_id);
-        async { Ok(TurnOutcome::Delivered) }.boxed()
-    }
-    fn start_session(
-        self: Arc<Self>,
-        _req: StartRequest,
-    ) -> BoxFuture<'static, Result<TurnOutcome, ResumeError>> {
-        async { Err(ResumeError::Failed("not in this test".into())) }.boxed()
-    }
-}
+use crate::resume::fake::FakeResumer;
 
 fn stop(at: DateTime<Utc>, origin: Origin) -> SourceEvent {
     SourceEvent::Observe(Observation {
@@ -64,19 +40,38 @@ async fn next_of(rx: &mut broadcast::Receiver<AuditEvent>, kind: EventType) -> A
     .unwrap_or_else(|_| panic!("no {kind:?} event"))
 }
 
-struct Running {
-    tx: crate::model::SourceTx,
-    handle: EngineHandle,
-    audit: AuditWriter,
-    events: broadcast::Receiver<AuditEvent>,
-    recorder: Arc<Recorder>,
-    shutdown: CancellationToken,
-    run: tokio::task::JoinHandle<()>,
-    _tmp: tempfile::TempDir,
+pub(super) struct Running {
+    pub(super) tx: crate::model::SourceTx,
+    pub(super) handle: EngineHandle,
+    pub(super) audit: AuditWriter,
+    pub(super) events: broadcast::Receiver<AuditEvent>,
+    pub(super) recorder: Arc<FakeResumer>,
+    pub(super) shutdown: CancellationToken,
+    pub(super) run: tokio::task::JoinHandle<()>,
+    pub(super) _tmp: tempfile::TempDir,
 }
 
-/// An engine resuming opencode sessions at once (no backoff) through a [`Recorder`].
+/// An engine resuming opencode sessions at once (no backoff) through a fake resumer that delivers the prompt.
 fn start() -> Running {
+    let mut config = Config::default();
+    config.resume.backoff_base_secs = 0;
+    config.resume.jitter = false;
+    let resumer = FakeResumer::answering(TurnOutcome::Delivered);
+    start_with(
+        config,
+        crate::assistants::opencode::ASSISTANT,
+        resumer,
+        crate::clock::system(),
+    )
+}
+
+/// The engine task running with `config`, `resumer` for `assistant`'s sessions, and `clock`.
+pub(super) fn start_with(
+    config: Config,
+    assistant: crate::model::Assistant,
+    recorder: Arc<FakeResumer>,
+    clock: crate::clock::WallClock,
+) -> Running {
     let tmp = tempfile::tempdir().unwrap();
     let paths = Paths::under(tmp.path());
     let log = AuditLog::open(
@@ -89,20 +84,16 @@ fn start() -> Running {
     .unwrap();
     let (audit, _task) = AuditWriter::spawn(log);
     let events = audit.subscribe();
-    let mut config = Config::default();
-    config.resume.backoff_base_secs = 0;
-    config.resume.jitter = false;
-    let recorder = Arc::new(Recorder::default());
     let shutdown = CancellationToken::new();
     let (engine, handle, rx) = engine(
         EngineDeps {
             config,
             paths,
             audit: audit.clone(),
-            resumers: Resumers::default()
-                .with(crate::assistants::opencode::ASSISTANT, recorder.clone()),
+            resumers: Resumers::default().with(assistant, recorder.clone()),
             watching: Vec::new(),
             shutdown: shutdown.clone(),
+            clock,
         },
         None,
     );
@@ -142,7 +133,7 @@ async fn a_late_report_of_the_stop_being_resumed_is_not_a_new_failure() {
         .filter(|e| e.event == EventType::ResumeFailed)
         .collect();
     assert!(failures.is_empty(), "{failures:?}");
-    assert_eq!(recorder.continued.lock().unwrap().len(), 1);
+    assert_eq!(recorder.continued().len(), 1);
 
     // A stop after the attempt started is the resumed turn failing again.
     tx.send(stop(
@@ -239,7 +230,7 @@ async fn a_late_report_after_the_resume_was_verified_starts_nothing() {
         .map(|e| e.event)
         .collect();
     assert!(later.is_empty(), "{later:?}");
-    assert_eq!(recorder.continued.lock().unwrap().len(), 1);
+    assert_eq!(recorder.continued().len(), 1);
     shutdown.cancel();
     run.await.unwrap();
 }

@@ -61,7 +61,7 @@ async fn an_armed_auto_continue_is_left_to_do_its_work() {
     // It fires: the session makes progress, and palingenesis never acted.
     r.engine.on_observation(progress());
     assert_eq!(phase(&r), Phase::Running);
-    assert!(r.resumer.calls.lock().unwrap().is_empty());
+    assert!(r.resumer.continued().is_empty());
     assert_eq!(events(&r, EventType::ResumeStarted).await, 0);
 }
 
@@ -106,7 +106,7 @@ async fn a_users_own_cancel_means_leave_it() {
     assert_eq!(events(&r, EventType::NeedsAttention).await, 1);
     r.engine.on_deadline(key());
     assert!(matches!(phase(&r), Phase::Stopped { .. }));
-    assert!(r.resumer.calls.lock().unwrap().is_empty());
+    assert!(r.resumer.continued().is_empty());
 }
 
 #[tokio::test]
