@@ -43,7 +43,8 @@
 //! The daemon:
 //! - [`engine`]: the one task that owns every session, applies observations, keeps deadlines and runs attempts.
 //! - [`wiring`]: asks each assistant's adapter what to run under the config.
-//! - [`audit`] (append-only JSONL trail, queries, live follow), [`store`] (atomic state file), [`config`]
+//! - [`audit`] (append-only JSONL trail, queries, live follow), [`store`] (atomic state file), [`journal`]
+//!   (stops and attempts durable before they are acknowledged; reconciled after kill -9), [`config`]
 //!   (TOML with env overrides and located errors), [`logging`].
 //! - [`protocol`] (the one Request/Response type), [`ipc`] (Unix socket transport), [`http`] (the same over
 //!   HTTP, SSE, Prometheus metrics and the web dashboard), [`mcp`] (the same as MCP tools), [`notify`] (webhook, ntfy, Slack,
@@ -72,6 +73,7 @@ pub mod formats;
 pub mod http;
 pub mod interactive;
 pub mod ipc;
+pub mod journal;
 pub mod logging;
 pub mod mcp;
 pub mod model;

@@ -71,12 +71,17 @@ pub struct EngineDeps {
     pub watching: Vec<WatchInfo>,
     /// Cancelled by a `shutdown` request.
     pub shutdown: CancellationToken,
+    /// Where stops and attempts are made durable before they are acknowledged (see [`crate::journal`]).
+    pub journal: crate::journal::Journal,
 }
 
 pub struct Engine {
     config: Arc<Config>,
     paths: Paths,
+    /// Written through [`Engine::journal`]; the tests flush it.
+    #[cfg_attr(not(test), allow(dead_code))]
     audit: AuditWriter,
+    journal: crate::journal::Journal,
     resumers: Resumers,
     watching: Vec<WatchInfo>,
     shutdown: CancellationToken,
@@ -116,6 +121,7 @@ pub fn engine(
         config: Arc::new(deps.config),
         paths: deps.paths,
         audit: deps.audit,
+        journal: deps.journal,
         resumers: deps.resumers,
         watching: deps.watching,
         shutdown: deps.shutdown,
@@ -223,7 +229,8 @@ impl Engine {
     }
 
     fn record(&self, event: AuditEvent) {
-        self.audit.record(event);
+        // Through the journal: no event leaves before the stops and attempts journaled ahead of it are durable.
+        self.journal.audit(event);
     }
 
     fn event_for(&self, kind: EventType, key: &SessionKey) -> AuditEvent {
@@ -334,7 +341,25 @@ impl Engine {
         sess.updated_at = now;
         let attempt = sess.attempts;
         let locator = sess.locator.clone();
-        let env = sess.agent_env.clone();
+        let mut env = sess.agent_env.clone();
+        // journal hook: the intent is durable before the process is spawned, and the process is marked.
+        env.0.insert(
+            crate::journal::MARKER_VAR.into(),
+            self.journal.marker(attempt_id),
+        );
+        let durable = self.journal.attempt(crate::journal::AttemptIntent {
+            session: key.clone(),
+            locator: locator.clone(),
+            last_stop: sess.last_stop.as_ref().map(|s| crate::journal::StopNote {
+                reason: s.reason.clone(),
+                at: s.at,
+                evidence: s.evidence.clone(),
+            }),
+            action,
+            attempt_id,
+            started_at: now,
+            verify_by,
+        });
         let resets_at = match sess.last_stop.as_ref().map(|s| &s.reason) {
             Some(StopReason::UsageLimit { resets_at, .. }) => *resets_at,
             _ => None,
@@ -371,7 +396,10 @@ impl Engine {
             resets_at,
         };
         debug!(session = %key, attempt_id, "starting resume attempt");
-        self.attempt_tasks.spawn(act::run_attempt(job));
+        self.attempt_tasks.spawn(async move {
+            durable.await;
+            act::run_attempt(job).await
+        });
     }
 
     fn on_deadline(&mut self, key: SessionKey) {
@@ -457,6 +485,30 @@ impl Engine {
         for key in keys {
             match self.sessions[&key].phase.clone() {
                 Phase::Waiting { until, .. } => self.timers.arm(key, until),
+                Phase::Resuming {
+                    attempt_id,
+                    verify_by,
+                    started_at,
+                    ..
+                } if self.journal.live_attempt(&key, attempt_id).is_some() => {
+                    // journal hook: its process outlived the previous daemon; judge it when it exits.
+                    let process = self
+                        .journal
+                        .live_attempt(&key, attempt_id)
+                        .expect("checked");
+                    self.timers.arm(key.clone(), verify_by);
+                    let (tx, stop) = (self.tx.clone(), self.attempts_root.clone());
+                    let transcript = self.sessions[&key].locator.transcript.clone();
+                    self.attempt_tasks.spawn(async move {
+                        tokio::select! {
+                            _ = stop.cancelled() => {}
+                            outcome = crate::journal::outcome_after_exit(process, transcript, started_at) => {
+                                let event = AttemptEvent::Finished(Ok(outcome));
+                                let _ = tx.send(EngineMsg::Attempt { session: key, attempt_id, event }).await;
+                            }
+                        }
+                    });
+                }
                 Phase::Resuming { .. } => {
                     // The daemon died mid-attempt; verify soon from observations or retry.
                     let soon = Utc::now() + chrono::Duration::seconds(5);
@@ -476,15 +528,19 @@ impl Engine {
         self.dirty = false;
         self.save_due = None;
         self.forget_quiet_sessions();
+        let journaled = self.journal.last_seq();
         let snapshot = EngineSnapshot {
             paused: self.paused,
             sessions: self.sessions.values().cloned().collect(),
             offsets: self.offsets.clone(),
             next_attempt_id: self.next_attempt_id,
         };
-        if let Err(e) = persist::save(self.paths.state_file(), snapshot).await {
-            tracing::error!(error = %e, "saving state failed");
-            self.dirty = true;
+        match persist::save(self.paths.state_file(), snapshot).await {
+            Ok(()) => self.journal.compact(journaled),
+            Err(e) => {
+                tracing::error!(error = %e, "saving state failed");
+                self.dirty = true;
+            }
         }
     }
 }

@@ -103,6 +103,7 @@ fn start() -> Running {
                 .with(crate::assistants::opencode::ASSISTANT, recorder.clone()),
             watching: Vec::new(),
             shutdown: shutdown.clone(),
+            journal: crate::journal::Journal::off(audit.clone()),
         },
         None,
     );
