@@ -49,8 +49,9 @@ impl Canon {
 }
 
 /// Drops the persisted read offsets of paths that are aliases of another file below one of `roots`
-/// (an offset kept under a symlinked directory's spelling): the file's own spelling is what is followed.
-/// When the real spelling has no offset of its own it inherits the alias's (same file, same bytes).
+/// (an offset kept under a symlinked directory's spelling): the file's own spelling is what is followed,
+/// from its own offset, or as any file met at start-up (from its end, or its catch-up) when it has none:
+/// an alias's offset is not trusted for it (it may be far behind what was handled through the real path).
 /// Returns how many entries were dropped.
 pub fn prune_alias_offsets(offsets: &mut BTreeMap<PathBuf, u64>, roots: &[PathBuf]) -> usize {
     let canons: Vec<Canon> = roots.iter().map(|r| Canon::new(r)).collect();
@@ -63,9 +64,7 @@ pub fn prune_alias_offsets(offsets: &mut BTreeMap<PathBuf, u64>, roots: &[PathBu
         })
         .collect();
     for (alias, spelling) in &aliases {
-        if let Some(offset) = offsets.remove(alias) {
-            offsets.entry(spelling.clone()).or_insert(offset);
-        }
+        offsets.remove(alias);
         tracing::debug!(alias = %alias.display(), file = %spelling.display(), "forgot the offset of an alias");
     }
     aliases.len()
@@ -108,7 +107,7 @@ mod tests {
     }
 
     #[test]
-    fn alias_offsets_are_dropped_and_handed_to_the_real_file() {
+    fn alias_offsets_are_dropped() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("projects");
         fs::create_dir_all(root.join("real")).unwrap();
@@ -125,7 +124,6 @@ mod tests {
         assert_eq!(
             offsets,
             BTreeMap::from([
-                (root.join("real/a.jsonl"), 3),
                 (root.join("real/b.jsonl"), 2),
                 (root.join("gone/c.jsonl"), 9),
             ])
