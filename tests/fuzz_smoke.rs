@@ -62,7 +62,7 @@ fn seed() -> u64 {
     std::env::var("PALINGENESIS_FUZZ_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(0x5eed_13)
+        .unwrap_or(0x005e_ed13)
 }
 
 fn budget() -> Duration {

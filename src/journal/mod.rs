@@ -11,14 +11,15 @@
 //!   journal are fed to the engine again; one it already handled is recognised as such.
 //! - **An attempt is recorded before its process is spawned.** The attempt's intent (session, stop, action,
 //!   id, deadlines) is durable before the resumer runs ([`Journal::attempt`]), and the spawned process
-//!   carries [`MARKER_VAR`] in its environment. After a restart, [`recover`] puts an attempt the state file
-//!   missed back in place, then looks for its process by that marker in `/proc` (pid and start time): still
+//!   carries [`MARKER_VAR`] in its environment. After a restart, the daemon (`daemon::recover`) puts an
+//!   attempt the state file missed back in place, then looks for its process by that marker in `/proc`
+//!   ([`marked_processes`]; then pid and start time): still
 //!   running, the engine waits for it instead of judging it after 5 s; gone, the session's transcript tells
 //!   whether it moved on since the attempt started (then the resume worked and is not repeated). Otherwise
 //!   the engine's usual verification decides: never a second resume beside a live one, never a stop lost.
 //!
 //! Entries are compacted away once a state save that covers them succeeded ([`Journal::compact`]).
-//! Blocking file I/O happens on the journal's own thread ([`writer`]) and, at start, on the blocking pool.
+//! Blocking file I/O happens on the journal's own thread (`writer`) and, at start, on the blocking pool.
 
 mod procs;
 mod writer;

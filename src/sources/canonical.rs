@@ -120,7 +120,10 @@ mod tests {
             (root.join("real/b.jsonl"), 2),
             (root.join("gone/c.jsonl"), 9),
         ]);
-        assert_eq!(prune_alias_offsets(&mut offsets, &[root.clone()]), 2);
+        assert_eq!(
+            prune_alias_offsets(&mut offsets, std::slice::from_ref(&root)),
+            2
+        );
         assert_eq!(
             offsets,
             BTreeMap::from([
