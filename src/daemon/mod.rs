@@ -108,7 +108,7 @@ pub async fn run(
             paths: paths.clone(),
             audit: audit.clone(),
             shutdown: shutdown.clone(),
-            journal,
+            journal: journal.clone(),
         },
         snapshot,
     );
@@ -265,6 +265,7 @@ pub async fn run(
         tracker.close();
         // Tasks that wait on the dead engine must not keep the process alive.
         let _ = tokio::time::timeout(std::time::Duration::from_secs(3), tracker.wait()).await;
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), journal.flush()).await;
         let _ = tokio::time::timeout(std::time::Duration::from_secs(2), audit.flush()).await;
         return Err(DaemonError::EngineDied(why));
     }
@@ -274,6 +275,8 @@ pub async fn run(
     tracker.wait().await;
     drop(handle);
     let _ = engine_task.await;
+    // The engine's last audit events pass through the journal's thread first.
+    journal.flush().await;
     audit.record(AuditEvent::new(EventType::DaemonStopped));
     audit.flush().await;
     drop(audit);

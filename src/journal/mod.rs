@@ -95,6 +95,8 @@ enum Item {
     Audit(AuditEvent),
     /// Drop every entry with a sequence number up to this one (a state save covers them).
     Compact(u64),
+    /// Answer once everything queued before has been handled (audit events handed to the audit writer).
+    Flush(oneshot::Sender<()>),
 }
 
 /// The engine's handle on the journal. Cheap to clone.
@@ -176,6 +178,13 @@ impl Journal {
     /// A state save covering entries up to `upto` succeeded: they are no longer needed.
     pub fn compact(&self, upto: u64) {
         self.send(Item::Compact(upto));
+    }
+
+    /// Wait until every entry and audit event queued before this call has been handled.
+    pub async fn flush(&self) {
+        let (done, flushed) = oneshot::channel();
+        self.send(Item::Flush(done));
+        let _ = flushed.await;
     }
 
     fn send(&self, item: Item) {

@@ -55,6 +55,7 @@ fn run(
         let mut acks: Vec<oneshot::Sender<()>> = Vec::new();
         let mut audits = Vec::new();
         let mut compact = None;
+        let mut flushes = Vec::new();
         for item in batch {
             match item {
                 Item::Entry(entry, ack) => {
@@ -63,6 +64,7 @@ fn run(
                 }
                 Item::Audit(event) => audits.push(event),
                 Item::Compact(upto) => compact = Some(upto),
+                Item::Flush(done) => flushes.push(done),
             }
         }
         if !written.is_empty()
@@ -77,6 +79,9 @@ fn run(
         }
         for event in audits {
             audit.record(event);
+        }
+        for done in flushes {
+            let _ = done.send(());
         }
         if let Some(upto) = compact {
             let before = kept.len();
