@@ -86,13 +86,9 @@ fn run(
         if let Some(upto) = compact {
             let before = kept.len();
             kept.retain(|e| e.seq() > upto);
-            if kept.len() != before {
-                match rewrite(path, &kept) {
-                    Ok(f) => file = Some(f),
-                    Err(e) => {
-                        tracing::warn!(path = %path.display(), error = %e, "compacting the journal failed")
-                    }
-                }
+            let dropped = before - kept.len();
+            if let Err(e) = compact_file(path, &mut file, &kept, dropped) {
+                tracing::warn!(path = %path.display(), error = %e, "compacting the journal failed");
             }
         }
     }
@@ -108,7 +104,34 @@ fn append(file: &mut File, entries: &[Entry]) -> std::io::Result<()> {
     file.sync_data()
 }
 
-/// Replace the journal with `kept`, atomically (tmp, fsync, rename); returns the new file for appending.
+/// Shrink the file after `dropped` entries left `kept`. Cheap and without fsync: a compaction lost to a
+/// power cut only replays entries the state already covers, which the engine recognises. Emptied: truncated;
+/// else rewritten only once enough was dropped (leftovers wait for a later compaction).
+fn compact_file(
+    path: &Path,
+    file: &mut Option<File>,
+    kept: &[Entry],
+    dropped: usize,
+) -> std::io::Result<()> {
+    if dropped == 0 {
+        return Ok(());
+    }
+    if kept.is_empty() {
+        if let Some(f) = file.as_ref() {
+            f.set_len(0)?;
+        }
+        return Ok(());
+    }
+    if dropped >= REWRITE_AFTER {
+        *file = Some(rewrite(path, kept)?);
+    }
+    Ok(())
+}
+
+/// Dropped entries worth rewriting a journal that still holds others.
+const REWRITE_AFTER: usize = 1024;
+
+/// Replace the journal with `kept` (tmp, rename); returns the new file for appending.
 fn rewrite(path: &Path, kept: &[Entry]) -> std::io::Result<File> {
     let tmp = path.with_extension("jsonl.tmp");
     {
@@ -118,7 +141,12 @@ fn rewrite(path: &Path, kept: &[Entry]) -> std::io::Result<File> {
             .truncate(true)
             .mode(0o600)
             .open(&tmp)?;
-        append(&mut f, kept)?;
+        let mut buf = Vec::new();
+        for entry in kept {
+            serde_json::to_writer(&mut buf, entry)?;
+            buf.push(b'\n');
+        }
+        f.write_all(&buf)?;
     }
     std::fs::rename(&tmp, path)?;
     open(path)
