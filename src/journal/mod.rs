@@ -242,3 +242,6 @@ pub fn read(path: &Path) -> Vec<Entry> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests;
