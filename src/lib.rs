@@ -46,7 +46,8 @@
 //!   state, effects); the engine's shell carries out the effects (timers, audit, attempts), and an attempt
 //!   chooses its resumer (headless, or [`interactive::TerminalResumer`] for a live terminal) from one probe.
 //! - [`wiring`]: asks each assistant's adapter what to run under the config.
-//! - [`audit`] (append-only JSONL trail, queries, live follow), [`store`] (atomic state file), [`config`]
+//! - [`audit`] (append-only JSONL trail, queries, live follow), [`store`] (atomic state file), [`journal`]
+//!   (stops and attempts durable before they are acknowledged; reconciled after kill -9), [`config`]
 //!   (TOML with env overrides and located errors), [`logging`].
 //! - [`protocol`] (the one Request/Response type), [`ipc`] (Unix socket transport), [`http`] (the same over
 //!   HTTP, SSE, Prometheus metrics and the web dashboard), [`mcp`] (the same as MCP tools), [`notify`] (webhook, ntfy, Slack,
@@ -77,6 +78,7 @@ pub mod formats;
 pub mod http;
 pub mod interactive;
 pub mod ipc;
+pub mod journal;
 pub mod logging;
 pub mod mcp;
 pub mod memory;

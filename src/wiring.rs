@@ -36,6 +36,11 @@ pub struct Wired {
 }
 
 impl Wired {
+    /// The directories whose files the sources follow.
+    pub fn file_roots(&self) -> Vec<PathBuf> {
+        self.sources.iter().flat_map(|s| s.file_roots()).collect()
+    }
+
     /// Start every source, feeding `events` until `stop`; each returned receiver fires once a source is in
     /// place.
     pub fn spawn_sources(

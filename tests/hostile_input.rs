@@ -285,3 +285,72 @@ fn garbage_is_counted_and_a_torn_line_does_not_swallow_the_next_record() {
     );
     home.ok(&["daemon", "stop"]);
 }
+
+/// A `claude` that logs every resume it is asked for to `log` and reports success.
+fn logging_claude(dir: &Path, log: &Path) -> PathBuf {
+    let bin = dir.join("logging-claude");
+    std::fs::write(
+        &bin,
+        format!(
+            "#!/bin/sh\necho \"$*\" >> \"{}\"\n\
+             echo '{{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":false,\"result\":\"ok\"}}'\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    bin
+}
+
+#[test]
+fn a_symlinked_project_directory_neither_replays_history_nor_keeps_alias_offsets() {
+    let home = Home::new();
+    let log = home.dir.join("resumes.log");
+    let bin = logging_claude(&home.dir, &log);
+    // Catch-up off: the stop already on disk at start-up is history, whatever path reaches it.
+    home.write_config(&format!(
+        "[monitoring]\nassistants = [\"claude\"]\ncatch_up_secs = 0\n\
+         [resume]\nbackoff_base_secs = 1\njitter = false\n[claude]\nbinary = \"{}\"\n",
+        bin.display()
+    ));
+    let t = Transcript::new(&home);
+    t.server_error();
+    let projects = home.user_home().join(".claude/projects");
+    let alias_file = projects.join(format!("alias/{SESSION}.jsonl"));
+    // A state file from before: an offset kept under the alias's spelling.
+    let state = serde_json::json!({"version": 1, "data": {
+        "offsets": { alias_file.display().to_string(): 5 }
+    }});
+    std::fs::create_dir_all(home.paths().state_dir).unwrap();
+    std::fs::write(home.paths().state_file(), state.to_string()).unwrap();
+    std::os::unix::fs::symlink(projects.join("-work"), projects.join("alias")).unwrap();
+    home.start();
+    // A second alias appearing while the daemon runs: its files are not new either.
+    std::os::unix::fs::symlink(projects.join("-work"), projects.join("alias2")).unwrap();
+    // Written through the alias: one new line of the one file.
+    let through_alias = Transcript {
+        path: alias_file.clone(),
+        cwd: t.cwd.clone(),
+    };
+    through_alias.append(serde_json::json!({
+        "type": "assistant",
+        "message": {"model": "claude", "role": "assistant", "content": [{"type": "text", "text": "working"}]}
+    }));
+    through_alias.server_error();
+    let stops = home.wait_events("StopDetected", 1, Duration::from_secs(30));
+    home.wait_event("ResumeCompleted");
+    home.ok(&["daemon", "stop"]);
+
+    assert_eq!(stops.len(), 1, "only the new stop is news: {stops:?}");
+    let resumes = support::home::read(&log);
+    assert_eq!(resumes.lines().count(), 1, "resumed once: {resumes}");
+    let state = support::home::read(&home.paths().state_file());
+    assert!(
+        !state.contains("/alias/"),
+        "no offset kept under the alias:\n{state}"
+    );
+    assert!(
+        state.contains(&format!("-work/{SESSION}.jsonl")),
+        "the file's own spelling is kept:\n{state}"
+    );
+}

@@ -3,7 +3,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|text: &str| {
-    let mut state = palingenesis::formats::codex::CodexRolloutState::new(chrono_tz::UTC);
+    let mut state = palingenesis::assistants::codex::records::CodexRolloutState::new(chrono_tz::UTC);
     for line in text.lines() {
         let _ = state.feed(line);
     }

@@ -3,5 +3,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|line: &str| {
-    let _ = palingenesis::formats::claude::parse_transcript_line(line, chrono_tz::UTC);
+    let _ = palingenesis::assistants::claude::records::parse_transcript_line(line, chrono_tz::UTC);
 });

@@ -31,6 +31,10 @@ impl Sources for JsonlSessions {
         jsonl::spawn(self.format, follow, run.tracker);
         vec![is_ready]
     }
+
+    fn file_roots(&self) -> Vec<PathBuf> {
+        vec![self.root.clone()]
+    }
 }
 
 impl JsonlSessions {

@@ -155,6 +155,11 @@ pub struct Wiring {
 pub trait Sources: Send {
     /// Start following; each returned receiver fires once a source is in place.
     fn spawn(self: Box<Self>, run: SourceRun<'_>) -> Vec<oneshot::Receiver<()>>;
+
+    /// The directories whose files it follows (their read offsets are persisted by path).
+    fn file_roots(&self) -> Vec<PathBuf> {
+        Vec::new()
+    }
 }
 
 /// What sources are started with.

@@ -4,6 +4,7 @@
 
 pub mod lifecycle;
 pub mod pidfile;
+mod recover;
 
 use std::sync::Arc;
 
@@ -105,6 +106,22 @@ pub async fn run(
     let tracker = TaskTracker::new();
     let sources_stop = CancellationToken::new();
     let mut wired = crate::wiring::wire(&config)?;
+    let (snapshot, recovered) = reconcile(snapshot, &state_dir, wired.file_roots()).await;
+    let journal = crate::journal::Journal::start(
+        crate::journal::path_in(&state_dir),
+        &state_dir,
+        audit.clone(),
+        recovered.loaded,
+    );
+    for key in &recovered.moved_on {
+        audit.record(
+            AuditEvent::new(EventType::ResumeCompleted)
+                .session(key.id.clone())
+                .assistant(key.assistant)
+                .outcome("verified")
+                .message("the session moved on while palingenesis was down".to_string()),
+        );
+    }
     let (engine, handle, rx) = engine::engine(
         EngineDeps {
             resumers: wired.resumers.clone(),
@@ -114,9 +131,26 @@ pub async fn run(
             audit: audit.clone(),
             shutdown: shutdown.clone(),
             clock: crate::clock::system(),
+            journal: journal.clone(),
         },
         snapshot,
     );
+    {
+        // Stops journaled before a crash go to the engine again, ahead of anything the sources read.
+        let sources = handle.source_sender();
+        let stops = recovered.stops;
+        tracker.spawn(async move {
+            for obs in stops {
+                if sources
+                    .send(crate::model::SourceEvent::Observe(obs))
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        });
+    }
     let http_guard = if config.http.enabled {
         let (http, at) = (config.http.clone(), paths.clone());
         let loaded =
@@ -254,6 +288,7 @@ pub async fn run(
         tracker.close();
         // Tasks that wait on the dead engine must not keep the process alive.
         let _ = tokio::time::timeout(std::time::Duration::from_secs(3), tracker.wait()).await;
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), journal.flush()).await;
         let _ = tokio::time::timeout(std::time::Duration::from_secs(2), audit.flush()).await;
         return Err(DaemonError::EngineDied(why));
     }
@@ -263,6 +298,8 @@ pub async fn run(
     tracker.wait().await;
     drop(handle);
     let _ = engine_task.await;
+    // The engine's last audit events pass through the journal's thread first.
+    journal.flush().await;
     audit.record(AuditEvent::new(EventType::DaemonStopped));
     audit.flush().await;
     drop(audit);
@@ -290,4 +327,43 @@ fn http_reload_hook(guard: Arc<crate::http::auth::Guard>, paths: Paths) -> engin
             }
         })
     })
+}
+
+/// Bring the loaded state up to date with the journal and the file system (blocking work off the async
+/// threads): alias offsets dropped, attempts and stops the state missed put back, attempts in flight judged.
+async fn reconcile(
+    snapshot: Option<engine::EngineSnapshot>,
+    state_dir: &std::path::Path,
+    roots: Vec<std::path::PathBuf>,
+) -> (Option<engine::EngineSnapshot>, recover::Recovered) {
+    let state_dir = state_dir.to_path_buf();
+    let had_state = snapshot.is_some();
+    let work = tokio::task::spawn_blocking(move || {
+        let mut snap = snapshot.unwrap_or_default();
+        let dropped = crate::sources::canonical::prune_alias_offsets(&mut snap.offsets, &roots);
+        if dropped > 0 {
+            info!(
+                dropped,
+                "forgot the read offsets of files reached through symlinked directories"
+            );
+        }
+        let recovered = recover::recover(&state_dir, &mut snap);
+        if !recovered.restored.is_empty() || !recovered.loaded.live.is_empty() {
+            info!(
+                restored = recovered.restored.len(),
+                live = recovered.loaded.live.len(),
+                moved_on = recovered.moved_on.len(),
+                "reconciled resume attempts after a restart"
+            );
+        }
+        let keep = had_state || !recovered.restored.is_empty();
+        (keep.then_some(snap), recovered)
+    });
+    match work.await {
+        Ok(done) => done,
+        Err(e) => {
+            warn!(error = %e, "reconciling state after a restart failed; starting with empty state");
+            (None, recover::Recovered::default())
+        }
+    }
 }

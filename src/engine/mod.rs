@@ -80,12 +80,17 @@ pub struct EngineDeps {
     pub shutdown: CancellationToken,
     /// Where the engine reads the time ([`crate::clock::system`] outside tests).
     pub clock: WallClock,
+    /// Where stops and attempts are made durable before they are acknowledged (see [`crate::journal`]).
+    pub journal: crate::journal::Journal,
 }
 
 pub struct Engine {
     config: Arc<Config>,
     paths: Paths,
+    /// Written through [`Engine::journal`]; the tests flush it.
+    #[cfg_attr(not(test), allow(dead_code))]
     audit: AuditWriter,
+    journal: crate::journal::Journal,
     resumers: Resumers,
     watching: Vec<WatchInfo>,
     shutdown: CancellationToken,
@@ -126,6 +131,7 @@ pub fn engine(
         config: Arc::new(deps.config),
         paths: deps.paths,
         audit: deps.audit,
+        journal: deps.journal,
         resumers: deps.resumers,
         watching: deps.watching,
         shutdown: deps.shutdown,
@@ -236,7 +242,8 @@ impl Engine {
 
     /// Record an engine-wide event (not one session's: those are [`Effect::Record`]s), stamped now.
     fn record(&self, event: AuditEvent) {
-        self.audit.record(event.at(self.now()));
+        // Through the journal: no event leaves before the stops and attempts journaled ahead of it are durable.
+        self.journal.audit(event.at(self.now()));
     }
 
     /// Run one step of `key`'s state machine and carry out its effects. Returns the effects (a control
@@ -268,7 +275,7 @@ impl Engine {
         match effect {
             Effect::Arm(at) => self.timers.arm(key.clone(), *at),
             Effect::Disarm => self.timers.disarm(key),
-            Effect::Record(event) => self.audit.record(event.clone()),
+            Effect::Record(event) => self.journal.audit(event.clone()),
             Effect::Spawn { action, attempt_id } => self.spawn_attempt(key, *action, *attempt_id),
             Effect::CancelAttempt => {
                 if let Some(token) = self.attempts.remove(key) {
@@ -290,6 +297,33 @@ impl Engine {
         let Some(sess) = self.sessions.get(key) else {
             return;
         };
+        let (started_at, verify_by) = match sess.phase {
+            Phase::Resuming {
+                started_at,
+                verify_by,
+                ..
+            } => (started_at, verify_by),
+            _ => (self.now(), self.now()),
+        };
+        let mut env = sess.agent_env.clone();
+        // journal hook: the intent is durable before the process is spawned, and the process is marked.
+        env.0.insert(
+            crate::journal::MARKER_VAR.into(),
+            self.journal.marker(attempt_id),
+        );
+        let durable = self.journal.attempt(crate::journal::AttemptIntent {
+            session: key.clone(),
+            locator: sess.locator.clone(),
+            last_stop: sess.last_stop.as_ref().map(|s| crate::journal::StopNote {
+                reason: s.reason.clone(),
+                at: s.at,
+                evidence: s.evidence.clone(),
+            }),
+            action,
+            attempt_id,
+            started_at,
+            verify_by,
+        });
         let resets_at = match sess.last_stop.as_ref().map(|s| &s.reason) {
             Some(StopReason::UsageLimit { resets_at, .. }) => *resets_at,
             _ => None,
@@ -300,7 +334,7 @@ impl Engine {
             attempt_id,
             action,
             locator: sess.locator.clone(),
-            env: sess.agent_env.clone(),
+            env,
             config: self.config.clone(),
             paths: self.paths.clone(),
             resumers: self.resumers.clone(),
@@ -314,7 +348,10 @@ impl Engine {
             old.cancel();
         }
         debug!(session = %key, attempt_id, "starting resume attempt");
-        self.attempt_tasks.spawn(act::run_attempt(job));
+        self.attempt_tasks.spawn(async move {
+            durable.await;
+            act::run_attempt(job).await
+        });
     }
 
     fn on_deadline(&mut self, key: SessionKey) {
@@ -341,7 +378,35 @@ impl Engine {
     fn recover_after_restart(&mut self) {
         let keys: Vec<SessionKey> = self.sessions.keys().cloned().collect();
         for key in keys {
-            self.apply(&key, step::Input::Restarted);
+            let live = match &self.sessions[&key].phase {
+                Phase::Resuming {
+                    attempt_id,
+                    verify_by,
+                    started_at,
+                    ..
+                } => self
+                    .journal
+                    .live_attempt(&key, *attempt_id)
+                    .map(|process| (process, *attempt_id, *verify_by, *started_at)),
+                _ => None,
+            };
+            let Some((process, attempt_id, verify_by, started_at)) = live else {
+                self.apply(&key, step::Input::Restarted);
+                continue;
+            };
+            // journal hook: its process outlived the previous daemon; judge it when it exits.
+            self.timers.arm(key.clone(), verify_by);
+            let (tx, stop) = (self.tx.clone(), self.attempts_root.clone());
+            let transcript = self.sessions[&key].locator.transcript.clone();
+            self.attempt_tasks.spawn(async move {
+                tokio::select! {
+                    _ = stop.cancelled() => {}
+                    outcome = crate::journal::outcome_after_exit(process, transcript, started_at) => {
+                        let event = AttemptEvent::Finished(Ok(outcome));
+                        let _ = tx.send(EngineMsg::Attempt { session: key, attempt_id, event }).await;
+                    }
+                }
+            });
         }
     }
 
@@ -349,15 +414,19 @@ impl Engine {
         self.dirty = false;
         self.save_due = None;
         self.forget_quiet_sessions();
+        let journaled = self.journal.last_seq();
         let snapshot = EngineSnapshot {
             paused: self.paused,
             sessions: self.sessions.values().cloned().collect(),
             offsets: self.offsets.clone(),
             next_attempt_id: self.next_attempt_id,
         };
-        if let Err(e) = persist::save(self.paths.state_file(), snapshot).await {
-            tracing::error!(error = %e, "saving state failed");
-            self.dirty = true;
+        match persist::save(self.paths.state_file(), snapshot).await {
+            Ok(()) => self.journal.compact(journaled),
+            Err(e) => {
+                tracing::error!(error = %e, "saving state failed");
+                self.dirty = true;
+            }
         }
     }
 }

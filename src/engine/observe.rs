@@ -13,6 +13,10 @@ impl Engine {
     pub(super) fn on_observation(&mut self, mut obs: Observation) {
         let now = self.now();
         let key = obs.session.clone();
+        if let Signal::Stopped { .. } = obs.signal {
+            // journal hook: durable before anything acknowledges it.
+            self.journal.stop(&obs);
+        }
         let (at, from_future) = crate::clock::observed_at(obs.at, now);
         if from_future {
             warn!(session = %key, claimed = %obs.at, "a record dated in the future; using the time it was read");

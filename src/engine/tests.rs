@@ -37,6 +37,7 @@ fn rig_with(outcome: TurnOutcome, tune: impl FnOnce(&mut Config)) -> Rig {
     let deps = EngineDeps {
         config,
         paths: paths.clone(),
+        journal: crate::journal::Journal::off(audit.clone()),
         audit,
         resumers: Resumers::default().with(crate::assistants::claude::ASSISTANT, resumer.clone()),
         watching: Vec::new(),

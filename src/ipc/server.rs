@@ -44,12 +44,10 @@ pub async fn serve<H: Handler>(
             _ = shutdown.cancelled() => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
-                    match stream.peer_cred() {
-                        Ok(cred) if cred.uid() == me => {}
-                        other => {
-                            debug!(peer = ?other.map(|c| c.uid()), "refused a control connection from another user");
-                            continue;
-                        }
+                    let peer = stream.peer_cred().ok().map(|c| c.uid());
+                    if !admits_peer(peer, me) {
+                        debug!(?peer, "refused a control connection from another user");
+                        continue;
                     }
                     let Some(slot) = slots.admit() else {
                         tracker.spawn(refuse_busy(stream));
@@ -67,6 +65,13 @@ pub async fn serve<H: Handler>(
             }
         }
     }
+}
+
+/// Whether a client whose uid the kernel reports as `peer` (`SO_PEERCRED`; `None` when it could not say)
+/// may talk to a daemon running as `me`: only the same user, never an unknown one. The socket's 0600 mode in
+/// a 0700 directory says the same; this holds even where those modes were loosened.
+pub fn admits_peer(peer: Option<u32>, me: u32) -> bool {
+    peer == Some(me)
 }
 
 /// Serve one connection. Shutdown ends it only between requests, so a request being answered (including
@@ -160,4 +165,20 @@ async fn refuse_busy(stream: UnixStream) {
         format!("the daemon already serves {MAX_CONNECTIONS} control connections; try again"),
     );
     let _ = tokio::time::timeout(Duration::from_secs(1), conn.send(&busy)).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::admits_peer;
+
+    #[test]
+    fn only_the_daemons_own_user_is_admitted() {
+        assert!(admits_peer(Some(1000), 1000));
+        assert!(!admits_peer(Some(1001), 1000), "a foreign uid");
+        assert!(!admits_peer(Some(0), 1000), "root is another user too");
+        assert!(
+            !admits_peer(None, 1000),
+            "a peer the kernel cannot name is refused"
+        );
+    }
 }

@@ -13,6 +13,7 @@
 //! assistants that append each session to its own JSONL file). Sources that keep no files to
 //! tail (a live server's event stream, a database) send the same [`crate::model::SourceEvent`]s.
 
+pub mod canonical;
 pub mod feed;
 pub mod garbage;
 pub mod jsonl;

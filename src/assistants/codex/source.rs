@@ -66,6 +66,10 @@ pub struct RolloutSource {
 }
 
 impl Sources for RolloutSource {
+    fn file_roots(&self) -> Vec<PathBuf> {
+        vec![self.root.clone()]
+    }
+
     fn spawn(self: Box<Self>, run: SourceRun<'_>) -> Vec<tokio::sync::oneshot::Receiver<()>> {
         let (ready, is_ready) = SourceRun::ready_pair();
         let offsets = run.offsets_below(&self.root);

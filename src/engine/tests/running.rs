@@ -94,6 +94,7 @@ pub(super) fn start_with(
             watching: Vec::new(),
             shutdown: shutdown.clone(),
             clock,
+            journal: crate::journal::Journal::off(audit.clone()),
         },
         None,
     );

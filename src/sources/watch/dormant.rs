@@ -54,6 +54,10 @@ impl Dormant {
         self.marks.insert(key(path), mark);
     }
 
+    pub(super) fn contains(&self, path: &Path) -> bool {
+        self.marks.contains_key(&key(path))
+    }
+
     pub(super) fn remove(&mut self, path: &Path) -> Option<Mark> {
         self.marks.remove(&key(path))
     }

@@ -11,6 +11,7 @@ use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 
 use super::dormant::{Dormant, Mark, inode};
 use super::{FileLines, WatchSpec};
+use crate::sources::canonical::Canon;
 use crate::sources::tail::JsonlTail;
 
 /// Bytes of lines one step delivers at most before handing back to the task (which sends them); the
@@ -42,6 +43,8 @@ struct Followed {
 /// followed again on their next change.
 pub(super) struct Tracker {
     spec: WatchSpec,
+    /// Spells every file by its real path below the root, whatever alias reached it.
+    canon: Canon,
     watcher: RecommendedWatcher,
     watching: Option<Watched>,
     tails: HashMap<PathBuf, Followed>,
@@ -70,6 +73,7 @@ impl Tracker {
         watcher: RecommendedWatcher,
     ) -> Tracker {
         let mut tracker = Tracker {
+            canon: Canon::new(&spec.root),
             spec,
             watcher,
             watching: None,
@@ -87,7 +91,16 @@ impl Tracker {
             return tracker;
         }
         let root = tracker.spec.root.clone();
-        walk_each(&root, tracker.spec.accept, &mut |path| {
+        walk_each(&root, tracker.spec.accept, &mut |path, via_link| {
+            // A symlink to a file in the tree is that file, positioned once under its own spelling.
+            let path = if via_link {
+                tracker.canon.spelling(&path)
+            } else {
+                path
+            };
+            if tracker.tails.contains_key(&path) || tracker.dormant.contains(&path) {
+                return;
+            }
             if let Some(offset) = offsets.remove(&path) {
                 let tail = tracker.new_tail(&path, offset);
                 tracker.follow(path.clone(), tail);
@@ -254,6 +267,9 @@ impl Tracker {
             }
             tracing::debug!(path = %path.display(), ?mode, "watching");
             reached_root = next == Watched::Root;
+            if reached_root {
+                self.canon = Canon::new(&self.spec.root);
+            }
             self.watching = Some(next);
         }
     }
@@ -298,6 +314,8 @@ impl Tracker {
         if self.watching != Some(Watched::Root) || !path.starts_with(&self.spec.root) {
             return 0;
         }
+        // Through a symlinked directory (notify follows them) a file must stay the file it is.
+        let path = self.canon.spelling(&path);
         let meta = match fs::metadata(&path) {
             Ok(meta) => meta,
             Err(err) => {
@@ -475,14 +493,14 @@ impl Tracker {
 /// followed), sorted. Unreadable directories are skipped.
 pub(crate) fn walk(dir: &Path, accept: fn(&Path) -> bool) -> Vec<PathBuf> {
     let mut files = Vec::new();
-    walk_each(dir, accept, &mut |path| files.push(path));
+    walk_each(dir, accept, &mut |path, _| files.push(path));
     files.sort();
     files
 }
 
 /// Calls `found` with every accepted regular file below `dir`, as [`walk`] picks them, in no particular
-/// order and without collecting them.
-fn walk_each(dir: &Path, accept: fn(&Path) -> bool, found: &mut dyn FnMut(PathBuf)) {
+/// order and without collecting them; the flag says the entry is a symlink (to a file).
+fn walk_each(dir: &Path, accept: fn(&Path) -> bool, found: &mut dyn FnMut(PathBuf, bool)) {
     let mut dirs = vec![dir.to_path_buf()];
     while let Some(dir) = dirs.pop() {
         let entries = match fs::read_dir(&dir) {
@@ -496,8 +514,10 @@ fn walk_each(dir: &Path, accept: fn(&Path) -> bool, found: &mut dyn FnMut(PathBu
             let path = entry.path();
             match entry.file_type() {
                 Ok(kind) if kind.is_dir() => dirs.push(path),
-                Ok(kind) if kind.is_file() && accept(&path) => found(path),
-                Ok(kind) if kind.is_symlink() && accept(&path) && path.is_file() => found(path),
+                Ok(kind) if kind.is_file() && accept(&path) => found(path, false),
+                Ok(kind) if kind.is_symlink() && accept(&path) && path.is_file() => {
+                    found(path, true)
+                }
                 _ => {}
             }
         }
