@@ -48,6 +48,11 @@ impl Adapter for Claude {
         &["claude-code", "claude_code"]
     }
 
+    /// Observed: it sets `CLAUDE_CODE_SESSION_ID` for the MCP servers it launches.
+    fn mcp_session_env(&self) -> &'static [&'static str] {
+        &["CLAUDE_CODE_SESSION_ID"]
+    }
+
     fn env_prefixes(&self) -> &'static [&'static str] {
         &["CLAUDE_", "DISABLE_"]
     }

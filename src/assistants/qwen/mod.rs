@@ -39,6 +39,11 @@ impl Adapter for Qwen {
         &["qwen-code", "qwen_code"]
     }
 
+    /// Observed: it sets `QWEN_CODE_SESSION_ID` for the MCP servers it launches.
+    fn mcp_session_env(&self) -> &'static [&'static str] {
+        &["QWEN_CODE_SESSION_ID"]
+    }
+
     fn env_prefixes(&self) -> &'static [&'static str] {
         &["QWEN_"]
     }
