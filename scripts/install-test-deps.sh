@@ -2,7 +2,8 @@
 # Installs what the end-to-end tests need: the pinned real assistant CLIs (tests/clients), tmux, promtool
 # (Debian `prometheus`), chromium and sshd (Debian `openssh-server`) for the observability, dashboard and
 # remote-host tests, playwright-core (tests/browser) to drive chromium, and the PyPI package
-# opentelemetry-proto for the OTLP receiver (pip, only when python3 cannot import it).
+# opentelemetry-proto for the OTLP receiver and the MCP Python SDK (`mcp`) for the MCP client test (pip, only
+# when python3 cannot import them).
 #
 # Idempotent and fast when everything is already there:
 #   - `npm ci --ignore-scripts` in tests/clients only when node_modules is missing, when the stamp
@@ -197,7 +198,35 @@ install_otlp_proto() {
     python3 -c "$OTLP_IMPORT" || die "pip installed $OTLP_PROTO but python3 cannot import it"
 }
 
+# The official MCP Python SDK, the real client in tests/mcp_sdk/client.py: same rule as opentelemetry-proto, its
+# venv is tests/mcp_sdk/.venv.
+MCP_SDK="mcp==2.3.0"
+MCP_VENV="$ROOT/tests/mcp_sdk/.venv"
+MCP_IMPORT="from mcp.client.stdio import stdio_client"
+install_mcp_sdk() {
+    if [ -x "$MCP_VENV/bin/python3" ] && "$MCP_VENV/bin/python3" -c "$MCP_IMPORT" >/dev/null 2>&1; then
+        log "mcp (Python SDK): present (tests/mcp_sdk/.venv)"
+        return
+    fi
+    if python3 -c "$MCP_IMPORT" >/dev/null 2>&1; then
+        log "mcp (Python SDK): present"
+        return
+    fi
+    need python3
+    log "mcp (Python SDK): missing, running pip install $MCP_SDK"
+    if ! python3 -m pip install --quiet --disable-pip-version-check "$MCP_SDK" >/dev/null 2>&1; then
+        log "mcp (Python SDK): pip may not install into python3 here; using a venv in tests/mcp_sdk/.venv"
+        python3 -m venv "$MCP_VENV" || die "python3 -m venv failed (install python3-venv)"
+        "$MCP_VENV/bin/python3" -m pip install --quiet --disable-pip-version-check "$MCP_SDK" \
+            || die "pip could not install $MCP_SDK"
+        "$MCP_VENV/bin/python3" -c "$MCP_IMPORT" || die "tests/mcp_sdk/.venv cannot import mcp"
+        return
+    fi
+    python3 -c "$MCP_IMPORT" || die "pip installed $MCP_SDK but python3 cannot import it"
+}
+
 install_clients
 install_apt_packages
 install_browser_driver
 install_otlp_proto
+install_mcp_sdk

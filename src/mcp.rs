@@ -163,7 +163,7 @@ impl McpServer {
         )
         .await
         {
-            Ok(Response::AgentSession(r)) => Ok(r),
+            Ok(Response::AgentSession(r)) => Ok(*r),
             Ok(Response::Error(e)) => Err(text(e.message, true)),
             Ok(other) => Err(text(format!("unexpected reply: {other:?}"), true)),
             Err(e) => Err(text(e.to_string(), true)),

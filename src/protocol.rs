@@ -115,7 +115,7 @@ pub enum Response {
     Health(HealthReport),
     Sessions(SessionList),
     Preview(SessionList),
-    AgentSession(AgentSessionReport),
+    AgentSession(Box<AgentSessionReport>),
     /// The command was carried out; `message` says what happened, for humans.
     Done(Done),
     Error(ErrorReply),

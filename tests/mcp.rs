@@ -239,3 +239,83 @@ fn an_agent_asks_about_its_own_session_and_checkpoints() {
     let (err, text) = mcp.tool("session_status", json!({}));
     assert!(!err && text.contains("found by cwd"), "{text}");
 }
+
+/// The Python the MCP SDK was installed into by scripts/install-test-deps.sh (its venv where pip may not
+/// install into the system python).
+fn sdk_python() -> std::path::PathBuf {
+    let venv =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp_sdk/.venv/bin/python3");
+    if venv.exists() {
+        venv
+    } else {
+        "python3".into()
+    }
+}
+
+#[test]
+fn the_official_python_sdk_lists_and_calls_the_agent_tools() {
+    let home = Home::new();
+    home.write_config("[monitoring]\nassistants = [\"claude\"]\n");
+    home.start();
+    let project = home.dir.join("project");
+    std::fs::create_dir_all(&project).unwrap();
+    let session = "5e55a1d0-0000-4000-8000-00000000bb17";
+    claude_usage_limit_in(&home, session, &project);
+    home.wait_event("StopDetected");
+
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp_sdk/client.py");
+    let out = std::process::Command::new(sdk_python())
+        .arg(script)
+        .args([
+            env!("CARGO_BIN_EXE_palingenesis"),
+            project.to_str().unwrap(),
+            "Next: the parser tests.",
+        ])
+        .envs(home.env.iter().map(|(k, v)| (k, v)))
+        .env("CLAUDE_CODE_SESSION_ID", session)
+        .output()
+        .expect("python3 runs (scripts/install-test-deps.sh installs the mcp SDK)");
+    assert!(
+        out.status.success(),
+        "the SDK client failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(seen["server"], "palingenesis");
+    let tools: Vec<&str> = seen["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    for want in [
+        "session_status",
+        "quota_status",
+        "checkpoint",
+        "status",
+        "sessions",
+    ] {
+        assert!(tools.contains(&want), "{want} missing from {tools:?}");
+    }
+    assert_eq!(seen["session_status"]["is_error"], false, "{seen}");
+    assert!(
+        seen["session_status"]["text"]
+            .as_str()
+            .unwrap()
+            .contains(session),
+        "{seen}"
+    );
+    assert!(
+        seen["quota_status"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("\"resets_at\""),
+        "{seen}"
+    );
+    assert_eq!(seen["checkpoint"]["is_error"], false, "{seen}");
+    assert_eq!(
+        std::fs::read_to_string(project.join("Next-step.md")).unwrap(),
+        "Next: the parser tests.\n"
+    );
+    home.wait_event("CheckpointWritten");
+}

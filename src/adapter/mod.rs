@@ -7,7 +7,7 @@
 //! config section.
 
 mod jsonl;
-mod mcp;
+pub mod mcp;
 mod section;
 
 use std::collections::BTreeMap;

@@ -79,14 +79,14 @@ impl Engine {
             },
         };
         let project = sess.and_then(|s| s.locator.cwd.clone()).or(ctx.cwd.clone());
-        Response::AgentSession(AgentSessionReport {
+        Response::AgentSession(Box::new(AgentSessionReport {
             session: sess.map(|s| s.info(now)),
             matched_by: found.map(|(_, by)| by.to_string()),
             assistant,
             limit: limit.map(|(_, view)| view),
             plan,
             next_step_file: project.map(|p| p.join(&self.config.new_session.next_step_file)),
-        })
+        }))
     }
 
     /// The latest usage or rate limit any session of `assistant` hit that has not reset yet.

@@ -13,6 +13,7 @@
 pub mod classify;
 pub mod config;
 pub mod hooks;
+pub mod mcp;
 pub mod native;
 pub mod process;
 pub mod records;
@@ -40,6 +41,10 @@ pub static ADAPTER: Claude = Claude;
 pub struct Claude;
 
 impl Adapter for Claude {
+    fn mcp(&self) -> Option<&dyn crate::adapter::McpInstaller> {
+        Some(&mcp::Mcp)
+    }
+
     fn assistant(&self) -> Assistant {
         ASSISTANT
     }

@@ -9,6 +9,7 @@
 
 pub mod classify;
 pub mod config;
+pub mod mcp;
 pub mod process;
 pub mod records;
 pub mod resume;
@@ -31,6 +32,10 @@ pub static ADAPTER: Qwen = Qwen;
 pub struct Qwen;
 
 impl Adapter for Qwen {
+    fn mcp(&self) -> Option<&dyn crate::adapter::McpInstaller> {
+        Some(&mcp::Mcp)
+    }
+
     fn assistant(&self) -> Assistant {
         ASSISTANT
     }
