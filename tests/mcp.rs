@@ -139,6 +139,16 @@ fn mcp_tools_drive_the_daemon() {
     );
 }
 
+/// A started daemon watching Claude, and an empty project directory.
+fn claude_home_with_project() -> (Home, std::path::PathBuf) {
+    let home = Home::new();
+    home.write_config("[monitoring]\nassistants = [\"claude\"]\n");
+    home.start();
+    let project = home.dir.join("project");
+    std::fs::create_dir_all(&project).unwrap();
+    (home, project)
+}
+
 /// A Claude session stopped on its 5-hour limit, in `project`, as its transcript records it.
 fn claude_usage_limit_in(home: &Home, session: &str, project: &std::path::Path) {
     let resets = chrono::Utc::now() + chrono::Duration::hours(2);
@@ -158,11 +168,7 @@ fn claude_usage_limit_in(home: &Home, session: &str, project: &std::path::Path) 
 
 #[test]
 fn an_agent_asks_about_its_own_session_and_checkpoints() {
-    let home = Home::new();
-    home.write_config("[monitoring]\nassistants = [\"claude\"]\n");
-    home.start();
-    let project = home.dir.join("project");
-    std::fs::create_dir_all(&project).unwrap();
+    let (home, project) = claude_home_with_project();
     std::fs::write(project.join("Next-step.md"), "old notes\n").unwrap();
     std::fs::write(
         project.join("workflow.md"),
@@ -254,11 +260,7 @@ fn sdk_python() -> std::path::PathBuf {
 
 #[test]
 fn the_official_python_sdk_lists_and_calls_the_agent_tools() {
-    let home = Home::new();
-    home.write_config("[monitoring]\nassistants = [\"claude\"]\n");
-    home.start();
-    let project = home.dir.join("project");
-    std::fs::create_dir_all(&project).unwrap();
+    let (home, project) = claude_home_with_project();
     let session = "5e55a1d0-0000-4000-8000-00000000bb17";
     claude_usage_limit_in(&home, session, &project);
     home.wait_event("StopDetected");

@@ -26,6 +26,15 @@ impl McpServerSpec {
         self.command.display().to_string()
     }
 
+    /// The `{command, args, env}` object most JSON configurations use (Claude Code, Qwen Code).
+    pub fn stdio_entry(&self) -> Value {
+        serde_json::json!({
+            "command": self.command_str(),
+            "args": self.args,
+            "env": self.env_json(),
+        })
+    }
+
     /// `env` as a JSON object.
     pub fn env_json(&self) -> Value {
         Value::Object(

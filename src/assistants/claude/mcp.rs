@@ -18,12 +18,8 @@ impl McpInstaller for Mcp {
     }
 
     fn install(&self, server: &McpServerSpec) -> Result<McpChange, BoxError> {
-        let entry = json!({
-            "type": "stdio",
-            "command": server.command_str(),
-            "args": server.args,
-            "env": server.env_json(),
-        });
+        let mut entry = server.stdio_entry();
+        entry["type"] = json!("stdio");
         Ok(mcp::install_json(
             &self.config_path(),
             &["mcpServers"],

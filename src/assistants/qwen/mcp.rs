@@ -2,8 +2,6 @@
 
 use std::path::PathBuf;
 
-use serde_json::json;
-
 use crate::adapter::{BoxError, McpChange, McpInstaller, McpServerSpec, mcp};
 
 pub struct Mcp;
@@ -14,11 +12,7 @@ impl McpInstaller for Mcp {
     }
 
     fn install(&self, server: &McpServerSpec) -> Result<McpChange, BoxError> {
-        let entry = json!({
-            "command": server.command_str(),
-            "args": server.args,
-            "env": server.env_json(),
-        });
+        let entry = server.stdio_entry();
         Ok(mcp::install_json(
             &self.config_path(),
             &["mcpServers"],
