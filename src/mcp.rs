@@ -2,7 +2,7 @@
 //! client) can ask what palingenesis is doing and steer it. Each tool sends one [`Request`] over the daemon's
 //! socket; nothing here touches state. Three tools are for the agent itself: `session_status` and
 //! `quota_status` (its own session, the limit that binds it, what palingenesis will do) and `checkpoint` (its
-//! next-step file, written by the daemon); "itself" is found from this process's context ([`context`]).
+//! next-step file, written by the daemon); "itself" is found from this process's context (`mcp::context`, see docs/mcp.md).
 
 mod context;
 
