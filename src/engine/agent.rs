@@ -133,11 +133,12 @@ impl Engine {
         let project = found
             .as_ref()
             .and_then(|(k, _)| self.sessions[k].locator.cwd.clone())
-            .or(req.context.cwd.clone());
+            .or(req.context.cwd.clone())
+            .filter(|p| p.is_absolute());
         let Some(project) = project else {
             let _ = reply.send(Response::error(
                 ErrorCode::BadRequest,
-                "no project directory: the agent's session is not tracked and no cwd was given",
+                "no project directory: the agent's session is not tracked and no absolute cwd was given",
             ));
             return;
         };
