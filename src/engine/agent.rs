@@ -99,10 +99,10 @@ impl Engine {
             .values()
             .filter(|s| s.key.assistant == assistant)
             .filter_map(|s| Some((s, s.last_stop.as_ref()?)))
-            .filter(|(_, stop)| match &stop.reason {
-                StopReason::UsageLimit { resets_at, .. } => resets_at.is_none_or(|r| r > now),
-                StopReason::RateLimit { .. } => false,
-                _ => false,
+            // Rate limits (429s without a window) pass within minutes; only usage windows bind.
+            .filter(|(_, stop)| {
+                matches!(&stop.reason, StopReason::UsageLimit { resets_at, .. }
+                    if resets_at.is_none_or(|r| r > now))
             })
             .max_by_key(|(_, stop)| stop.at)
             .map(|(s, stop)| {

@@ -45,10 +45,10 @@ pub struct AgentSessionReport {
     pub next_step_file: Option<PathBuf>,
 }
 
-/// A usage/rate limit palingenesis has seen for an assistant.
+/// A usage limit palingenesis has seen for an assistant.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct LimitView {
-    /// `usage_limit` or `rate_limit`.
+    /// The stop's label (`usage_limit`).
     pub kind: String,
     /// `five_hour`, `weekly`, … when the assistant said.
     #[serde(default, skip_serializing_if = "Option::is_none")]
