@@ -2,7 +2,8 @@
 # Installs what the end-to-end tests need: the pinned real assistant CLIs (tests/clients), tmux, promtool
 # (Debian `prometheus`), chromium and sshd (Debian `openssh-server`) for the observability, dashboard and
 # remote-host tests, playwright-core (tests/browser) to drive chromium, and the PyPI package
-# opentelemetry-proto for the OTLP receiver (pip, only when python3 cannot import it).
+# opentelemetry-proto for the OTLP receiver and the MCP Python SDK (`mcp`) for the MCP client test (pip, only
+# when python3 cannot import them).
 #
 # Idempotent and fast when everything is already there:
 #   - `npm ci --ignore-scripts` in tests/clients only when node_modules is missing, when the stamp
@@ -172,34 +173,37 @@ install_browser_driver() {
     printf '%s\n' "$want" >"$stamp"
 }
 
-# The official OpenTelemetry protobuf definitions, for the OTLP receiver in tests/otlp/receiver.py: into the
-# python3 on PATH when pip may install there, else into tests/otlp/.venv (which the test prefers when present).
-OTLP_PROTO="opentelemetry-proto==1.45.2"
-OTLP_VENV="$ROOT/tests/otlp/.venv"
-OTLP_IMPORT="import opentelemetry.proto.collector.trace.v1.trace_service_pb2"
-install_otlp_proto() {
-    if [ -x "$OTLP_VENV/bin/python3" ] && "$OTLP_VENV/bin/python3" -c "$OTLP_IMPORT" >/dev/null 2>&1; then
-        log "opentelemetry-proto: present (tests/otlp/.venv)"
+# A PyPI package the tests import, into the python3 on PATH when pip may install there, else into a venv (which
+# the tests prefer when present). Usage: install_python_package LABEL SPEC VENV_DIR IMPORT_STATEMENT
+install_python_package() {
+    local label="$1" spec="$2" venv="$3" import="$4" rel="${3#"$ROOT"/}"
+    if [ -x "$venv/bin/python3" ] && "$venv/bin/python3" -c "$import" >/dev/null 2>&1; then
+        log "$label: present ($rel)"
         return
     fi
-    if python3 -c "$OTLP_IMPORT" >/dev/null 2>&1; then
-        log "opentelemetry-proto: present"
+    if python3 -c "$import" >/dev/null 2>&1; then
+        log "$label: present"
         return
     fi
     need python3
-    log "opentelemetry-proto: missing, running pip install $OTLP_PROTO"
-    if ! python3 -m pip install --quiet --disable-pip-version-check "$OTLP_PROTO" >/dev/null 2>&1; then
-        log "opentelemetry-proto: pip may not install into python3 here; using a venv in tests/otlp/.venv"
-        python3 -m venv "$OTLP_VENV" || die "python3 -m venv failed (install python3-venv)"
-        "$OTLP_VENV/bin/python3" -m pip install --quiet --disable-pip-version-check "$OTLP_PROTO" \
-            || die "pip could not install $OTLP_PROTO"
-        "$OTLP_VENV/bin/python3" -c "$OTLP_IMPORT" || die "tests/otlp/.venv cannot import opentelemetry-proto"
+    log "$label: missing, running pip install $spec"
+    if ! python3 -m pip install --quiet --disable-pip-version-check "$spec" >/dev/null 2>&1; then
+        log "$label: pip may not install into python3 here; using a venv in $rel"
+        python3 -m venv "$venv" || die "python3 -m venv failed (install python3-venv)"
+        "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check "$spec" \
+            || die "pip could not install $spec"
+        "$venv/bin/python3" -c "$import" || die "$rel cannot import $label"
         return
     fi
-    python3 -c "$OTLP_IMPORT" || die "pip installed $OTLP_PROTO but python3 cannot import it"
+    python3 -c "$import" || die "pip installed $spec but python3 cannot import it"
 }
 
 install_clients
 install_apt_packages
 install_browser_driver
-install_otlp_proto
+# The official OpenTelemetry protobuf definitions, for the OTLP receiver in tests/otlp/receiver.py.
+install_python_package opentelemetry-proto "opentelemetry-proto==1.45.2" "$ROOT/tests/otlp/.venv" \
+    "import opentelemetry.proto.collector.trace.v1.trace_service_pb2"
+# The official MCP Python SDK, the real MCP client of tests/mcp_sdk/client.py.
+install_python_package "mcp (Python SDK)" "mcp==2.3.0" "$ROOT/tests/mcp_sdk/.venv" \
+    "from mcp.client.stdio import stdio_client"

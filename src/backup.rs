@@ -59,6 +59,19 @@ pub fn backup_file(
     keep: usize,
     now: DateTime<Utc>,
 ) -> Result<PathBuf, BackupError> {
+    backup_as(src, backup_dir, session_id, "jsonl", keep, now)
+}
+
+/// [`backup_file`] for any file: the copy is named `<stamp>.<ext>` in `<backup_dir>/<name>/` (a checkpoint's
+/// next-step file keeps its `.md`).
+pub fn backup_as(
+    src: &Path,
+    backup_dir: &Path,
+    session_id: &str,
+    ext: &str,
+    keep: usize,
+    now: DateTime<Utc>,
+) -> Result<PathBuf, BackupError> {
     check_session_id(session_id)?;
     let dir = backup_dir.join(session_id);
     let mut source = File::open(src).map_err(io_err(src, "cannot open transcript"))?;
@@ -70,7 +83,7 @@ pub fn backup_file(
         return Err(io_err(src, "cannot back up")(not_file));
     }
     let expected = meta.len();
-    let dest = write_backup(&mut source, expected, src, &dir, now)?;
+    let dest = write_backup(&mut source, expected, src, &dir, ext, now)?;
     tracing::debug!(src = %src.display(), dest = %dest.display(), bytes = expected, "transcript backed up");
 
     if let Err(e) = prune(&dir, keep.max(1), &dest) {
@@ -86,10 +99,11 @@ fn write_backup(
     expected: u64,
     src: &Path,
     dir: &Path,
+    ext: &str,
     now: DateTime<Utc>,
 ) -> Result<PathBuf, BackupError> {
     fs::create_dir_all(dir).map_err(io_err(dir, "cannot create backup directory"))?;
-    let (dest, mut out) = create_unique(dir, now)?;
+    let (dest, mut out) = create_unique(dir, ext, now)?;
     let result = copy_exact(source, &mut out, expected, src, &dest);
     drop(out);
     match result {
@@ -143,16 +157,20 @@ fn check_session_id(id: &str) -> Result<(), BackupError> {
     }
 }
 
-/// Creates `<stamp>.jsonl`, or `<stamp>-N.jsonl` with N above every suffix already used for that second
+/// Creates `<stamp>.<ext>`, or `<stamp>-N.<ext>` with N above every suffix already used for that second
 /// (so a name freed by pruning is not reused out of order). `create_new` makes the claim atomic, so two
 /// concurrent backups never share a file.
-fn create_unique(dir: &Path, now: DateTime<Utc>) -> Result<(PathBuf, File), BackupError> {
+fn create_unique(
+    dir: &Path,
+    ext: &str,
+    now: DateTime<Utc>,
+) -> Result<(PathBuf, File), BackupError> {
     let stamp = now.format(STAMP).to_string();
     let first = next_suffix(dir, &stamp).map_err(io_err(dir, "cannot list backups in"))?;
     for n in first..first.saturating_add(MAX_SAME_SECOND) {
         let name = match n {
-            0 => format!("{stamp}.jsonl"),
-            n => format!("{stamp}-{n}.jsonl"),
+            0 => format!("{stamp}.{ext}"),
+            n => format!("{stamp}-{n}.{ext}"),
         };
         let path = dir.join(name);
         match OpenOptions::new().write(true).create_new(true).open(&path) {
@@ -161,7 +179,7 @@ fn create_unique(dir: &Path, now: DateTime<Utc>) -> Result<(PathBuf, File), Back
             Err(e) => return Err(io_err(&path, "cannot create backup")(e)),
         }
     }
-    let path = dir.join(format!("{stamp}.jsonl"));
+    let path = dir.join(format!("{stamp}.{ext}"));
     Err(io_err(&path, "too many backups in one second for")(
         io::Error::from(io::ErrorKind::AlreadyExists),
     ))
@@ -185,7 +203,7 @@ fn next_suffix(dir: &Path, stamp: &str) -> io::Result<u32> {
 /// A backup file's place in time: its stamp, then its same-second suffix.
 fn backup_order(name: &str) -> Option<(NaiveDateTime, u32)> {
     static NAME: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"^(\d{8}-\d{6})(?:-(\d+))?\.jsonl$").unwrap());
+        LazyLock::new(|| Regex::new(r"^(\d{8}-\d{6})(?:-(\d+))?\.[A-Za-z0-9]+$").unwrap());
     let c = NAME.captures(name)?;
     let at = NaiveDateTime::parse_from_str(c.get(1)?.as_str(), STAMP).ok()?;
     let n = match c.get(2) {

@@ -1,6 +1,10 @@
 //! The MCP server (`palingenesis mcp`, stdio): the control protocol as MCP tools, so an agent (or any MCP
 //! client) can ask what palingenesis is doing and steer it. Each tool sends one [`Request`] over the daemon's
-//! socket; nothing here touches state.
+//! socket; nothing here touches state. Three tools are for the agent itself: `session_status` and
+//! `quota_status` (its own session, the limit that binds it, what palingenesis will do) and `checkpoint` (its
+//! next-step file, written by the daemon); "itself" is found from this process's context (`mcp::context`, see docs/mcp.md).
+
+mod context;
 
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{CallToolResult, Content, Implementation, ServerCapabilities, ServerInfo};
@@ -12,7 +16,7 @@ use serde::Deserialize;
 use crate::audit::{AuditQuery, EventType};
 use crate::ipc::client::request_once;
 use crate::paths::Paths;
-use crate::protocol::{Request, Response, Target};
+use crate::protocol::{AgentSessionReport, CheckpointRequest, Request, Response, Target};
 
 #[derive(Clone)]
 pub struct McpServer {
@@ -39,6 +43,18 @@ pub struct EventsArg {
     /// At most this many of the most recent events (default 50).
     #[serde(default)]
     pub limit: Option<usize>,
+}
+
+/// An agent's checkpoint.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct CheckpointArg {
+    /// The whole new content of the project's next-step file (markdown): what is done, what is next and how,
+    /// specific enough that a fresh session with no memory of this one can carry on.
+    pub next_step: String,
+    /// Steps finished since the last checkpoint, added to the workflow file's `stepsCompleted` frontmatter
+    /// (only when the project has such a file).
+    #[serde(default)]
+    pub steps_completed: Vec<String>,
 }
 
 fn text(result: String, is_error: bool) -> CallToolResult {
@@ -140,6 +156,76 @@ impl McpServer {
         .await
     }
 
+    async fn agent_session(&self) -> Result<AgentSessionReport, CallToolResult> {
+        match request_once(
+            &self.paths.socket(),
+            &Request::AgentSession(context::current()),
+        )
+        .await
+        {
+            Ok(Response::AgentSession(r)) => Ok(*r),
+            Ok(Response::Error(e)) => Err(text(e.message, true)),
+            Ok(other) => Err(text(format!("unexpected reply: {other:?}"), true)),
+            Err(e) => Err(text(e.to_string(), true)),
+        }
+    }
+
+    #[tool(
+        description = "This agent's own session as palingenesis sees it: its state, last stop, the limit that binds it, what palingenesis will do next and when, and where a checkpoint goes."
+    )]
+    async fn session_status(&self) -> Result<CallToolResult, McpError> {
+        Ok(match self.agent_session().await {
+            Ok(r) => text(
+                format!(
+                    "{}\n\n{}",
+                    r.summary(),
+                    serde_json::to_string_pretty(&r).unwrap_or_default()
+                ),
+                false,
+            ),
+            Err(e) => e,
+        })
+    }
+
+    #[tool(
+        description = "The usage limit known for this agent's assistant/account: when it resets, and what palingenesis will do if this session stops on it (resume at which instant)."
+    )]
+    async fn quota_status(&self) -> Result<CallToolResult, McpError> {
+        Ok(match self.agent_session().await {
+            Ok(r) => {
+                let quota = serde_json::json!({
+                    "assistant": r.assistant,
+                    "limit": r.limit,
+                    "plan": r.plan,
+                });
+                text(
+                    format!(
+                        "{}\n\n{}",
+                        r.summary(),
+                        serde_json::to_string_pretty(&quota).unwrap_or_default()
+                    ),
+                    false,
+                )
+            }
+            Err(e) => e,
+        })
+    }
+
+    #[tool(
+        description = "Save a checkpoint before the context window or usage limit ends this session: replaces the project's Next-step.md (a backup of the old one is kept) and records finished steps in a workflow file's stepsCompleted. The next session after an exhausted context starts from it."
+    )]
+    async fn checkpoint(
+        &self,
+        Parameters(arg): Parameters<CheckpointArg>,
+    ) -> Result<CallToolResult, McpError> {
+        self.send(Request::Checkpoint(CheckpointRequest {
+            context: context::current(),
+            next_step: arg.next_step,
+            steps_completed: arg.steps_completed,
+        }))
+        .await
+    }
+
     #[tool(
         description = "Recent entries of the audit trail (every detection, decision and resume), newest last."
     )]
@@ -192,7 +278,8 @@ impl ServerHandler for McpServer {
             .with_instructions(
                 "palingenesis resumes AI coding agent sessions that stopped on rate/usage limits, full context \
                  windows or errors. Use `sessions` and `events` to see what happened, `pause`/`resume`/`skip`/\
-                 `abort`/`new_session` to steer it.",
+                 `abort`/`new_session` to steer it. An agent asks about itself with `session_status` and \
+                 `quota_status`, and saves where it is with `checkpoint` before its context fills up.",
             )
     }
 }

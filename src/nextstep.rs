@@ -12,9 +12,12 @@
 //! [`render_prompt`] then fills the configured prompt template. All I/O here is blocking: call it from
 //! `tokio::task::spawn_blocking` in async code.
 
+mod checkpoint;
 mod frontmatter;
 #[cfg(test)]
 mod tests;
+
+pub use checkpoint::{CheckpointError, CheckpointTarget, CheckpointWritten, write_checkpoint};
 
 use std::fs::File;
 use std::io::{self, Read};

@@ -14,6 +14,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{Assistant, Locator, SessionKey, StopReason};
 
+mod agent;
+pub use agent::{AgentContext, AgentSessionReport, CheckpointRequest, LimitView};
+
 /// Bumped whenever a Request or Response changes incompatibly.
 pub const PROTOCOL_VERSION: u32 = 1;
 /// Largest request frame the daemon accepts (and largest frame of other framed links).
@@ -54,6 +57,10 @@ pub enum Request {
     RegisterWrapper(WrapperRegistration),
     /// The wrapper's agent exited; forget it.
     UnregisterWrapper(WrapperId),
+    /// An agent asking about its own session and quota (MCP `session_status`, `quota_status`).
+    AgentSession(AgentContext),
+    /// An agent's checkpoint: its project's next-step file (and workflow progress), written by the daemon.
+    Checkpoint(CheckpointRequest),
 }
 
 /// Re-exported so surfaces need only this module.
@@ -108,6 +115,7 @@ pub enum Response {
     Health(HealthReport),
     Sessions(SessionList),
     Preview(SessionList),
+    AgentSession(Box<AgentSessionReport>),
     /// The command was carried out; `message` says what happened, for humans.
     Done(Done),
     Error(ErrorReply),

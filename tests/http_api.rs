@@ -87,6 +87,20 @@ async fn http_api_with_token_sse_and_metrics() {
         .unwrap();
     assert_eq!(generic["response"], "done");
 
+    // Writing an agent's checkpoint (files in the directory it names) is for the local MCP server only.
+    let project = tempfile::tempdir().unwrap();
+    let checkpoint = http
+        .post(format!("{base}/api/v1/request"))
+        .bearer_auth("t0ken-abc")
+        .json(
+            &serde_json::json!({"request": "checkpoint", "cwd": project.path(), "next_step": "x"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(checkpoint.status(), 403);
+    assert!(!project.path().join("Next-step.md").exists());
+
     let missing = http
         .post(format!("{base}/api/v1/skip"))
         .bearer_auth("t0ken-abc")

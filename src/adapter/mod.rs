@@ -7,6 +7,7 @@
 //! config section.
 
 mod jsonl;
+pub mod mcp;
 mod section;
 
 use std::collections::BTreeMap;
@@ -19,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use jsonl::{JsonlSessions, LineReader};
+pub use mcp::{McpChange, McpInstaller, McpServerSpec};
 pub(crate) use section::config_section_methods;
 pub use section::{Section, SectionError, check_in_file, parse_section, render_section};
 
@@ -84,6 +86,16 @@ pub trait Adapter: Send + Sync + 'static {
 
     /// Its hook installer, when it has hooks palingenesis can install.
     fn hooks(&self) -> Option<&dyn HookInstaller> {
+        None
+    }
+
+    /// Environment variables in which it tells an MCP server it launched which session launched it.
+    fn mcp_session_env(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// How palingenesis's MCP server is registered with it (`palingenesis mcp install`), if it can be.
+    fn mcp(&self) -> Option<&dyn McpInstaller> {
         None
     }
 

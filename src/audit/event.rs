@@ -46,6 +46,8 @@ pub enum EventType {
     ChatCommand,
     /// A chat request was refused: unknown sender, bad signature or stale timestamp.
     ChatRefused,
+    /// An agent wrote its checkpoint (next-step file, workflow progress) through palingenesis.
+    CheckpointWritten,
     /// A type this version does not know (written by a newer palingenesis).
     #[serde(other)]
     Unknown,
@@ -53,7 +55,7 @@ pub enum EventType {
 
 impl EventType {
     /// Every type, in declaration order (`Unknown` last).
-    pub const ALL: [EventType; 28] = [
+    pub const ALL: [EventType; 29] = [
         EventType::DaemonStarted,
         EventType::DaemonStopped,
         EventType::StopDetected,
@@ -81,6 +83,7 @@ impl EventType {
         EventType::SelfContinueEnded,
         EventType::ChatCommand,
         EventType::ChatRefused,
+        EventType::CheckpointWritten,
         EventType::Unknown,
     ];
 
@@ -114,6 +117,7 @@ impl EventType {
             EventType::SelfContinueEnded => "SelfContinueEnded",
             EventType::ChatCommand => "ChatCommand",
             EventType::ChatRefused => "ChatRefused",
+            EventType::CheckpointWritten => "CheckpointWritten",
             EventType::Unknown => "Unknown",
         }
     }

@@ -235,7 +235,7 @@ fn source_growing_during_copy_is_cut_at_its_starting_size() {
     let f = fixture(b"");
     let dir = f.backups.join("s");
     let mut grown: &[u8] = b"line1\nline2-appended-later\n";
-    let dest = write_backup(&mut grown, 6, &f.src, &dir, at(0)).unwrap();
+    let dest = write_backup(&mut grown, 6, &f.src, &dir, "jsonl", at(0)).unwrap();
     assert_eq!(fs::read(dest).unwrap(), b"line1\n");
 }
 
@@ -244,7 +244,7 @@ fn short_copy_is_an_error_and_removed() {
     let f = fixture(b"");
     let dir = f.backups.join("s");
     let mut shrunk: &[u8] = b"only";
-    let err = write_backup(&mut shrunk, 10, &f.src, &dir, at(0)).unwrap_err();
+    let err = write_backup(&mut shrunk, 10, &f.src, &dir, "jsonl", at(0)).unwrap_err();
     assert!(
         matches!(
             err,
@@ -278,7 +278,7 @@ impl Read for Failing {
 fn read_error_mid_copy_removes_the_partial_backup() {
     let f = fixture(b"");
     let dir = f.backups.join("s");
-    let err = write_backup(&mut Failing(3), 100, &f.src, &dir, at(0)).unwrap_err();
+    let err = write_backup(&mut Failing(3), 100, &f.src, &dir, "jsonl", at(0)).unwrap_err();
     assert!(err.to_string().contains("disk on fire"), "{err}");
     assert!(names(&dir).is_empty());
 }

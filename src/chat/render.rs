@@ -34,6 +34,7 @@ pub fn response(resp: &Response) -> String {
             }
             out
         }
+        Response::AgentSession(r) => r.summary(),
         Response::Done(d) => d.message.clone(),
         Response::Error(e) => format!("error: {}", e.message),
         Response::Hello(h) => format!("palingenesis {}", h.daemon_version),

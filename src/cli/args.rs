@@ -76,8 +76,12 @@ pub enum Command {
     Completions { shell: clap_complete::Shell },
     /// Print the man page (roff).
     Man,
-    /// Serve the control protocol as an MCP server on stdin/stdout (for MCP clients and agents).
-    Mcp,
+    /// Serve the control protocol as an MCP server on stdin/stdout (for MCP clients and agents); `mcp install
+    /// <assistant>` registers it with an assistant.
+    Mcp {
+        #[command(subcommand)]
+        action: Option<McpCmd>,
+    },
     /// Install or remove the user service (systemd on Linux, launchd on macOS).
     #[command(subcommand)]
     Service(ServiceCmd),
@@ -193,6 +197,20 @@ pub struct RunArgs {
         value_name = "COMMAND"
     )]
     pub command: Vec<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum McpCmd {
+    /// Register `palingenesis mcp` in the assistant's MCP configuration (a backup is kept).
+    Install {
+        #[arg(value_parser = crate::assistants::parse)]
+        assistant: Assistant,
+    },
+    /// Remove it again, leaving other servers alone.
+    Uninstall {
+        #[arg(value_parser = crate::assistants::parse)]
+        assistant: Assistant,
+    },
 }
 
 #[derive(Subcommand, Debug)]

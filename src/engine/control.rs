@@ -6,11 +6,11 @@ use super::Engine;
 use super::session::Phase;
 use super::step::{Effect, Input};
 use crate::audit::{AuditEvent, EventType};
-use crate::decide::{self, Action, Plan};
+use crate::decide::{self, Action};
 use crate::model::{Observation, Origin, SessionKey};
 use crate::protocol::{
-    DaemonMode, ErrorCode, ErrorReply, HealthCheck, HealthReport, PlannedActionView, Request,
-    Response, SessionList, StatusReport, Target,
+    DaemonMode, ErrorCode, ErrorReply, HealthCheck, HealthReport, Request, Response, SessionList,
+    StatusReport, Target,
 };
 
 impl Engine {
@@ -37,6 +37,12 @@ impl Engine {
             Request::Hook(fwd) => self.on_hook(fwd),
             Request::RegisterWrapper(reg) => self.on_register_wrapper(reg),
             Request::UnregisterWrapper(id) => self.on_unregister_wrapper(id),
+            Request::AgentSession(ctx) => self.agent_session(ctx),
+            // Answered off the engine task (see `Engine::handle`); reaching here is a caller's mistake.
+            Request::Checkpoint(_) => Response::error(
+                ErrorCode::Internal,
+                "checkpoint must go through the engine's queue",
+            ),
         }
     }
 
@@ -134,28 +140,7 @@ impl Engine {
                     now,
                     0.0,
                 );
-                info.next_action = Some(match plan {
-                    Plan::Resume { action, at, why } => PlannedActionView {
-                        action: action.as_str().into(),
-                        at,
-                        reason: why,
-                    },
-                    Plan::Notify { why } => PlannedActionView {
-                        action: "notify".into(),
-                        at: now,
-                        reason: why,
-                    },
-                    Plan::Finish { why } => PlannedActionView {
-                        action: "nothing".into(),
-                        at: now,
-                        reason: why,
-                    },
-                    Plan::GiveUp { why } => PlannedActionView {
-                        action: "give_up".into(),
-                        at: now,
-                        reason: why,
-                    },
-                });
+                info.next_action = Some(super::agent::plan_view(plan, now));
             }
         }
         // In the order things will happen: sessions sharing a reset show who goes first.

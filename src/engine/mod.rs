@@ -7,6 +7,7 @@
 //! comes from the injected [`crate::clock::WallClock`].
 
 mod act;
+mod agent;
 mod control;
 mod handle;
 mod observe;
@@ -214,8 +215,11 @@ impl Engine {
                 while let Ok(event) = self.sources.try_recv() {
                     self.on_source(event);
                 }
-                let resp = self.on_request(req);
-                let _ = reply.send(resp);
+                if let Request::Checkpoint(c) = req {
+                    self.on_checkpoint(c, reply);
+                } else {
+                    let _ = reply.send(self.on_request(req));
+                }
             }
             EngineMsg::Attempt {
                 session,

@@ -132,7 +132,11 @@ fn status_of(resp: &Response) -> StatusCode {
 }
 
 async fn answer(state: &AppState, req: Request) -> HttpResponse {
-    if matches!(req, Request::Hello(_) | Request::Shutdown) {
+    // A checkpoint writes files in the directory it names: agents checkpoint through the local MCP server only.
+    if matches!(
+        req,
+        Request::Hello(_) | Request::Shutdown | Request::Checkpoint(_)
+    ) {
         return (
             StatusCode::FORBIDDEN,
             Json(Response::error(

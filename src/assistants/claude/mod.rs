@@ -13,6 +13,7 @@
 pub mod classify;
 pub mod config;
 pub mod hooks;
+pub mod mcp;
 pub mod native;
 pub mod process;
 pub mod records;
@@ -40,12 +41,21 @@ pub static ADAPTER: Claude = Claude;
 pub struct Claude;
 
 impl Adapter for Claude {
+    fn mcp(&self) -> Option<&dyn crate::adapter::McpInstaller> {
+        Some(&mcp::Mcp)
+    }
+
     fn assistant(&self) -> Assistant {
         ASSISTANT
     }
 
     fn aliases(&self) -> &'static [&'static str] {
         &["claude-code", "claude_code"]
+    }
+
+    /// Observed: it sets `CLAUDE_CODE_SESSION_ID` for the MCP servers it launches.
+    fn mcp_session_env(&self) -> &'static [&'static str] {
+        &["CLAUDE_CODE_SESSION_ID"]
     }
 
     fn env_prefixes(&self) -> &'static [&'static str] {

@@ -11,6 +11,7 @@
 
 pub mod classify;
 pub mod config;
+pub mod mcp;
 pub mod process;
 pub mod records;
 pub mod resume;
@@ -35,6 +36,10 @@ pub static ADAPTER: Codex = Codex;
 pub struct Codex;
 
 impl Adapter for Codex {
+    fn mcp(&self) -> Option<&dyn crate::adapter::McpInstaller> {
+        Some(&mcp::Mcp)
+    }
+
     fn assistant(&self) -> Assistant {
         ASSISTANT
     }

@@ -11,6 +11,7 @@
 
 pub mod classify;
 pub mod config;
+pub mod mcp;
 pub mod process;
 pub mod records;
 pub mod resume;
@@ -34,6 +35,10 @@ pub static ADAPTER: Opencode = Opencode;
 pub struct Opencode;
 
 impl Adapter for Opencode {
+    fn mcp(&self) -> Option<&dyn crate::adapter::McpInstaller> {
+        Some(&mcp::Mcp)
+    }
+
     fn assistant(&self) -> Assistant {
         ASSISTANT
     }

@@ -10,6 +10,7 @@
 
 pub mod classify;
 pub mod config;
+pub mod mcp;
 pub mod process;
 pub mod records;
 pub mod resume;
@@ -34,12 +35,21 @@ pub static ADAPTER: Qwen = Qwen;
 pub struct Qwen;
 
 impl Adapter for Qwen {
+    fn mcp(&self) -> Option<&dyn crate::adapter::McpInstaller> {
+        Some(&mcp::Mcp)
+    }
+
     fn assistant(&self) -> Assistant {
         ASSISTANT
     }
 
     fn aliases(&self) -> &'static [&'static str] {
         &["qwen-code", "qwen_code"]
+    }
+
+    /// Observed: it sets `QWEN_CODE_SESSION_ID` for the MCP servers it launches.
+    fn mcp_session_env(&self) -> &'static [&'static str] {
+        &["QWEN_CODE_SESSION_ID"]
     }
 
     fn env_prefixes(&self) -> &'static [&'static str] {

@@ -10,6 +10,7 @@ mod hook;
 mod hooks;
 mod inspect;
 mod logs;
+mod mcp_install;
 mod remote;
 mod run;
 mod service;
@@ -67,10 +68,13 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Service(c) => service::run(c, &paths),
         Command::Fleet(c) => block_on(fleet::run(&paths, c)),
-        Command::Mcp => block_on(async {
+        Command::Mcp { action: None } => block_on(async {
             crate::mcp::serve_stdio(paths).await?;
             Ok(exit::OK)
         }),
+        Command::Mcp {
+            action: Some(action),
+        } => mcp_install::run(action),
     }
 }
 

@@ -7,7 +7,7 @@ const EVENT_TYPES = [
   "ResumeFailed", "ResumeCancelled", "ResumeSkipped", "SessionCreated", "SessionBackedUp", "SessionFailed",
   "SessionDone", "NeedsAttention", "Paused", "Resumed", "ConfigChanged", "ConfigRejected", "HookReceived",
   "ServerStarted", "ServerRestarted", "ServerGaveUp", "Notification", "SelfContinueArmed", "SelfContinueEnded",
-  "ChatCommand", "ChatRefused",
+  "ChatCommand", "ChatRefused", "CheckpointWritten",
 ];
 const MAX_EVENTS = 50;
 
