@@ -111,6 +111,12 @@ pub trait Adapter: Send + Sync + 'static {
 
     /// What to run for it in a daemon; `None` when it is not to be watched.
     fn wire(&self, ctx: &WireContext<'_>) -> Result<Option<Wiring>, SectionError>;
+
+    /// Whether a resumer made by a later [`Adapter::wire`] works beside the sources already running (a
+    /// reload swaps only the resumer). False when the two share live state, such as a server they both reach.
+    fn resumer_rewires_alone(&self) -> bool {
+        true
+    }
 }
 
 /// Reads an assistant's records one line at a time, keeping whatever state its format needs.

@@ -96,8 +96,10 @@ pub enum FleetCmd {
 
 #[derive(Subcommand, Debug)]
 pub enum DaemonCmd {
-    /// Start the daemon (detached unless --foreground).
+    /// Start the daemon (detached unless --foreground). Already running: says so and exits 0 (in the
+    /// foreground: exits 1, as it cannot run a second one).
     Start {
+        /// Run in this process, logging to stderr and the log file, until stopped.
         #[arg(long)]
         foreground: bool,
         /// In the foreground, log only to the log file.
@@ -106,9 +108,11 @@ pub enum DaemonCmd {
     },
     /// Stop the daemon gracefully.
     Stop,
-    /// Stop, then start.
+    /// Stop, then start; the config is checked first, and a broken one leaves the running daemon alone.
     Restart,
-    /// Re-read the config file (same as SIGHUP).
+    /// Re-read the config file (same as SIGHUP) and apply every changed key that can change while running;
+    /// the answer names what was applied and what waits for `daemon restart` (exit 0 either way; 1 when the
+    /// new file is rejected and the old config kept).
     Reload,
     /// Whether the daemon runs, and its pid and version.
     Status(JsonFlag),

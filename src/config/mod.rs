@@ -4,6 +4,7 @@
 mod bounds;
 mod channels;
 mod chat;
+mod diff;
 mod edit;
 mod fleet;
 mod load;
@@ -17,6 +18,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use chat::ChatConfig;
+pub use diff::changed_keys;
 pub use edit::set_key;
 pub use fleet::{FleetConfig, check_destination};
 pub use load::{ConfigError, load, load_from_str, validate_text};

@@ -4,6 +4,7 @@
 
 pub mod lifecycle;
 pub mod pidfile;
+pub mod reload;
 
 use std::sync::Arc;
 
@@ -107,10 +108,16 @@ pub async fn run(
     } else {
         None
     };
-    let handle = match &http_guard {
-        Some(guard) => handle.with_reload_hook(http_reload_hook(guard.clone(), paths.clone())),
-        None => handle,
-    };
+    let live = reload::Live::new(
+        paths.clone(),
+        &config,
+        &wired,
+        audit.clone(),
+        tracker.clone(),
+        sources_stop.clone(),
+        handle.clone(),
+    );
+    let handle = handle.with_reloader(live.reloader());
     let sources_ready = wired.spawn_sources(
         engine.offsets(),
         handle.source_sender(),
@@ -128,18 +135,7 @@ pub async fn run(
         warn!("sources were not ready within 30 s; starting anyway");
     }
 
-    crate::notify::spawn(&config, &audit, &tracker, sources_stop.clone());
     let chat = crate::chat::ChatControl::new(handle.clone(), audit.clone(), paths.audit_file());
-    if let Some(bot) = crate::chat::telegram::TelegramBot::from_config(
-        &config.notifications,
-        &config.chat,
-        chat.clone(),
-    ) {
-        tracker.spawn(bot.run(sources_stop.clone()));
-    }
-    if let Err(e) = crate::otel::spawn(&config.otel, &audit, &tracker, sources_stop.clone()) {
-        warn!(error = %e, "OpenTelemetry export could not start; continuing without it");
-    }
     let surface = crate::surface::Surface {
         engine: handle.clone(),
         saves: crate::saves::SavesHandle::start(
@@ -149,22 +145,12 @@ pub async fn run(
             sources_stop.clone(),
         ),
     };
-    if let Some(guard) = http_guard {
-        crate::http::spawn(
-            &config.http,
-            surface.clone(),
-            audit.clone(),
-            crate::chat::routes::router(&config.chat, &chat),
-            guard,
-            &tracker,
-            shutdown.clone(),
-        )
+    live.start(surface.clone(), chat, http_guard)
         .await
         .map_err(|source| DaemonError::Prepare {
             path: config.http.bind.clone().into(),
             source,
         })?;
-    }
     tracker.spawn(crate::ipc::server::serve(
         listener,
         Arc::new(surface),
@@ -227,6 +213,7 @@ pub async fn run(
                 .message(format!("the engine stopped unexpectedly: {why}")),
         );
         shutdown.cancel();
+        live.close();
         sources_stop.cancel();
         tracker.close();
         // Tasks that wait on the dead engine must not keep the process alive.
@@ -235,6 +222,7 @@ pub async fn run(
         return Err(DaemonError::EngineDied(why));
     }
     info!("shutting down");
+    live.close();
     sources_stop.cancel();
     tracker.close();
     tracker.wait().await;
@@ -246,25 +234,4 @@ pub async fn run(
     // Everything is flushed; the writer task ends once the last handle is gone.
     drop(audit_task);
     Ok(())
-}
-
-/// After a reload, the HTTP API takes the new token (and allowed hosts) before the reload is answered.
-fn http_reload_hook(guard: Arc<crate::http::auth::Guard>, paths: Paths) -> engine::ReloadHook {
-    Arc::new(move || {
-        let (guard, paths) = (guard.clone(), paths.clone());
-        Box::pin(async move {
-            let applied = tokio::task::spawn_blocking(move || {
-                let config = crate::config::load(&paths.config_file).map_err(|e| e.to_string())?;
-                guard
-                    .reload(&config.http, &paths)
-                    .map_err(|e| e.to_string())
-            })
-            .await;
-            match applied {
-                Ok(Ok(())) => info!("HTTP API token and hosts reloaded"),
-                Ok(Err(e)) => warn!(error = %e, "HTTP API keeps its old token"),
-                Err(e) => warn!(error = %e, "HTTP API keeps its old token"),
-            }
-        })
-    })
 }

@@ -74,25 +74,28 @@ pub fn run(cmd: ConfigCmd, paths: &Paths) -> anyhow::Result<u8> {
             } else {
                 &value
             };
-            // Channels, chat control and the HTTP server are set up when the daemon starts.
-            let apply = if ["notifications.", "chat.", "http."]
-                .iter()
-                .any(|p| key.starts_with(p))
-            {
-                "restart"
-            } else {
-                "reload"
-            };
-            println!(
-                "{key} = {shown}  ({}); apply with `palingenesis daemon {apply}`",
-                path.display()
-            );
+            println!("{key} = {shown}  ({})", path.display());
+            println!("{}", next_step(paths, &key));
             if let Ok(c) = config::validate_text(&text, path) {
                 print_warnings(&c);
             }
             Ok(exit::OK)
         }
         ConfigCmd::Edit => edit(path),
+    }
+}
+
+/// What the user does next for a changed key to take effect, as it is.
+fn next_step(paths: &Paths, key: &str) -> String {
+    if !super::daemon_answers(paths) {
+        return "the daemon is not running; it takes effect when it starts (`palingenesis daemon start`)"
+            .into();
+    }
+    match crate::daemon::reload::restart_needed_for(key) {
+        Some(why) => format!(
+            "takes effect at `palingenesis daemon restart` ({why}; a reload does not apply it)"
+        ),
+        None => "apply it now with `palingenesis daemon reload` (it says what it applied)".into(),
     }
 }
 

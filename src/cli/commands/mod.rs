@@ -83,6 +83,15 @@ fn block_on<F: std::future::Future<Output = anyhow::Result<u8>>>(fut: F) -> anyh
         .block_on(fut)
 }
 
+/// Whether a daemon answers on the socket.
+pub(crate) fn daemon_answers(paths: &Paths) -> bool {
+    let connect = async {
+        let c = crate::ipc::client::Client::connect(&paths.socket(), "cli").await;
+        Ok(u8::from(c.is_ok()))
+    };
+    block_on(connect).is_ok_and(|answered| answered == 1)
+}
+
 /// Parse `--since`: RFC 3339, or a duration ago like `90s`, `10m`, `2h`, `3d`.
 pub(crate) fn parse_since(s: &str) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
