@@ -43,7 +43,7 @@ fn start_status_pause_restart_resume_stop() {
     );
 
     let events = home.ok(&["events", "--json"]);
-    for kind in ["DaemonStarted", "Paused", "Resumed", "DaemonStopped"] {
+    for kind in ["DaemonStarted", "Paused", "Unpaused", "DaemonStopped"] {
         assert!(
             events.contains(kind),
             "{kind} missing from audit:\n{events}"

@@ -45,8 +45,9 @@ pub enum Command {
     Preview(JsonFlag),
     /// Stop automatic actions (sessions are still watched). Survives restarts.
     Pause,
-    /// Undo `pause`.
-    Resume,
+    /// Without SESSION: undo `pause` (automatic actions on again). With SESSION: resume that session now,
+    /// in the same session with the continue prompt, whatever it was waiting for.
+    Resume(TargetArg),
     /// Start a new session now for SESSION (default: the most recent stopped one).
     NewSession(TargetArg),
     /// Act now instead of waiting for SESSION's deadline.

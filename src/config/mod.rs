@@ -179,7 +179,8 @@ pub struct NewSessionConfig {
     /// Workflow files whose YAML frontmatter (`stepsCompleted`, `lastStep`) seeds the prompt when there is no
     /// Next-step file. Relative to the project directory; the first that exists wins.
     pub workflow_files: Vec<String>,
-    /// Prompt template: `{next_step}` (file content), `{step}`, `{description}`, `{project}`.
+    /// Prompt template: `{next_step}` (file content), `{step}`, `{description}`, `{project}`, `{reason}` (why
+    /// the last session could not go on).
     pub prompt_template: String,
 }
 

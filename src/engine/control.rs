@@ -183,7 +183,7 @@ impl Engine {
         }
         self.paused = false;
         self.dirty = true;
-        self.record(AuditEvent::new(EventType::Resumed));
+        self.record(AuditEvent::new(EventType::Unpaused));
         let due: Vec<(SessionKey, chrono::DateTime<Utc>)> = self
             .sessions
             .values()
@@ -266,6 +266,11 @@ impl Engine {
                 );
             }
         };
+        if action == Action::NewSession
+            && let Some(why) = self.no_seed_for(&key)
+        {
+            return Response::error(ErrorCode::BadRequest, format!("nothing started: {why}"));
+        }
         self.timers.disarm(&key);
         self.record(
             self.event_for(EventType::ResumeSkipped, &key)
@@ -276,11 +281,45 @@ impl Engine {
         Response::done(format!("{}: {} started", key, action.as_str()))
     }
 
+    /// Why a new session for `key` could not be seeded, checked before anything starts: its working
+    /// directory is unknown or has none of the files a seed comes from. Only a few `stat` calls (the
+    /// attempt reads the files later, off this task).
+    fn no_seed_for(&self, key: &SessionKey) -> Option<String> {
+        let Some(cwd) = self.sessions[key].locator.cwd.as_deref() else {
+            return Some(format!("{key}'s working directory is unknown"));
+        };
+        let ns = &self.config.new_session;
+        let candidates = std::iter::once(&ns.next_step_file).chain(&ns.workflow_files);
+        if candidates.clone().any(|f| cwd.join(f).is_file()) {
+            return None;
+        }
+        let names: Vec<&str> = candidates.map(String::as_str).collect();
+        Some(format!(
+            "{} has none of {} to seed a new session from; write {} there, or continue the same session with \
+             `palingenesis resume {}`",
+            cwd.display(),
+            names.join(", "),
+            ns.next_step_file,
+            key.id
+        ))
+    }
+
     fn abort(&mut self, target: Target) -> Response {
         let key = match self.resolve(&target) {
             Ok(k) => k,
             Err(e) => return Response::Error(e),
         };
+        let sess = &self.sessions[&key];
+        let pending = matches!(
+            sess.phase,
+            Phase::Waiting { .. } | Phase::Resuming { .. } | Phase::SelfContinuing { .. }
+        ) || self.attempts.contains_key(&key);
+        if !pending {
+            let state = sess.info(Utc::now()).state.as_str();
+            return Response::done(format!(
+                "{key}: nothing pending to cancel (it is {state}); nothing changed"
+            ));
+        }
         self.timers.disarm(&key);
         if let Some(token) = self.attempts.remove(&key) {
             token.cancel();

@@ -392,6 +392,10 @@ impl Engine {
             cancel,
             wrappers: self.wrappers.values().cloned().collect(),
             resets_at,
+            stop: self.sessions[key]
+                .last_stop
+                .as_ref()
+                .map(|s| s.reason.clone()),
         };
         debug!(session = %key, attempt_id, "starting resume attempt");
         self.attempt_tasks.spawn(act::run_attempt(job));

@@ -40,7 +40,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Sessions(f) => block_on(sessions::run(&paths, f.json, false)),
         Command::Preview(f) => block_on(sessions::run(&paths, f.json, true)),
         Command::Pause => block_on(control::pause(&paths)),
-        Command::Resume => block_on(control::resume(&paths)),
+        Command::Resume(t) => block_on(control::resume(&paths, t.session)),
         Command::NewSession(t) => block_on(control::new_session(&paths, t.session)),
         Command::Skip(t) => block_on(control::skip(&paths, t.session)),
         Command::Abort(t) => block_on(control::abort(&paths, t.session)),
