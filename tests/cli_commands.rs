@@ -294,7 +294,7 @@ fn every_channel_key_can_be_set_one_at_a_time() {
     let (out, err) = set("notifications.telegram_bot_token", "123:s3cret");
     assert!(!out.contains("s3cret"), "secrets are not echoed: {out}");
     assert!(
-        out.contains("apply with `palingenesis daemon restart`"),
+        out.contains("the daemon is not running; it takes effect when it starts"),
         "{out}"
     );
     assert!(

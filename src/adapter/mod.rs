@@ -130,10 +130,20 @@ pub trait HookInstaller: Send + Sync {
     fn settings_path(&self) -> PathBuf;
     /// The command the assistant is to run for a hook: `exe` (this executable), quoted as it needs.
     fn command_for(&self, exe: &Path) -> String;
-    /// Install hooks that run `command`; returns where the previous file was kept, if there was one.
-    fn install(&self, command: &str) -> Result<Option<PathBuf>, BoxError>;
-    /// Remove palingenesis's hooks; returns where the previous file was kept, if there was one.
-    fn uninstall(&self) -> Result<Option<PathBuf>, BoxError>;
+    /// Install hooks that run `command`. A settings file it cannot read as the assistant's settings is an
+    /// error, and left untouched.
+    fn install(&self, command: &str) -> Result<HookChange, BoxError>;
+    /// Remove palingenesis's hooks, leaving every other setting alone.
+    fn uninstall(&self) -> Result<HookChange, BoxError>;
+}
+
+/// What installing or removing hooks did to the settings file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HookChange {
+    /// It already was as asked (hooks installed with this command, or none of ours there): not written.
+    Unchanged,
+    /// Written; the previous file was copied to `backup` (none when there was no file).
+    Written { backup: Option<PathBuf> },
 }
 
 /// An error from an assistant's own code, across the adapter boundary.

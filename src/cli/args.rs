@@ -202,15 +202,24 @@ pub struct RunArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum HooksCmd {
-    /// Add palingenesis's hooks to the assistant's settings (a backup is kept).
+    /// Add palingenesis's hooks to the assistant's settings (a backup of the previous file is kept; a file
+    /// that is not valid settings is refused and left alone).
     Install {
+        /// The assistant whose settings get the hooks (e.g. claude).
         #[arg(value_parser = crate::assistants::parse)]
         assistant: Assistant,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
     },
     /// Remove them again, leaving other hooks alone.
     Uninstall {
+        /// The assistant whose settings lose the hooks.
         #[arg(value_parser = crate::assistants::parse)]
         assistant: Assistant,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
     },
 }
 
