@@ -371,3 +371,54 @@ fn health_warns_about_half_configured_channels() {
         "{out}"
     );
 }
+
+#[test]
+fn every_argument_of_every_command_has_help() {
+    use clap::CommandFactory;
+    fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+        for arg in cmd.get_arguments() {
+            let builtin = matches!(arg.get_id().as_str(), "help" | "version");
+            if !builtin && arg.get_help().is_none() && arg.get_long_help().is_none() {
+                missing.push(format!("{path} {}", arg.get_id()));
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            if sub.get_about().is_none() && sub.get_long_about().is_none() {
+                missing.push(format!("{path} {} (the command)", sub.get_name()));
+            }
+            walk(sub, &format!("{path} {}", sub.get_name()), missing);
+        }
+    }
+    let mut missing = Vec::new();
+    walk(
+        &palingenesis::cli::Cli::command(),
+        "palingenesis",
+        &mut missing,
+    );
+    assert!(missing.is_empty(), "without help text: {missing:#?}");
+}
+
+#[test]
+fn config_init_force_keeps_the_old_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = Home::new();
+    home.write_config("[resume]\nprompt = \"mine\"\n");
+    let (code, _, err) = home.run(&["config", "init"]);
+    assert_eq!(code, 1, "{err}");
+    let out = home.ok(&["config", "init", "--force"]);
+    let kept = out
+        .lines()
+        .find_map(|l| l.strip_prefix("the previous file is kept at "))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(
+        std::fs::read_to_string(kept).unwrap(),
+        "[resume]\nprompt = \"mine\"\n"
+    );
+    let mode = std::fs::metadata(kept).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let out = home.ok(&["config", "init", "--force"]);
+    assert!(
+        !out.contains(kept),
+        "a second backup has its own name: {out}"
+    );
+}

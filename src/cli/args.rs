@@ -74,7 +74,10 @@ pub enum Command {
     /// Explain what the daemon concludes about a transcript file or tracked session.
     Inspect(InspectArgs),
     /// Print shell completions.
-    Completions { shell: clap_complete::Shell },
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
     /// Print the man page (roff).
     Man,
     /// Serve the control protocol as an MCP server on stdin/stdout (for MCP clients and agents).
@@ -134,6 +137,7 @@ pub struct TargetArg {
 
 #[derive(Args, Debug)]
 pub struct LogsArgs {
+    /// Keep printing new lines as the daemon writes them.
     #[arg(short, long)]
     pub follow: bool,
     /// Show the last N lines.
@@ -146,6 +150,7 @@ pub struct LogsArgs {
 
 #[derive(Args, Debug)]
 pub struct EventsArgs {
+    /// Keep printing new events as they are recorded.
     #[arg(short, long)]
     pub follow: bool,
     /// Only events at or after TIME (RFC 3339, or a duration ago like 10m, 2h).
@@ -154,11 +159,13 @@ pub struct EventsArgs {
     /// Only this event type (repeatable), e.g. StopDetected.
     #[arg(long = "type")]
     pub types: Vec<String>,
+    /// Only events of this session (id or a prefix of it).
     #[arg(long)]
     pub session: Option<String>,
     /// Show at most the last N events.
     #[arg(short = 'n', long)]
     pub limit: Option<usize>,
+    /// One JSON object per line (the audit records as written).
     #[arg(long)]
     pub json: bool,
 }
@@ -167,23 +174,33 @@ pub struct EventsArgs {
 pub enum ConfigCmd {
     /// Write a commented config template (mode 0600).
     Init {
+        /// Replace an existing file (the old one is kept as a backup).
         #[arg(long)]
         force: bool,
     },
     /// Show the effective configuration (file + environment).
     Show(JsonFlag),
     /// Check a config file (default: the active one); errors name file:line:col.
-    Validate { file: Option<PathBuf> },
+    Validate {
+        /// The file to check (default: the active config file).
+        file: Option<PathBuf>,
+    },
     /// Edit in $EDITOR; the file is only replaced when the result is valid.
     Edit,
     /// Set one key, keeping comments: `config set resume.backoff_base_secs 60`.
-    Set { key: String, value: String },
+    Set {
+        /// SECTION.KEY, e.g. resume.backoff_base_secs.
+        key: String,
+        /// A TOML value (`60`, `true`, `["a"]`), or plain text for a string.
+        value: String,
+    },
     /// Print the config file's path.
     Path,
 }
 
 #[derive(Args, Debug)]
 pub struct HookArgs {
+    /// The assistant whose hook payload arrives on stdin (e.g. claude).
     #[arg(value_parser = crate::assistants::parse)]
     pub assistant: Assistant,
 }
@@ -225,6 +242,7 @@ pub enum HooksCmd {
 
 #[derive(Args, Debug)]
 pub struct ClassifyArgs {
+    /// Classify as this assistant's messages.
     #[arg(long, default_value = crate::assistants::DEFAULT)]
     #[arg(value_parser = crate::assistants::parse)]
     pub assistant: Assistant,
@@ -240,9 +258,11 @@ pub struct ClassifyArgs {
 pub struct InspectArgs {
     /// A transcript/rollout file, or a tracked session id.
     pub target: String,
+    /// Read the file as this assistant's (default: guessed from where it is).
     #[arg(long)]
     #[arg(value_parser = crate::assistants::parse)]
     pub assistant: Option<Assistant>,
+    /// Machine-readable output.
     #[arg(long)]
     pub json: bool,
 }

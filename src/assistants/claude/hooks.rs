@@ -213,7 +213,7 @@ pub fn update_file(
         return Ok(HookChange::Unchanged);
     }
     let backup = match &text {
-        Some(text) => Some(write_backup(path, text).map_err(io)?),
+        Some(text) => Some(crate::backup::keep_copy(path, text).map_err(io)?),
         None => None,
     };
     if let Some(dir) = path.parent() {
@@ -227,34 +227,6 @@ pub fn update_file(
     .map_err(io)?;
     std::fs::rename(&tmp, path).map_err(io)?;
     Ok(HookChange::Written { backup })
-}
-
-/// Copy `text` to `<file>.palingenesis-<time>.bak`, adding `-2`, `-3`, … when that name is taken, so two
-/// changes in one second keep both originals.
-fn write_backup(path: &Path, text: &str) -> std::io::Result<PathBuf> {
-    use std::io::Write;
-    let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
-    let mut n = 1u32;
-    loop {
-        let suffix = if n == 1 {
-            String::new()
-        } else {
-            format!("-{n}")
-        };
-        let backup = path.with_extension(format!("json.palingenesis-{stamp}{suffix}.bak"));
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&backup)
-        {
-            Ok(mut f) => {
-                f.write_all(text.as_bytes())?;
-                return Ok(backup);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 10_000 => n += 1,
-            Err(e) => return Err(e),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -25,8 +25,18 @@ pub fn run(cmd: ConfigCmd, paths: &Paths) -> anyhow::Result<u8> {
                     path.display()
                 );
             }
+            let kept = match std::fs::read_to_string(path) {
+                Ok(old) => Some(
+                    crate::backup::keep_copy(path, &old)
+                        .with_context(|| format!("keeping a copy of {}", path.display()))?,
+                ),
+                Err(_) => None,
+            };
             write_private(path, &template())?;
             println!("wrote {}", path.display());
+            if let Some(kept) = kept {
+                println!("the previous file is kept at {}", kept.display());
+            }
             let token_file = paths.http_token_file();
             crate::http::auth::ensure_token_file(&token_file)
                 .with_context(|| format!("writing {}", token_file.display()))?;
