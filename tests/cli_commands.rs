@@ -422,3 +422,16 @@ fn config_init_force_keeps_the_old_file() {
         "a second backup has its own name: {out}"
     );
 }
+
+#[test]
+fn json_without_a_daemon_is_still_json() {
+    let home = Home::new();
+    for cmd in ["status", "health", "sessions", "preview"] {
+        let (code, out, _) = home.run(&[cmd, "--json"]);
+        assert_eq!(code, 3, "{cmd}");
+        let v: serde_json::Value =
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("{cmd}: {e}: {out}"));
+        assert_eq!(v["running"], false, "{cmd}: {v}");
+        assert!(v["error"].as_str().unwrap().contains("not running"), "{v}");
+    }
+}

@@ -83,6 +83,25 @@ fn block_on<F: std::future::Future<Output = anyhow::Result<u8>>>(fut: F) -> anyh
         .block_on(fut)
 }
 
+/// Ask the daemon. With `--json`, a daemon that is not running is reported as JSON on stdout
+/// (`{"running": false, "error": …}`) with exit code 3, so a script reading stdout always gets JSON:
+/// `Err(code)` is then the exit code to return.
+pub(crate) async fn ask(
+    paths: &Paths,
+    req: &crate::protocol::Request,
+    json: bool,
+) -> anyhow::Result<Result<crate::protocol::Response, u8>> {
+    use crate::ipc::client::ClientError;
+    match crate::ipc::client::request_once(&paths.socket(), req).await {
+        Ok(resp) => Ok(Ok(resp)),
+        Err(e @ ClientError::NotRunning { .. }) if json => {
+            super::render::json(&serde_json::json!({"running": false, "error": e.to_string()}))?;
+            Ok(Err(exit::NOT_RUNNING))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Whether a daemon answers on the socket.
 pub(crate) fn daemon_answers(paths: &Paths) -> bool {
     let connect = async {
