@@ -435,3 +435,26 @@ fn json_without_a_daemon_is_still_json() {
         assert!(v["error"].as_str().unwrap().contains("not running"), "{v}");
     }
 }
+
+#[test]
+fn a_configured_binary_that_is_not_there_fails_validate_and_health() {
+    let home = Home::new();
+    home.write_config(
+        "[monitoring]\nassistants = [\"claude\"]\n[claude]\nbinary = \"/nonexistent/bin/claude\"\n",
+    );
+    let (code, out, err) = home.run(&["config", "validate"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(!out.contains("valid"), "{out}");
+    assert!(
+        err.contains("[claude] binary = \"/nonexistent/bin/claude\": no such file"),
+        "{err}"
+    );
+    home.start();
+    let (code, out, _) = home.run(&["health"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("FAIL") && l.contains("binary:claude")),
+        "{out}"
+    );
+}

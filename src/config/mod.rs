@@ -1,6 +1,7 @@
 //! Settings: one TOML file (see [`template::template`]), every key overridable from the environment as
 //! `PALINGENESIS__SECTION__KEY=value`, validated with errors that name `file:line:col` and the key.
 
+mod binaries;
 mod bounds;
 mod channels;
 mod chat;
@@ -17,6 +18,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use binaries::{MissingBinary, missing_binaries};
 pub use chat::ChatConfig;
 pub use diff::changed_keys;
 pub use edit::set_key;

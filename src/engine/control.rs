@@ -100,6 +100,14 @@ impl Engine {
                 detail: format!("warning: {w}"),
             });
         }
+        // A configured agent binary that is not there fails every resume of its sessions.
+        for missing in crate::config::missing_binaries(&self.config) {
+            checks.push(HealthCheck {
+                name: format!("binary:{}", missing.section),
+                ok: false,
+                detail: missing.to_string(),
+            });
+        }
         checks.extend(crate::sources::garbage::health_checks());
         HealthReport {
             ok: checks.iter().all(|c| c.ok),

@@ -64,6 +64,13 @@ pub fn run(cmd: ConfigCmd, paths: &Paths) -> anyhow::Result<u8> {
             };
             match config::validate_text(&text, file) {
                 Ok(c) => {
+                    let missing = config::missing_binaries(&c);
+                    for m in &missing {
+                        eprintln!("{}: {m}", file.display());
+                    }
+                    if !missing.is_empty() {
+                        return Ok(exit::FAILURE);
+                    }
                     println!("{}: valid", file.display());
                     print_warnings(&c);
                     Ok(exit::OK)
