@@ -1,7 +1,7 @@
 //! Whether the assistant binaries the config names exist: a `binary = "/usr/local/bin/claude"` that is not
 //! there is reported by `config validate` and `health`, not first found at the first resume.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::Config;
 
@@ -51,7 +51,7 @@ fn problem(binary: &str, path: &std::ffi::OsStr) -> Option<String> {
             false => Some("no such file".into()),
         };
     }
-    let found = std::env::split_paths(path).any(|dir| executable(&PathBuf::from(dir).join(binary)));
+    let found = std::env::split_paths(path).any(|dir| executable(&dir.join(binary)));
     (!found).then(|| "not found on PATH".into())
 }
 
