@@ -5,7 +5,9 @@ mod support;
 
 use std::os::unix::fs::PermissionsExt;
 
-use support::home::Home;
+use std::time::Duration;
+
+use support::home::{Home, wait_until};
 
 #[test]
 fn config_init_show_validate_set() {
@@ -457,4 +459,37 @@ fn a_configured_binary_that_is_not_there_fails_validate_and_health() {
             .any(|l| l.starts_with("FAIL") && l.contains("binary:claude")),
         "{out}"
     );
+}
+
+#[test]
+fn localhost_is_a_bind_address() {
+    let home = Home::new();
+    let out = home.ok(&["config", "set", "http.bind", "localhost:7654"]);
+    assert!(out.contains("http.bind = localhost:7654"), "{out}");
+    let out = home.ok(&["config", "validate"]);
+    assert!(out.contains("valid"), "{out}");
+    let (code, _, err) = home.run(&["config", "set", "http.bind", "localhost"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("localhost:7654"),
+        "the error shows the form: {err}"
+    );
+}
+
+#[test]
+fn foreground_logs_into_a_pipe_carry_no_colour_codes() {
+    let home = Home::new();
+    home.write_config("[monitoring]\nassistants = [\"claude\"]\n");
+    let child = home
+        .command(&["daemon", "start", "--foreground"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until(Duration::from_secs(20), || home.run(&["status"]).0 == 0);
+    home.ok(&["daemon", "stop"]);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("palingenesis daemon running"), "{stderr}");
+    assert!(!stderr.contains('\x1b'), "ANSI codes in a pipe: {stderr:?}");
 }
