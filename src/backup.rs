@@ -17,6 +17,45 @@ const STAMP: &str = "%Y%m%d-%H%M%S";
 /// How many backups of one session may share a second before giving up.
 const MAX_SAME_SECOND: u32 = 10_000;
 
+/// Keep `text`, the content `path` had, beside it as `<name>.palingenesis-<YYYYMMDD-HHMMSS>.bak` (a `-N`
+/// suffix when that name is taken: a second change in the same second never overwrites the first backup).
+/// Used before palingenesis rewrites a file of the user's (an assistant's settings, the config).
+pub fn keep_copy(path: &Path, text: &str) -> io::Result<PathBuf> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let stamp = Utc::now().format(STAMP);
+    let name = path
+        .file_name()
+        .unwrap_or(path.as_os_str())
+        .to_string_lossy();
+    for n in 1..=MAX_SAME_SECOND {
+        let suffix = if n == 1 {
+            String::new()
+        } else {
+            format!("-{n}")
+        };
+        let backup = path.with_file_name(format!("{name}.palingenesis-{stamp}{suffix}.bak"));
+        // Private: the files kept hold tokens and webhook URLs.
+        let opened = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&backup);
+        match opened {
+            Ok(mut f) => {
+                f.write_all(text.as_bytes())?;
+                return Ok(backup);
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::other(format!(
+        "{MAX_SAME_SECOND} backups of {} in one second",
+        path.display()
+    )))
+}
+
 /// Why a backup could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {

@@ -164,7 +164,10 @@ pub fn init(
         None => None,
     };
     let stderr_layer = opts.stderr.then(|| {
-        let layer = tracing_subscriber::fmt::layer().with_writer(io::stderr);
+        // Colour only for a person at a terminal: a file or the journal gets plain text.
+        let layer = tracing_subscriber::fmt::layer()
+            .with_writer(io::stderr)
+            .with_ansi(io::IsTerminal::is_terminal(&io::stderr()));
         if json {
             layer.json().boxed()
         } else {

@@ -5,7 +5,9 @@ mod support;
 
 use std::os::unix::fs::PermissionsExt;
 
-use support::home::Home;
+use std::time::Duration;
+
+use support::home::{Home, wait_until};
 
 #[test]
 fn config_init_show_validate_set() {
@@ -294,7 +296,7 @@ fn every_channel_key_can_be_set_one_at_a_time() {
     let (out, err) = set("notifications.telegram_bot_token", "123:s3cret");
     assert!(!out.contains("s3cret"), "secrets are not echoed: {out}");
     assert!(
-        out.contains("apply with `palingenesis daemon restart`"),
+        out.contains("the daemon is not running; it takes effect when it starts"),
         "{out}"
     );
     assert!(
@@ -370,4 +372,124 @@ fn health_warns_about_half_configured_channels() {
         out.contains("slack commands are inactive") && out.contains("slack_signing_secret"),
         "{out}"
     );
+}
+
+#[test]
+fn every_argument_of_every_command_has_help() {
+    use clap::CommandFactory;
+    fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+        for arg in cmd.get_arguments() {
+            let builtin = matches!(arg.get_id().as_str(), "help" | "version");
+            if !builtin && arg.get_help().is_none() && arg.get_long_help().is_none() {
+                missing.push(format!("{path} {}", arg.get_id()));
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            if sub.get_about().is_none() && sub.get_long_about().is_none() {
+                missing.push(format!("{path} {} (the command)", sub.get_name()));
+            }
+            walk(sub, &format!("{path} {}", sub.get_name()), missing);
+        }
+    }
+    let mut missing = Vec::new();
+    walk(
+        &palingenesis::cli::Cli::command(),
+        "palingenesis",
+        &mut missing,
+    );
+    assert!(missing.is_empty(), "without help text: {missing:#?}");
+}
+
+#[test]
+fn config_init_force_keeps_the_old_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = Home::new();
+    home.write_config("[resume]\nprompt = \"mine\"\n");
+    let (code, _, err) = home.run(&["config", "init"]);
+    assert_eq!(code, 1, "{err}");
+    let out = home.ok(&["config", "init", "--force"]);
+    let kept = out
+        .lines()
+        .find_map(|l| l.strip_prefix("the previous file is kept at "))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(
+        std::fs::read_to_string(kept).unwrap(),
+        "[resume]\nprompt = \"mine\"\n"
+    );
+    let mode = std::fs::metadata(kept).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let out = home.ok(&["config", "init", "--force"]);
+    assert!(
+        !out.contains(kept),
+        "a second backup has its own name: {out}"
+    );
+}
+
+#[test]
+fn json_without_a_daemon_is_still_json() {
+    let home = Home::new();
+    for cmd in ["status", "health", "sessions", "preview"] {
+        let (code, out, _) = home.run(&[cmd, "--json"]);
+        assert_eq!(code, 3, "{cmd}");
+        let v: serde_json::Value =
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("{cmd}: {e}: {out}"));
+        assert_eq!(v["running"], false, "{cmd}: {v}");
+        assert!(v["error"].as_str().unwrap().contains("not running"), "{v}");
+    }
+}
+
+#[test]
+fn a_configured_binary_that_is_not_there_fails_validate_and_health() {
+    let home = Home::new();
+    home.write_config(
+        "[monitoring]\nassistants = [\"claude\"]\n[claude]\nbinary = \"/nonexistent/bin/claude\"\n",
+    );
+    let (code, out, err) = home.run(&["config", "validate"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(!out.contains("valid"), "{out}");
+    assert!(
+        err.contains("[claude] binary = \"/nonexistent/bin/claude\": no such file"),
+        "{err}"
+    );
+    home.start();
+    let (code, out, _) = home.run(&["health"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("FAIL") && l.contains("binary:claude")),
+        "{out}"
+    );
+}
+
+#[test]
+fn localhost_is_a_bind_address() {
+    let home = Home::new();
+    let out = home.ok(&["config", "set", "http.bind", "localhost:7654"]);
+    assert!(out.contains("http.bind = localhost:7654"), "{out}");
+    let out = home.ok(&["config", "validate"]);
+    assert!(out.contains("valid"), "{out}");
+    let (code, _, err) = home.run(&["config", "set", "http.bind", "localhost"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("localhost:7654"),
+        "the error shows the form: {err}"
+    );
+}
+
+#[test]
+fn foreground_logs_into_a_pipe_carry_no_colour_codes() {
+    let home = Home::new();
+    home.write_config("[monitoring]\nassistants = [\"claude\"]\n");
+    let child = home
+        .command(&["daemon", "start", "--foreground"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until(Duration::from_secs(20), || home.run(&["status"]).0 == 0);
+    home.ok(&["daemon", "stop"]);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("palingenesis daemon running"), "{stderr}");
+    assert!(!stderr.contains('\x1b'), "ANSI codes in a pipe: {stderr:?}");
 }

@@ -123,6 +123,12 @@ pub trait Adapter: Send + Sync + 'static {
 
     /// What to run for it in a daemon; `None` when it is not to be watched.
     fn wire(&self, ctx: &WireContext<'_>) -> Result<Option<Wiring>, SectionError>;
+
+    /// Whether a resumer made by a later [`Adapter::wire`] works beside the sources already running (a
+    /// reload swaps only the resumer). False when the two share live state, such as a server they both reach.
+    fn resumer_rewires_alone(&self) -> bool {
+        true
+    }
 }
 
 /// Reads an assistant's records one line at a time, keeping whatever state its format needs.
@@ -136,10 +142,20 @@ pub trait HookInstaller: Send + Sync {
     fn settings_path(&self) -> PathBuf;
     /// The command the assistant is to run for a hook: `exe` (this executable), quoted as it needs.
     fn command_for(&self, exe: &Path) -> String;
-    /// Install hooks that run `command`; returns where the previous file was kept, if there was one.
-    fn install(&self, command: &str) -> Result<Option<PathBuf>, BoxError>;
-    /// Remove palingenesis's hooks; returns where the previous file was kept, if there was one.
-    fn uninstall(&self) -> Result<Option<PathBuf>, BoxError>;
+    /// Install hooks that run `command`. A settings file it cannot read as the assistant's settings is an
+    /// error, and left untouched.
+    fn install(&self, command: &str) -> Result<HookChange, BoxError>;
+    /// Remove palingenesis's hooks, leaving every other setting alone.
+    fn uninstall(&self) -> Result<HookChange, BoxError>;
+}
+
+/// What installing or removing hooks did to the settings file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HookChange {
+    /// It already was as asked (hooks installed with this command, or none of ours there): not written.
+    Unchanged,
+    /// Written; the previous file was copied to `backup` (none when there was no file).
+    Written { backup: Option<PathBuf> },
 }
 
 /// An error from an assistant's own code, across the adapter boundary.

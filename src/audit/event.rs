@@ -30,7 +30,10 @@ pub enum EventType {
     SessionDone,
     NeedsAttention,
     Paused,
-    Resumed,
+    /// Automatic actions on again after [`EventType::Paused`] (`palingenesis resume` without a session).
+    /// Written as `Resumed` before it had its own name; that name still reads as this.
+    #[serde(alias = "Resumed")]
+    Unpaused,
     ConfigChanged,
     ConfigRejected,
     HookReceived,
@@ -71,7 +74,7 @@ impl EventType {
         EventType::SessionDone,
         EventType::NeedsAttention,
         EventType::Paused,
-        EventType::Resumed,
+        EventType::Unpaused,
         EventType::ConfigChanged,
         EventType::ConfigRejected,
         EventType::HookReceived,
@@ -105,7 +108,7 @@ impl EventType {
             EventType::SessionDone => "SessionDone",
             EventType::NeedsAttention => "NeedsAttention",
             EventType::Paused => "Paused",
-            EventType::Resumed => "Resumed",
+            EventType::Unpaused => "Unpaused",
             EventType::ConfigChanged => "ConfigChanged",
             EventType::ConfigRejected => "ConfigRejected",
             EventType::HookReceived => "HookReceived",
@@ -138,6 +141,10 @@ impl FromStr for EventType {
             .filter(|c| *c != '_' && *c != '-')
             .collect::<String>()
             .to_ascii_lowercase();
+        // The un-pause event's old name.
+        if wanted == "resumed" {
+            return Ok(EventType::Unpaused);
+        }
         EventType::ALL
             .into_iter()
             .find(|t| t.as_str().eq_ignore_ascii_case(&wanted))
@@ -251,6 +258,19 @@ impl AuditEvent {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_old_unpause_name_reads_as_unpaused() {
+        let old: AuditEvent =
+            serde_json::from_str(r#"{"ts":"2026-01-01T00:00:00Z","event":"Resumed"}"#).unwrap();
+        assert_eq!(old.event, EventType::Unpaused);
+        assert!(
+            serde_json::to_string(&old)
+                .unwrap()
+                .contains(r#""event":"Unpaused""#)
+        );
+        assert_eq!("Resumed".parse::<EventType>(), Ok(EventType::Unpaused));
+    }
 
     #[test]
     fn serializes_compactly_with_pascal_case_type() {

@@ -45,8 +45,9 @@ pub enum Command {
     Preview(JsonFlag),
     /// Stop automatic actions (sessions are still watched). Survives restarts.
     Pause,
-    /// Undo `pause`.
-    Resume,
+    /// Without SESSION: undo `pause` (automatic actions on again). With SESSION: resume that session now,
+    /// in the same session with the continue prompt, whatever it was waiting for.
+    Resume(TargetArg),
     /// Start a new session now for SESSION (default: the most recent stopped one).
     NewSession(TargetArg),
     /// Act now instead of waiting for SESSION's deadline.
@@ -73,7 +74,10 @@ pub enum Command {
     /// Explain what the daemon concludes about a transcript file or tracked session.
     Inspect(InspectArgs),
     /// Print shell completions.
-    Completions { shell: clap_complete::Shell },
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
     /// Print the man page (roff).
     Man,
     /// Serve the control protocol as an MCP server on stdin/stdout (for MCP clients and agents); `mcp install
@@ -100,8 +104,10 @@ pub enum FleetCmd {
 
 #[derive(Subcommand, Debug)]
 pub enum DaemonCmd {
-    /// Start the daemon (detached unless --foreground).
+    /// Start the daemon (detached unless --foreground). Already running: says so and exits 0 (in the
+    /// foreground: exits 1, as it cannot run a second one).
     Start {
+        /// Run in this process, logging to stderr and the log file, until stopped.
         #[arg(long)]
         foreground: bool,
         /// In the foreground, log only to the log file.
@@ -110,9 +116,11 @@ pub enum DaemonCmd {
     },
     /// Stop the daemon gracefully.
     Stop,
-    /// Stop, then start.
+    /// Stop, then start; the config is checked first, and a broken one leaves the running daemon alone.
     Restart,
-    /// Re-read the config file (same as SIGHUP).
+    /// Re-read the config file (same as SIGHUP) and apply every changed key that can change while running;
+    /// the answer names what was applied and what waits for `daemon restart` (exit 0 either way; 1 when the
+    /// new file is rejected and the old config kept).
     Reload,
     /// Whether the daemon runs, and its pid and version.
     Status(JsonFlag),
@@ -133,6 +141,7 @@ pub struct TargetArg {
 
 #[derive(Args, Debug)]
 pub struct LogsArgs {
+    /// Keep printing new lines as the daemon writes them.
     #[arg(short, long)]
     pub follow: bool,
     /// Show the last N lines.
@@ -145,6 +154,7 @@ pub struct LogsArgs {
 
 #[derive(Args, Debug)]
 pub struct EventsArgs {
+    /// Keep printing new events as they are recorded.
     #[arg(short, long)]
     pub follow: bool,
     /// Only events at or after TIME (RFC 3339, or a duration ago like 10m, 2h).
@@ -153,11 +163,13 @@ pub struct EventsArgs {
     /// Only this event type (repeatable), e.g. StopDetected.
     #[arg(long = "type")]
     pub types: Vec<String>,
+    /// Only events of this session (id or a prefix of it).
     #[arg(long)]
     pub session: Option<String>,
     /// Show at most the last N events.
     #[arg(short = 'n', long)]
     pub limit: Option<usize>,
+    /// One JSON object per line (the audit records as written).
     #[arg(long)]
     pub json: bool,
 }
@@ -166,23 +178,33 @@ pub struct EventsArgs {
 pub enum ConfigCmd {
     /// Write a commented config template (mode 0600).
     Init {
+        /// Replace an existing file (the old one is kept as a backup).
         #[arg(long)]
         force: bool,
     },
     /// Show the effective configuration (file + environment).
     Show(JsonFlag),
     /// Check a config file (default: the active one); errors name file:line:col.
-    Validate { file: Option<PathBuf> },
+    Validate {
+        /// The file to check (default: the active config file).
+        file: Option<PathBuf>,
+    },
     /// Edit in $EDITOR; the file is only replaced when the result is valid.
     Edit,
     /// Set one key, keeping comments: `config set resume.backoff_base_secs 60`.
-    Set { key: String, value: String },
+    Set {
+        /// SECTION.KEY, e.g. resume.backoff_base_secs.
+        key: String,
+        /// A TOML value (`60`, `true`, `["a"]`), or plain text for a string.
+        value: String,
+    },
     /// Print the config file's path.
     Path,
 }
 
 #[derive(Args, Debug)]
 pub struct HookArgs {
+    /// The assistant whose hook payload arrives on stdin (e.g. claude).
     #[arg(value_parser = crate::assistants::parse)]
     pub assistant: Assistant,
 }
@@ -215,20 +237,30 @@ pub enum McpCmd {
 
 #[derive(Subcommand, Debug)]
 pub enum HooksCmd {
-    /// Add palingenesis's hooks to the assistant's settings (a backup is kept).
+    /// Add palingenesis's hooks to the assistant's settings (a backup of the previous file is kept; a file
+    /// that is not valid settings is refused and left alone).
     Install {
+        /// The assistant whose settings get the hooks (e.g. claude).
         #[arg(value_parser = crate::assistants::parse)]
         assistant: Assistant,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
     },
     /// Remove them again, leaving other hooks alone.
     Uninstall {
+        /// The assistant whose settings lose the hooks.
         #[arg(value_parser = crate::assistants::parse)]
         assistant: Assistant,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
     },
 }
 
 #[derive(Args, Debug)]
 pub struct ClassifyArgs {
+    /// Classify as this assistant's messages.
     #[arg(long, default_value = crate::assistants::DEFAULT)]
     #[arg(value_parser = crate::assistants::parse)]
     pub assistant: Assistant,
@@ -244,9 +276,11 @@ pub struct ClassifyArgs {
 pub struct InspectArgs {
     /// A transcript/rollout file, or a tracked session id.
     pub target: String,
+    /// Read the file as this assistant's (default: guessed from where it is).
     #[arg(long)]
     #[arg(value_parser = crate::assistants::parse)]
     pub assistant: Option<Assistant>,
+    /// Machine-readable output.
     #[arg(long)]
     pub json: bool,
 }

@@ -346,11 +346,21 @@ fn validate(c: &Config) -> Result<(), (String, String)> {
             "must not be blank (remove it to use the generated token file)".into(),
         );
     }
+    // `localhost:PORT` names the loopback interface as well as 127.0.0.1 does.
+    let localhost = c
+        .http
+        .bind
+        .strip_prefix("localhost:")
+        .is_some_and(|port| port.parse::<u16>().is_ok());
     match c.http.bind.parse::<std::net::SocketAddr>() {
+        Err(_) if localhost => {}
         Err(_) => {
             return fail(
                 "http.bind",
-                format!("`{}` is not an address:port", c.http.bind),
+                format!(
+                    "`{}` is not an address:port (e.g. 127.0.0.1:7654, [::1]:7654, localhost:7654)",
+                    c.http.bind
+                ),
             );
         }
         Ok(addr) if !addr.ip().is_loopback() && c.http.token.is_none() => {

@@ -1,9 +1,11 @@
 //! Settings: one TOML file (see [`template::template`]), every key overridable from the environment as
 //! `PALINGENESIS__SECTION__KEY=value`, validated with errors that name `file:line:col` and the key.
 
+mod binaries;
 mod bounds;
 mod channels;
 mod chat;
+mod diff;
 mod edit;
 mod fleet;
 mod load;
@@ -16,7 +18,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use binaries::{MissingBinary, missing_binaries};
 pub use chat::ChatConfig;
+pub use diff::changed_keys;
 pub use edit::set_key;
 pub use fleet::{FleetConfig, check_destination};
 pub use load::{ConfigError, load, load_from_str, validate_text};
@@ -177,7 +181,8 @@ pub struct NewSessionConfig {
     /// Workflow files whose YAML frontmatter (`stepsCompleted`, `lastStep`) seeds the prompt when there is no
     /// Next-step file. Relative to the project directory; the first that exists wins.
     pub workflow_files: Vec<String>,
-    /// Prompt template: `{next_step}` (file content), `{step}`, `{description}`, `{project}`.
+    /// Prompt template: `{next_step}` (file content), `{step}`, `{description}`, `{project}`, `{reason}` (why
+    /// the last session could not go on).
     pub prompt_template: String,
 }
 

@@ -1,7 +1,7 @@
 //! The commented config template written by `palingenesis config init`. Every value in it is the default.
 
-/// Default prompt that seeds a new session after the context window filled up.
-pub const DEFAULT_PROMPT_TEMPLATE: &str = "You are continuing work in {project} that a previous session could not finish because its context window filled up.\n{step}{description}\nThe project's next-step notes follow. Carry on from there.\n\n{next_step}";
+/// Default prompt that seeds a new session (`{reason}`: why the previous one could not go on).
+pub const DEFAULT_PROMPT_TEMPLATE: &str = "You are continuing work in {project} that a previous session could not finish because {reason}.\n{step}{description}\nThe project's next-step notes follow. Carry on from there.\n\n{next_step}";
 
 /// The core sections; [`template`] adds each assistant's.
 const CORE: &str = r#"# palingenesis configuration. Every key is optional; the values shown are the defaults.
@@ -66,8 +66,8 @@ self_continue_grace_secs = 180
 next_step_file = "Next-step.md"
 # Without a next-step file: the first of these with `stepsCompleted` / `lastStep` YAML frontmatter.
 workflow_files = ["workflow.md", "docs/workflow.md"]
-# Placeholders: {next_step} (required), {step}, {description}, {project}.
-prompt_template = "You are continuing work in {project} that a previous session could not finish because its context window filled up.\n{step}{description}\nThe project's next-step notes follow. Carry on from there.\n\n{next_step}"
+# Placeholders: {next_step} (required), {step}, {description}, {project}, {reason} (why the last session ended).
+prompt_template = "You are continuing work in {project} that a previous session could not finish because {reason}.\n{step}{description}\nThe project's next-step notes follow. Carry on from there.\n\n{next_step}"
 
 [backup]
 # Transcripts are copied before a new session replaces them; this many copies are kept per session.

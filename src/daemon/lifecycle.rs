@@ -22,6 +22,14 @@ pub fn private_dir(path: &Path) -> std::io::Result<()> {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))
 }
 
+/// What a starting daemon checks before it runs anything: the config file loads and every assistant's
+/// section can be wired. `daemon restart` calls it before stopping the running daemon.
+pub fn preflight(paths: &Paths) -> anyhow::Result<Config> {
+    let config = crate::config::load(&paths.config_file)?;
+    crate::wiring::wire(&config)?;
+    Ok(config)
+}
+
 /// Run the daemon in this process until SIGTERM/SIGINT or a shutdown request.
 pub async fn run_foreground(paths: Paths, config: Config) -> anyhow::Result<()> {
     raise_fd_limit();

@@ -5,6 +5,7 @@
 pub mod lifecycle;
 pub mod pidfile;
 mod recover;
+pub mod reload;
 
 use std::sync::Arc;
 
@@ -49,17 +50,6 @@ pub enum EngineEnded {
     Aborted(#[source] tokio::task::JoinError),
     #[error("it returned")]
     Returned,
-}
-
-/// Why the HTTP API could not take a reloaded configuration.
-#[derive(Debug, thiserror::Error)]
-enum HttpReloadError {
-    #[error(transparent)]
-    Config(#[from] crate::config::ConfigError),
-    #[error("reading the HTTP token: {0}")]
-    Token(#[from] std::io::Error),
-    #[error("the reload was interrupted: {0}")]
-    Interrupted(#[from] tokio::task::JoinError),
 }
 
 pub struct DaemonContext {
@@ -164,10 +154,16 @@ pub async fn run(
     } else {
         None
     };
-    let handle = match &http_guard {
-        Some(guard) => handle.with_reload_hook(http_reload_hook(guard.clone(), paths.clone())),
-        None => handle,
-    };
+    let live = reload::Live::new(
+        paths.clone(),
+        &config,
+        &wired,
+        audit.clone(),
+        tracker.clone(),
+        sources_stop.clone(),
+        handle.clone(),
+    );
+    let handle = handle.with_reloader(live.reloader());
     let sources_ready = wired.spawn_sources(
         engine.offsets(),
         handle.source_sender(),
@@ -185,18 +181,7 @@ pub async fn run(
         warn!("sources were not ready within 30 s; starting anyway");
     }
 
-    crate::notify::spawn(&config, &audit, &tracker, sources_stop.clone());
     let chat = crate::chat::ChatControl::new(handle.clone(), audit.clone(), paths.audit_file());
-    if let Some(bot) = crate::chat::telegram::TelegramBot::from_config(
-        &config.notifications,
-        &config.chat,
-        chat.clone(),
-    ) {
-        tracker.spawn(bot.run(sources_stop.clone()));
-    }
-    if let Err(e) = crate::otel::spawn(&config.otel, &audit, &tracker, sources_stop.clone()) {
-        warn!(error = %e, "OpenTelemetry export could not start; continuing without it");
-    }
     let surface = crate::surface::Surface {
         engine: handle.clone(),
         saves: crate::saves::SavesHandle::start(
@@ -206,22 +191,12 @@ pub async fn run(
             sources_stop.clone(),
         ),
     };
-    if let Some(guard) = http_guard {
-        crate::http::spawn(
-            &config.http,
-            surface.clone(),
-            audit.clone(),
-            crate::chat::routes::router(&config.chat, &chat),
-            guard,
-            &tracker,
-            shutdown.clone(),
-        )
+    live.start(surface.clone(), chat, http_guard)
         .await
         .map_err(|source| DaemonError::Prepare {
             path: config.http.bind.clone().into(),
             source,
         })?;
-    }
     tracker.spawn(crate::ipc::server::serve(
         listener,
         Arc::new(surface),
@@ -284,6 +259,7 @@ pub async fn run(
                 .message(format!("the engine stopped unexpectedly: {why}")),
         );
         shutdown.cancel();
+        live.close();
         sources_stop.cancel();
         tracker.close();
         // Tasks that wait on the dead engine must not keep the process alive.
@@ -293,6 +269,7 @@ pub async fn run(
         return Err(DaemonError::EngineDied(why));
     }
     info!("shutting down");
+    live.close();
     sources_stop.cancel();
     tracker.close();
     tracker.wait().await;
@@ -306,27 +283,6 @@ pub async fn run(
     // Everything is flushed; the writer task ends once the last handle is gone.
     drop(audit_task);
     Ok(())
-}
-
-/// After a reload, the HTTP API takes the new token (and allowed hosts) before the reload is answered.
-fn http_reload_hook(guard: Arc<crate::http::auth::Guard>, paths: Paths) -> engine::ReloadHook {
-    Arc::new(move || {
-        let (guard, paths) = (guard.clone(), paths.clone());
-        Box::pin(async move {
-            let applied = tokio::task::spawn_blocking(move || {
-                let config = crate::config::load(&paths.config_file)?;
-                guard.reload(&config.http, &paths)?;
-                Ok::<_, HttpReloadError>(())
-            })
-            .await
-            .map_err(HttpReloadError::from)
-            .and_then(|r| r);
-            match applied {
-                Ok(()) => info!("HTTP API token and hosts reloaded"),
-                Err(e) => warn!(error = %e, "HTTP API keeps its old token"),
-            }
-        })
-    })
 }
 
 /// Bring the loaded state up to date with the journal and the file system (blocking work off the async

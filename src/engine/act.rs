@@ -70,9 +70,7 @@ pub enum BackupFailure {
 /// Why a new session has no prompt to start from.
 #[derive(Debug, thiserror::Error)]
 pub enum SeedError {
-    #[error(
-        "context exhausted, but {dir} has no {file} or workflow frontmatter to seed a new session"
-    )]
+    #[error("{dir} has no {file} or workflow frontmatter to seed a new session")]
     NoNotes { dir: String, file: String },
     #[error(transparent)]
     NextStep(#[from] crate::nextstep::NextStepError),
@@ -97,6 +95,8 @@ pub struct AttemptJob {
     pub resets_at: Option<DateTime<Utc>>,
     /// The engine's wall clock.
     pub clock: crate::clock::WallClock,
+    /// Why the session stopped (`None`: nothing recorded, e.g. a new session a person asked for).
+    pub stop: Option<crate::model::StopReason>,
 }
 
 impl AttemptJob {
@@ -221,7 +221,10 @@ async fn seed_prompt(job: &AttemptJob, cwd: &std::path::Path) -> Result<String, 
         prompt_template: ns.prompt_template.clone(),
     };
     let dir = cwd.to_path_buf();
-    let template = ns.prompt_template.clone();
+    // `{reason}` is filled here, before the notes go in, so the same word inside them stays as written.
+    let template = ns
+        .prompt_template
+        .replace("{reason}", why_replaced(job.stop.as_ref()));
     tokio::task::spawn_blocking(move || match crate::nextstep::find_seed(&dir, &cfg) {
         Ok(Some(seed)) => Ok(crate::nextstep::render_prompt(&template, &seed, &dir)),
         Ok(None) => Err(SeedError::NoNotes {
@@ -231,6 +234,19 @@ async fn seed_prompt(job: &AttemptJob, cwd: &std::path::Path) -> Result<String, 
         Err(e) => Err(SeedError::from(e)),
     })
     .await?
+}
+
+/// How the prompt of a new session says why the previous one could not go on.
+fn why_replaced(stop: Option<&crate::model::StopReason>) -> &'static str {
+    use crate::model::StopReason;
+    match stop {
+        Some(StopReason::ContextExhausted) => "its context window filled up",
+        Some(StopReason::UsageLimit { .. }) => "it reached a usage limit",
+        Some(StopReason::RateLimit { .. }) => "it was rate limited",
+        Some(StopReason::Transient { .. }) => "the model provider failed",
+        Some(StopReason::NeedsHuman { .. } | StopReason::Unknown) => "it stopped with an error",
+        Some(StopReason::UserExit | StopReason::Completed) | None => "a new session was asked for",
+    }
 }
 
 async fn backup(job: &AttemptJob) {

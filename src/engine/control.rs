@@ -106,6 +106,14 @@ impl Engine {
                 detail: format!("warning: {w}"),
             });
         }
+        // A configured agent binary that is not there fails every resume of its sessions.
+        for missing in crate::config::missing_binaries(&self.config) {
+            checks.push(HealthCheck {
+                name: format!("binary:{}", missing.section),
+                ok: false,
+                detail: missing.to_string(),
+            });
+        }
         checks.extend(crate::sources::garbage::health_checks());
         HealthReport {
             ok: checks.iter().all(|c| c.ok),
@@ -168,7 +176,7 @@ impl Engine {
         }
         self.paused = false;
         self.dirty = true;
-        self.record(AuditEvent::new(EventType::Resumed));
+        self.record(AuditEvent::new(EventType::Unpaused));
         let keys: Vec<SessionKey> = self.sessions.keys().cloned().collect();
         let mut n = 0;
         for key in keys {
@@ -231,6 +239,16 @@ impl Engine {
             Ok(k) => k,
             Err(e) => return Response::Error(e),
         };
+        let planned = match (&self.sessions[&key].phase, forced) {
+            (_, Some(action)) => Some(action),
+            (Phase::Waiting { action, .. }, None) => Some(*action),
+            _ => None,
+        };
+        if planned == Some(Action::NewSession)
+            && let Some(why) = self.no_seed_for(&key)
+        {
+            return Response::error(ErrorCode::BadRequest, format!("nothing started: {why}"));
+        }
         let effects = self.apply(&key, Input::ActNow { action: forced });
         for effect in effects {
             match effect {
@@ -244,11 +262,45 @@ impl Engine {
         Response::error(ErrorCode::Internal, format!("{key}: nothing was started"))
     }
 
+    /// Why a new session for `key` could not be seeded, checked before anything starts: its working
+    /// directory is unknown or has none of the files a seed comes from. Only a few `stat` calls (the
+    /// attempt reads the files later, off this task).
+    fn no_seed_for(&self, key: &SessionKey) -> Option<String> {
+        let Some(cwd) = self.sessions[key].locator.cwd.as_deref() else {
+            return Some(format!("{key}'s working directory is unknown"));
+        };
+        let ns = &self.config.new_session;
+        let candidates = std::iter::once(&ns.next_step_file).chain(&ns.workflow_files);
+        if candidates.clone().any(|f| cwd.join(f).is_file()) {
+            return None;
+        }
+        let names: Vec<&str> = candidates.map(String::as_str).collect();
+        Some(format!(
+            "{} has none of {} to seed a new session from; write {} there, or continue the same session with \
+             `palingenesis resume {}`",
+            cwd.display(),
+            names.join(", "),
+            ns.next_step_file,
+            key.id
+        ))
+    }
+
     fn abort(&mut self, target: Target) -> Response {
         let key = match self.resolve(&target) {
             Ok(k) => k,
             Err(e) => return Response::Error(e),
         };
+        let sess = &self.sessions[&key];
+        let pending = matches!(
+            sess.phase,
+            Phase::Waiting { .. } | Phase::Resuming { .. } | Phase::SelfContinuing { .. }
+        ) || self.attempts.contains_key(&key);
+        if !pending {
+            let state = sess.info(self.now()).state.as_str();
+            return Response::done(format!(
+                "{key}: nothing pending to cancel (it is {state}); nothing changed"
+            ));
+        }
         self.apply(&key, Input::Abort);
         Response::done(format!("{key}: pending action cancelled"))
     }

@@ -9,23 +9,24 @@ use super::EngineMsg;
 use crate::model::SourceTx;
 use crate::protocol::{ErrorCode, Request, Response};
 
-/// Work done after a successful reload, before its reply goes back (e.g. the HTTP API taking a new token),
-/// so that whoever asked for the reload sees its effect at once.
-pub type ReloadHook = Arc<dyn Fn() -> BoxFuture<'static, ()> + Send + Sync>;
+/// Who carries out a reload for the daemon (re-reads the file, rebuilds what depends on it, hands the engine
+/// its new config through [`EngineMsg::Reconfigure`]) and answers the request. Without one the engine
+/// re-reads the file itself.
+pub type Reloader = Arc<dyn Fn() -> BoxFuture<'static, Response> + Send + Sync>;
 
 /// Cloneable handle the control surfaces and sources use.
 #[derive(Clone)]
 pub struct EngineHandle {
     tx: mpsc::Sender<EngineMsg>,
     sources: SourceTx,
-    after_reload: Option<ReloadHook>,
+    reloader: Option<Reloader>,
 }
 
 impl std::fmt::Debug for EngineHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EngineHandle")
             .field("tx", &self.tx)
-            .field("after_reload", &self.after_reload.is_some())
+            .field("reloader", &self.reloader.is_some())
             .finish()
     }
 }
@@ -35,26 +36,37 @@ impl EngineHandle {
         EngineHandle {
             tx,
             sources,
-            after_reload: None,
+            reloader: None,
         }
     }
 
-    /// Run `hook` after every successful reload requested through this handle (or its clones made later).
-    pub fn with_reload_hook(mut self, hook: ReloadHook) -> Self {
-        self.after_reload = Some(hook);
+    /// Let `reloader` answer every reload requested through this handle (or its clones made later).
+    pub fn with_reloader(mut self, reloader: Reloader) -> Self {
+        self.reloader = Some(reloader);
         self
     }
 
     pub async fn request(&self, req: Request) -> Response {
-        let reload = matches!(req, Request::Reload);
-        let resp = self.ask(req).await;
-        if reload
-            && !matches!(resp, Response::Error(_))
-            && let Some(hook) = &self.after_reload
-        {
-            hook().await;
+        match (&req, &self.reloader) {
+            (Request::Reload, Some(reloader)) => reloader().await,
+            _ => self.ask(req).await,
         }
-        resp
+    }
+
+    /// Give the engine a new configuration and the resumers built from it; returns once it has them.
+    pub async fn reconfigure(
+        &self,
+        config: crate::config::Config,
+        resumers: crate::resume::Resumers,
+    ) {
+        let (reply, rx) = oneshot::channel();
+        let msg = EngineMsg::Reconfigure {
+            new: Box::new(super::Reconfiguration { config, resumers }),
+            reply,
+        };
+        if self.tx.send(msg).await.is_ok() {
+            let _ = rx.await;
+        }
     }
 
     async fn ask(&self, req: Request) -> Response {

@@ -31,7 +31,7 @@ use tracing::{debug, info};
 
 pub use crate::model::TurnOutcome;
 pub use act::AttemptEvent;
-pub use handle::{EngineHandle, ReloadHook};
+pub use handle::{EngineHandle, Reloader};
 pub use persist::{EngineSnapshot, load as load_snapshot};
 
 use crate::audit::{AuditEvent, AuditWriter};
@@ -68,6 +68,23 @@ pub enum EngineMsg {
         session: SessionKey,
         reach: crate::interactive::Reach,
     },
+    /// A reload: the new configuration and the resumers built from it (see [`EngineHandle::reconfigure`]).
+    Reconfigure {
+        new: Box<Reconfiguration>,
+        reply: oneshot::Sender<()>,
+    },
+}
+
+/// What a reload hands the engine.
+pub struct Reconfiguration {
+    pub config: Config,
+    pub resumers: Resumers,
+}
+
+impl std::fmt::Debug for Reconfiguration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Reconfiguration { .. }")
+    }
 }
 
 /// Everything the engine needs, injected.
@@ -227,6 +244,12 @@ impl Engine {
                 event,
             } => self.on_attempt_event(session, attempt_id, event),
             EngineMsg::Reached { session, reach } => self.on_reached(session, reach),
+            EngineMsg::Reconfigure { new, reply } => {
+                let Reconfiguration { config, resumers } = *new;
+                self.config = Arc::new(config);
+                self.resumers = resumers;
+                let _ = reply.send(());
+            }
             EngineMsg::AgentEnv { session, env } => {
                 if let Some(sess) = self.sessions.get_mut(&session)
                     && sess.agent_env.is_empty()
@@ -347,6 +370,10 @@ impl Engine {
             wrappers: self.wrappers.values().cloned().collect(),
             resets_at,
             clock: self.clock.clone(),
+            stop: self.sessions[key]
+                .last_stop
+                .as_ref()
+                .map(|s| s.reason.clone()),
         };
         if let Some(old) = self.attempts.insert(key.clone(), cancel) {
             old.cancel();

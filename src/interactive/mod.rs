@@ -181,7 +181,6 @@ pub fn probe(
     reach
 }
 
-
 /// The registered wrapper whose agent is `lineage[0]` or one of its ancestors, on the same terminal.
 fn wrapper_of<'a>(
     lineage: &[Stat],

@@ -80,9 +80,6 @@ fn run(
         for event in audits {
             audit.record(event);
         }
-        for done in flushes {
-            let _ = done.send(());
-        }
         if let Some(upto) = compact {
             let before = kept.len();
             kept.retain(|e| e.seq() > upto);
@@ -90,6 +87,10 @@ fn run(
             if let Err(e) = compact_file(path, &mut file, &kept, dropped) {
                 tracing::warn!(path = %path.display(), error = %e, "compacting the journal failed");
             }
+        }
+        // Last: a flush answers for everything queued before it, a compaction in the same batch included.
+        for done in flushes {
+            let _ = done.send(());
         }
     }
 }

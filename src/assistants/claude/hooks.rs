@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
+use crate::adapter::HookChange;
+
 /// The hook events palingenesis listens to.
 /// `Notification` carries the state of Claude Code's own auto-continue (`quota_auto_resume_*`).
 pub const EVENTS: [&str; 5] = [
@@ -25,12 +27,16 @@ pub enum HooksError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{path} is not valid JSON ({source}); fix or move it first")]
+    #[error("{path} is not valid JSON ({source}); it was left unchanged: fix or move it first")]
     Parse {
         path: PathBuf,
         #[source]
         source: serde_json::Error,
     },
+    #[error(
+        "{path}: {what}, not the shape Claude Code's settings have; it was left unchanged: fix or move it first"
+    )]
+    Shape { path: PathBuf, what: String },
 }
 
 /// `$CLAUDE_CONFIG_DIR/settings.json` or `~/.claude/settings.json`.
@@ -123,34 +129,93 @@ pub fn hook_command(exe: &Path) -> String {
     format!("{quoted} {MARKER}")
 }
 
-/// Read-modify-write the settings file, keeping a backup of the previous content. Returns the backup path.
+/// Why `settings` is not something hooks can be merged into (`None`: it is), so that a file of another
+/// shape is refused rather than replaced.
+pub fn shape_problem(settings: &Value) -> Option<String> {
+    let Some(top) = settings.as_object() else {
+        return Some(format!("the file holds {}, not an object", kind(settings)));
+    };
+    let hooks = match top.get("hooks") {
+        None => return None,
+        Some(Value::Object(h)) => h,
+        Some(other) => return Some(format!("\"hooks\" is {}, not an object", kind(other))),
+    };
+    for (event, list) in hooks {
+        let Some(groups) = list.as_array() else {
+            return Some(format!(
+                "\"hooks\".\"{event}\" is {}, not a list",
+                kind(list)
+            ));
+        };
+        for group in groups {
+            match group.get("hooks") {
+                _ if !group.is_object() => {
+                    return Some(format!(
+                        "an entry of \"hooks\".\"{event}\" is {}, not an object",
+                        kind(group)
+                    ));
+                }
+                Some(inner) if !inner.is_array() => {
+                    return Some(format!(
+                        "an entry of \"hooks\".\"{event}\" has \"hooks\" = {}, not a list",
+                        kind(inner)
+                    ));
+                }
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Read-modify-write the settings file. Nothing is written when `change` changes nothing; otherwise the
+/// previous content is first copied to a backup of its own name (never over an earlier backup). A file that
+/// does not parse, or has another shape, is refused and left as it is.
 pub fn update_file(
     path: &Path,
     change: impl FnOnce(Value) -> Value,
-) -> Result<Option<PathBuf>, HooksError> {
+) -> Result<HookChange, HooksError> {
     let io = |source| HooksError::Io {
         path: path.to_path_buf(),
         source,
     };
-    let (current, backup) = match std::fs::read_to_string(path) {
+    let (current, text) = match std::fs::read_to_string(path) {
+        Ok(text) if text.trim().is_empty() => (json!({}), Some(text)),
         Ok(text) => {
-            let value = if text.trim().is_empty() {
-                json!({})
-            } else {
-                serde_json::from_str(&text).map_err(|source| HooksError::Parse {
-                    path: path.to_path_buf(),
-                    source,
-                })?
-            };
-            let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
-            let backup = path.with_extension(format!("json.palingenesis-{stamp}.bak"));
-            std::fs::write(&backup, &text).map_err(io)?;
-            (value, Some(backup))
+            let value = serde_json::from_str(&text).map_err(|source| HooksError::Parse {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            (value, Some(text))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => (json!({}), None),
         Err(e) => return Err(io(e)),
     };
-    let updated = change(current);
+    if let Some(what) = shape_problem(&current) {
+        return Err(HooksError::Shape {
+            path: path.to_path_buf(),
+            what,
+        });
+    }
+    let updated = change(current.clone());
+    if updated == current {
+        return Ok(HookChange::Unchanged);
+    }
+    let backup = match &text {
+        Some(text) => Some(crate::backup::keep_copy(path, text).map_err(io)?),
+        None => None,
+    };
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
@@ -161,7 +226,7 @@ pub fn update_file(
     )
     .map_err(io)?;
     std::fs::rename(&tmp, path).map_err(io)?;
-    Ok(backup)
+    Ok(HookChange::Written { backup })
 }
 
 #[cfg(test)]
@@ -179,6 +244,26 @@ mod tests {
         assert_eq!(once["hooks"]["Stop"].as_array().unwrap().len(), 2);
         assert_eq!(once["hooks"]["StopFailure"][0]["hooks"][0]["command"], cmd);
         assert_eq!(without_hooks(once), user);
+    }
+
+    #[test]
+    fn settings_of_another_shape_are_refused_by_name() {
+        for (text, what) in [
+            (json!([1, 2]), "a list, not an object"),
+            (json!({"hooks": []}), "\"hooks\" is a list"),
+            (
+                json!({"hooks": {"Stop": "oops"}}),
+                "\"hooks\".\"Stop\" is a string",
+            ),
+            (
+                json!({"hooks": {"Stop": [1]}}),
+                "is a number, not an object",
+            ),
+        ] {
+            let got = shape_problem(&text).unwrap_or_default();
+            assert!(got.contains(what), "{text}: {got}");
+        }
+        assert_eq!(shape_problem(&json!({"model": "x", "hooks": {}})), None);
     }
 
     #[test]

@@ -137,13 +137,13 @@ impl HookInstaller for Hooks {
         hooks::hook_command(exe)
     }
 
-    fn install(&self, command: &str) -> Result<Option<PathBuf>, BoxError> {
+    fn install(&self, command: &str) -> Result<crate::adapter::HookChange, BoxError> {
         Ok(hooks::update_file(&hooks::settings_path(), |v| {
             hooks::with_hooks(v, command)
         })?)
     }
 
-    fn uninstall(&self) -> Result<Option<PathBuf>, BoxError> {
+    fn uninstall(&self) -> Result<crate::adapter::HookChange, BoxError> {
         Ok(hooks::update_file(
             &hooks::settings_path(),
             hooks::without_hooks,

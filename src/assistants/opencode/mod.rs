@@ -80,6 +80,11 @@ impl Adapter for Opencode {
         crate::adapter::render_section(&crate::adapter::parse_section::<config::Section>(section)?)
     }
 
+    /// The resumer reaches the server the running source supervises (their shared `ServerLink`).
+    fn resumer_rewires_alone(&self) -> bool {
+        false
+    }
+
     fn wire(&self, ctx: &WireContext<'_>) -> Result<Option<Wiring>, SectionError> {
         let section: config::Section = crate::adapter::parse_section(ctx.section)?;
         let Some(plan) = source::plan(&section, ctx.listed) else {

@@ -25,8 +25,18 @@ pub fn run(cmd: ConfigCmd, paths: &Paths) -> anyhow::Result<u8> {
                     path.display()
                 );
             }
+            let kept = match std::fs::read_to_string(path) {
+                Ok(old) => Some(
+                    crate::backup::keep_copy(path, &old)
+                        .with_context(|| format!("keeping a copy of {}", path.display()))?,
+                ),
+                Err(_) => None,
+            };
             write_private(path, &template())?;
             println!("wrote {}", path.display());
+            if let Some(kept) = kept {
+                println!("the previous file is kept at {}", kept.display());
+            }
             let token_file = paths.http_token_file();
             crate::http::auth::ensure_token_file(&token_file)
                 .with_context(|| format!("writing {}", token_file.display()))?;
@@ -54,6 +64,13 @@ pub fn run(cmd: ConfigCmd, paths: &Paths) -> anyhow::Result<u8> {
             };
             match config::validate_text(&text, file) {
                 Ok(c) => {
+                    let missing = config::missing_binaries(&c);
+                    for m in &missing {
+                        eprintln!("{}: {m}", file.display());
+                    }
+                    if !missing.is_empty() {
+                        return Ok(exit::FAILURE);
+                    }
                     println!("{}: valid", file.display());
                     print_warnings(&c);
                     Ok(exit::OK)
@@ -74,25 +91,28 @@ pub fn run(cmd: ConfigCmd, paths: &Paths) -> anyhow::Result<u8> {
             } else {
                 &value
             };
-            // Channels, chat control and the HTTP server are set up when the daemon starts.
-            let apply = if ["notifications.", "chat.", "http."]
-                .iter()
-                .any(|p| key.starts_with(p))
-            {
-                "restart"
-            } else {
-                "reload"
-            };
-            println!(
-                "{key} = {shown}  ({}); apply with `palingenesis daemon {apply}`",
-                path.display()
-            );
+            println!("{key} = {shown}  ({})", path.display());
+            println!("{}", next_step(paths, &key));
             if let Ok(c) = config::validate_text(&text, path) {
                 print_warnings(&c);
             }
             Ok(exit::OK)
         }
         ConfigCmd::Edit => edit(path),
+    }
+}
+
+/// What the user does next for a changed key to take effect, as it is.
+fn next_step(paths: &Paths, key: &str) -> String {
+    if !super::daemon_answers(paths) {
+        return "the daemon is not running; it takes effect when it starts (`palingenesis daemon start`)"
+            .into();
+    }
+    match crate::daemon::reload::restart_needed_for(key) {
+        Some(why) => format!(
+            "takes effect at `palingenesis daemon restart` ({why}; a reload does not apply it)"
+        ),
+        None => "apply it now with `palingenesis daemon reload` (it says what it applied)".into(),
     }
 }
 

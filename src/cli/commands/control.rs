@@ -14,8 +14,12 @@ pub async fn pause(paths: &Paths) -> anyhow::Result<u8> {
     send(paths, Request::Pause).await
 }
 
-pub async fn resume(paths: &Paths) -> anyhow::Result<u8> {
-    send(paths, Request::Resume).await
+/// Un-pause, or with a session, resume that session now.
+pub async fn resume(paths: &Paths, session: Option<String>) -> anyhow::Result<u8> {
+    match session {
+        None => send(paths, Request::Resume).await,
+        Some(s) => send(paths, Request::ResumeSession(Target { session: Some(s) })).await,
+    }
 }
 
 pub async fn new_session(paths: &Paths, session: Option<String>) -> anyhow::Result<u8> {

@@ -18,6 +18,14 @@ pub fn run(cmd: DaemonCmd, paths: &Paths, verbosity: u8) -> anyhow::Result<u8> {
         DaemonCmd::Start {
             foreground: false, ..
         } => super::block_on(async {
+            // Starting what already runs is done, not a failure (scripts and service files call it freely).
+            if let Ok(c) = Client::connect(&paths.socket(), "cli").await {
+                println!(
+                    "palingenesis daemon already running (pid {}, version {})",
+                    c.daemon_pid, c.daemon_version
+                );
+                return Ok(exit::OK);
+            }
             let pid = lifecycle::start_detached(paths, verbosity).await?;
             println!(
                 "palingenesis daemon started (pid {pid}); log: {}",
@@ -33,6 +41,10 @@ pub fn run(cmd: DaemonCmd, paths: &Paths, verbosity: u8) -> anyhow::Result<u8> {
             Ok(exit::OK)
         }),
         DaemonCmd::Restart => super::block_on(async {
+            // One typo must not cost the working daemon: check the new config before stopping it.
+            lifecycle::preflight(paths).context(
+                "not restarting: the configuration would not start a daemon (the running one is left alone)",
+            )?;
             lifecycle::stop(paths).await?;
             let pid = lifecycle::start_detached(paths, verbosity).await?;
             println!("palingenesis daemon restarted (pid {pid})");

@@ -41,7 +41,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Sessions(f) => block_on(sessions::run(&paths, f.json, false)),
         Command::Preview(f) => block_on(sessions::run(&paths, f.json, true)),
         Command::Pause => block_on(control::pause(&paths)),
-        Command::Resume => block_on(control::resume(&paths)),
+        Command::Resume(t) => block_on(control::resume(&paths, t.session)),
         Command::NewSession(t) => block_on(control::new_session(&paths, t.session)),
         Command::Skip(t) => block_on(control::skip(&paths, t.session)),
         Command::Abort(t) => block_on(control::abort(&paths, t.session)),
@@ -85,6 +85,34 @@ fn block_on<F: std::future::Future<Output = anyhow::Result<u8>>>(fut: F) -> anyh
         .build()
         .context("starting the async runtime")?
         .block_on(fut)
+}
+
+/// Ask the daemon. With `--json`, a daemon that is not running is reported as JSON on stdout
+/// (`{"running": false, "error": …}`) with exit code 3, so a script reading stdout always gets JSON:
+/// `Err(code)` is then the exit code to return.
+pub(crate) async fn ask(
+    paths: &Paths,
+    req: &crate::protocol::Request,
+    json: bool,
+) -> anyhow::Result<Result<crate::protocol::Response, u8>> {
+    use crate::ipc::client::ClientError;
+    match crate::ipc::client::request_once(&paths.socket(), req).await {
+        Ok(resp) => Ok(Ok(resp)),
+        Err(e @ ClientError::NotRunning { .. }) if json => {
+            super::render::json(&serde_json::json!({"running": false, "error": e.to_string()}))?;
+            Ok(Err(exit::NOT_RUNNING))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Whether a daemon answers on the socket.
+pub(crate) fn daemon_answers(paths: &Paths) -> bool {
+    let connect = async {
+        let c = crate::ipc::client::Client::connect(&paths.socket(), "cli").await;
+        Ok(u8::from(c.is_ok()))
+    };
+    block_on(connect).is_ok_and(|answered| answered == 1)
 }
 
 /// Parse `--since`: RFC 3339, or a duration ago like `90s`, `10m`, `2h`, `3d`.

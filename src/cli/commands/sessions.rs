@@ -1,7 +1,6 @@
 //! `palingenesis sessions` and `palingenesis preview`.
 
 use crate::cli::{exit, render};
-use crate::ipc::client::request_once;
 use crate::paths::Paths;
 use crate::protocol::{Request, Response};
 
@@ -11,7 +10,11 @@ pub async fn run(paths: &Paths, json: bool, preview: bool) -> anyhow::Result<u8>
     } else {
         Request::Sessions
     };
-    match request_once(&paths.socket(), &req).await? {
+    let resp = match super::ask(paths, &req, json).await? {
+        Ok(resp) => resp,
+        Err(code) => return Ok(code),
+    };
+    match resp {
         Response::Sessions(list) | Response::Preview(list) => {
             if json {
                 render::json(&list)?;

@@ -1,12 +1,15 @@
 //! `palingenesis status` and `palingenesis health`.
 
 use crate::cli::{exit, render};
-use crate::ipc::client::request_once;
 use crate::paths::Paths;
 use crate::protocol::{Request, Response};
 
 pub async fn run(paths: &Paths, json: bool) -> anyhow::Result<u8> {
-    match request_once(&paths.socket(), &Request::Status).await? {
+    let resp = match super::ask(paths, &Request::Status, json).await? {
+        Ok(resp) => resp,
+        Err(code) => return Ok(code),
+    };
+    match resp {
         Response::Status(s) => {
             if json {
                 render::json(&s)?;
@@ -20,7 +23,11 @@ pub async fn run(paths: &Paths, json: bool) -> anyhow::Result<u8> {
 }
 
 pub async fn health(paths: &Paths, json: bool) -> anyhow::Result<u8> {
-    match request_once(&paths.socket(), &Request::Health).await? {
+    let resp = match super::ask(paths, &Request::Health, json).await? {
+        Ok(resp) => resp,
+        Err(code) => return Ok(code),
+    };
+    match resp {
         Response::Health(h) => {
             if json {
                 render::json(&h)?;

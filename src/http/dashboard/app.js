@@ -5,7 +5,7 @@
 const EVENT_TYPES = [
   "DaemonStarted", "DaemonStopped", "StopDetected", "ResumeScheduled", "ResumeStarted", "ResumeCompleted",
   "ResumeFailed", "ResumeCancelled", "ResumeSkipped", "SessionCreated", "SessionBackedUp", "SessionFailed",
-  "SessionDone", "NeedsAttention", "Paused", "Resumed", "ConfigChanged", "ConfigRejected", "HookReceived",
+  "SessionDone", "NeedsAttention", "Paused", "Unpaused", "ConfigChanged", "ConfigRejected", "HookReceived",
   "ServerStarted", "ServerRestarted", "ServerGaveUp", "Notification", "SelfContinueArmed", "SelfContinueEnded",
   "ChatCommand", "ChatRefused", "CheckpointWritten",
 ];
