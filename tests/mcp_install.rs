@@ -17,6 +17,7 @@ fn home() -> (Home, PathBuf) {
         .with_env("CLAUDE_CONFIG_DIR", user.display().to_string())
         .with_env("CODEX_HOME", user.join(".codex").display().to_string())
         .with_env("QWEN_HOME", user.join(".qwen").display().to_string())
+        .with_env("GEMINI_CLI_HOME", user.display().to_string())
         .with_env(
             "XDG_CONFIG_HOME",
             user.join(".config").display().to_string(),
@@ -138,6 +139,18 @@ fn mcp_install_writes_each_assistants_own_config_and_uninstall_reverses_it() {
         assert_eq!(v["ui"]["theme"], "dark");
         assert_eq!(v["mcpServers"]["palingenesis"]["command"], bin);
     });
+
+    let gemini = user.join(".gemini/settings.json");
+    write(
+        &gemini,
+        r#"{"security": {"auth": {"selectedType": "gemini-api-key"}}}"#,
+    );
+    round_trip(&home, "gemini", &gemini, |text| {
+        let v: serde_json::Value = serde_json::from_str(text).unwrap();
+        assert_eq!(v["security"]["auth"]["selectedType"], "gemini-api-key");
+        assert_eq!(v["mcpServers"]["palingenesis"]["command"], bin);
+        assert_eq!(v["mcpServers"]["palingenesis"]["args"][0], "mcp");
+    });
 }
 
 #[test]
@@ -194,4 +207,33 @@ fn claude_mcp_list_shows_palingenesis_connected_after_mcp_install() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
+}
+
+#[test]
+fn gemini_mcp_list_shows_palingenesis_connected_after_mcp_install() {
+    let gemini = clients::gemini("http://127.0.0.1:9").build();
+    let home = Home::new()
+        .with_env("HOME", gemini.sandbox.home.display().to_string())
+        .with_env("GEMINI_CLI_HOME", "");
+    home.start();
+    home.ok(&["mcp", "install", "gemini"]);
+    let listed = |gemini: &clients::Gemini| {
+        let out = gemini.command(&["mcp", "list"]).output().unwrap();
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+    let text = listed(&gemini);
+    let line = text
+        .lines()
+        .find(|l| l.contains("palingenesis:"))
+        .unwrap_or_else(|| panic!("palingenesis not listed:\n{text}"));
+    assert!(line.contains("Connected"), "{line}");
+    // What was there before stays.
+    let settings = read(&gemini.gemini_dir.join("settings.json"));
+    assert!(settings.contains("gemini-api-key"), "{settings}");
+    home.ok(&["mcp", "uninstall", "gemini"]);
+    assert!(!listed(&gemini).contains("palingenesis:"));
 }

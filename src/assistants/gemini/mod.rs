@@ -9,6 +9,7 @@
 
 pub mod classify;
 pub mod config;
+pub mod mcp;
 pub mod process;
 pub mod records;
 pub mod resume;
@@ -45,6 +46,10 @@ impl Adapter for Gemini {
 
     fn process(&self) -> &dyn AgentProcess {
         &process::GeminiProcess
+    }
+
+    fn mcp(&self) -> Option<&dyn crate::adapter::McpInstaller> {
+        Some(&mcp::Mcp)
     }
 
     fn record_reader(&self, ctx: ClassifyContext) -> Box<dyn RecordReader> {
