@@ -157,6 +157,12 @@ pub fn install(
     install_in(kind, exe, &UserDirs::from_env(home), log_dir)
 }
 
+/// The `PATH` the service runs with: the installing user's, so the daemon finds the assistants (and the
+/// `node` they run on) where that user's shell does, e.g. `~/.local/bin` or an nvm directory.
+pub fn installing_search_path() -> Option<String> {
+    std::env::var("PATH").ok().filter(|p| !p.is_empty())
+}
+
 /// Writes the service file for `exe` (absolute) into `dirs`, creating directories as needed (for launchd
 /// also `log_dir`, which receives launchd's stdout/stderr capture). Re-installing is safe: an identical
 /// file is left untouched, a different one is replaced atomically.
@@ -167,12 +173,13 @@ pub fn install_in(
     log_dir: &Path,
 ) -> Result<InstallReport, ServiceError> {
     check_path(kind, "daemon executable", exe)?;
+    let search_path = installing_search_path();
     let content = match kind {
-        ServiceKind::Systemd => systemd_unit(exe),
+        ServiceKind::Systemd => systemd_unit(exe, search_path.as_deref()),
         ServiceKind::Launchd => {
             check_path(kind, "log directory", log_dir)?;
             fs::create_dir_all(log_dir).map_err(io_err(log_dir, "cannot create log directory"))?;
-            launchd_plist(exe, log_dir)
+            launchd_plist(exe, log_dir, search_path.as_deref())
         }
     };
     let path = dirs.service_file(kind);

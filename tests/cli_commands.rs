@@ -493,3 +493,23 @@ fn foreground_logs_into_a_pipe_carry_no_colour_codes() {
     assert!(stderr.contains("palingenesis daemon running"), "{stderr}");
     assert!(!stderr.contains('\x1b'), "ANSI codes in a pipe: {stderr:?}");
 }
+
+#[test]
+fn the_printed_service_runs_with_the_users_path() {
+    let home = Home::new().with_env(
+        "PATH",
+        format!(
+            "/home/u/.nvm/versions/node/v22/bin:{}",
+            std::env::var("PATH").unwrap()
+        ),
+    );
+    let unit = home.ok(&["service", "print"]);
+    let line = unit
+        .lines()
+        .find(|l| l.starts_with("Environment=\"PATH=") || l.contains("<key>PATH</key>"))
+        .unwrap_or_else(|| panic!("no PATH in the service file:\n{unit}"));
+    assert!(
+        unit.contains("/home/u/.nvm/versions/node/v22/bin:"),
+        "{line}\n{unit}"
+    );
+}

@@ -6,8 +6,14 @@ use std::path::Path;
 use super::LAUNCHD_LABEL;
 
 /// The systemd user unit running `<exe> daemon start --foreground`. `exe` should be absolute (systemd
-/// requires it; [`super::install`] checks). A non-UTF-8 path is converted lossily.
-pub fn systemd_unit(exe: &Path) -> String {
+/// requires it; [`super::install`] checks). A non-UTF-8 path is converted lossily. `search_path` is the
+/// `PATH` the daemon runs with (the installing user's: a user service otherwise gets systemd's bare
+/// default, where agents installed under `~/.local/bin` or by nvm are not found).
+pub fn systemd_unit(exe: &Path, search_path: Option<&str>) -> String {
+    let path_env = search_path
+        .filter(|p| !p.is_empty())
+        .map(|p| format!("Environment={}\n", systemd_quoted(&format!("PATH={p}"))))
+        .unwrap_or_default();
     format!(
         "\
 # Written by palingenesis. Reinstalling the service overwrites this file.
@@ -18,7 +24,7 @@ Description=palingenesis daemon: keeps AI coding agents working
 Type=simple
 ExecStart={exe} daemon start --foreground
 Environment={arena_env}
-ExecReload=/bin/kill -HUP $MAINPID
+{path_env}ExecReload=/bin/kill -HUP $MAINPID
 Restart=on-failure
 RestartSec=5
 
@@ -33,8 +39,18 @@ WantedBy=default.target
 /// The launchd agent running `<exe> daemon start --foreground` at login, restarted when it exits with a
 /// failure (`KeepAlive.SuccessfulExit = false`, the counterpart of systemd's `Restart=on-failure`, so that
 /// `palingenesis daemon stop` is not undone). launchd's own stdout/stderr capture goes to `log_dir`.
-/// Non-UTF-8 paths are converted lossily and characters XML cannot hold become U+FFFD.
-pub fn launchd_plist(exe: &Path, log_dir: &Path) -> String {
+/// Non-UTF-8 paths are converted lossily and characters XML cannot hold become U+FFFD. `search_path` is the
+/// `PATH` the daemon runs with (launchd's default is `/usr/bin:/bin:/usr/sbin:/sbin`).
+pub fn launchd_plist(exe: &Path, log_dir: &Path, search_path: Option<&str>) -> String {
+    let env = search_path
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            format!(
+                "\t<key>EnvironmentVariables</key>\n\t<dict>\n\t\t<key>PATH</key>\n\t\t<string>{}</string>\n\t</dict>\n",
+                xml_escape(p)
+            )
+        })
+        .unwrap_or_default();
     let exe = xml_escape(&exe.to_string_lossy());
     let out = xml_escape(&log_dir.join("launchd-stdout.log").to_string_lossy());
     let err = xml_escape(&log_dir.join("launchd-stderr.log").to_string_lossy());
@@ -52,7 +68,7 @@ pub fn launchd_plist(exe: &Path, log_dir: &Path) -> String {
 		<string>start</string>
 		<string>--foreground</string>
 	</array>
-	<key>RunAtLoad</key>
+{env}	<key>RunAtLoad</key>
 	<true/>
 	<key>KeepAlive</key>
 	<dict>
@@ -69,6 +85,23 @@ pub fn launchd_plist(exe: &Path, log_dir: &Path) -> String {
 </plist>
 "#
     )
+}
+
+/// One `Environment=` assignment as systemd reads it back: in double quotes, `%` doubled, `\\` and `"`
+/// escaped.
+fn systemd_quoted(assignment: &str) -> String {
+    let mut out = String::with_capacity(assignment.len() + 2);
+    out.push('"');
+    for c in assignment.chars() {
+        match c {
+            '%' => out.push_str("%%"),
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// Writes the executable path of an `Exec*=` line so systemd reads it back verbatim: `%` doubled

@@ -26,12 +26,12 @@ RestartSec=5
 [Install]
 WantedBy=default.target
 ";
-    assert_eq!(systemd_unit(Path::new(EXE)), expected);
+    assert_eq!(systemd_unit(Path::new(EXE), None), expected);
 }
 
 #[test]
 fn systemd_unit_quotes_an_awkward_path() {
-    let unit = systemd_unit(Path::new("/home/a b/100% \"x\"/palingenesis"));
+    let unit = systemd_unit(Path::new("/home/a b/100% \"x\"/palingenesis"), None);
     let line = unit.lines().find(|l| l.starts_with("ExecStart=")).unwrap();
     assert_eq!(
         line,
@@ -73,13 +73,18 @@ fn launchd_plist_snapshot() {
     let plist = launchd_plist(
         Path::new(EXE),
         Path::new("/Users/me/Library/Logs/palingenesis"),
+        None,
     );
     assert_eq!(plist, expected);
 }
 
 #[test]
 fn launchd_plist_escapes_paths() {
-    let plist = launchd_plist(Path::new("/Users/R&D <x>/bin/p'q\""), Path::new("/l&g"));
+    let plist = launchd_plist(
+        Path::new("/Users/R&D <x>/bin/p'q\""),
+        Path::new("/l&g"),
+        None,
+    );
     assert!(plist.contains("<string>/Users/R&amp;D &lt;x&gt;/bin/p&apos;q&quot;</string>"));
     assert!(plist.contains("<string>/l&amp;g/launchd-stdout.log</string>"));
     assert!(!plist.contains("R&D"));
@@ -221,7 +226,7 @@ fn systemd_install_reinstall_uninstall() {
     );
     assert_eq!(
         fs::read_to_string(&unit).unwrap(),
-        systemd_unit(Path::new(EXE))
+        systemd_unit(Path::new(EXE), installing_search_path().as_deref())
     );
     assert!(!log_dir.exists(), "systemd logs go to the journal");
 
@@ -232,7 +237,10 @@ fn systemd_install_reinstall_uninstall() {
     let moved = Path::new("/opt/pal/palingenesis");
     let updated = install_in(ServiceKind::Systemd, moved, &d, &log_dir).unwrap();
     assert_eq!(updated.outcome, WriteOutcome::Updated);
-    assert_eq!(fs::read_to_string(&unit).unwrap(), systemd_unit(moved));
+    assert_eq!(
+        fs::read_to_string(&unit).unwrap(),
+        systemd_unit(moved, installing_search_path().as_deref())
+    );
 
     // What `systemctl --user enable` would add.
     let wants = unit.parent().unwrap().join("default.target.wants");
@@ -312,7 +320,11 @@ fn launchd_install_reinstall_uninstall() {
     );
     assert_eq!(
         fs::read_to_string(&plist).unwrap(),
-        launchd_plist(Path::new(EXE), &log_dir)
+        launchd_plist(
+            Path::new(EXE),
+            &log_dir,
+            installing_search_path().as_deref()
+        )
     );
     assert!(log_dir.is_dir());
 
@@ -408,4 +420,30 @@ fn systemd_analyze_accepts_awkward_paths() {
             "{dir:?}: {stderr}"
         );
     }
+}
+
+#[test]
+fn the_service_runs_with_the_installing_users_path() {
+    let unit = systemd_unit(
+        Path::new(EXE),
+        Some("/home/u/.local/bin:/home/u/.nvm/versions/node/v22/bin:/opt/50%\"odd\":/usr/bin"),
+    );
+    assert!(
+        unit.contains(
+            "Environment=\"PATH=/home/u/.local/bin:/home/u/.nvm/versions/node/v22/bin:/opt/50%%\\\"odd\\\":/usr/bin\"\n"
+        ),
+        "{unit}"
+    );
+    let plist = launchd_plist(
+        Path::new(EXE),
+        Path::new("/l"),
+        Some("/Users/u/.local/bin:/a&b"),
+    );
+    assert!(
+        plist.contains(
+            "<key>EnvironmentVariables</key>\n\t<dict>\n\t\t<key>PATH</key>\n\t\t<string>/Users/u/.local/bin:/a&amp;b</string>"
+        ),
+        "{plist}"
+    );
+    assert!(!systemd_unit(Path::new(EXE), Some("")).contains("PATH="));
 }

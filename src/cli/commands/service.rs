@@ -16,10 +16,18 @@ pub fn run(cmd: ServiceCmd, paths: &Paths) -> anyhow::Result<u8> {
     match cmd {
         ServiceCmd::Print => {
             match kind {
-                ServiceKind::Systemd => print!("{}", service::systemd_unit(&exe)),
-                ServiceKind::Launchd => {
-                    print!("{}", service::launchd_plist(&exe, &paths.log_dir()))
-                }
+                ServiceKind::Systemd => print!(
+                    "{}",
+                    service::systemd_unit(&exe, service::installing_search_path().as_deref())
+                ),
+                ServiceKind::Launchd => print!(
+                    "{}",
+                    service::launchd_plist(
+                        &exe,
+                        &paths.log_dir(),
+                        service::installing_search_path().as_deref()
+                    )
+                ),
             }
             Ok(exit::OK)
         }
