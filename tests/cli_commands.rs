@@ -513,3 +513,31 @@ fn the_printed_service_runs_with_the_users_path() {
         "{line}\n{unit}"
     );
 }
+
+#[test]
+fn events_follow_prints_the_history_once_then_what_is_appended() {
+    use std::io::{BufRead, BufReader};
+    let home = Home::new();
+    home.start();
+    home.ok(&["pause"]);
+    home.ok(&["resume"]);
+    let mut follower = home
+        .command(&["events", "--follow", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(follower.stdout.take().unwrap()).lines();
+    let mut next_type = || {
+        let line = lines.next().expect("a line").unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        v["event"].as_str().unwrap().to_string()
+    };
+    assert_eq!(next_type(), "DaemonStarted");
+    assert_eq!(next_type(), "Paused");
+    assert_eq!(next_type(), "Unpaused");
+    home.ok(&["pause"]);
+    // The next line is the new event, not the history again.
+    assert_eq!(next_type(), "Paused");
+    follower.kill().unwrap();
+    let _ = follower.wait();
+}

@@ -24,26 +24,22 @@ pub async fn run(paths: &Paths, args: EventsArgs) -> anyhow::Result<u8> {
         limit: args.limit,
     };
     let path = paths.audit_file();
-    let q = query.clone();
-    let result = tokio::task::spawn_blocking(move || audit::query(&path, &q)).await??;
+    if args.follow {
+        // The follower reads the backlog itself (with `--since` and `--limit`), then what is appended: the
+        // history is printed once.
+        let (tx, mut rx) = tokio::sync::mpsc::channel(256);
+        tokio::spawn(async move { audit::follow(path, query, tx).await });
+        while let Some(e) = rx.recv().await {
+            print_event(&e, args.json)?;
+        }
+        return Ok(exit::OK);
+    }
+    let result = tokio::task::spawn_blocking(move || audit::query(&path, &query)).await??;
     for e in &result.events {
         print_event(e, args.json)?;
     }
     if result.corrupt_lines > 0 {
         eprintln!("({} corrupt line(s) skipped)", result.corrupt_lines);
-    }
-    if args.follow {
-        let (tx, mut rx) = tokio::sync::mpsc::channel(256);
-        let follow_query = AuditQuery {
-            limit: None,
-            since: None,
-            ..query
-        };
-        let path = paths.audit_file();
-        tokio::spawn(async move { audit::follow(path, follow_query, tx).await });
-        while let Some(e) = rx.recv().await {
-            print_event(&e, args.json)?;
-        }
     }
     Ok(exit::OK)
 }
