@@ -225,11 +225,13 @@ pub struct RunArgs {
 pub enum McpCmd {
     /// Register `palingenesis mcp` in the assistant's MCP configuration (a backup is kept).
     Install {
+        /// The assistant whose MCP configuration gets the server (claude, codex, opencode, qwen, gemini).
         #[arg(value_parser = crate::assistants::parse)]
         assistant: Assistant,
     },
     /// Remove it again, leaving other servers alone.
     Uninstall {
+        /// The assistant whose MCP configuration loses the server.
         #[arg(value_parser = crate::assistants::parse)]
         assistant: Assistant,
     },
