@@ -138,6 +138,33 @@ pub trait McpInstaller: Send + Sync {
     fn uninstall(&self) -> Result<McpChange, BoxError>;
 }
 
+/// The server registered as `mcpServers.palingenesis` (command, args, env) in a JSON settings file: how
+/// Claude Code, Qwen Code and Gemini CLI keep their MCP servers.
+pub struct McpServersJson {
+    /// The settings file (read when installing, so it follows the environment).
+    pub path: fn() -> PathBuf,
+    /// The entry says `"type": "stdio"` (Claude Code writes it).
+    pub typed: bool,
+}
+
+impl McpInstaller for McpServersJson {
+    fn config_path(&self) -> PathBuf {
+        (self.path)()
+    }
+
+    fn install(&self, server: &McpServerSpec) -> Result<McpChange, BoxError> {
+        let mut entry = server.stdio_entry();
+        if self.typed {
+            entry["type"] = Value::String("stdio".into());
+        }
+        Ok(install_json(&self.config_path(), &["mcpServers"], entry)?)
+    }
+
+    fn uninstall(&self) -> Result<McpChange, BoxError> {
+        Ok(uninstall_json(&self.config_path(), &["mcpServers"])?)
+    }
+}
+
 /// Writes `text` to `path` after keeping the old content beside it as `<name>.palingenesis-<stamp>.bak`;
 /// the new content replaces the file atomically (temporary file, sync, rename). Returns the backup's path.
 pub fn replace_with_backup(

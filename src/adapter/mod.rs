@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use jsonl::{JsonlSessions, LineReader};
-pub use mcp::{McpChange, McpInstaller, McpServerSpec};
+pub use mcp::{McpChange, McpInstaller, McpServerSpec, McpServersJson};
 pub(crate) use section::config_section_methods;
 pub use section::{Section, SectionError, check_in_file, parse_section, render_section};
 

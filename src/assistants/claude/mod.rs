@@ -42,7 +42,7 @@ pub struct Claude;
 
 impl Adapter for Claude {
     fn mcp(&self) -> Option<&dyn crate::adapter::McpInstaller> {
-        Some(&mcp::Mcp)
+        Some(&mcp::MCP)
     }
 
     fn assistant(&self) -> Assistant {

@@ -49,7 +49,7 @@ impl Adapter for Gemini {
     }
 
     fn mcp(&self) -> Option<&dyn crate::adapter::McpInstaller> {
-        Some(&mcp::Mcp)
+        Some(&mcp::MCP)
     }
 
     fn record_reader(&self, ctx: ClassifyContext) -> Box<dyn RecordReader> {

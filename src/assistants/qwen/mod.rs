@@ -36,7 +36,7 @@ pub struct Qwen;
 
 impl Adapter for Qwen {
     fn mcp(&self) -> Option<&dyn crate::adapter::McpInstaller> {
-        Some(&mcp::Mcp)
+        Some(&mcp::MCP)
     }
 
     fn assistant(&self) -> Assistant {
