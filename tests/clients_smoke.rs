@@ -295,12 +295,27 @@ fn codex_usage_limit_fails_the_task_with_usage_limit_exceeded() {
     assert_eq!(run.code(), Some(1), "{}", run.report());
     let (thread, end) = codex_outcome(&run.json_lines());
     // Codex formats the reset in its local zone (TZ=UTC in the sandbox), with a typographic
-    // apostrophe.
-    let at = limit
-        .resets_at
-        .with_timezone(&chrono_tz::UTC)
-        .format("%-I:%M %p")
-        .to_string();
+    // apostrophe; a reset on another day than today carries its date ("Dec 1st, 2026 12:05 AM").
+    let reset = limit.resets_at.with_timezone(&chrono_tz::UTC);
+    let time = reset.format("%-I:%M %p").to_string();
+    let at = if reset.date_naive() == chrono::Utc::now().date_naive() {
+        time
+    } else {
+        use chrono::Datelike;
+        let day = reset.day();
+        let suffix = match (day % 10, day % 100) {
+            (_, 11..=13) => "th",
+            (1, _) => "st",
+            (2, _) => "nd",
+            (3, _) => "rd",
+            _ => "th",
+        };
+        format!(
+            "{} {day}{suffix}, {} {time}",
+            reset.format("%b"),
+            reset.year()
+        )
+    };
     let expected = format!("You\u{2019}ve hit your usage limit. Try again at {at}.");
     assert_eq!(end["error"]["message"], expected.as_str());
 
