@@ -169,6 +169,45 @@ fn hook_without_daemon_never_fails_the_agent_and_is_audited() {
     assert_eq!(events[0]["session"], "abc");
 }
 
+/// Claude Code 2.1.332 sends SIGTERM to its StopFailure hook as `-p` exits, right after the stop: the hook
+/// still hands the stop to the daemon.
+#[test]
+fn a_hook_terminated_by_its_agent_still_delivers_the_stop() {
+    let home = Home::new();
+    home.start();
+    let mut child = home
+        .command(&["hook", "claude"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    // Ready once it handles SIGTERM itself (bit 15 of the caught-signals mask).
+    support::home::wait_until(std::time::Duration::from_secs(20), || {
+        std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .ok()
+            .and_then(|s| {
+                let mask = s.lines().find_map(|l| l.strip_prefix("SigCgt:"))?.trim().to_owned();
+                u64::from_str_radix(&mask, 16).ok()
+            })
+            .is_some_and(|mask| mask & (1 << 14) != 0)
+    });
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(br#"{"hook_event_name":"StopFailure","session_id":"11111111-2222-4333-8444-555555555555","cwd":"/tmp","error":"rate_limit","last_assistant_message":"API Error: Request rejected (429) - rate limit"}"#)
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let stops = home.wait_events("StopDetected", 1, std::time::Duration::from_secs(20));
+    assert_eq!(stops[0]["session"], "11111111-2222-4333-8444-555555555555");
+}
+
 #[test]
 fn classify_reads_messages_and_transcript_lines() {
     let home = Home::new();

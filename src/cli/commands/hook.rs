@@ -13,6 +13,11 @@ use crate::paths::Paths;
 use crate::protocol::{HookForward, MAX_FRAME_BYTES, Request};
 
 pub async fn run(paths: &Paths, assistant: Assistant) -> anyhow::Result<u8> {
+    // An agent ending its run signals the hooks still running: Claude Code 2.1.332 sends SIGTERM to its
+    // StopFailure and SessionEnd hooks as `-p` exits, the moment the stop is reported. The payload must still
+    // reach the daemon, so these signals are held off (they do not end this process) until it has been
+    // delivered or recorded, which is bounded by the timeouts below.
+    let _held = hold_off_termination();
     let mut raw = Vec::new();
     let _ = tokio::io::stdin()
         .take(MAX_FRAME_BYTES as u64 / 2)
@@ -66,6 +71,20 @@ pub async fn run(paths: &Paths, assistant: Assistant) -> anyhow::Result<u8> {
         .await;
     }
     Ok(exit::OK)
+}
+
+/// Replaces the default action (terminate) of SIGTERM, SIGHUP and SIGINT for the rest of this short-lived
+/// process; the returned streams are never polled.
+fn hold_off_termination() -> Vec<tokio::signal::unix::Signal> {
+    use tokio::signal::unix::{SignalKind, signal};
+    [
+        SignalKind::terminate(),
+        SignalKind::hangup(),
+        SignalKind::interrupt(),
+    ]
+    .into_iter()
+    .filter_map(|kind| signal(kind).ok())
+    .collect()
 }
 
 /// The agent that ran this hook: the nearest ancestor running the assistant (Claude Code runs hook commands
