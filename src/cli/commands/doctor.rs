@@ -108,9 +108,11 @@ fn config_check(paths: &Paths, checks: &mut Vec<Check>) -> Config {
 }
 
 /// The `PATH` the service runs with: the one in the installed service file, else the one `service install`
-/// would write. `(where it comes from, value)`.
+/// would write.
 struct ServicePath {
+    /// The installed service file, if there is one.
     installed: Option<PathBuf>,
+    /// `None`: the service manager's default.
     value: Option<String>,
 }
 
