@@ -12,7 +12,7 @@ use std::fs;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
-pub use self::render::{launchd_plist, systemd_unit};
+pub use self::render::{launchd_plist, search_path_in, systemd_unit};
 use self::render::{shell_quote, xml_safe};
 
 /// launchd label of the agent, also the plist's file stem.

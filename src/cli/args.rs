@@ -39,6 +39,9 @@ pub enum Command {
     Status(JsonFlag),
     /// Whether the daemon and its watchers are healthy.
     Health(JsonFlag),
+    /// Check the whole setup (config, assistants, hooks, MCP, daemon, service, HTTP, PATH): one line per
+    /// check, with the fix for each problem; exit 1 when something is broken.
+    Doctor(JsonFlag),
     /// Tracked sessions, their state, and what is planned for each.
     Sessions(JsonFlag),
     /// What the daemon would do next for every session, without doing it.

@@ -1,7 +1,7 @@
 //! Whether the assistant binaries the config names exist: a `binary = "/usr/local/bin/claude"` that is not
 //! there is reported by `config validate` and `health`, not first found at the first resume.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::Config;
 
@@ -44,15 +44,24 @@ pub fn missing_binaries(config: &Config) -> Vec<MissingBinary> {
 
 /// Why `binary` cannot be run, or `None` when it can.
 fn problem(binary: &str, path: &std::ffi::OsStr) -> Option<String> {
+    locate(binary, path).err()
+}
+
+/// Where `binary` is: itself when it names a path, else the first executable of that name in the
+/// directories of `path` (a `PATH` value). `Err` says why it cannot be run. Blocking: a few `stat` calls.
+pub fn locate(binary: &str, path: &std::ffi::OsStr) -> Result<PathBuf, String> {
     if binary.contains('/') {
-        return match executable(Path::new(binary)) {
-            true => None,
-            false if Path::new(binary).exists() => Some("it is not an executable file".into()),
-            false => Some("no such file".into()),
+        let p = Path::new(binary);
+        return match executable(p) {
+            true => Ok(p.to_path_buf()),
+            false if p.exists() => Err("it is not an executable file".into()),
+            false => Err("no such file".into()),
         };
     }
-    let found = std::env::split_paths(path).any(|dir| executable(&dir.join(binary)));
-    (!found).then(|| "not found on PATH".into())
+    std::env::split_paths(path)
+        .map(|dir| dir.join(binary))
+        .find(|p| executable(p))
+        .ok_or_else(|| "not found on PATH".into())
 }
 
 fn executable(p: &Path) -> bool {

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use binaries::{MissingBinary, missing_binaries};
+pub use binaries::{MissingBinary, locate, missing_binaries};
 pub use chat::ChatConfig;
 pub use diff::changed_keys;
 pub use edit::set_key;

@@ -178,3 +178,36 @@ pub(super) fn shell_quote(text: &str) -> String {
         format!("'{}'", text.replace('\'', r"'\''"))
     }
 }
+
+/// The `PATH` a service file written by [`systemd_unit`] or [`launchd_plist`] gives the daemon; `None` when
+/// it sets none (the service manager's default then applies).
+pub fn search_path_in(service_file: &str) -> Option<String> {
+    if let Some(rest) = service_file
+        .lines()
+        .find_map(|l| l.strip_prefix("Environment=\"PATH="))
+    {
+        let body = rest.strip_suffix('"').unwrap_or(rest);
+        let (mut out, mut chars) = (String::new(), body.chars());
+        while let Some(c) = chars.next() {
+            match (c, chars.clone().next()) {
+                ('%', Some('%')) | ('\\', Some('\\' | '"')) => out.extend(chars.next()),
+                (c, _) => out.push(c),
+            }
+        }
+        return Some(out);
+    }
+    let after_key = service_file.split("<key>PATH</key>").nth(1)?;
+    let value = after_key
+        .split("<string>")
+        .nth(1)?
+        .split("</string>")
+        .next()?;
+    Some(
+        value
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&apos;", "'")
+            .replace("&amp;", "&"),
+    )
+}

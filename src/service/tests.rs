@@ -447,3 +447,21 @@ fn the_service_runs_with_the_installing_users_path() {
     );
     assert!(!systemd_unit(Path::new(EXE), Some("")).contains("PATH="));
 }
+
+#[test]
+fn the_search_path_reads_back_from_both_service_files() {
+    let odd = "/home/u/.local/bin:/opt/50%\"odd\\\":/a&b<c>:/usr/bin";
+    assert_eq!(
+        search_path_in(&systemd_unit(Path::new(EXE), Some(odd))).as_deref(),
+        Some(odd)
+    );
+    assert_eq!(
+        search_path_in(&launchd_plist(Path::new(EXE), Path::new("/l"), Some(odd))).as_deref(),
+        Some(odd)
+    );
+    assert_eq!(search_path_in(&systemd_unit(Path::new(EXE), None)), None);
+    assert_eq!(
+        search_path_in(&launchd_plist(Path::new(EXE), Path::new("/l"), None)),
+        None
+    );
+}

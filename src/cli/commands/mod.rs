@@ -4,6 +4,7 @@ mod classify;
 mod config;
 mod control;
 mod daemon;
+mod doctor;
 mod events;
 mod fleet;
 mod hook;
@@ -38,6 +39,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Daemon(cmd) => daemon::run(cmd, &paths, v),
         Command::Status(f) => block_on(status::run(&paths, f.json)),
         Command::Health(f) => block_on(status::health(&paths, f.json)),
+        Command::Doctor(f) => block_on(doctor::run(&paths, f.json)),
         Command::Sessions(f) => block_on(sessions::run(&paths, f.json, false)),
         Command::Preview(f) => block_on(sessions::run(&paths, f.json, true)),
         Command::Pause => block_on(control::pause(&paths)),
