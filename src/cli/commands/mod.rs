@@ -6,6 +6,7 @@ mod control;
 mod daemon;
 mod events;
 mod fleet;
+mod forget;
 mod hook;
 mod hooks;
 mod inspect;
@@ -20,7 +21,7 @@ mod status;
 use anyhow::Context;
 use clap::CommandFactory;
 
-use super::args::{Cli, Command};
+use super::args::{Cli, Command, SessionsCmd};
 use super::exit;
 use crate::paths::Paths;
 
@@ -38,7 +39,10 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Daemon(cmd) => daemon::run(cmd, &paths, v),
         Command::Status(f) => block_on(status::run(&paths, f.json)),
         Command::Health(f) => block_on(status::health(&paths, f.json)),
-        Command::Sessions(f) => block_on(sessions::run(&paths, f.json, false)),
+        Command::Sessions(a) => match a.action {
+            None => block_on(sessions::run(&paths, a.json, false)),
+            Some(SessionsCmd::Forget(f)) => block_on(forget::run(&paths, f)),
+        },
         Command::Preview(f) => block_on(sessions::run(&paths, f.json, true)),
         Command::Pause => block_on(control::pause(&paths)),
         Command::Resume(t) => block_on(control::resume(&paths, t.session)),
