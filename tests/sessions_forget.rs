@@ -106,3 +106,23 @@ fn a_pending_resume_is_forgotten_only_with_force() {
     assert_eq!(forgotten[0]["outcome"], "forced", "{forgotten:?}");
     assert_eq!(forgotten[0]["session"], id, "{forgotten:?}");
 }
+
+#[test]
+fn the_pruning_horizon_is_applied_by_a_reload() {
+    let home = daemon();
+    home.write_config("[monitoring]\nassistants = [\"claude\"]\n[daemon]\nforget_after_days = 0\n");
+    let out = home.ok(&["daemon", "reload"]);
+    assert!(
+        out.contains("applied now: daemon.forget_after_days"),
+        "{out}"
+    );
+    assert!(!out.contains("NOT applied"), "{out}");
+
+    home.write_config("[daemon]\nforget_after_days = 99999\n");
+    let (code, out, err) = home.run(&["config", "validate"]);
+    assert_ne!(code, 0, "{out}{err}");
+    assert!(
+        format!("{out}{err}").contains("daemon.forget_after_days"),
+        "{out}{err}"
+    );
+}

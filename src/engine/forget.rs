@@ -80,14 +80,21 @@ impl Engine {
             return;
         }
         let horizon = self.now() - chrono::Duration::days(i64::from(days));
-        let offsets = &mut self.offsets;
-        self.sessions.retain(|_, s| {
-            let keep =
-                s.updated_at > horizon || !matches!(s.phase, Phase::Running | Phase::Done { .. });
-            if !keep && let Some(transcript) = &s.locator.transcript {
-                offsets.remove(transcript);
-            }
-            keep
-        });
+        let quiet: Vec<SessionKey> = self
+            .sessions
+            .values()
+            .filter(|s| s.updated_at <= horizon && !self.has_pending(&s.key))
+            .filter(|s| matches!(s.phase, Phase::Running | Phase::Done { .. }))
+            .map(|s| s.key.clone())
+            .collect();
+        for key in quiet {
+            self.drop_session(&key);
+            self.record(
+                AuditEvent::new(EventType::SessionForgotten)
+                    .session_key(&key)
+                    .reason(format!("quiet for {days} days"))
+                    .outcome("pruned"),
+            );
+        }
     }
 }

@@ -3,6 +3,7 @@
 use chrono::{Duration, Utc};
 
 use super::*;
+use crate::audit::EventType;
 
 fn quiet_for(days: i64, forget_after_days: u32) -> Rig {
     let mut r = rig_with(TurnOutcome::Succeeded, |c| {
@@ -17,7 +18,9 @@ fn quiet_for(days: i64, forget_after_days: u32) -> Rig {
 #[tokio::test]
 async fn the_horizon_is_the_configured_number_of_days() {
     assert!(quiet_for(2, 3).engine.sessions.contains_key(&key()));
-    assert!(!quiet_for(4, 3).engine.sessions.contains_key(&key()));
+    let r = quiet_for(4, 3);
+    assert!(!r.engine.sessions.contains_key(&key()));
+    assert_eq!(events(&r, EventType::SessionForgotten).await, 1);
 }
 
 #[tokio::test]
