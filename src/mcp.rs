@@ -16,7 +16,9 @@ use serde::Deserialize;
 use crate::audit::{AuditQuery, EventType};
 use crate::ipc::client::request_once;
 use crate::paths::Paths;
-use crate::protocol::{AgentSessionReport, CheckpointRequest, Request, Response, Target};
+use crate::protocol::{
+    AgentSessionReport, CheckpointRequest, ForgetRequest, Request, Response, Target,
+};
 
 #[derive(Clone)]
 pub struct McpServer {
@@ -29,6 +31,16 @@ pub struct SessionArg {
     /// Session id, a unique prefix of it, or `assistant:id`. Omit for the most recent session that needs action.
     #[serde(default)]
     pub session: Option<String>,
+}
+
+/// Which session to forget.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct ForgetArg {
+    /// Session id, a unique prefix of it, or `assistant:id`.
+    pub session: String,
+    /// Cancel a pending or running resume first instead of refusing.
+    #[serde(default)]
+    pub force: bool,
 }
 
 /// Which audit events to return.
@@ -139,6 +151,20 @@ impl McpServer {
     ) -> Result<CallToolResult, McpError> {
         self.send(Request::Abort(Target {
             session: arg.session,
+        }))
+        .await
+    }
+
+    #[tool(
+        description = "Stop tracking a session (refused while a resume is pending unless force is set)."
+    )]
+    async fn forget_session(
+        &self,
+        Parameters(arg): Parameters<ForgetArg>,
+    ) -> Result<CallToolResult, McpError> {
+        self.send(Request::Forget(ForgetRequest {
+            session: arg.session,
+            force: arg.force,
         }))
         .await
     }

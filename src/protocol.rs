@@ -47,6 +47,9 @@ pub enum Request {
     ResumeSession(Target),
     /// Cancel pending action and stop managing the session until it makes progress again.
     Abort(Target),
+    /// Stop tracking a session (and drop its transcript read offset); refused while a resume is pending
+    /// unless `force`, which cancels it first.
+    Forget(ForgetRequest),
     /// Re-read the config file.
     Reload,
     /// Shut the daemon down gracefully.
@@ -78,6 +81,15 @@ pub struct Hello {
 pub struct Target {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<String>,
+}
+
+/// [`Request::Forget`]: which session (full id, `assistant:id` or unique prefix; never implied).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ForgetRequest {
+    pub session: String,
+    /// Cancel a pending or running resume first instead of refusing.
+    #[serde(default)]
+    pub force: bool,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]

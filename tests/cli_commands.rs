@@ -186,7 +186,11 @@ fn a_hook_terminated_by_its_agent_still_delivers_the_stop() {
         std::fs::read_to_string(format!("/proc/{pid}/status"))
             .ok()
             .and_then(|s| {
-                let mask = s.lines().find_map(|l| l.strip_prefix("SigCgt:"))?.trim().to_owned();
+                let mask = s
+                    .lines()
+                    .find_map(|l| l.strip_prefix("SigCgt:"))?
+                    .trim()
+                    .to_owned();
                 u64::from_str_radix(&mask, 16).ok()
             })
             .is_some_and(|mask| mask & (1 << 14) != 0)

@@ -109,6 +109,22 @@ async fn http_api_with_token_sse_and_metrics() {
         .await
         .unwrap();
     assert_eq!(missing.status(), 404);
+    let forget = http
+        .post(format!("{base}/api/v1/forget"))
+        .bearer_auth("t0ken-abc")
+        .json(&serde_json::json!({"session": "nope", "force": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forget.status(), 404);
+    let body: serde_json::Value = forget.json().await.unwrap();
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("no tracked session matches"),
+        "{body}"
+    );
 
     let metrics = http
         .get(format!("{base}/metrics"))

@@ -108,6 +108,7 @@ fn mcp_tools_drive_the_daemon() {
         "resume",
         "skip",
         "abort",
+        "forget_session",
         "new_session",
         "events",
         "session_status",

@@ -51,6 +51,8 @@ pub enum EventType {
     ChatRefused,
     /// An agent wrote its checkpoint (next-step file, workflow progress) through palingenesis.
     CheckpointWritten,
+    /// A tracked session was dropped (`sessions forget`, or pruned after `[daemon] forget_after_days`).
+    SessionForgotten,
     /// A type this version does not know (written by a newer palingenesis).
     #[serde(other)]
     Unknown,
@@ -58,7 +60,7 @@ pub enum EventType {
 
 impl EventType {
     /// Every type, in declaration order (`Unknown` last).
-    pub const ALL: [EventType; 29] = [
+    pub const ALL: [EventType; 30] = [
         EventType::DaemonStarted,
         EventType::DaemonStopped,
         EventType::StopDetected,
@@ -87,6 +89,7 @@ impl EventType {
         EventType::ChatCommand,
         EventType::ChatRefused,
         EventType::CheckpointWritten,
+        EventType::SessionForgotten,
         EventType::Unknown,
     ];
 
@@ -121,6 +124,7 @@ impl EventType {
             EventType::ChatCommand => "ChatCommand",
             EventType::ChatRefused => "ChatRefused",
             EventType::CheckpointWritten => "CheckpointWritten",
+            EventType::SessionForgotten => "SessionForgotten",
             EventType::Unknown => "Unknown",
         }
     }

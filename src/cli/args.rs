@@ -42,8 +42,8 @@ pub enum Command {
     /// Check the whole setup (config, assistants, hooks, MCP, daemon, service, HTTP, PATH): one line per
     /// check, with the fix for each problem; exit 1 when something is broken.
     Doctor(JsonFlag),
-    /// Tracked sessions, their state, and what is planned for each.
-    Sessions(JsonFlag),
+    /// Tracked sessions, their state, and what is planned for each; `sessions forget` drops one.
+    Sessions(SessionsArgs),
     /// What the daemon would do next for every session, without doing it.
     Preview(JsonFlag),
     /// Stop automatic actions (sessions are still watched). Survives restarts.
@@ -134,6 +134,32 @@ pub struct JsonFlag {
     /// Machine-readable output.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct SessionsArgs {
+    #[command(subcommand)]
+    pub action: Option<SessionsCmd>,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SessionsCmd {
+    /// Stop tracking SESSION and drop its transcript read offset (it comes back only if it writes again).
+    /// Refused while a resume is pending or running, unless --force.
+    Forget(ForgetArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ForgetArgs {
+    /// Session id (or unique prefix, or assistant:id).
+    pub session: String,
+    /// Cancel a pending or running resume first (as `abort` does), instead of refusing.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Args, Debug)]

@@ -17,7 +17,7 @@ struct Bound {
     max: u64,
 }
 
-fn bounds(c: &Config) -> [Bound; 6] {
+fn bounds(c: &Config) -> [Bound; 7] {
     let b = |key, value, min, max| Bound {
         key,
         value,
@@ -44,6 +44,13 @@ fn bounds(c: &Config) -> [Bound; 6] {
             0,
             HOUR,
         ),
+        // Ten years: anything longer is "never", which is 0.
+        b(
+            "daemon.forget_after_days",
+            u64::from(c.daemon.forget_after_days),
+            0,
+            3650,
+        ),
     ]
 }
 
@@ -68,6 +75,9 @@ pub(super) fn check(c: &Config) -> Result<(), (String, String)> {
 
 /// The upper bound in words.
 fn readable(key: &str, max: u64) -> String {
+    if key.ends_with("_days") {
+        return format!("at most {max} days; 0 for never");
+    }
     debug_assert!(key.ends_with("_secs"));
     match max {
         m if m % DAY == 0 => format!("at most {} days", m / DAY),
@@ -98,6 +108,11 @@ mod tests {
             (
                 "[monitoring]\nfreshness_secs = 9223372036854775807\n",
                 "monitoring.freshness_secs",
+                2,
+            ),
+            (
+                "[daemon]\nforget_after_days = 100000\n",
+                "daemon.forget_after_days",
                 2,
             ),
             (

@@ -67,6 +67,8 @@ pub struct DaemonConfig {
     /// The daemon log file is rotated past this size.
     pub log_max_bytes: u64,
     pub log_keep: usize,
+    /// Sessions with nothing pending and quiet for this many days are forgotten; 0: never.
+    pub forget_after_days: u32,
 }
 
 impl Default for DaemonConfig {
@@ -76,6 +78,7 @@ impl Default for DaemonConfig {
             log_format: LogFormat::Text,
             log_max_bytes: 10 * 1024 * 1024,
             log_keep: 3,
+            forget_after_days: 7,
         }
     }
 }

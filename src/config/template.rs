@@ -16,6 +16,9 @@ log_format = "text"
 # The daemon log is rotated past this size; this many old files are kept.
 log_max_bytes = 10485760
 log_keep = 3
+# Sessions with nothing pending that have been quiet this many days are forgotten (they come back if
+# they write again). 0: never. `palingenesis sessions forget <id>` forgets one now.
+forget_after_days = 7
 
 [monitoring]
 # Assistants to watch: any of {assistants}. Empty: every one found on this machine.

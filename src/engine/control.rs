@@ -29,6 +29,7 @@ impl Engine {
             Request::Skip(t) => self.act_now(t, None),
             Request::ResumeSession(t) => self.act_now(t, Some(Action::SameSession)),
             Request::Abort(t) => self.abort(t),
+            Request::Forget(f) => self.forget(f),
             Request::Reload => self.reload(),
             Request::Shutdown => {
                 self.shutdown.cancel();
@@ -191,7 +192,7 @@ impl Engine {
 
     /// Resolve a target: an explicit id (full, `assistant:id`, or unique prefix), else the most recent session
     /// that needs action.
-    fn resolve(&self, target: &Target) -> Result<SessionKey, ErrorReply> {
+    pub(super) fn resolve(&self, target: &Target) -> Result<SessionKey, ErrorReply> {
         match &target.session {
             Some(wanted) => {
                 let matches: Vec<&SessionKey> = self
@@ -290,13 +291,8 @@ impl Engine {
             Ok(k) => k,
             Err(e) => return Response::Error(e),
         };
-        let sess = &self.sessions[&key];
-        let pending = matches!(
-            sess.phase,
-            Phase::Waiting { .. } | Phase::Resuming { .. } | Phase::SelfContinuing { .. }
-        ) || self.attempts.contains_key(&key);
-        if !pending {
-            let state = sess.info(self.now()).state.as_str();
+        if !self.has_pending(&key) {
+            let state = self.sessions[&key].info(self.now()).state.as_str();
             return Response::done(format!(
                 "{key}: nothing pending to cancel (it is {state}); nothing changed"
             ));
@@ -347,6 +343,14 @@ impl Engine {
         let (Some(id), Some(signal)) = (parsed.session_id, parsed.signal) else {
             return Response::done("hook ignored (no session or nothing to act on)");
         };
+        // A session nobody can name (empty, or control characters) would be tracked until pruned.
+        if id.trim().is_empty() || id.chars().any(char::is_control) {
+            tracing::warn!(assistant = %fwd.assistant, "hook with an unusable session id ignored");
+            return Response::error(
+                ErrorCode::BadRequest,
+                "hook ignored: its session id is empty or has control characters",
+            );
+        }
         let mut locator = crate::model::Locator {
             cwd: parsed.cwd,
             transcript: parsed.transcript,

@@ -9,6 +9,7 @@
 mod act;
 mod agent;
 mod control;
+mod forget;
 mod handle;
 mod observe;
 mod outcome;
@@ -387,22 +388,6 @@ impl Engine {
 
     fn on_deadline(&mut self, key: SessionKey) {
         self.apply(&key, step::Input::Deadline);
-    }
-
-    /// Sessions with nothing pending that have been quiet for a week are forgotten (they come back if they
-    /// write again), and so are the read offsets of their transcripts (a transcript without one is
-    /// followed from its end), so state stays small on machines with years of history.
-    fn forget_quiet_sessions(&mut self) {
-        let horizon = self.now() - chrono::Duration::days(7);
-        let offsets = &mut self.offsets;
-        self.sessions.retain(|_, s| {
-            let keep =
-                s.updated_at > horizon || !matches!(s.phase, Phase::Running | Phase::Done { .. });
-            if !keep && let Some(transcript) = &s.locator.transcript {
-                offsets.remove(transcript);
-            }
-            keep
-        });
     }
 
     /// After a restart: re-arm waits, and treat attempts that were in flight as failed (their process is gone).

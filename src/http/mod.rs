@@ -22,7 +22,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::audit::AuditWriter;
-use crate::protocol::{ErrorCode, Request, Response, Target};
+use crate::protocol::{ErrorCode, ForgetRequest, Request, Response, Target};
 use crate::surface::Surface;
 pub use exposition::{Format, to_prometheus_text};
 pub use metrics::{Metrics, Snapshot, needs_attention};
@@ -111,7 +111,8 @@ fn router(state: AppState) -> Router {
             post(move |s: State<AppState>, t: Option<Json<Target>>| targeted(s, t, make)),
         );
     }
-    app.route("/api/v1/events", get(sse::events))
+    app.route("/api/v1/forget", post(forget))
+        .route("/api/v1/events", get(sse::events))
         .route("/api/v1/login", post(signin::login))
         .route("/api/v1/logout", post(signin::logout))
         .route("/metrics", get(metrics_route))
@@ -160,6 +161,11 @@ async fn targeted(
     make: fn(Target) -> Request,
 ) -> HttpResponse {
     answer(&state, make(target.map(|Json(t)| t).unwrap_or_default())).await
+}
+
+/// `POST /api/v1/forget` with `{"session": "…", "force": false}`.
+async fn forget(State(state): State<AppState>, Json(req): Json<ForgetRequest>) -> HttpResponse {
+    answer(&state, Request::Forget(req)).await
 }
 
 /// Any protocol request as JSON (`{"request": "status"}`).

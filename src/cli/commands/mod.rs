@@ -7,6 +7,7 @@ mod daemon;
 mod doctor;
 mod events;
 mod fleet;
+mod forget;
 mod hook;
 mod hooks;
 mod inspect;
@@ -21,7 +22,7 @@ mod status;
 use anyhow::Context;
 use clap::CommandFactory;
 
-use super::args::{Cli, Command};
+use super::args::{Cli, Command, SessionsCmd};
 use super::exit;
 use crate::paths::Paths;
 
@@ -40,7 +41,10 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Status(f) => block_on(status::run(&paths, f.json)),
         Command::Health(f) => block_on(status::health(&paths, f.json)),
         Command::Doctor(f) => block_on(doctor::run(&paths, f.json)),
-        Command::Sessions(f) => block_on(sessions::run(&paths, f.json, false)),
+        Command::Sessions(a) => match a.action {
+            None => block_on(sessions::run(&paths, a.json, false)),
+            Some(SessionsCmd::Forget(f)) => block_on(forget::run(&paths, f)),
+        },
         Command::Preview(f) => block_on(sessions::run(&paths, f.json, true)),
         Command::Pause => block_on(control::pause(&paths)),
         Command::Resume(t) => block_on(control::resume(&paths, t.session)),
