@@ -149,20 +149,10 @@ fn hooks_install_merges_and_uninstall_restores() {
 #[test]
 fn hook_without_daemon_never_fails_the_agent_and_is_audited() {
     let home = Home::new();
-    let mut child = home
-        .command(&["hook", "claude"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(br#"{"hook_event_name":"StopFailure","session_id":"abc","cwd":"/tmp","error":"rate_limit","last_assistant_message":"API Error: Request rejected (429)"}"#)
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    home.hook(
+        "claude",
+        r#"{"hook_event_name":"StopFailure","session_id":"abc","cwd":"/tmp","error":"rate_limit","last_assistant_message":"API Error: Request rejected (429)"}"#,
+    );
     let events = home.events_of("HookReceived");
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["outcome"], "daemon_unreachable");

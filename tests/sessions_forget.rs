@@ -13,22 +13,9 @@ fn daemon() -> Home {
     home
 }
 
-/// Run `palingenesis hook claude` with `payload` on stdin, as Claude Code does; it always exits 0.
+/// Run `palingenesis hook claude` with `payload` on stdin, as Claude Code does.
 fn hook(home: &Home, payload: serde_json::Value) {
-    use std::io::Write;
-    let mut child = home
-        .command(&["hook", "claude"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(payload.to_string().as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    home.hook("claude", &payload.to_string());
 }
 
 fn tracked(home: &Home) -> Vec<String> {

@@ -130,6 +130,24 @@ impl Home {
     }
 
     /// Run and require exit 0; returns stdout.
+    /// Run `palingenesis hook <assistant>` with `payload` on stdin, as the assistant does; it always exits 0.
+    pub fn hook(&self, assistant: &str, payload: &str) {
+        use std::io::Write;
+        let mut child = self
+            .command(&["hook", assistant])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(payload.as_bytes())
+            .unwrap();
+        assert!(child.wait().unwrap().success());
+    }
+
     pub fn ok(&self, args: &[&str]) -> String {
         let (code, out, err) = self.run(args);
         assert_eq!(
