@@ -89,3 +89,52 @@ fn a_stop_that_needs_a_human_is_sent_to_every_channel() {
         );
     }
 }
+
+#[test]
+fn notify_test_reaches_each_channel_and_names_a_failing_one() {
+    let (url, seen) = serve();
+    let home = Home::new();
+    home.write_config(&format!(
+        "[notifications]\nenabled = true\nwebhook_url = \"{url}/hook?token=s3cret-webhook\"\n\
+         ntfy_url = \"{url}/ntfy-topic\"\ndiscord_webhook_url = \"http://127.0.0.1:9/s3cret-discord\"\n"
+    ));
+    // One channel: it is sent now, without a daemon.
+    let out = home.ok(&["notify", "test", "ntfy"]);
+    assert!(out.contains("ntfy") && out.contains("sent"), "{out}");
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    assert_eq!(seen.lock().unwrap()[0].1, "palingenesis: test notification");
+
+    // Every channel: the unreachable one fails the command, named without its URL.
+    let (code, out, _) = home.run(&["notify", "test", "--json"]);
+    assert_eq!(code, 1, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["ok"], false);
+    let by_name = |n: &str| {
+        v["channels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["channel"] == n)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(by_name("webhook")["ok"], true);
+    assert_eq!(by_name("discord")["ok"], false);
+    assert!(!out.contains("s3cret"), "{out}");
+    let hook = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|(p, _, _)| p == "/hook")
+        .cloned()
+        .unwrap();
+    assert!(
+        hook.2.contains("palingenesis test notification"),
+        "{hook:?}"
+    );
+
+    // A channel that is not configured is a clear error.
+    let (code, _, err) = home.run(&["notify", "test", "slack"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no `slack` channel is configured"), "{err}");
+}

@@ -42,6 +42,9 @@ pub enum Command {
     /// Check the whole setup (config, assistants, hooks, MCP, daemon, service, HTTP, PATH): one line per
     /// check, with the fix for each problem; exit 1 when something is broken.
     Doctor(JsonFlag),
+    /// Notifications: `notify test [CHANNEL]` sends a test message to every configured channel (or one).
+    #[command(subcommand)]
+    Notify(NotifyCmd),
     /// Tracked sessions, their state, and what is planned for each; `sessions forget` drops one.
     Sessions(SessionsArgs),
     /// What the daemon would do next for every session, without doing it.
@@ -248,6 +251,18 @@ pub struct RunArgs {
         value_name = "COMMAND"
     )]
     pub command: Vec<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum NotifyCmd {
+    /// Send a test message now, whatever the event filters say; exit 1 if a channel fails or none is set.
+    Test {
+        /// Only this channel: webhook, ntfy, slack, discord or telegram.
+        channel: Option<String>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]

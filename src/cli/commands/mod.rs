@@ -13,6 +13,7 @@ mod hooks;
 mod inspect;
 mod logs;
 mod mcp_install;
+mod notify_test;
 mod remote;
 mod run;
 mod service;
@@ -41,6 +42,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Status(f) => block_on(status::run(&paths, f.json)),
         Command::Health(f) => block_on(status::health(&paths, f.json)),
         Command::Doctor(f) => block_on(doctor::run(&paths, f.json)),
+        Command::Notify(crate::cli::args::NotifyCmd::Test { channel, json }) => {
+            block_on(notify_test::run(&paths, channel, json))
+        }
         Command::Sessions(a) => match a.action {
             None => block_on(sessions::run(&paths, a.json, false)),
             Some(SessionsCmd::Forget(f)) => block_on(forget::run(&paths, f)),
