@@ -72,6 +72,25 @@ fn env_overrides_apply_to_every_key() {
     assert_eq!(shown["resume"]["prompt"], "keep going");
 }
 
+/// `config validate` checks what the daemon would run with: the file and the environment's overrides, and
+/// an override's bad value is named as the override's.
+#[test]
+fn config_validate_checks_the_environments_overrides() {
+    let var = "PALINGENESIS__RESUME__VERIFY_TIMEOUT_SECS";
+    let fine = Home::new().with_env(var, "60");
+    fine.ok(&["config", "init"]);
+    let out = fine.ok(&["config", "validate"]);
+    assert!(out.contains(var), "{out}");
+    let absurd = Home::new().with_env(var, "999999999");
+    absurd.ok(&["config", "init"]);
+    let (code, _, err) = absurd.run(&["config", "validate"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(&format!("environment variable {var}")) && err.contains("999999999"),
+        "{err}"
+    );
+}
+
 #[test]
 fn config_edit_never_leaves_an_invalid_file() {
     let home = Home::new();

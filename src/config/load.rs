@@ -54,10 +54,14 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
             });
         }
     };
-    let env: Vec<(String, String)> = std::env::vars()
+    load_from_str(&text, path, &env_overrides())
+}
+
+/// The `PALINGENESIS__…` variables of this process: the overrides the daemon applies over its file.
+pub fn env_overrides() -> Vec<(String, String)> {
+    std::env::vars()
         .filter(|(k, _)| k.starts_with(ENV_PREFIX))
-        .collect();
-    load_from_str(&text, path, &env)
+        .collect()
 }
 
 /// Check a file's text without environment overrides (used by `config validate` and `config edit`).
@@ -123,6 +127,14 @@ pub fn load_from_str(
         });
     }
     if let Err((key, message)) = validate(&config) {
+        // A value an override brought is the override's, not the file's.
+        let var = env_var_for(&key);
+        if let Some((name, _)) = env.iter().find(|(k, _)| k.eq_ignore_ascii_case(&var)) {
+            return Err(ConfigError::Env {
+                var: name.clone(),
+                message: format!("`{key}` {message}"),
+            });
+        }
         let (line, col) = locate_key(text, &key).unwrap_or((1, 1));
         return Err(ConfigError::Invalid {
             location: Location {
@@ -135,6 +147,15 @@ pub fn load_from_str(
         });
     }
     Ok(config)
+}
+
+/// The override variable that sets the dotted `key` (`resume.verify_timeout_secs` ->
+/// `PALINGENESIS__RESUME__VERIFY_TIMEOUT_SECS`).
+fn env_var_for(key: &str) -> String {
+    format!(
+        "{ENV_PREFIX}{}",
+        key.replace('.', "__").to_ascii_uppercase()
+    )
 }
 
 /// A TOML error, placed in the file.

@@ -23,7 +23,7 @@ pub use chat::ChatConfig;
 pub use diff::changed_keys;
 pub use edit::set_key;
 pub use fleet::{FleetConfig, check_destination};
-pub use load::{ConfigError, load, load_from_str, validate_text};
+pub use load::{ConfigError, env_overrides, load, load_from_str, validate_text};
 pub use redact::redacted;
 pub use warnings::warnings;
 

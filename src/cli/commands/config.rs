@@ -62,7 +62,9 @@ pub fn run(cmd: ConfigCmd, paths: &Paths) -> anyhow::Result<u8> {
                 }
                 Err(e) => return Err(e).with_context(|| format!("reading {}", file.display())),
             };
-            match config::validate_text(&text, file) {
+            // What the daemon would run with: the file and this environment's overrides.
+            let env = config::env_overrides();
+            match config::load_from_str(&text, file, &env) {
                 Ok(c) => {
                     let missing = config::missing_binaries(&c);
                     for m in &missing {
@@ -71,7 +73,16 @@ pub fn run(cmd: ConfigCmd, paths: &Paths) -> anyhow::Result<u8> {
                     if !missing.is_empty() {
                         return Ok(exit::FAILURE);
                     }
-                    println!("{}: valid", file.display());
+                    if env.is_empty() {
+                        println!("{}: valid", file.display());
+                    } else {
+                        let names: Vec<&str> = env.iter().map(|(k, _)| k.as_str()).collect();
+                        println!(
+                            "{}: valid, with the environment's overrides ({})",
+                            file.display(),
+                            names.join(", ")
+                        );
+                    }
                     print_warnings(&c);
                     Ok(exit::OK)
                 }
