@@ -72,6 +72,27 @@ fn env_overrides_apply_to_every_key() {
     assert_eq!(shown["resume"]["prompt"], "keep going");
 }
 
+/// `config set` names the key it was given, not a place in the file where it is not.
+#[test]
+fn config_set_of_an_unknown_key_names_the_key() {
+    let home = Home::new();
+    home.ok(&["config", "init"]);
+    let (code, _, err) = home.run(&["config", "set", "resum.x", "1"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("`resum.x`: no such setting: `resum`"), "{err}");
+    assert!(
+        !err.contains("config.toml:"),
+        "no file position for a key the file lacks: {err}"
+    );
+    let (_, _, err) = home.run(&["config", "set", "resume.promt", "hi"]);
+    assert!(
+        err.contains("`resume.promt`") && err.contains("`prompt`"),
+        "{err}"
+    );
+    let (_, _, err) = home.run(&["config", "set", "x", "1"]);
+    assert!(err.contains("`x`: expected SECTION.KEY"), "{err}");
+}
+
 /// `config validate` checks what the daemon would run with: the file and the environment's overrides, and
 /// an override's bad value is named as the override's.
 #[test]

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::load::{ConfigError, Location};
+use super::load::ConfigError;
 use super::template::template;
 
 /// Return the new file text with `dotted_key` (`section.key`) set to `raw` (a TOML literal, or a bare string),
@@ -21,15 +21,15 @@ pub fn set_key(
             &fresh
         }
     };
-    let invalid = |message: String| ConfigError::Invalid {
-        location: Location {
-            file: path.to_path_buf(),
-            line: 1,
-            col: 1,
-            key: Some(dotted_key.to_string()),
-        },
+    // The key comes from the command line: errors about it name it, not a place in the file.
+    let invalid = |message: String| ConfigError::Key {
+        key: dotted_key.to_string(),
         message,
     };
+    // What is wrong with the file already is the file's, and placed there.
+    if current.is_some() {
+        super::validate_text(base, path)?;
+    }
     let mut doc: toml_edit::DocumentMut = base.parse().map_err(|e: toml_edit::TomlError| {
         invalid(format!("the current file does not parse: {e}"))
     })?;
@@ -62,8 +62,15 @@ pub fn set_key(
         }
     }
     let text = doc.to_string();
-    super::validate_text(&text, path)?;
-    Ok(text)
+    match super::validate_text(&text, path) {
+        Ok(_) => Ok(text),
+        Err(ConfigError::Invalid { message, .. }) => Err(invalid(
+            message
+                .replace("unknown field", "no such setting:")
+                .replace("`, expected one of", "`; known here:"),
+        )),
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(test)]

@@ -21,6 +21,9 @@ pub enum ConfigError {
     Invalid { location: Location, message: String },
     #[error("environment variable {var}: {message}")]
     Env { var: String, message: String },
+    /// A key given on the command line (`config set`): it has no place in the file yet.
+    #[error("`{key}`: {message}")]
+    Key { key: String, message: String },
 }
 
 /// `file:line:col` (1-based) plus the dotted key when known.
