@@ -337,6 +337,35 @@ fn events_filters_by_type_and_session() {
     );
 }
 
+/// Every page a man page refers to (`palingenesis-daemon(1)`, …) is written by `man --dir`.
+#[test]
+fn man_dir_writes_every_page_the_pages_refer_to() {
+    let home = Home::new();
+    let dir = home.dir.join("man1");
+    home.ok(&["man", "--dir", dir.to_str().unwrap()]);
+    let pages: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(pages.contains(&"palingenesis.1".to_string()), "{pages:?}");
+    let mut references = 0;
+    for page in &pages {
+        let text = std::fs::read_to_string(dir.join(page)).unwrap();
+        for word in text.split_whitespace() {
+            if let Some(name) = word
+                .strip_suffix("(1)")
+                .filter(|n| n.starts_with("palingenesis"))
+            {
+                let file = format!("{}.1", name.replace("\\-", "-"));
+                assert!(
+                    pages.contains(&file),
+                    "{page} refers to {file}, not written"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn completions_man_and_help() {
     let home = Home::new();

@@ -84,8 +84,13 @@ pub enum Command {
         /// The shell to complete for.
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff).
-    Man,
+    /// Print the man page (roff); `--dir DIR` writes it and one page per subcommand (the pages it refers
+    /// to, e.g. palingenesis-daemon.1) into DIR.
+    Man {
+        /// Write every page into this directory (e.g. ~/.local/share/man/man1) instead of printing one.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<std::path::PathBuf>,
+    },
     /// Serve the control protocol as an MCP server on stdin/stdout (for MCP clients and agents); `mcp install
     /// <assistant>` registers it with an assistant.
     Mcp {

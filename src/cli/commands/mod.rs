@@ -72,8 +72,14 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             );
             Ok(exit::OK)
         }
-        Command::Man => {
+        Command::Man { dir: None } => {
             clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            Ok(exit::OK)
+        }
+        Command::Man { dir: Some(dir) } => {
+            std::fs::create_dir_all(&dir)?;
+            clap_mangen::generate_to(Cli::command(), &dir)?;
+            println!("man pages written to {}", dir.display());
             Ok(exit::OK)
         }
         Command::Service(c) => service::run(c, &paths),
