@@ -72,6 +72,25 @@ fn env_overrides_apply_to_every_key() {
     assert_eq!(shown["resume"]["prompt"], "keep going");
 }
 
+/// The control commands answer in JSON with `--json`, and the exit code says whether it was done.
+#[test]
+fn control_commands_answer_in_json() {
+    let home = Home::new();
+    home.start();
+    let done: serde_json::Value = serde_json::from_str(&home.ok(&["pause", "--json"])).unwrap();
+    assert_eq!(done["response"], "done", "{done}");
+    assert!(done["message"].as_str().unwrap().contains("paused"));
+    let (code, out, _) = home.run(&["abort", "nosuch", "--json"]);
+    assert_eq!(code, 1);
+    let err: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (err["response"].as_str(), err["code"].as_str()),
+        (Some("error"), Some("not_found"))
+    );
+    let done: serde_json::Value = serde_json::from_str(&home.ok(&["resume", "--json"])).unwrap();
+    assert_eq!(done["response"], "done", "{done}");
+}
+
 /// `config set` names the key it was given, not a place in the file where it is not.
 #[test]
 fn config_set_of_an_unknown_key_names_the_key() {
@@ -361,9 +380,11 @@ fn man_dir_writes_every_page_the_pages_refer_to() {
                     pages.contains(&file),
                     "{page} refers to {file}, not written"
                 );
+                references += 1;
             }
         }
     }
+    assert!(references > 20, "only {references} references checked");
 }
 
 #[test]

@@ -50,7 +50,7 @@ pub enum Command {
     /// What the daemon would do next for every session, without doing it.
     Preview(JsonFlag),
     /// Stop automatic actions (sessions are still watched). Survives restarts.
-    Pause,
+    Pause(JsonFlag),
     /// Without SESSION: undo `pause` (automatic actions on again). With SESSION: resume that session now,
     /// in the same session with the continue prompt, whatever it was waiting for.
     Resume(TargetArg),
@@ -174,6 +174,9 @@ pub struct ForgetArgs {
 pub struct TargetArg {
     /// Session id (or unique prefix, or assistant:id).
     pub session: Option<String>,
+    /// Machine-readable output: the daemon's answer as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]

@@ -1,35 +1,46 @@
-//! `pause`, `resume`, `new-session`, `skip`, `abort`: one request each, answered with what happened.
+//! `pause`, `resume`, `new-session`, `skip`, `abort`: one request each, answered with what happened
+//! (`--json`: the daemon's answer as it is).
 
-use crate::cli::render;
+use crate::cli::args::TargetArg;
+use crate::cli::{exit, render};
 use crate::ipc::client::request_once;
 use crate::paths::Paths;
-use crate::protocol::{Request, Target};
+use crate::protocol::{Request, Response, Target};
 
-async fn send(paths: &Paths, req: Request) -> anyhow::Result<u8> {
+async fn send(paths: &Paths, req: Request, json: bool) -> anyhow::Result<u8> {
     let resp = request_once(&paths.socket(), &req).await?;
-    render::done_or_error(resp)
+    if !json {
+        return render::done_or_error(resp);
+    }
+    println!("{}", serde_json::to_string(&resp)?);
+    Ok(match resp {
+        Response::Done(_) => exit::OK,
+        _ => exit::FAILURE,
+    })
 }
 
-pub async fn pause(paths: &Paths) -> anyhow::Result<u8> {
-    send(paths, Request::Pause).await
+pub async fn pause(paths: &Paths, json: bool) -> anyhow::Result<u8> {
+    send(paths, Request::Pause, json).await
 }
 
 /// Un-pause, or with a session, resume that session now.
-pub async fn resume(paths: &Paths, session: Option<String>) -> anyhow::Result<u8> {
-    match session {
-        None => send(paths, Request::Resume).await,
-        Some(s) => send(paths, Request::ResumeSession(Target { session: Some(s) })).await,
-    }
+pub async fn resume(paths: &Paths, t: TargetArg) -> anyhow::Result<u8> {
+    let req = match t.session {
+        None => Request::Resume,
+        Some(s) => Request::ResumeSession(Target { session: Some(s) }),
+    };
+    send(paths, req, t.json).await
 }
 
-pub async fn new_session(paths: &Paths, session: Option<String>) -> anyhow::Result<u8> {
-    send(paths, Request::NewSession(Target { session })).await
+pub async fn new_session(paths: &Paths, t: TargetArg) -> anyhow::Result<u8> {
+    let req = Request::NewSession(Target { session: t.session });
+    send(paths, req, t.json).await
 }
 
-pub async fn skip(paths: &Paths, session: Option<String>) -> anyhow::Result<u8> {
-    send(paths, Request::Skip(Target { session })).await
+pub async fn skip(paths: &Paths, t: TargetArg) -> anyhow::Result<u8> {
+    send(paths, Request::Skip(Target { session: t.session }), t.json).await
 }
 
-pub async fn abort(paths: &Paths, session: Option<String>) -> anyhow::Result<u8> {
-    send(paths, Request::Abort(Target { session })).await
+pub async fn abort(paths: &Paths, t: TargetArg) -> anyhow::Result<u8> {
+    send(paths, Request::Abort(Target { session: t.session }), t.json).await
 }
