@@ -131,8 +131,7 @@ pub fn load_from_str(
     }
     if let Err((key, message)) = validate(&config) {
         // A value an override brought is the override's, not the file's.
-        let var = env_var_for(&key);
-        if let Some((name, _)) = env.iter().find(|(k, _)| k.eq_ignore_ascii_case(&var)) {
+        if let Some((name, _)) = env.iter().find(|(k, _)| env_var_key(k).join(".") == key) {
             return Err(ConfigError::Env {
                 var: name.clone(),
                 message: format!("`{key}` {message}"),
@@ -152,13 +151,13 @@ pub fn load_from_str(
     Ok(config)
 }
 
-/// The override variable that sets the dotted `key` (`resume.verify_timeout_secs` ->
-/// `PALINGENESIS__RESUME__VERIFY_TIMEOUT_SECS`).
-fn env_var_for(key: &str) -> String {
-    format!(
-        "{ENV_PREFIX}{}",
-        key.replace('.', "__").to_ascii_uppercase()
-    )
+/// The key path an override variable sets (`PALINGENESIS__RESUME__VERIFY_TIMEOUT_SECS` ->
+/// `["resume", "verify_timeout_secs"]`); `var` starts with [`ENV_PREFIX`].
+fn env_var_key(var: &str) -> Vec<String> {
+    var[ENV_PREFIX.len()..]
+        .split("__")
+        .map(|p| p.to_ascii_lowercase())
+        .collect()
 }
 
 /// A TOML error, placed in the file.
@@ -196,10 +195,7 @@ impl Config {
 }
 
 fn apply_env_override(table: &mut toml::Table, var: &str, raw: &str) -> Result<(), ConfigError> {
-    let path: Vec<String> = var[ENV_PREFIX.len()..]
-        .split("__")
-        .map(|p| p.to_ascii_lowercase())
-        .collect();
+    let path = env_var_key(var);
     if path.len() != 2 || path.iter().any(String::is_empty) {
         return Err(ConfigError::Env {
             var: var.into(),

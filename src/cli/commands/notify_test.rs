@@ -21,17 +21,17 @@ pub async fn run(paths: &Paths, only: Option<String>, json: bool) -> anyhow::Res
         .collect();
     if chosen.is_empty() {
         let configured: Vec<&str> = all.iter().map(Channel::name).collect();
-        let why = match (&only, configured.is_empty()) {
-            (_, true) => {
-                "no notification channel is configured (set e.g. notifications.ntfy_url with \
-                          `palingenesis config set`)"
-                    .to_string()
-            }
-            (Some(name), false) => format!(
-                "no `{name}` channel is configured (configured: {})",
+        // Nothing chosen although channels exist: the one asked for is not among them.
+        let why = if configured.is_empty() {
+            "no notification channel is configured (set e.g. notifications.ntfy_url with \
+             `palingenesis config set`)"
+                .to_string()
+        } else {
+            format!(
+                "no `{}` channel is configured (configured: {})",
+                only.as_deref().unwrap_or_default(),
                 configured.join(", ")
-            ),
-            (None, false) => unreachable!("every configured channel is chosen"),
+            )
         };
         anyhow::bail!(why);
     }
