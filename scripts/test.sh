@@ -17,7 +17,7 @@ echo "== cargo test"
 shift_args=()
 if [ "${1:-}" = "--" ]; then shift; shift_args=("$@"); fi
 # Benches and examples print figures; they are built (by clippy above), not run here.
-cargo test --locked --lib --bins --tests "${shift_args[@]}"
+cargo test --locked --no-fail-fast --lib --bins --tests "${shift_args[@]}"
 # Fuzzing (scripts/fuzz.sh) needs cargo-fuzz and an instrumented build of the whole crate (several minutes
 # on 2 cores the first time), so it is opt-in: PALINGENESIS_FUZZ_SECONDS=56 runs each of the 7 targets for
 # 8 s (about a minute once built).

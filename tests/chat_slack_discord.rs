@@ -100,8 +100,12 @@ impl Daemon {
         tokio::task::block_in_place(|| self.home.ok(args))
     }
 
-    fn refusals(&self) -> Vec<Value> {
-        tokio::task::block_in_place(|| self.home.events_of("ChatRefused"))
+    /// The refusals audited so far, once there are at least `n` (the audit writer records after the reply).
+    fn refusals(&self, n: usize) -> Vec<Value> {
+        tokio::task::block_in_place(|| {
+            self.home
+                .wait_events("ChatRefused", n, std::time::Duration::from_secs(30))
+        })
     }
 }
 
@@ -153,7 +157,7 @@ async fn slack_commands_are_verified_and_obeyed() {
         .unwrap();
     assert_eq!(unsigned.status(), 401);
     assert!(!d.cli(&["status"]).contains("PAUSED"));
-    let reasons: Vec<Value> = d.refusals().iter().map(|e| e["reason"].clone()).collect();
+    let reasons: Vec<Value> = d.refusals(3).iter().map(|e| e["reason"].clone()).collect();
     assert_eq!(reasons, ["bad_signature", "stale_timestamp", "unsigned"]);
 
     // A signed command from someone outside the allowlist is refused too.
@@ -165,7 +169,7 @@ async fn slack_commands_are_verified_and_obeyed() {
         .await
         .unwrap();
     assert!(reply["text"].as_str().unwrap().contains("not allowed"));
-    let refused = d.refusals().pop().unwrap();
+    let refused = d.refusals(4).pop().unwrap();
     assert_eq!(refused["reason"], "not_allowlisted");
     assert_eq!(refused["metadata"]["user"], "U0EVE");
     assert!(!d.cli(&["status"]).contains("PAUSED"));
@@ -261,7 +265,7 @@ async fn discord_interactions_are_verified_and_obeyed() {
     assert_eq!(d.discord(&pause, now(), &other).await.status(), 401);
     assert_eq!(d.discord(&pause, now() - 3600, &key).await.status(), 401);
     assert!(!d.cli(&["status"]).contains("PAUSED"));
-    let reasons: Vec<Value> = d.refusals().iter().map(|e| e["reason"].clone()).collect();
+    let reasons: Vec<Value> = d.refusals(2).iter().map(|e| e["reason"].clone()).collect();
     assert_eq!(reasons, ["bad_signature", "stale_timestamp"]);
 
     let stranger = command("1111", "pause");
@@ -277,7 +281,7 @@ async fn discord_interactions_are_verified_and_obeyed() {
             .unwrap()
             .contains("not allowed")
     );
-    assert_eq!(d.refusals().pop().unwrap()["reason"], "not_allowlisted");
+    assert_eq!(d.refusals(3).pop().unwrap()["reason"], "not_allowlisted");
     assert!(!d.cli(&["status"]).contains("PAUSED"));
 
     let reply: Value = d.discord(&pause, now(), &key).await.json().await.unwrap();
