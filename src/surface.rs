@@ -1,6 +1,7 @@
 //! What every control surface of the daemon (socket, HTTP) talks to: the engine, with the answers it cannot
 //! know by itself filled in (the saves figures, kept from the audit trail outside the engine).
 
+use crate::audit::AuditWriter;
 use crate::engine::EngineHandle;
 use crate::protocol::{Request, Response};
 use crate::saves::SavesHandle;
@@ -10,11 +11,21 @@ use crate::saves::SavesHandle;
 pub struct Surface {
     pub engine: EngineHandle,
     pub saves: SavesHandle,
+    /// Flushed before every answer, so that what an answer reports is already in the trail (a user who
+    /// runs `palingenesis abort X && palingenesis events` sees the cancellation).
+    pub audit: AuditWriter,
 }
 
 impl Surface {
     /// Answer `req` as the protocol says.
     pub async fn request(&self, req: Request) -> Response {
+        let resp = self.answer(req).await;
+        // The engine queued its events before it answered, so this waits for exactly those.
+        self.audit.flush().await;
+        resp
+    }
+
+    async fn answer(&self, req: Request) -> Response {
         match self.engine.request(req).await {
             Response::Status(mut status) => {
                 self.saves.replayed().await;

@@ -94,7 +94,10 @@ pub async fn interaction(
         now: chrono::Utc::now().timestamp(),
     };
     if let Err(why) = signature::verify_discord(&state.public_key, &signed) {
-        state.control.refuse("discord", why.reason(), None, None);
+        state
+            .control
+            .refuse("discord", why.reason(), None, None)
+            .await;
         return (StatusCode::UNAUTHORIZED, "invalid request signature").into_response();
     }
     let Ok(i) = serde_json::from_slice::<Interaction>(&body) else {

@@ -88,8 +88,9 @@ impl ChatControl {
     }
 
     /// Record a refused request (unknown sender, bad signature, stale timestamp); past
-    /// thirty a minute they are counted and the count goes with the next one recorded.
-    pub fn refuse(
+    /// thirty a minute they are counted and the count goes with the next one recorded. Returns once the
+    /// refusal is in the trail, so that whoever is answered can read it there.
+    pub async fn refuse(
         &self,
         platform: &str,
         reason: &str,
@@ -104,6 +105,17 @@ impl ChatControl {
         let throttle::Verdict::Record { suppressed } = verdict else {
             return;
         };
+        self.record_now(Self::refusal(platform, reason, sender, text, suppressed))
+            .await;
+    }
+
+    fn refusal(
+        platform: &str,
+        reason: &str,
+        sender: Option<&Sender>,
+        text: Option<&str>,
+        suppressed: u64,
+    ) -> AuditEvent {
         tracing::warn!(platform, reason, "chat request refused");
         let mut meta = sender.map_or_else(
             || serde_json::json!({ "channel": platform }),
@@ -116,19 +128,24 @@ impl ChatControl {
             // Refusals beyond the per-minute cap were counted, not recorded one by one.
             meta["unrecorded_before"] = suppressed.into();
         }
-        self.audit.record(
-            AuditEvent::new(EventType::ChatRefused)
-                .action(platform)
-                .outcome("refused")
-                .reason(reason)
-                .metadata(meta),
-        );
+        AuditEvent::new(EventType::ChatRefused)
+            .action(platform)
+            .outcome("refused")
+            .reason(reason)
+            .metadata(meta)
+    }
+
+    /// Record `event` and wait until it is written: a chat reply comes after what it reports is in the trail.
+    async fn record_now(&self, event: AuditEvent) {
+        self.audit.record(event);
+        self.audit.flush().await;
     }
 
     /// Check the sender, then parse and carry out `text`; returns the reply for the chat.
     pub async fn handle(&self, sender: &Sender, allowed: bool, text: &str) -> String {
         if !allowed {
-            self.refuse(sender.platform, "not_allowlisted", Some(sender), Some(text));
+            self.refuse(sender.platform, "not_allowlisted", Some(sender), Some(text))
+                .await;
             return "You are not allowed to command this palingenesis.".into();
         }
         match command::parse(text) {
@@ -158,7 +175,7 @@ impl ChatControl {
             if let Some(s) = session {
                 rec = rec.session(s);
             }
-            self.audit.record(rec);
+            self.record_now(rec).await;
         }
         render::response(&reply)
     }

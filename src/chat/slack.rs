@@ -42,7 +42,7 @@ impl SlackState {
     }
 
     /// Verify the signature, then decode the form; a refusal is audited and answered here.
-    fn verified<T: DeserializeOwned>(
+    async fn verified<T: DeserializeOwned>(
         &self,
         headers: &HeaderMap,
         body: &[u8],
@@ -55,7 +55,7 @@ impl SlackState {
             now: chrono::Utc::now().timestamp(),
         };
         if let Err(why) = signature::verify_slack(self.secret.expose(), &signed) {
-            self.control.refuse("slack", why.reason(), None, None);
+            self.control.refuse("slack", why.reason(), None, None).await;
             return Err((StatusCode::UNAUTHORIZED, why.to_string()));
         }
         serde_urlencoded::from_bytes(body)
@@ -92,7 +92,7 @@ pub async fn command(
     headers: HeaderMap,
     body: Bytes,
 ) -> HttpResponse {
-    let cmd: SlashCommand = match state.verified(&headers, &body) {
+    let cmd: SlashCommand = match state.verified(&headers, &body).await {
         Ok(c) => c,
         Err(refused) => return refused.into_response(),
     };
@@ -140,7 +140,7 @@ pub async fn action(
     headers: HeaderMap,
     body: Bytes,
 ) -> HttpResponse {
-    let form: ActionForm = match state.verified(&headers, &body) {
+    let form: ActionForm = match state.verified(&headers, &body).await {
         Ok(f) => f,
         Err(refused) => return refused.into_response(),
     };

@@ -190,6 +190,7 @@ pub async fn run(
             &tracker,
             sources_stop.clone(),
         ),
+        audit: audit.clone(),
     };
     live.start(surface.clone(), chat, http_guard)
         .await
