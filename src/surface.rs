@@ -1,8 +1,8 @@
 //! What every control surface of the daemon (socket, HTTP) talks to: the engine, with the answers it cannot
 //! know by itself filled in (the saves figures, kept from the audit trail outside the engine).
 
-use crate::audit::AuditWriter;
 use crate::engine::EngineHandle;
+use crate::journal::Journal;
 use crate::protocol::{Request, Response};
 use crate::saves::SavesHandle;
 
@@ -13,7 +13,7 @@ pub struct Surface {
     pub saves: SavesHandle,
     /// Flushed before every answer, so that what an answer reports is already in the trail (a user who
     /// runs `palingenesis abort X && palingenesis events` sees the cancellation).
-    pub audit: AuditWriter,
+    pub trail: Journal,
 }
 
 impl Surface {
@@ -21,7 +21,7 @@ impl Surface {
     pub async fn request(&self, req: Request) -> Response {
         let resp = self.answer(req).await;
         // The engine queued its events before it answered, so this waits for exactly those.
-        self.audit.flush().await;
+        self.trail.settle().await;
         resp
     }
 

@@ -73,15 +73,23 @@ impl Sender {
 pub struct ChatControl {
     engine: EngineHandle,
     audit: AuditWriter,
+    /// What the engine records goes through here first (see [`crate::journal`]).
+    trail: crate::journal::Journal,
     audit_file: PathBuf,
     refusals: std::sync::Arc<std::sync::Mutex<throttle::Throttle>>,
 }
 
 impl ChatControl {
-    pub fn new(engine: EngineHandle, audit: AuditWriter, audit_file: PathBuf) -> Self {
+    pub fn new(
+        engine: EngineHandle,
+        audit: AuditWriter,
+        trail: crate::journal::Journal,
+        audit_file: PathBuf,
+    ) -> Self {
         ChatControl {
             engine,
             audit,
+            trail,
             audit_file,
             refusals: Default::default(),
         }
@@ -136,7 +144,9 @@ impl ChatControl {
     }
 
     /// Record `event` and wait until it is written: a chat reply comes after what it reports is in the trail.
+    /// What the engine recorded for the command comes first.
     async fn record_now(&self, event: AuditEvent) {
+        self.trail.flush().await;
         self.audit.record(event);
         self.audit.flush().await;
     }

@@ -181,7 +181,12 @@ pub async fn run(
         warn!("sources were not ready within 30 s; starting anyway");
     }
 
-    let chat = crate::chat::ChatControl::new(handle.clone(), audit.clone(), paths.audit_file());
+    let chat = crate::chat::ChatControl::new(
+        handle.clone(),
+        audit.clone(),
+        journal.clone(),
+        paths.audit_file(),
+    );
     let surface = crate::surface::Surface {
         engine: handle.clone(),
         saves: crate::saves::SavesHandle::start(
@@ -190,7 +195,7 @@ pub async fn run(
             &tracker,
             sources_stop.clone(),
         ),
-        audit: audit.clone(),
+        trail: journal.clone(),
     };
     live.start(surface.clone(), chat, http_guard)
         .await

@@ -187,6 +187,13 @@ impl Journal {
         let _ = flushed.await;
     }
 
+    /// Wait until every audit event recorded through this journal before the call is in the audit trail:
+    /// what an answer to a control request reports is then there to read.
+    pub async fn settle(&self) {
+        self.flush().await;
+        self.audit.flush().await;
+    }
+
     fn send(&self, item: Item) {
         if let Some(queue) = &self.queue {
             let _ = queue.send(item);

@@ -283,13 +283,29 @@ fn names_other_session(args: &[String], session_id: &str) -> bool {
     named.any(|id| id != session_id && !id.starts_with('-'))
 }
 
+/// Processes and command lines made up for the adapters' recognition tests.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub mod testing {
+    use super::ProcessInfo;
 
-    fn v(s: &[&str]) -> Vec<String> {
+    /// A command line from string literals.
+    pub fn args(s: &[&str]) -> Vec<String> {
         s.iter().map(|x| x.to_string()).collect()
     }
+
+    /// A process running `exe` with `argv`.
+    pub fn process(exe: &str, argv: &[&str]) -> ProcessInfo {
+        ProcessInfo {
+            exe: Some(exe.into()),
+            args: args(argv),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::args as v;
+    use super::*;
 
     fn p(exe: Option<&str>, args: &[&str]) -> ProcessInfo {
         ProcessInfo {

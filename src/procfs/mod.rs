@@ -7,6 +7,8 @@ mod agents;
 
 use std::path::{Path, PathBuf};
 
+#[cfg(test)]
+pub use agents::testing;
 pub use agents::{
     AgentProcess, ProcessInfo, Writer, environment, find_agents, has_prompt_flag, writer_of,
     writers_of,

@@ -33,17 +33,7 @@ impl AgentProcess for CodexProcess {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn v(s: &[&str]) -> Vec<String> {
-        s.iter().map(|x| x.to_string()).collect()
-    }
-
-    fn p(exe: &str, args: &[&str]) -> ProcessInfo {
-        ProcessInfo {
-            exe: Some(exe.into()),
-            args: v(args),
-        }
-    }
+    use crate::procfs::testing::{args as v, process as p};
 
     const NATIVE: &str = "/n/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex";
 

@@ -23,17 +23,7 @@ impl AgentProcess for GeminiProcess {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn v(s: &[&str]) -> Vec<String> {
-        s.iter().map(|x| x.to_string()).collect()
-    }
-
-    fn p(exe: &str, args: &[&str]) -> ProcessInfo {
-        ProcessInfo {
-            exe: Some(exe.into()),
-            args: v(args),
-        }
-    }
+    use crate::procfs::testing::{args as v, process as p};
 
     #[test]
     fn recognises_node_running_gemini_but_not_lookalikes() {

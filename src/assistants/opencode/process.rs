@@ -25,17 +25,7 @@ impl AgentProcess for OpencodeProcess {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn v(s: &[&str]) -> Vec<String> {
-        s.iter().map(|x| x.to_string()).collect()
-    }
-
-    fn p(exe: &str, args: &[&str]) -> ProcessInfo {
-        ProcessInfo {
-            exe: Some(exe.into()),
-            args: v(args),
-        }
-    }
+    use crate::procfs::testing::{args as v, process as p};
 
     #[test]
     fn a_server_or_a_script_is_not_an_agent_and_a_run_is_not_interactive() {

@@ -20,17 +20,7 @@ impl AgentProcess for QwenProcess {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn v(s: &[&str]) -> Vec<String> {
-        s.iter().map(|x| x.to_string()).collect()
-    }
-
-    fn p(exe: &str, args: &[&str]) -> ProcessInfo {
-        ProcessInfo {
-            exe: Some(exe.into()),
-            args: v(args),
-        }
-    }
+    use crate::procfs::testing::{args as v, process as p};
 
     #[test]
     fn recognises_node_running_qwen_but_not_lookalikes() {
