@@ -55,6 +55,8 @@
 //! - [`otel`] (OpenTelemetry over OTLP/HTTP: one trace per stop, logs, a counter, from the audit stream),
 //!   [`saves`] (what the user got out of it: saves and agent time recovered, a pure fold over the audit trail).
 //! - [`remote`]: `--host` and `fleet`: the same CLI on another machine, over the system `ssh`.
+//! - [`hookspool`]: hook payloads written to disk before they are sent, so a hook killed on its way loses
+//!   nothing; the daemon takes each exactly once.
 //! - [`surface`]: what every control surface (socket, HTTP, chat) asks: the engine plus the saves figures.
 //! - [`daemon`]: wires it all up; [`daemon::run`] takes an injected listener and shutdown token.
 //! - [`clock`]: the injected wall clock ([`clock::WallClock`]), time arithmetic that cannot panic, and sanity
@@ -75,6 +77,7 @@ pub mod daemon;
 pub mod decide;
 pub mod engine;
 pub mod formats;
+pub mod hookspool;
 pub mod http;
 pub mod interactive;
 pub mod ipc;

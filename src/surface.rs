@@ -14,6 +14,8 @@ pub struct Surface {
     /// Flushed before every answer, so that what an answer reports is already in the trail (a user who
     /// runs `palingenesis abort X && palingenesis events` sees the cancellation).
     pub trail: Journal,
+    /// Where hooks spool their payloads ([`crate::hookspool`]).
+    pub spool: std::path::PathBuf,
 }
 
 impl Surface {
@@ -26,6 +28,13 @@ impl Surface {
     }
 
     async fn answer(&self, req: Request) -> Response {
+        let req = match req {
+            Request::Hook(fwd) => match crate::hookspool::take(&self.spool, fwd).await {
+                Some(fwd) => Request::Hook(fwd),
+                None => return Response::done("hook already received"),
+            },
+            other => other,
+        };
         match self.engine.request(req).await {
             Response::Status(mut status) => {
                 self.saves.replayed().await;

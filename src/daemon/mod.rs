@@ -6,6 +6,7 @@ pub mod lifecycle;
 pub mod pidfile;
 mod recover;
 pub mod reload;
+mod spooled_hooks;
 
 use std::sync::Arc;
 
@@ -196,6 +197,7 @@ pub async fn run(
             sources_stop.clone(),
         ),
         trail: journal.clone(),
+        spool: crate::hookspool::dir(&paths.state_dir),
     };
     live.start(surface.clone(), chat, http_guard)
         .await
@@ -203,6 +205,11 @@ pub async fn run(
             path: config.http.bind.clone().into(),
             source,
         })?;
+    tracker.spawn(spooled_hooks::run(
+        crate::hookspool::dir(&paths.state_dir),
+        surface.clone(),
+        shutdown.clone(),
+    ));
     tracker.spawn(crate::ipc::server::serve(
         listener,
         Arc::new(surface),

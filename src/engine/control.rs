@@ -1,5 +1,6 @@
 //! Control requests, answered from the engine's own state.
 
+use chrono::{DateTime, Utc};
 use tracing::info;
 
 use super::Engine;
@@ -366,7 +367,10 @@ impl Engine {
         let key = SessionKey::new(fwd.assistant, id);
         self.on_observation(Observation {
             session: key.clone(),
-            at: parsed.at.unwrap_or_else(|| self.now()),
+            at: parsed
+                .at
+                .or_else(|| spooled_at(&fwd.payload, self.now()))
+                .unwrap_or_else(|| self.now()),
             signal,
             origin: Origin::Hook,
             locator,
@@ -381,6 +385,13 @@ impl Engine {
         }
         Response::done("hook received")
     }
+}
+
+/// When a hook handled late from its spooled copy ran (never later than `now`).
+fn spooled_at(payload: &serde_json::Value, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let at = payload.get(crate::hookspool::SPOOLED_AT_FIELD)?.as_str()?;
+    let at = DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc);
+    Some(at.min(now))
 }
 
 fn reply(code: ErrorCode, message: impl Into<String>) -> ErrorReply {

@@ -1,5 +1,7 @@
 //! `palingenesis hook <assistant>`: called by the assistant with a JSON payload on stdin. Forwards it to the
 //! daemon; if the daemon is down, records it in the audit trail. Never fails the agent: always exits 0 quickly.
+//! The payload is spooled to disk first ([`crate::hookspool`]): if this process is killed before the daemon
+//! has it, or no daemon runs, the daemon takes it from there.
 
 use std::time::Duration;
 
@@ -14,9 +16,10 @@ use crate::protocol::{HookForward, MAX_FRAME_BYTES, Request};
 
 pub async fn run(paths: &Paths, assistant: Assistant) -> anyhow::Result<u8> {
     // An agent ending its run signals the hooks still running: Claude Code 2.1.332 sends SIGTERM to its
-    // StopFailure and SessionEnd hooks as `-p` exits, the moment the stop is reported. The payload must still
-    // reach the daemon, so these signals are held off (they do not end this process) until it has been
-    // delivered or recorded, which is bounded by the timeouts below.
+    // StopFailure and SessionEnd hooks as `-p` exits, the moment the stop is reported, and SIGKILL about
+    // 1.5 s later. The payload must still reach the daemon, so these signals are held off (they do not end
+    // this process) until it has been delivered or recorded, which is bounded by the timeouts below; and it
+    // is spooled first, for the SIGKILL that cannot be held off.
     let _held = hold_off_termination();
     let mut raw = Vec::new();
     let _ = tokio::io::stdin()
@@ -27,11 +30,15 @@ pub async fn run(paths: &Paths, assistant: Assistant) -> anyhow::Result<u8> {
         tracing::debug!("hook payload is not JSON; ignored");
         return Ok(exit::OK);
     };
+    let spooled = spool(paths, assistant, &payload).await;
     // The agent process: its pid and environment let the daemon tell whether it still runs and resume it
     // the way it ran. The environment goes to the daemon only, never to the audit.
     let agent = agent_pid(assistant);
     let mut forwarded = payload.clone();
     if let Some(obj) = forwarded.as_object_mut() {
+        if let Some(file) = &spooled {
+            obj.insert(crate::hookspool::SPOOL_FIELD.into(), file.name().into());
+        }
         obj.insert("palingenesis_agent_pid".into(), agent.into());
         let prefixes = crate::assistants::env_prefixes(assistant);
         let env = tokio::task::spawn_blocking(move || crate::procfs::environment(agent, prefixes))
@@ -52,7 +59,11 @@ pub async fn run(paths: &Paths, assistant: Assistant) -> anyhow::Result<u8> {
     });
     let sent =
         tokio::time::timeout(Duration::from_secs(3), request_once(&paths.socket(), &req)).await;
-    if !matches!(sent, Ok(Ok(_))) {
+    if matches!(sent, Ok(Ok(_))) {
+        if let Some(file) = spooled {
+            let _ = tokio::task::spawn_blocking(move || file.delivered()).await;
+        }
+    } else {
         let event = AuditEvent::new(EventType::HookReceived)
             .assistant(assistant)
             .session(
@@ -71,6 +82,31 @@ pub async fn run(paths: &Paths, assistant: Assistant) -> anyhow::Result<u8> {
         .await;
     }
     Ok(exit::OK)
+}
+
+/// Write the payload (with the time it arrived) where the daemon finds it if this process never reaches it.
+async fn spool(
+    paths: &Paths,
+    assistant: Assistant,
+    payload: &serde_json::Value,
+) -> Option<crate::hookspool::SpoolFile> {
+    let mut payload = payload.clone();
+    payload.as_object_mut()?.insert(
+        crate::hookspool::SPOOLED_AT_FIELD.into(),
+        chrono::Utc::now().to_rfc3339().into(),
+    );
+    let dir = crate::hookspool::dir(&paths.state_dir);
+    let spooled = crate::hookspool::Spooled { assistant, payload };
+    let written =
+        tokio::task::spawn_blocking(move || crate::hookspool::write(&dir, &spooled)).await;
+    match written {
+        Ok(Ok(file)) => Some(file),
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, "cannot spool the hook payload");
+            None
+        }
+        Err(_) => None,
+    }
 }
 
 /// Replaces the default action (terminate) of SIGTERM, SIGHUP and SIGINT for the rest of this short-lived
