@@ -90,7 +90,7 @@ impl Engine {
     }
 
     /// The latest usage or rate limit any session of `assistant` hit that has not reset yet.
-    fn binding_limit(
+    pub(super) fn binding_limit(
         &self,
         assistant: crate::model::Assistant,
         now: DateTime<Utc>,

@@ -36,6 +36,14 @@ pub enum Phase {
         at: Option<DateTime<Utc>>,
         step_in_at: DateTime<Utc>,
     },
+    /// The work was handed to `to`, a new session of another assistant (`[fallback]`); this one is not
+    /// resumed automatically. At `resets_at` (when its limit resets) a human is told.
+    HandedOff {
+        to: SessionKey,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        resets_at: Option<DateTime<Utc>>,
+        why: String,
+    },
     /// Automatic resuming gave up.
     Failed { why: String },
     /// Finished on purpose (completed, user exit, replaced by a new session).
@@ -142,6 +150,7 @@ impl TrackedSession {
             Phase::Waiting { until, .. } => Some(*until),
             Phase::Resuming { verify_by, .. } => Some(*verify_by),
             Phase::SelfContinuing { step_in_at, .. } => Some(*step_in_at),
+            Phase::HandedOff { resets_at, .. } => *resets_at,
             _ => None,
         }
     }
@@ -153,6 +162,7 @@ impl TrackedSession {
             Phase::Waiting { .. } => SessionStateView::Waiting,
             Phase::SelfContinuing { .. } => SessionStateView::SelfContinuing,
             Phase::Resuming { .. } => SessionStateView::Resuming,
+            Phase::HandedOff { .. } => SessionStateView::HandedOff,
             Phase::Failed { .. } => SessionStateView::Failed,
             Phase::Done { .. } => SessionStateView::Done,
         }
@@ -194,6 +204,11 @@ impl TrackedSession {
                 action: "verify".into(),
                 at: *verify_by,
                 reason: "a resume is in flight; progress must appear".into(),
+            }),
+            Phase::HandedOff { resets_at: Some(at), why, .. } => Some(PlannedActionView {
+                action: "notify".into(),
+                at: *at,
+                reason: why.clone(),
             }),
             _ => None,
         };

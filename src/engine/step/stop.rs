@@ -35,6 +35,7 @@ impl Machine<'_> {
                     .message("the session made progress on its own".to_string());
                 self.record(ev);
             }
+            Phase::HandedOff { .. } => self.fx.push(Effect::Disarm),
             Phase::SelfContinuing { .. } => {
                 self.fx.push(Effect::Disarm);
                 info!(session = %self.s.key, "the assistant continued by itself");
@@ -120,6 +121,7 @@ impl Machine<'_> {
             Phase::Waiting { .. }
             | Phase::Stopped { .. }
             | Phase::Failed { .. }
+            | Phase::HandedOff { .. }
             | Phase::SelfContinuing { .. } => true,
             Phase::Done { .. } => finished(&reason),
             Phase::Running | Phase::Resuming { .. } => false,
