@@ -224,7 +224,10 @@ after_hours = 2
         assert!(relative.contains("absolute"), "{relative}");
         let in_project =
             config("[fallback.projects.\"/w\"]\nassistants = [\"nobody\"]\n").unwrap_err();
-        assert!(in_project.contains("unknown assistant `nobody`"), "{in_project}");
+        assert!(
+            in_project.contains("unknown assistant `nobody`"),
+            "{in_project}"
+        );
         let template = config("[fallback]\nprompt_template = \"go on\"\n").unwrap_err();
         assert!(template.contains("{next_step}"), "{template}");
         let far = config("[fallback]\nafter_hours = 10000\n").unwrap_err();

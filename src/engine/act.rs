@@ -172,14 +172,13 @@ async fn attempt(job: &AttemptJob) {
         Action::NewSession | Action::HandOff { .. } => {
             // A hand-off may have its own prompt (`[fallback] prompt_template`).
             let fallback = match job.action {
-                Action::HandOff { .. } => job
-                    .config
-                    .fallback
-                    .for_project(Some(&cwd))
-                    .prompt_template,
+                Action::HandOff { .. } => {
+                    job.config.fallback.for_project(Some(&cwd)).prompt_template
+                }
                 _ => None,
             };
-            let template = fallback.unwrap_or_else(|| job.config.new_session.prompt_template.clone());
+            let template =
+                fallback.unwrap_or_else(|| job.config.new_session.prompt_template.clone());
             let prompt = match seed_prompt(job, &cwd, &template).await {
                 Ok(p) => p,
                 Err(why) => {

@@ -16,7 +16,10 @@ impl Engine {
     pub(super) fn fallback_availability(&self, input: &Input, now: DateTime<Utc>) -> Availability {
         let may_decide = matches!(
             input,
-            Input::Stopped { .. } | Input::Deadline | Input::Attempt { .. } | Input::SelfContinue(_)
+            Input::Stopped { .. }
+                | Input::Deadline
+                | Input::Attempt { .. }
+                | Input::SelfContinue(_)
         );
         if !may_decide || !self.config.fallback.anywhere() {
             return Availability::default();

@@ -135,11 +135,19 @@ fn nobody_eligible_says_why_for_each() {
     assert!(got.contains("opencode is not set up here"), "{got}");
 
     let limited_unknown = available(&[codex::ASSISTANT], &[(codex::ASSISTANT, None)]);
-    let got = outcome(weekly(), &settings(true, &[codex::ASSISTANT]), &limited_unknown, 0);
+    let got = outcome(
+        weekly(),
+        &settings(true, &[codex::ASSISTANT]),
+        &limited_unknown,
+        0,
+    );
     assert!(got.contains("codex is at a usage limit"), "{got}");
 
     let got = outcome(weekly(), &settings(true, &[]), &limited_unknown, 0);
-    assert_eq!(got, "none: no hand-off: no fallback assistant is configured");
+    assert_eq!(
+        got,
+        "none: no hand-off: no fallback assistant is configured"
+    );
 }
 
 #[test]

@@ -161,7 +161,13 @@ impl Machine<'_> {
             }
             // A hand-off that cannot start leaves the session to wait for its reset, as without fallback.
             AttemptReport::NeedsAttention { why }
-                if matches!(self.s.phase, Phase::Resuming { action: Action::HandOff { .. }, .. }) =>
+                if matches!(
+                    self.s.phase,
+                    Phase::Resuming {
+                        action: Action::HandOff { .. },
+                        ..
+                    }
+                ) =>
             {
                 self.attempt_failed(&format!("hand-off not started: {why}"));
             }

@@ -55,7 +55,9 @@ impl Machine<'_> {
                     .action(action.as_str())
                     .reason(reason.label())
                     .message(why)
-                    .metadata(serde_json::json!({ "at": self.now, "to": to, "reset_at": at }));
+                    .metadata(
+                        serde_json::json!({ "at": self.now, "to": to, "would_resume_at": at }),
+                    );
                 self.record(ev);
                 self.start_attempt(action);
                 None

@@ -158,7 +158,10 @@ fn without_an_eligible_assistant_the_plan_says_why() {
         panic!("{:?}", next.phase)
     };
     assert!(until > t0() + TimeDelta::hours(71), "waits for the reset");
-    assert!(why.contains("no hand-off: codex is at a usage limit"), "{why}");
+    assert!(
+        why.contains("no hand-off: codex is at a usage limit"),
+        "{why}"
+    );
     let planned = recorded(&fx, crate::audit::EventType::ResumeScheduled);
     assert!(planned.message.unwrap().contains("no hand-off"));
 }
@@ -206,8 +209,16 @@ fn a_session_of_another_assistant_keeps_only_the_project_directory() {
         cwd: Some("/".into()),
         ..Default::default()
     };
-    let fresh = successor(&old, SessionKey::new(codex::ASSISTANT, "t1"), &locator, t0());
+    let fresh = successor(
+        &old,
+        SessionKey::new(codex::ASSISTANT, "t1"),
+        &locator,
+        t0(),
+    );
     assert_eq!(fresh.locator.cwd, old.locator.cwd);
     assert_eq!((fresh.locator.pid, fresh.locator.transcript), (None, None));
-    assert_eq!(fresh.attempts, 1, "the hand-off counts: no second one for its stop");
+    assert_eq!(
+        fresh.attempts, 1,
+        "the hand-off counts: no second one for its stop"
+    );
 }
