@@ -6,9 +6,13 @@
 use chrono::{DateTime, Utc};
 
 use super::Engine;
+use super::agent::plan_view;
+use super::session::TrackedSession;
 use super::step::Input;
-use crate::decide::fallback::Availability;
+use crate::decide::fallback::{self, Availability, Choice, Situation};
+use crate::decide::{self, Action, Plan};
 use crate::model::StopReason;
+use crate::protocol::PlannedActionView;
 
 impl Engine {
     /// The availability a step needs: looked at only when some project has fallback on and the input can
@@ -39,5 +43,52 @@ impl Engine {
             }
         }
         available
+    }
+
+    /// What palingenesis would do if `sess` stopped on `reason` now (for `quota_status`): the resume plan, or
+    /// the hand-off the fallback would make instead.
+    pub(super) fn would_do(
+        &self,
+        sess: &TrackedSession,
+        reason: &StopReason,
+        now: DateTime<Utc>,
+    ) -> PlannedActionView {
+        let plan = decide::decide(
+            reason,
+            sess.key.assistant,
+            sess.history(now),
+            &self.config,
+            now,
+            0.0,
+        );
+        let resumes = matches!(plan, Plan::Resume { .. });
+        let mut view = plan_view(plan, now);
+        if !resumes || !self.config.fallback.anywhere() {
+            return view;
+        }
+        let settings = self
+            .config
+            .fallback
+            .for_project(sess.locator.cwd.as_deref());
+        let available = self.fallback_availability(&Input::Deadline, now);
+        match fallback::choose(&Situation {
+            reason,
+            from: sess.key.assistant,
+            settings: &settings,
+            available: &available,
+            attempts: sess.attempts,
+            now,
+        }) {
+            Choice::HandOff { to, why } => PlannedActionView {
+                action: Action::HandOff { to }.as_str().to_string(),
+                at: now,
+                reason: why,
+            },
+            Choice::NoneEligible { why } => {
+                view.reason = format!("{}; {why}", view.reason);
+                view
+            }
+            Choice::NotApplicable => view,
+        }
     }
 }

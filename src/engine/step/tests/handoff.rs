@@ -222,3 +222,18 @@ fn a_session_of_another_assistant_keeps_only_the_project_directory() {
         "the hand-off counts: no second one for its stop"
     );
 }
+
+#[test]
+fn a_hand_off_survives_a_restart_of_the_daemon() {
+    // Both phases are saved in state.json (and the action in the journal) and must read back as written.
+    for s in [handing_off(), handed_off(600)] {
+        let text = serde_json::to_string(&s).unwrap();
+        let back: TrackedSession = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, s, "{text}");
+    }
+    let text = serde_json::to_string(&Action::HandOff {
+        to: codex::ASSISTANT,
+    })
+    .unwrap();
+    assert_eq!(text, r#"{"hand_off":{"to":"codex"}}"#);
+}
