@@ -46,7 +46,12 @@ fn setup_without_notes(limit: UsageLimit) -> Setup {
     let anthropic = FakeProvider::start();
     anthropic.push(Reply::UsageLimit(limit));
     let openai = FakeProvider::start();
-    let claude = clients::claude(&anthropic.url()).subscription().build();
+    // Hooks and transcripts both report the stop, as for a user who ran `palingenesis hooks install`.
+    let mut claude = clients::claude(&anthropic.url()).subscription();
+    for e in ["StopFailure", "Stop", "SessionEnd", "SessionStart"] {
+        claude = claude.hook(e, &format!("{} hook claude", support::home::BIN));
+    }
+    let claude = claude.build();
     let codex = clients::codex(&openai.v1_url()).build();
     Setup {
         anthropic,
@@ -56,8 +61,9 @@ fn setup_without_notes(limit: UsageLimit) -> Setup {
     }
 }
 
-/// The daemon, with Claude's environment (as for the user who ran it), both assistants set up, and `extra`.
-fn daemon(s: &Setup, extra: &str) -> Home {
+/// The daemon, with Claude's environment (as for the user who ran it), both assistants set up, and `extra`;
+/// Claude's hooks find it.
+fn daemon(s: &mut Setup, extra: &str) -> Home {
     let key = s
         .codex
         .sandbox
@@ -65,7 +71,7 @@ fn daemon(s: &Setup, extra: &str) -> Home {
         .unwrap()
         .to_string();
     let codex_home = s.codex.codex_home.display().to_string();
-    Home::started_with(
+    let home = Home::started_with(
         s.claude.sandbox.env(),
         &format!(
             "{FAST}\n[claude]\nbinary = \"{claude}\"\n\n[codex]\nbinary = \"{codex}\"\nhome = \"{codex_home}\"\n\
@@ -74,7 +80,11 @@ fn daemon(s: &Setup, extra: &str) -> Home {
             codex = clients::codex_bin().display(),
             var = clients::codex::KEY_VAR,
         ),
-    )
+    );
+    s.claude
+        .sandbox
+        .set_env("PALINGENESIS_HOME", &home.palingenesis_home());
+    home
 }
 
 type Seen = Arc<Mutex<Vec<String>>>;
@@ -147,10 +157,10 @@ fn assert_waits_without_hand_off(
 
 #[test]
 fn a_weekly_limit_days_away_is_handed_to_codex_seeded_from_next_step() {
-    let s = setup(UsageLimit::weekly_in(DAYS_AWAY));
+    let mut s = setup(UsageLimit::weekly_in(DAYS_AWAY));
     let (ntfy, seen) = notification_sink();
     let notify = format!("[notifications]\nenabled = true\nntfy_url = \"{ntfy}/topic\"\n");
-    let home = daemon(&s, &format!("{FALLBACK_TO_CODEX}\n{notify}"));
+    let home = daemon(&mut s, &format!("{FALLBACK_TO_CODEX}\n{notify}"));
     let session = stop_claude(&s);
 
     let handed = home.wait_events("HandedOff", 1, WAIT).remove(0);
@@ -203,6 +213,9 @@ fn a_weekly_limit_days_away_is_handed_to_codex_seeded_from_next_step() {
     let started = home.events_of("ResumeStarted");
     assert_eq!(started.len(), 1);
     assert_eq!(started[0]["action"], "hand_off");
+    // The hook's report of the same stop, however late, neither stops the hand-off nor starts another.
+    assert_eq!(home.events_of("StopDetected").len(), 1);
+    assert!(home.events_of("ResumeFailed").is_empty());
 
     let sessions: serde_json::Value =
         serde_json::from_str(&home.ok(&["sessions", "--json"])).unwrap();
@@ -235,8 +248,8 @@ fn a_weekly_limit_days_away_is_handed_to_codex_seeded_from_next_step() {
 fn without_fallback_configured_the_session_waits_for_its_reset() {
     let limit = UsageLimit::weekly_in(DAYS_AWAY);
     let reset = limit.resets_at;
-    let s = setup(limit);
-    let home = daemon(&s, "");
+    let mut s = setup(limit);
+    let home = daemon(&mut s, "");
     let session = stop_claude(&s);
     assert_waits_without_hand_off(&home, &s, &session, reset);
 }
@@ -245,8 +258,8 @@ fn without_fallback_configured_the_session_waits_for_its_reset() {
 fn a_reset_an_hour_away_is_waited_for_even_with_fallback() {
     let limit = UsageLimit::session_in(Duration::from_secs(3600));
     let reset = limit.resets_at;
-    let s = setup(limit);
-    let home = daemon(&s, FALLBACK_TO_CODEX);
+    let mut s = setup(limit);
+    let home = daemon(&mut s, FALLBACK_TO_CODEX);
     let session = stop_claude(&s);
     assert_waits_without_hand_off(&home, &s, &session, reset);
 }
@@ -255,8 +268,8 @@ fn a_reset_an_hour_away_is_waited_for_even_with_fallback() {
 fn a_hand_off_without_notes_to_seed_it_waits_for_the_reset_instead() {
     let limit = UsageLimit::weekly_in(DAYS_AWAY);
     let reset = limit.resets_at;
-    let s = setup_without_notes(limit);
-    let home = daemon(&s, FALLBACK_TO_CODEX);
+    let mut s = setup_without_notes(limit);
+    let home = daemon(&mut s, FALLBACK_TO_CODEX);
     let session = stop_claude(&s);
 
     let failed = home.wait_events("ResumeFailed", 1, WAIT).remove(0);

@@ -106,6 +106,17 @@ impl Machine<'_> {
             evidence: evidence.clone(),
         };
 
+        // While its work is being handed to another assistant, this session runs no turn: any stop reported
+        // for it is the one being handed off, seen again (a hook arriving after the transcript).
+        if let Phase::Resuming {
+            action: crate::decide::Action::HandOff { to },
+            ..
+        } = self.s.phase
+            && to != key.assistant
+        {
+            debug!(session = %key, ?origin, "a stop of a session being handed off; already handled");
+            return;
+        }
         // Two channels can report the stop that started this episode, the second only after the resume
         // began; a stop from before the attempt started cannot be the resumed turn's.
         if let Phase::Resuming { started_at, .. } = self.s.phase

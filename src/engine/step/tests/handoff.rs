@@ -107,6 +107,10 @@ const HANDS_OFF: [&str; 5] = [
 #[case::reset_reached(handed_off(0), Input::Deadline, Fb::ToCodex, "stopped", &["disarm", "record:NeedsAttention"][..])]
 #[case::restart_rearms_the_reset(handed_off(600), Input::Restarted, Fb::ToCodex, "handed_off", &["arm"][..])]
 #[case::same_stop_reported_again(handed_off(600), stop(weekly(), 3600), Fb::ToCodex, "handed_off", &[][..])]
+// The hook reports the stop after the transcript did and the hand-off began: the same stop, not a failure.
+#[case::hook_after_the_hand_off_began(handing_off(), stop(weekly(), 0), Fb::ToCodex, "resuming", &[][..])]
+// The new session took over the attempt: a stop of its own first turn is the hand-off failing.
+#[case::the_new_session_stops(TrackedSession { key: SessionKey::new(codex::ASSISTANT, "t1"), last_stop: None, ..handing_off() }, stop(limit(3, UsageWindow::Session), 0), Fb::ToCodex, "waiting", &["record:StopDetected", "cancel", "record:ResumeFailed", "arm", "record:ResumeScheduled", "probe", "stagger"][..])]
 #[case::progress_by_hand(handed_off(600), Input::Progress { at: t0() }, Fb::ToCodex, "running", &["disarm"][..])]
 // A hand-off that cannot start (no notes, the agent still in its terminal): wait for the reset as without
 // fallback; the attempt counts, so there is no second hand-off for this stop.
