@@ -29,6 +29,8 @@ pub struct FallbackConfig {
     /// The new session's prompt (same placeholders as `new_session.prompt_template`); unset: that template.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prompt_template: Option<String>,
+    /// What happens to the handed-off session when its limit resets.
+    pub at_reset: AtReset,
     /// Per-project overrides, by project directory (absolute): each one containing the session's directory
     /// applies, the deepest last.
     pub projects: BTreeMap<PathBuf, ProjectFallback>,
@@ -41,9 +43,21 @@ impl Default for FallbackConfig {
             after_hours: 6,
             assistants: Vec::new(),
             prompt_template: None,
+            at_reset: AtReset::Notify,
             projects: BTreeMap::new(),
         }
     }
+}
+
+/// What happens to a handed-off session when its limit resets.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AtReset {
+    /// Tell a human (`NeedsAttention`); resuming it is their call.
+    #[default]
+    Notify,
+    /// Resume it in place, unless the session it was handed to is still at work (then tell a human).
+    Resume,
 }
 
 /// What one project changes; unset keys keep the `[fallback]` value.
@@ -58,6 +72,8 @@ pub struct ProjectFallback {
     pub assistants: Option<Vec<Assistant>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prompt_template: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at_reset: Option<AtReset>,
 }
 
 /// The settings in force for one project.
@@ -67,6 +83,7 @@ pub struct FallbackSettings {
     pub after_hours: u64,
     pub assistants: Vec<Assistant>,
     pub prompt_template: Option<String>,
+    pub at_reset: AtReset,
 }
 
 impl FallbackConfig {
@@ -77,6 +94,7 @@ impl FallbackConfig {
             after_hours: self.after_hours,
             assistants: self.assistants.clone(),
             prompt_template: self.prompt_template.clone(),
+            at_reset: self.at_reset,
         };
         // Every project directory containing the session's applies, the deepest last (so it wins).
         let mut containing: Vec<(&PathBuf, &ProjectFallback)> = match cwd {
@@ -97,6 +115,7 @@ impl FallbackConfig {
             if p.prompt_template.is_some() {
                 s.prompt_template = p.prompt_template.clone();
             }
+            s.at_reset = p.at_reset.unwrap_or(s.at_reset);
         }
         s
     }
@@ -194,6 +213,7 @@ enabled = true
 [fallback.projects."/work/app"]
 assistants = ["opencode", "qwen"]
 after_hours = 2
+at_reset = "resume"
 "#,
         )
         .unwrap();
@@ -202,10 +222,12 @@ after_hours = 2
         assert!(app.enabled);
         assert_eq!(app.after_hours, 2);
         assert_eq!(app.assistants.len(), 2);
+        assert_eq!(app.at_reset, AtReset::Resume);
         let other = c.fallback.for_project(Some(Path::new("/work/other")));
         assert!(other.enabled);
         assert_eq!(other.after_hours, 8);
         assert_eq!(other.assistants[0].as_str(), "codex");
+        assert_eq!(other.at_reset, AtReset::Notify);
         // `/workshop` is not inside `/work`.
         assert!(!c.fallback.for_project(Some(Path::new("/workshop"))).enabled);
         assert!(!c.fallback.for_project(None).enabled);

@@ -23,7 +23,7 @@ pub use binaries::{MissingBinary, locate, missing_binaries};
 pub use chat::ChatConfig;
 pub use diff::changed_keys;
 pub use edit::set_key;
-pub use fallback::{FallbackConfig, FallbackSettings, ProjectFallback};
+pub use fallback::{AtReset, FallbackConfig, FallbackSettings, ProjectFallback};
 pub use fleet::{FleetConfig, check_destination};
 pub use load::{ConfigError, env_overrides, load, load_from_str, validate_text};
 pub use redact::redacted;

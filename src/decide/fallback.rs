@@ -18,6 +18,9 @@ pub struct Availability {
     pub startable: BTreeSet<Assistant>,
     /// Assistants a session of which is at a usage limit that has not reset (until when, if announced).
     pub limited: BTreeMap<Assistant, Option<DateTime<Utc>>>,
+    /// Sessions whose agent is at work (running, resuming, waiting to resume): a session handed to one of
+    /// them is not resumed beside it at its reset.
+    pub busy: BTreeSet<crate::model::SessionKey>,
 }
 
 /// What the session's stop asks of the fallback.

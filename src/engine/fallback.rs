@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::Engine;
 use super::agent::plan_view;
-use super::session::TrackedSession;
+use super::session::{Phase, TrackedSession};
 use super::step::Input;
 use crate::decide::fallback::{self, Availability, Choice, Situation};
 use crate::decide::{self, Action, Plan};
@@ -42,6 +42,24 @@ impl Engine {
                 available.limited.insert(assistant, until);
             }
         }
+        // Who is at work matters only when a handed-off session's reset comes (a deadline).
+        if !matches!(input, Input::Deadline) {
+            return available;
+        }
+        available.busy = self
+            .sessions
+            .values()
+            .filter(|s| {
+                matches!(
+                    s.phase,
+                    Phase::Running
+                        | Phase::Waiting { .. }
+                        | Phase::Resuming { .. }
+                        | Phase::SelfContinuing { .. }
+                )
+            })
+            .map(|s| s.key.clone())
+            .collect();
         available
     }
 

@@ -36,12 +36,13 @@ pub enum Phase {
         at: Option<DateTime<Utc>>,
         step_in_at: DateTime<Utc>,
     },
-    /// The work was handed to `to`, a new session of another assistant (`[fallback]`); this one is not
-    /// resumed automatically. At `resets_at` (when its limit resets) a human is told.
+    /// The work was handed to `to`, a new session of another assistant (`[fallback]`). At `until` (its limit's
+    /// reset plus the margin) a human is told, or with `[fallback] at_reset = "resume"` it is resumed once `to`
+    /// is no longer at work.
     HandedOff {
         to: SessionKey,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        resets_at: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
         why: String,
     },
     /// Automatic resuming gave up.
@@ -150,7 +151,7 @@ impl TrackedSession {
             Phase::Waiting { until, .. } => Some(*until),
             Phase::Resuming { verify_by, .. } => Some(*verify_by),
             Phase::SelfContinuing { step_in_at, .. } => Some(*step_in_at),
-            Phase::HandedOff { resets_at, .. } => *resets_at,
+            Phase::HandedOff { until, .. } => *until,
             _ => None,
         }
     }
@@ -205,8 +206,12 @@ impl TrackedSession {
                 at: *verify_by,
                 reason: "a resume is in flight; progress must appear".into(),
             }),
-            Phase::HandedOff { resets_at: Some(at), why, .. } => Some(PlannedActionView {
-                action: "notify".into(),
+            Phase::HandedOff {
+                until: Some(at),
+                why,
+                ..
+            } => Some(PlannedActionView {
+                action: "at_reset".into(),
                 at: *at,
                 reason: why.clone(),
             }),

@@ -23,6 +23,7 @@ fn settings(enabled: bool, assistants: &[Assistant]) -> FallbackSettings {
         after_hours: 6,
         assistants: assistants.to_vec(),
         prompt_template: None,
+        at_reset: Default::default(),
     }
 }
 
@@ -33,6 +34,7 @@ fn available(startable: &[Assistant], limited: &[(Assistant, Option<i64>)]) -> A
             .iter()
             .map(|(a, h)| (*a, h.map(|h| now() + TimeDelta::hours(h))))
             .collect(),
+        busy: Default::default(),
     }
 }
 

@@ -1,18 +1,20 @@
 //! Handing a session to another assistant (`[fallback]`, see [`crate::decide::fallback`]): when its usage
 //! limit resets far away, a new session of the first eligible assistant is started in the same project as an
 //! attempt of this one (`Action::HandOff`). Once that session exists this one is `HandedOff`: it is not resumed
-//! at its reset (two agents on one tree would conflict); at the reset a human is told instead. A hand-off that
-//! fails before the new session exists counts as an attempt, so the session then waits for its reset as
-//! without fallback.
+//! beside it (two agents on one tree would conflict). At its reset a human is told, or with `[fallback]
+//! at_reset = "resume"` it is resumed in place once the session it was handed to is no longer at work. A
+//! hand-off that fails before the new session exists counts as an attempt, so the session then waits for its
+//! reset as without fallback.
 
 use tracing::info;
 
-use super::Machine;
+use super::{Effect, Machine};
 use crate::audit::EventType;
+use crate::config::AtReset;
 use crate::decide::fallback::{self, Choice, Situation};
 use crate::decide::{Action, Plan};
 use crate::engine::session::Phase;
-use crate::model::{SessionKey, StopReason};
+use crate::model::{Precision, SessionKey, StopReason};
 
 impl Machine<'_> {
     /// What the fallback makes of `plan` for a stop of `reason`: `None` when a hand-off was started instead,
@@ -65,25 +67,35 @@ impl Machine<'_> {
         }
     }
 
-    /// The hand-off attempt started `new_id` (a session of `to`): this session is handed off.
+    /// The hand-off attempt started `new_id` (a session of `to`): this session is handed off until its limit
+    /// resets (plus the usual margin).
     pub(super) fn handed_off(&mut self, to: crate::model::Assistant, new_id: String) {
         let to_key = SessionKey::new(to, new_id);
-        let (reason, resets_at) = match self.s.last_stop.as_ref().map(|s| &s.reason) {
-            Some(r @ StopReason::UsageLimit { resets_at, .. }) => (r.label(), *resets_at),
-            Some(r) => (r.label(), None),
-            None => ("manual", None),
+        let (reason, resets_at, precision) = match self.s.last_stop.as_ref().map(|s| &s.reason) {
+            Some(
+                r @ StopReason::UsageLimit {
+                    resets_at,
+                    precision,
+                    ..
+                },
+            ) => (r.label(), *resets_at, *precision),
+            Some(r) => (r.label(), None, Precision::Minute),
+            None => ("manual", None, Precision::Minute),
         };
-        let resets_at = resets_at.map(|at| crate::clock::clamp_wait(at, self.now).0);
+        let margin =
+            crate::decide::margin_after(precision, &self.policy.config.resume, self.policy.jitter);
+        let until = resets_at
+            .map(|at| crate::clock::clamp_wait(crate::clock::after(at, margin), self.now).0);
         let why = format!(
             "handed off to {to_key}; not resumed automatically at the reset while the work continues there"
         );
-        self.fx.push(super::Effect::Disarm);
-        if let Some(at) = resets_at {
-            self.fx.push(super::Effect::Arm(at));
+        self.fx.push(Effect::Disarm);
+        if let Some(at) = until {
+            self.fx.push(Effect::Arm(at));
         }
         self.s.phase = Phase::HandedOff {
             to: to_key.clone(),
-            resets_at,
+            until,
             why: why.clone(),
         };
         self.s.updated_at = self.now;
@@ -100,19 +112,45 @@ impl Machine<'_> {
         self.record(ev);
     }
 
-    /// A handed-off session's limit has reset: tell a human; resuming it here is their call.
+    /// A handed-off session's limit has reset: resumed in place when so configured and the session it was
+    /// handed to is no longer at work; otherwise a human is told.
     pub(super) fn reset_after_hand_off(&mut self) {
-        let Phase::HandedOff { to, .. } = &self.s.phase else {
+        let Phase::HandedOff { to, .. } = self.s.phase.clone() else {
             return;
         };
-        let why = format!(
-            "the usage limit of {} has reset; its work was handed to {to}, so it is not resumed automatically \
-             (two agents in one project would conflict); `palingenesis resume-session {}` resumes it here",
-            self.s.key.assistant, self.s.key.id
-        );
-        self.fx.push(super::Effect::Disarm);
-        self.s.phase = Phase::Stopped { why: why.clone() };
+        let at_reset = self
+            .policy
+            .config
+            .fallback
+            .for_project(self.s.locator.cwd.as_deref())
+            .at_reset;
+        let busy = self.policy.available.busy.contains(&to);
+        self.fx.push(Effect::Disarm);
         self.s.updated_at = self.now;
+        let me = format!("{}", self.s.key.assistant);
+        if at_reset == AtReset::Resume && !busy && !self.policy.paused {
+            let ev = self
+                .event(EventType::ResumeScheduled)
+                .action(Action::SameSession.as_str())
+                .message(format!(
+                    "the usage limit of {me} has reset and {to} is no longer at work; resuming here (at_reset = resume)"
+                ))
+                .metadata(serde_json::json!({ "at": self.now, "handed_to": to.to_string() }));
+            self.record(ev);
+            self.start_attempt(Action::SameSession);
+            return;
+        }
+        let still = if busy {
+            format!("{to} is still at work on it")
+        } else {
+            format!("its work was handed to {to}")
+        };
+        let why = format!(
+            "the usage limit of {me} has reset; {still}, so it is not resumed automatically \
+             (two agents in one project would conflict); `palingenesis resume-session {}` resumes it here",
+            self.s.key.id
+        );
+        self.s.phase = Phase::Stopped { why: why.clone() };
         let ev = self.event(EventType::NeedsAttention).message(why);
         self.record(ev);
     }

@@ -332,8 +332,7 @@ impl Machine<'_> {
         match &mut self.s.phase {
             Phase::Waiting { until, .. }
             | Phase::HandedOff {
-                resets_at: Some(until),
-                ..
+                until: Some(until), ..
             } => self.fx.push(Effect::Arm(*until)),
             Phase::Resuming { verify_by, .. } => {
                 let soon = self.now + TimeDelta::seconds(5);

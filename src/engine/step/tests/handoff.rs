@@ -27,6 +27,10 @@ enum Fb {
     CodexLimited,
     /// On, but the daemon is paused.
     Paused,
+    /// On, `at_reset = "resume"`, and the session handed to (`codex:t1`) is done.
+    ResumeAtReset,
+    /// On, `at_reset = "resume"`, and `codex:t1` is still at work.
+    ResumeAtResetBusy,
 }
 
 fn run_fb(start: TrackedSession, input: Input, fb: Fb) -> (TrackedSession, Vec<Effect>) {
@@ -39,6 +43,14 @@ fn run_fb(start: TrackedSession, input: Input, fb: Fb) -> (TrackedSession, Vec<E
     let mut available = Availability::default();
     available.startable.insert(claude::ASSISTANT);
     available.startable.insert(codex::ASSISTANT);
+    if matches!(fb, Fb::ResumeAtReset | Fb::ResumeAtResetBusy) {
+        config.fallback.at_reset = crate::config::AtReset::Resume;
+    }
+    if fb == Fb::ResumeAtResetBusy {
+        available
+            .busy
+            .insert(SessionKey::new(codex::ASSISTANT, "t1"));
+    }
     if fb == Fb::CodexLimited {
         available
             .limited
@@ -72,7 +84,7 @@ fn handing_off() -> TrackedSession {
 fn handed_off(resets_in: i64) -> TrackedSession {
     let phase = Phase::HandedOff {
         to: SessionKey::new(codex::ASSISTANT, "t1"),
-        resets_at: Some(t0() + secs(resets_in)),
+        until: Some(t0() + secs(resets_in)),
         why: "handed off".into(),
     };
     in_phase(with_stop(running(), weekly(), 3600), phase)
@@ -105,6 +117,9 @@ const HANDS_OFF: [&str; 5] = [
 // The stopped session is handed off once its new session exists; its reset then only tells a human.
 #[case::new_session_started(handing_off(), Input::ContinuedIn { new_id: "t1".into() }, Fb::ToCodex, "handed_off", &["disarm", "arm", "record:HandedOff"][..])]
 #[case::reset_reached(handed_off(0), Input::Deadline, Fb::ToCodex, "stopped", &["disarm", "record:NeedsAttention"][..])]
+// `at_reset = "resume"`: resumed in place once the other session is no longer at work, never beside it.
+#[case::reset_reached_resume(handed_off(0), Input::Deadline, Fb::ResumeAtReset, "resuming", &["disarm", "record:ResumeScheduled", "arm", "record:ResumeStarted", "spawn"][..])]
+#[case::reset_reached_resume_but_busy(handed_off(0), Input::Deadline, Fb::ResumeAtResetBusy, "stopped", &["disarm", "record:NeedsAttention"][..])]
 #[case::restart_rearms_the_reset(handed_off(600), Input::Restarted, Fb::ToCodex, "handed_off", &["arm"][..])]
 #[case::same_stop_reported_again(handed_off(600), stop(weekly(), 3600), Fb::ToCodex, "handed_off", &[][..])]
 // The hook reports the stop after the transcript did and the hand-off began: the same stop, not a failure.
@@ -180,15 +195,17 @@ fn handed_off_names_both_sessions_and_the_reset() {
         Fb::ToCodex,
     );
     let reset = t0() + TimeDelta::hours(72);
+    // The default margin after a reset known to the minute.
+    let until = reset + secs(60);
     assert_eq!(
         next.phase,
         Phase::HandedOff {
             to: SessionKey::new(codex::ASSISTANT, "t1"),
-            resets_at: Some(reset),
+            until: Some(until),
             why: "handed off to codex:t1; not resumed automatically at the reset while the work continues there".into(),
         }
     );
-    assert!(fx.contains(&Effect::Arm(reset)));
+    assert!(fx.contains(&Effect::Arm(until)));
     let ev = recorded(&fx, crate::audit::EventType::HandedOff);
     assert_eq!(ev.session.as_deref(), Some("s1"));
     assert_eq!(ev.reason.as_deref(), Some("usage_limit"));
@@ -201,7 +218,7 @@ fn handed_off_names_both_sessions_and_the_reset() {
     let info = next.info(t0());
     assert_eq!(info.state.as_str(), "handed_off");
     let planned = info.next_action.unwrap();
-    assert_eq!((planned.action.as_str(), planned.at), ("notify", reset));
+    assert_eq!((planned.action.as_str(), planned.at), ("at_reset", until));
 }
 
 #[test]
@@ -240,4 +257,27 @@ fn a_hand_off_survives_a_restart_of_the_daemon() {
     })
     .unwrap();
     assert_eq!(text, r#"{"hand_off":{"to":"codex"}}"#);
+}
+
+#[test]
+fn at_the_reset_the_message_says_who_has_the_work() {
+    let (_, fx) = run_fb(handed_off(0), Input::Deadline, Fb::ResumeAtResetBusy);
+    let why = recorded(&fx, crate::audit::EventType::NeedsAttention)
+        .message
+        .unwrap();
+    assert!(
+        why.contains("codex:t1 is still at work on it")
+            && why.contains("palingenesis resume-session s1"),
+        "{why}"
+    );
+    let (next, fx) = run_fb(handed_off(0), Input::Deadline, Fb::ResumeAtReset);
+    assert!(matches!(
+        next.phase,
+        Phase::Resuming {
+            action: Action::SameSession,
+            ..
+        }
+    ));
+    let planned = recorded(&fx, crate::audit::EventType::ResumeScheduled);
+    assert!(planned.message.unwrap().contains("no longer at work"));
 }
