@@ -96,3 +96,49 @@ async fn codex_not_set_up_or_at_its_own_limit_means_waiting_for_the_reset() {
         "{why}"
     );
 }
+
+/// `s1` handed off to `codex:c1`, its reset just passed; `c1` in `c1_phase`.
+fn handed_off_rig(c1_phase: Phase) -> Rig {
+    let mut r = rig_with(TurnOutcome::Succeeded, |c| {
+        c.fallback.enabled = true;
+        c.fallback.assistants = vec![codex::ASSISTANT];
+        c.fallback.at_reset = crate::config::AtReset::Resume;
+    });
+    r.engine
+        .on_observation(stop(weekly(72), Origin::Transcript, 0));
+    let c1 = SessionKey::new(codex::ASSISTANT, "c1");
+    let now = Utc::now();
+    let mut other =
+        crate::engine::session::TrackedSession::new(c1.clone(), Locator::default(), now);
+    other.phase = c1_phase;
+    r.engine.sessions.insert(c1.clone(), other);
+    r.engine.sessions.get_mut(&key()).unwrap().phase = Phase::HandedOff {
+        to: c1,
+        until: Some(now - Duration::seconds(1)),
+        why: "handed off".into(),
+    };
+    r
+}
+
+#[tokio::test]
+async fn at_the_reset_it_is_resumed_only_once_the_other_session_is_no_longer_at_work() {
+    let mut r = handed_off_rig(Phase::Running);
+    r.engine.on_deadline(key());
+    assert!(matches!(phase(&r), Phase::Stopped { why } if why.contains("still at work")));
+
+    let mut r = handed_off_rig(Phase::Done {
+        why: "the turn completed".into(),
+    });
+    r.engine.on_deadline(key());
+    assert!(
+        matches!(
+            phase(&r),
+            Phase::Resuming {
+                action: Action::SameSession,
+                ..
+            }
+        ),
+        "{:?}",
+        phase(&r)
+    );
+}
