@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::clock;
+pub mod fallback;
 mod margin;
 pub mod stagger;
 
@@ -23,6 +24,9 @@ pub enum Action {
     NewSession,
     /// opencode: summarize the session, then continue it.
     Summarize,
+    /// Start a new session of another assistant in the same project, seeded from the next-step notes
+    /// (`[fallback]`: the limit resets far away).
+    HandOff { to: Assistant },
 }
 
 impl Action {
@@ -31,7 +35,13 @@ impl Action {
             Action::SameSession => "resume_same_session",
             Action::NewSession => "new_session",
             Action::Summarize => "summarize_and_continue",
+            Action::HandOff { .. } => "hand_off",
         }
+    }
+
+    /// Whether the action starts a new session (rather than continuing this one).
+    pub fn starts_new_session(self) -> bool {
+        matches!(self, Action::NewSession | Action::HandOff { .. })
     }
 }
 

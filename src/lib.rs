@@ -23,7 +23,8 @@
 //! Pure logic:
 //! - [`formats`]: what every assistant's record parser shares ([`formats::ParsedRecord`]).
 //! - [`classify`]: the stop patterns all assistants share and reset-time parsing.
-//! - [`decide`]: the resume policy: given a stop, the session's history and config, what to do and when.
+//! - [`decide`]: the resume policy: given a stop, the session's history and config, what to do and when (and
+//!   [`decide::fallback`]: whether a limit that resets far away hands the work to another assistant).
 //! - [`nextstep`]: reading `Next-step.md` and workflow frontmatter for a new session's prompt.
 //!
 //! The assistants:

@@ -253,6 +253,8 @@ pub enum SessionStateView {
     /// The assistant continues by itself (its own auto-continue); palingenesis waits.
     SelfContinuing,
     Resuming,
+    /// The work continues in another assistant's session (`[fallback]`).
+    HandedOff,
     Failed,
     Done,
 }
@@ -265,6 +267,7 @@ impl SessionStateView {
             SessionStateView::Waiting => "waiting",
             SessionStateView::SelfContinuing => "self_continuing",
             SessionStateView::Resuming => "resuming",
+            SessionStateView::HandedOff => "handed_off",
             SessionStateView::Failed => "failed",
             SessionStateView::Done => "done",
         }

@@ -53,6 +53,9 @@ pub enum EventType {
     CheckpointWritten,
     /// A tracked session was dropped (`sessions forget`, or pruned after `[daemon] forget_after_days`).
     SessionForgotten,
+    /// A session stopped by a far-away limit was handed to another assistant (`[fallback]`): `metadata`
+    /// names both sessions and the reset.
+    HandedOff,
     /// A type this version does not know (written by a newer palingenesis).
     #[serde(other)]
     Unknown,
@@ -60,7 +63,7 @@ pub enum EventType {
 
 impl EventType {
     /// Every type, in declaration order (`Unknown` last).
-    pub const ALL: [EventType; 30] = [
+    pub const ALL: [EventType; 31] = [
         EventType::DaemonStarted,
         EventType::DaemonStopped,
         EventType::StopDetected,
@@ -90,6 +93,7 @@ impl EventType {
         EventType::ChatRefused,
         EventType::CheckpointWritten,
         EventType::SessionForgotten,
+        EventType::HandedOff,
         EventType::Unknown,
     ];
 
@@ -125,6 +129,7 @@ impl EventType {
             EventType::ChatRefused => "ChatRefused",
             EventType::CheckpointWritten => "CheckpointWritten",
             EventType::SessionForgotten => "SessionForgotten",
+            EventType::HandedOff => "HandedOff",
             EventType::Unknown => "Unknown",
         }
     }

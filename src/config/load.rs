@@ -286,6 +286,7 @@ fn validate(c: &Config) -> Result<(), (String, String)> {
         return fail("resume.prompt", "must not be empty".into());
     }
     c.fleet.validate()?;
+    c.fallback.validate()?;
     if !["http://", "https://"]
         .iter()
         .any(|scheme| c.otel.endpoint.starts_with(scheme))

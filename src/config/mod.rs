@@ -7,6 +7,7 @@ mod channels;
 mod chat;
 mod diff;
 mod edit;
+mod fallback;
 mod fleet;
 mod load;
 mod redact;
@@ -22,6 +23,7 @@ pub use binaries::{MissingBinary, locate, missing_binaries};
 pub use chat::ChatConfig;
 pub use diff::changed_keys;
 pub use edit::set_key;
+pub use fallback::{AtReset, FallbackConfig, FallbackSettings, ProjectFallback};
 pub use fleet::{FleetConfig, check_destination};
 pub use load::{ConfigError, env_overrides, load, load_from_str, validate_text};
 pub use redact::redacted;
@@ -48,6 +50,7 @@ pub struct Config {
     /// Each assistant's own section (`[claude]`, …), by assistant; absent when the file has none.
     pub assistants: BTreeMap<Assistant, crate::adapter::Section>,
     pub fleet: FleetConfig,
+    pub fallback: FallbackConfig,
 }
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -281,6 +284,7 @@ impl Default for NotificationsConfig {
                 "SessionFailed",
                 "ServerGaveUp",
                 "ResumeCompleted",
+                "HandedOff",
             ]
             .map(String::from)
             .to_vec(),

@@ -25,7 +25,8 @@ macro_rules! core_sections {
             chat,
             http,
             otel,
-            fleet
+            fleet,
+            fallback
         )
     };
 }

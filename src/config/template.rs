@@ -85,7 +85,7 @@ keep = 5
 [notifications]
 enabled = false
 # Which audit events are sent.
-events = ["NeedsAttention", "SessionFailed", "ServerGaveUp", "ResumeCompleted"]
+events = ["NeedsAttention", "SessionFailed", "ServerGaveUp", "ResumeCompleted", "HandedOff"]
 # Any of these channels; URLs and tokens are secrets and never logged.
 # webhook_url = "https://example.invalid/hook"          # the audit event as JSON
 # ntfy_url = "https://ntfy.example.invalid/my-topic"
@@ -150,6 +150,24 @@ hosts = []
 ssh = "ssh"
 # How the remote login shell runs palingenesis (e.g. "~/.cargo/bin/palingenesis").
 remote_command = "palingenesis"
+
+[fallback]
+# When a session is stopped by a usage limit that resets more than after_hours away (a weekly limit; or a
+# weekly limit with no announced reset), start a new session of the first listed assistant that is set up
+# here, is another one, and is not itself at a limit right now, in the same project, seeded like a new
+# session (new_session.next_step_file / workflow_files). At the stopped session's reset: at_reset = "notify"
+# tells you (NeedsAttention) and resumes nothing (two agents on one tree would conflict); "resume" resumes it
+# in place if the session it was handed to is no longer at work (else tells you).
+# Nothing here ever spends money: no model switch, no credits, no paid overage, no permission bypass; the
+# other assistant runs with its own section's extra_args only. One hand-off per stop.
+enabled = false
+after_hours = 6
+assistants = []            # in order of preference; any of {assistants}
+# prompt_template = "..."  # default: new_session.prompt_template
+at_reset = "notify"
+# Per project (every directory containing the session's applies, the deepest last); any key above may be set:
+# [fallback.projects."/home/me/work/app"]
+# enabled = true
 
 "#;
 

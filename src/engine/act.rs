@@ -127,13 +127,18 @@ async fn attempt(job: &AttemptJob) {
         Some(_) => Route::Headless,
         None => super::route::route(job).await,
     };
+    // A hand-off starts a session of another assistant, through that assistant's resumer.
+    let runs = match job.action {
+        Action::HandOff { to } => to,
+        _ => job.session.assistant,
+    };
     let (resumer, in_terminal) = match route {
         Route::Handled => return,
         Route::Terminal(resumer) => (resumer, true),
-        Route::Headless => match job.resumers.get(job.session.assistant) {
+        Route::Headless => match job.resumers.get(runs) {
             Some(resumer) => (resumer, false),
             None => {
-                let why = NeedsHuman::NoResumer(job.session.assistant);
+                let why = NeedsHuman::NoResumer(runs);
                 job.send(&job.session, AttemptEvent::NeedsAttention { why })
                     .await;
                 return;
@@ -164,8 +169,17 @@ async fn attempt(job: &AttemptJob) {
             };
             resumer.continue_session(req).await
         }
-        Action::NewSession => {
-            let prompt = match seed_prompt(job, &cwd).await {
+        Action::NewSession | Action::HandOff { .. } => {
+            // A hand-off may have its own prompt (`[fallback] prompt_template`).
+            let fallback = match job.action {
+                Action::HandOff { .. } => {
+                    job.config.fallback.for_project(Some(&cwd)).prompt_template
+                }
+                _ => None,
+            };
+            let template =
+                fallback.unwrap_or_else(|| job.config.new_session.prompt_template.clone());
+            let prompt = match seed_prompt(job, &cwd, &template).await {
                 Ok(p) => p,
                 Err(why) => {
                     let why = NeedsHuman::from(why);
@@ -174,33 +188,12 @@ async fn attempt(job: &AttemptJob) {
                     return;
                 }
             };
-            backup(job).await;
-            let (started_tx, mut started_rx) = mpsc::channel(1);
-            let req = StartRequest {
-                cwd,
-                prompt,
-                env: job.env.clone(),
-                started: started_tx,
-                cancel: job.cancel.clone(),
-            };
-            let run = resumer.start_session(req);
-            tokio::pin!(run);
-            let mut current = job.session.clone();
-            loop {
-                tokio::select! {
-                    // The new id first: a resumer may report it just before its turn ends.
-                    biased;
-                    Some((id, locator)) = started_rx.recv() => {
-                        let key = SessionKey::new(job.session.assistant, id);
-                        job.send(&current, AttemptEvent::NewSession { key: key.clone(), locator }).await;
-                        current = key;
-                    }
-                    result = &mut run => {
-                        job.send(&current, AttemptEvent::Finished(result.map_err(AttemptError::from))).await;
-                        return;
-                    }
-                }
+            // A hand-off leaves the stopped session's transcript in place: nothing replaces it.
+            if job.action == Action::NewSession {
+                backup(job).await;
             }
+            start_new_session(job, resumer, runs, cwd, prompt).await;
+            return;
         }
     };
     let event = match result {
@@ -213,7 +206,48 @@ async fn attempt(job: &AttemptJob) {
     job.send(&job.session, event).await;
 }
 
-async fn seed_prompt(job: &AttemptJob, cwd: &std::path::Path) -> Result<String, SeedError> {
+/// Start a new session of `assistant` in `cwd` with `prompt`; its id is reported as soon as the resumer knows
+/// it, and the turn's outcome then concerns the new session.
+async fn start_new_session(
+    job: &AttemptJob,
+    resumer: std::sync::Arc<dyn crate::resume::Resumer>,
+    assistant: crate::model::Assistant,
+    cwd: std::path::PathBuf,
+    prompt: String,
+) {
+    let (started_tx, mut started_rx) = mpsc::channel(1);
+    let req = StartRequest {
+        cwd,
+        prompt,
+        env: job.env.clone(),
+        started: started_tx,
+        cancel: job.cancel.clone(),
+    };
+    let run = resumer.start_session(req);
+    tokio::pin!(run);
+    let mut current = job.session.clone();
+    loop {
+        tokio::select! {
+            // The new id first: a resumer may report it just before its turn ends.
+            biased;
+            Some((id, locator)) = started_rx.recv() => {
+                let key = SessionKey::new(assistant, id);
+                job.send(&current, AttemptEvent::NewSession { key: key.clone(), locator }).await;
+                current = key;
+            }
+            result = &mut run => {
+                job.send(&current, AttemptEvent::Finished(result.map_err(AttemptError::from))).await;
+                return;
+            }
+        }
+    }
+}
+
+async fn seed_prompt(
+    job: &AttemptJob,
+    cwd: &std::path::Path,
+    template: &str,
+) -> Result<String, SeedError> {
     let ns = &job.config.new_session;
     let cfg = crate::nextstep::SeedConfig {
         next_step_file: ns.next_step_file.clone(),
@@ -222,9 +256,7 @@ async fn seed_prompt(job: &AttemptJob, cwd: &std::path::Path) -> Result<String, 
     };
     let dir = cwd.to_path_buf();
     // `{reason}` is filled here, before the notes go in, so the same word inside them stays as written.
-    let template = ns
-        .prompt_template
-        .replace("{reason}", why_replaced(job.stop.as_ref()));
+    let template = template.replace("{reason}", why_replaced(job.stop.as_ref()));
     tokio::task::spawn_blocking(move || match crate::nextstep::find_seed(&dir, &cfg) {
         Ok(Some(seed)) => Ok(crate::nextstep::render_prompt(&template, &seed, &dir)),
         Ok(None) => Err(SeedError::NoNotes {

@@ -8,7 +8,7 @@ use tokio::sync::oneshot;
 use super::Engine;
 use super::session::TrackedSession;
 use crate::audit::{AuditEvent, EventType};
-use crate::decide::{self, Plan};
+use crate::decide::Plan;
 use crate::model::{SessionKey, StopReason, UsageWindow};
 use crate::nextstep::{CheckpointTarget, write_checkpoint};
 use crate::protocol::{
@@ -64,17 +64,7 @@ impl Engine {
             Some(pending) => Some(pending),
             // Nothing pending: what happens if this session stops on the known limit.
             None => match (sess, &limit) {
-                (Some(s), Some((reason, _))) => Some(plan_view(
-                    decide::decide(
-                        reason,
-                        s.key.assistant,
-                        s.history(now),
-                        &self.config,
-                        now,
-                        0.0,
-                    ),
-                    now,
-                )),
+                (Some(s), Some((reason, _))) => Some(self.would_do(s, reason, now)),
                 _ => None,
             },
         };
@@ -90,7 +80,7 @@ impl Engine {
     }
 
     /// The latest usage or rate limit any session of `assistant` hit that has not reset yet.
-    fn binding_limit(
+    pub(super) fn binding_limit(
         &self,
         assistant: crate::model::Assistant,
         now: DateTime<Utc>,

@@ -9,6 +9,7 @@
 mod act;
 mod agent;
 mod control;
+mod fallback;
 mod forget;
 mod handle;
 mod observe;
@@ -286,6 +287,7 @@ impl Engine {
             paused: self.paused,
             jitter: rand::random_range(-1.0..=1.0),
             next_attempt_id: self.next_attempt_id,
+            available: self.fallback_availability(&input, now),
         };
         let (next, effects) = step::step(sess, input, now, &policy);
         if next != *sess {
@@ -333,7 +335,12 @@ impl Engine {
             } => (started_at, verify_by),
             _ => (self.now(), self.now()),
         };
-        let mut env = sess.agent_env.clone();
+        // Another assistant's new session runs with the daemon's environment and its own section, not with
+        // the stopped agent's.
+        let mut env = match action {
+            Action::HandOff { .. } => crate::model::AgentEnv::default(),
+            _ => sess.agent_env.clone(),
+        };
         // journal hook: the intent is durable before the process is spawned, and the process is marked.
         env.0.insert(
             crate::journal::MARKER_VAR.into(),

@@ -13,7 +13,6 @@ use tracing::debug;
 
 use super::EngineMsg;
 use super::act::{AttemptEvent, AttemptJob};
-use crate::decide::Action;
 use crate::interactive::{self, Reach, ScreenRules, Terminal, TerminalResumer, Typing};
 use crate::procfs::ProcId;
 use crate::resume::Resumer;
@@ -68,7 +67,7 @@ pub(super) async fn route(job: &AttemptJob) -> Route {
         report_reach(job, &reach).await;
         let why = match (reach, screen_rules(job)) {
             (Reach::Gone, _) => return Route::Headless,
-            (Reach::Pty { .. } | Reach::Tmux { .. }, _) if job.action == Action::NewSession => {
+            (Reach::Pty { .. } | Reach::Tmux { .. }, _) if job.action.starts_new_session() => {
                 "a new session cannot be started while the agent still runs in its terminal; start it there"
                     .to_string()
             }

@@ -36,6 +36,15 @@ pub enum Phase {
         at: Option<DateTime<Utc>>,
         step_in_at: DateTime<Utc>,
     },
+    /// The work was handed to `to`, a new session of another assistant (`[fallback]`). At `until` (its limit's
+    /// reset plus the margin) a human is told, or with `[fallback] at_reset = "resume"` it is resumed once `to`
+    /// is no longer at work.
+    HandedOff {
+        to: SessionKey,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<DateTime<Utc>>,
+        why: String,
+    },
     /// Automatic resuming gave up.
     Failed { why: String },
     /// Finished on purpose (completed, user exit, replaced by a new session).
@@ -142,6 +151,7 @@ impl TrackedSession {
             Phase::Waiting { until, .. } => Some(*until),
             Phase::Resuming { verify_by, .. } => Some(*verify_by),
             Phase::SelfContinuing { step_in_at, .. } => Some(*step_in_at),
+            Phase::HandedOff { until, .. } => *until,
             _ => None,
         }
     }
@@ -153,6 +163,7 @@ impl TrackedSession {
             Phase::Waiting { .. } => SessionStateView::Waiting,
             Phase::SelfContinuing { .. } => SessionStateView::SelfContinuing,
             Phase::Resuming { .. } => SessionStateView::Resuming,
+            Phase::HandedOff { .. } => SessionStateView::HandedOff,
             Phase::Failed { .. } => SessionStateView::Failed,
             Phase::Done { .. } => SessionStateView::Done,
         }
@@ -194,6 +205,15 @@ impl TrackedSession {
                 action: "verify".into(),
                 at: *verify_by,
                 reason: "a resume is in flight; progress must appear".into(),
+            }),
+            Phase::HandedOff {
+                until: Some(at),
+                why,
+                ..
+            } => Some(PlannedActionView {
+                action: "at_reset".into(),
+                at: *at,
+                reason: why.clone(),
             }),
             _ => None,
         };

@@ -111,6 +111,10 @@ pub fn summary(e: &AuditEvent) -> (String, String) {
         EventType::NeedsAttention => format!("{who} needs attention"),
         EventType::SessionFailed => format!("{who}: automatic resume gave up"),
         EventType::ResumeCompleted => format!("{who} resumed"),
+        EventType::HandedOff => match e.metadata["to"]["assistant"].as_str() {
+            Some(to) => format!("{who} handed off to {to}"),
+            None => format!("{who} handed off"),
+        },
         EventType::ServerGaveUp => format!(
             "{} server keeps crashing; supervision stopped",
             e.assistant.map_or("the assistant's", |a| a.as_str())
@@ -145,6 +149,15 @@ mod tests {
             Message::for_event(&e).buttons_for.as_deref(),
             Some("3bbbed54-fc9b")
         );
+    }
+
+    #[test]
+    fn a_hand_off_names_the_assistant_taking_over() {
+        let e = AuditEvent::new(EventType::HandedOff)
+            .session("3bbbed54-fc9b".to_string())
+            .assistant(crate::assistants::claude::ASSISTANT)
+            .metadata(serde_json::json!({ "to": { "assistant": "codex", "session": "t1" } }));
+        assert_eq!(summary(&e).0, "claude session 3bbbed54 handed off to codex");
     }
 
     #[test]

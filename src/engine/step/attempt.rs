@@ -27,7 +27,9 @@ impl Machine<'_> {
             self.now,
             self.policy.jitter,
         );
-        self.apply_plan(plan, reason);
+        if let Some(plan) = self.fallback(reason, plan) {
+            self.apply_plan(plan, reason);
+        }
     }
 
     fn apply_plan(&mut self, plan: Plan, reason: &StopReason) {
@@ -156,6 +158,18 @@ impl Machine<'_> {
                     .outcome("failed")
                     .message(error);
                 self.record(ev);
+            }
+            // A hand-off that cannot start leaves the session to wait for its reset, as without fallback.
+            AttemptReport::NeedsAttention { why }
+                if matches!(
+                    self.s.phase,
+                    Phase::Resuming {
+                        action: Action::HandOff { .. },
+                        ..
+                    }
+                ) =>
+            {
+                self.attempt_failed(&format!("hand-off not started: {why}"));
             }
             AttemptReport::NeedsAttention { why } => {
                 self.fx.push(Effect::Disarm);

@@ -9,6 +9,7 @@
 //! Waiting (retry) | Failed | Done.
 
 mod attempt;
+mod handoff;
 mod stop;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -29,6 +30,8 @@ pub struct Policy<'a> {
     pub jitter: f64,
     /// The id an attempt started by this step takes.
     pub next_attempt_id: u64,
+    /// What the other assistants can take (`[fallback]`; empty when no project has it on).
+    pub available: crate::decide::fallback::Availability,
 }
 
 /// One thing that happened to a session.
@@ -152,7 +155,15 @@ pub fn successor(
     locator: &crate::model::Locator,
     now: DateTime<Utc>,
 ) -> TrackedSession {
-    let mut new_locator = old.locator.clone();
+    // Another assistant's session (a hand-off) shares only the project directory with the old one.
+    let mut new_locator = if new_key.assistant == old.key.assistant {
+        old.locator.clone()
+    } else {
+        crate::model::Locator {
+            cwd: old.locator.cwd.clone(),
+            ..Default::default()
+        }
+    };
     new_locator.transcript = None;
     new_locator.merge(locator);
     let mut fresh = TrackedSession::new(new_key, new_locator, now);
@@ -205,6 +216,14 @@ impl Machine<'_> {
                 }
             }
             Input::ContinuedIn { new_id } => {
+                if let Phase::Resuming {
+                    action: Action::HandOff { to },
+                    ..
+                } = self.s.phase
+                {
+                    self.handed_off(to, new_id);
+                    return;
+                }
                 self.fx.push(Effect::Disarm);
                 let why = format!("continued in new session {new_id}");
                 self.s.phase = Phase::Done { why: why.clone() };
@@ -265,6 +284,7 @@ impl Machine<'_> {
                     self.self_continue_overdue();
                 }
             }
+            Phase::HandedOff { .. } => self.reset_after_hand_off(),
             _ => {}
         }
     }
@@ -310,7 +330,10 @@ impl Machine<'_> {
     /// verified soon from observations, or retried.
     fn restarted(&mut self) {
         match &mut self.s.phase {
-            Phase::Waiting { until, .. } => self.fx.push(Effect::Arm(*until)),
+            Phase::Waiting { until, .. }
+            | Phase::HandedOff {
+                until: Some(until), ..
+            } => self.fx.push(Effect::Arm(*until)),
             Phase::Resuming { verify_by, .. } => {
                 let soon = self.now + TimeDelta::seconds(5);
                 *verify_by = (*verify_by).min(soon);

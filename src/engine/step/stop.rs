@@ -35,6 +35,7 @@ impl Machine<'_> {
                     .message("the session made progress on its own".to_string());
                 self.record(ev);
             }
+            Phase::HandedOff { .. } => self.fx.push(Effect::Disarm),
             Phase::SelfContinuing { .. } => {
                 self.fx.push(Effect::Disarm);
                 info!(session = %self.s.key, "the assistant continued by itself");
@@ -105,6 +106,17 @@ impl Machine<'_> {
             evidence: evidence.clone(),
         };
 
+        // While its work is being handed to another assistant, this session runs no turn: any stop reported
+        // for it is the one being handed off, seen again (a hook arriving after the transcript).
+        if let Phase::Resuming {
+            action: crate::decide::Action::HandOff { to },
+            ..
+        } = self.s.phase
+            && to != key.assistant
+        {
+            debug!(session = %key, ?origin, "a stop of a session being handed off; already handled");
+            return;
+        }
         // Two channels can report the stop that started this episode, the second only after the resume
         // began; a stop from before the attempt started cannot be the resumed turn's.
         if let Phase::Resuming { started_at, .. } = self.s.phase
@@ -120,6 +132,7 @@ impl Machine<'_> {
             Phase::Waiting { .. }
             | Phase::Stopped { .. }
             | Phase::Failed { .. }
+            | Phase::HandedOff { .. }
             | Phase::SelfContinuing { .. } => true,
             Phase::Done { .. } => finished(&reason),
             Phase::Running | Phase::Resuming { .. } => false,

@@ -170,6 +170,7 @@ fn run(start: TrackedSession, input: Input, pol: Pol) -> (TrackedSession, Vec<Ef
         paused: matches!(pol, Pol::Paused),
         jitter: 0.0,
         next_attempt_id: 8,
+        available: Default::default(),
     };
     step(&start, input, t0(), &policy)
 }
@@ -181,6 +182,7 @@ fn phase_name(p: &Phase) -> &'static str {
         Phase::Waiting { .. } => "waiting",
         Phase::Resuming { .. } => "resuming",
         Phase::SelfContinuing { .. } => "self_continuing",
+        Phase::HandedOff { .. } => "handed_off",
         Phase::Failed { .. } => "failed",
         Phase::Done { .. } => "done",
     }
@@ -403,3 +405,5 @@ fn a_new_session_takes_over_the_attempt_and_counts_it() {
     assert_eq!(fresh.locator.transcript, locator.transcript);
     assert!(is_current(&fresh, 7));
 }
+
+mod handoff;
