@@ -187,6 +187,9 @@ pub struct LogsArgs {
     /// Show the last N lines.
     #[arg(short = 'n', long, default_value_t = 50)]
     pub tail: usize,
+    /// One JSON object per line: `{"time": RFC 3339 or null, "line": text}`.
+    #[arg(long)]
+    pub json: bool,
     /// Only lines at or after TIME (RFC 3339, or a duration ago like 10m, 2h).
     #[arg(long)]
     pub since: Option<String>,
@@ -224,10 +227,14 @@ pub enum ConfigCmd {
     },
     /// Show the effective configuration (file + environment).
     Show(JsonFlag),
-    /// Check a config file (default: the active one); errors name file:line:col.
+    /// Check a config file (default: the active one) with the environment's overrides; every problem is
+    /// reported, each with file:line:col (or the override variable).
     Validate {
         /// The file to check (default: the active config file).
         file: Option<PathBuf>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
     },
     /// Edit in $EDITOR; the file is only replaced when the result is valid.
     Edit,
@@ -280,13 +287,32 @@ pub enum McpCmd {
         /// The assistant whose MCP configuration gets the server (claude, codex, opencode, qwen, gemini).
         #[arg(value_parser = crate::assistants::parse)]
         assistant: Assistant,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
     },
     /// Remove it again, leaving other servers alone.
     Uninstall {
         /// The assistant whose MCP configuration loses the server.
         #[arg(value_parser = crate::assistants::parse)]
         assistant: Assistant,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
     },
+    /// Whether the server is registered with each assistant (or one), without changing anything.
+    Status(StatusArgs),
+}
+
+/// `hooks status` / `mcp status`: every assistant, or one.
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    /// Only this assistant.
+    #[arg(value_parser = crate::assistants::parse)]
+    pub assistant: Option<Assistant>,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -310,6 +336,8 @@ pub enum HooksCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Whether the hooks are installed for each assistant that has hooks (or one), without changing anything.
+    Status(StatusArgs),
 }
 
 #[derive(Args, Debug)]
@@ -342,9 +370,11 @@ pub struct InspectArgs {
 #[derive(Subcommand, Debug)]
 pub enum ServiceCmd {
     /// Write the user service file and print how to enable it.
-    Install,
+    Install(JsonFlag),
     /// Remove the user service file.
-    Uninstall,
+    Uninstall(JsonFlag),
+    /// Whether the service file is installed, and the PATH it gives the daemon.
+    Status(JsonFlag),
     /// Print the service file without installing it.
     Print,
 }

@@ -9,6 +9,7 @@ mod diff;
 mod edit;
 mod fleet;
 mod load;
+mod problems;
 mod redact;
 mod serde_impl;
 pub mod template;
@@ -23,7 +24,8 @@ pub use chat::ChatConfig;
 pub use diff::changed_keys;
 pub use edit::set_key;
 pub use fleet::{FleetConfig, check_destination};
-pub use load::{ConfigError, env_overrides, load, load_from_str, validate_text};
+pub use load::{ConfigError, Location, env_overrides, load, load_from_str, validate_text};
+pub use problems::{binary_location, problems};
 pub use redact::redacted;
 pub use warnings::warnings;
 

@@ -2,9 +2,11 @@
 
 mod classify;
 mod config;
+mod config_validate;
 mod control;
 mod daemon;
 mod doctor;
+mod installers;
 mod events;
 mod fleet;
 mod forget;
