@@ -82,7 +82,11 @@ pub fn uninstall_json(path: &Path, keys: &[&str]) -> Result<McpChange, McpConfig
 }
 
 /// Whether `<keys…>.palingenesis` in a JSON settings file is `entry` (read-only; a missing file holds nothing).
-pub fn installed_json(path: &Path, keys: &[&str], entry: &Value) -> Result<Installed, McpConfigError> {
+pub fn installed_json(
+    path: &Path,
+    keys: &[&str],
+    entry: &Value,
+) -> Result<Installed, McpConfigError> {
     let old = read_optional(path).map_err(|source| McpConfigError::Io {
         path: path.to_path_buf(),
         source,
@@ -195,7 +199,11 @@ impl McpInstaller for McpServersJson {
 
     fn installed(&self, server: &McpServerSpec) -> Result<Installed, BoxError> {
         let entry = self.entry(server);
-        Ok(installed_json(&self.config_path(), &["mcpServers"], &entry)?)
+        Ok(installed_json(
+            &self.config_path(),
+            &["mcpServers"],
+            &entry,
+        )?)
     }
 }
 

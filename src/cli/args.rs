@@ -42,6 +42,10 @@ pub enum Command {
     /// Check the whole setup (config, assistants, hooks, MCP, daemon, service, HTTP, PATH): one line per
     /// check, with the fix for each problem; exit 1 when something is broken.
     Doctor(JsonFlag),
+    /// First-run set-up: finds the assistants installed here and offers, one by one, their hooks, the MCP
+    /// server, the user service and a notification channel (asks on a terminal; flags decide otherwise).
+    /// Running it again says what is already set up.
+    Setup(SetupArgs),
     /// Notifications: `notify test [CHANNEL]` sends a test message to every configured channel (or one).
     #[command(subcommand)]
     Notify(NotifyCmd),
@@ -103,6 +107,36 @@ pub enum Command {
     /// Every machine listed in `[fleet] hosts`, side by side (over ssh).
     #[command(subcommand)]
     Fleet(FleetCmd),
+}
+
+#[derive(Args, Debug)]
+pub struct SetupArgs {
+    /// Accept the default for every question not decided by another flag (hooks and MCP for every
+    /// assistant found, the service); no notification channel unless --notify.
+    #[arg(long, short)]
+    pub yes: bool,
+    /// Install hooks for these assistants (comma-separated), or `none`.
+    #[arg(long, value_name = "A,B|none")]
+    pub hooks: Option<String>,
+    /// Register the MCP server with these assistants (comma-separated), or `none`.
+    #[arg(long, value_name = "A,B|none")]
+    pub mcp: Option<String>,
+    /// Install the user service.
+    #[arg(long, conflicts_with = "no_service")]
+    pub service: bool,
+    /// Do not install the user service.
+    #[arg(long)]
+    pub no_service: bool,
+    /// Send notifications to URL: an ntfy topic URL (a host with "ntfy" in its name) or else a webhook,
+    /// written to the config.
+    #[arg(long, value_name = "URL")]
+    pub notify: Option<String>,
+    /// Print what it would do and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Machine-readable output (never asks).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Subcommand, Debug)]

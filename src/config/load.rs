@@ -194,7 +194,11 @@ impl Config {
     }
 }
 
-pub(super) fn apply_env_override(table: &mut toml::Table, var: &str, raw: &str) -> Result<(), ConfigError> {
+pub(super) fn apply_env_override(
+    table: &mut toml::Table,
+    var: &str,
+    raw: &str,
+) -> Result<(), ConfigError> {
     let path = env_var_key(var);
     if path.len() != 2 || path.iter().any(String::is_empty) {
         return Err(ConfigError::Env {

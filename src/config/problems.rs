@@ -8,8 +8,8 @@ use std::path::Path;
 
 use super::Config;
 use super::load::{
-    ConfigError, Location, apply_env_override, check_sections, env_var_key, first_line,
-    locate_key, located, validate,
+    ConfigError, Location, apply_env_override, check_sections, env_var_key, first_line, locate_key,
+    located, validate,
 };
 
 /// At most this many semantic rounds (each reports one problem and sets its key back to the default).
@@ -17,7 +17,11 @@ const MAX_ROUNDS: usize = 64;
 
 /// The config the file and `env` give, or every problem found, in file order then overrides then semantics.
 /// Never `Ok` where [`super::load_from_str`] fails.
-pub fn problems(text: &str, path: &Path, env: &[(String, String)]) -> Result<Config, Vec<ConfigError>> {
+pub fn problems(
+    text: &str,
+    path: &Path,
+    env: &[(String, String)],
+) -> Result<Config, Vec<ConfigError>> {
     let mut table: toml::Table = text.parse().map_err(|e| vec![located(text, path, &e)])?;
     let mut errors = Vec::new();
     let at = |key: &str, message: String| {
@@ -165,7 +169,13 @@ mod tests {
         let text = "[resume]\nbackof_base_secs = 3\njitter_fraction = 1.5\nmax_retries = \"five\"\n\n\
                     [backup]\nkeep = 0\n\n[resum]\nx = 1\n";
         let got = all(text, &[]);
-        let starts = ["/c.toml:2:", "/c.toml:4:", "/c.toml:10:", "/c.toml:3:", "/c.toml:7:"];
+        let starts = [
+            "/c.toml:2:",
+            "/c.toml:4:",
+            "/c.toml:10:",
+            "/c.toml:3:",
+            "/c.toml:7:",
+        ];
         assert_eq!(got.len(), starts.len(), "{got:#?}");
         for s in starts {
             assert!(got.iter().any(|g| g.starts_with(s)), "{s} in {got:#?}");
@@ -175,14 +185,23 @@ mod tests {
     #[test]
     fn overrides_are_named_by_variable_beside_the_file_s_problems() {
         let env = [
-            ("PALINGENESIS__RESUME__MAX_RETRIES".to_string(), "lots".to_string()),
+            (
+                "PALINGENESIS__RESUME__MAX_RETRIES".to_string(),
+                "lots".to_string(),
+            ),
             ("PALINGENESIS__BACKUP__KEEP".to_string(), "0".to_string()),
         ];
         let got = all("[resume]\nstagger_secs = 7200\n", &env);
         assert_eq!(got.len(), 3, "{got:#?}");
-        assert!(got[0].contains("PALINGENESIS__RESUME__MAX_RETRIES"), "{got:#?}");
+        assert!(
+            got[0].contains("PALINGENESIS__RESUME__MAX_RETRIES"),
+            "{got:#?}"
+        );
         assert!(got.iter().any(|g| g.starts_with("/c.toml:2:")), "{got:#?}");
-        assert!(got.iter().any(|g| g.contains("PALINGENESIS__BACKUP__KEEP")), "{got:#?}");
+        assert!(
+            got.iter().any(|g| g.contains("PALINGENESIS__BACKUP__KEEP")),
+            "{got:#?}"
+        );
     }
 
     #[test]
@@ -190,6 +209,9 @@ mod tests {
         let got = all("[resume]\nbackoff_base_secs = = 3\nkeep = 0\n", &[]);
         assert_eq!(got.len(), 1, "{got:#?}");
         assert!(got[0].starts_with("/c.toml:2:"), "{got:#?}");
-        assert_eq!(all(&super::super::template::template(), &[]), Vec::<String>::new());
+        assert_eq!(
+            all(&super::super::template::template(), &[]),
+            Vec::<String>::new()
+        );
     }
 }

@@ -27,7 +27,11 @@ impl McpInstaller for Mcp {
     }
 
     fn install(&self, server: &McpServerSpec) -> Result<McpChange, BoxError> {
-        Ok(mcp::install_json(&self.config_path(), &["mcp"], entry(server))?)
+        Ok(mcp::install_json(
+            &self.config_path(),
+            &["mcp"],
+            entry(server),
+        )?)
     }
 
     fn uninstall(&self) -> Result<McpChange, BoxError> {

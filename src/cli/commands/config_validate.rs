@@ -77,7 +77,10 @@ pub fn run(file: &Path, active: bool, json: bool) -> anyhow::Result<u8> {
 /// One problem as JSON.
 fn problem(e: &ConfigError) -> Value {
     match e {
-        ConfigError::Invalid { location: at, message } => location(at, message),
+        ConfigError::Invalid {
+            location: at,
+            message,
+        } => location(at, message),
         ConfigError::Env { var, message } => {
             json!({"variable": var, "message": message, "text": e.to_string()})
         }
@@ -89,7 +92,8 @@ fn problem(e: &ConfigError) -> Value {
 }
 
 fn location(at: &config::Location, message: &str) -> Value {
-    let mut v = json!({"file": at.file, "line": at.line, "col": at.col, "key": at.key, "message": message});
+    let mut v =
+        json!({"file": at.file, "line": at.line, "col": at.col, "key": at.key, "message": message});
     v["text"] = Value::String(format!("{at}: {message}"));
     v
 }

@@ -83,9 +83,7 @@ pub(crate) fn hooks_status(adapter: &dyn Adapter, exe: &Path) -> Option<Status> 
 /// Its MCP registration's status, if palingenesis can register with it.
 pub(crate) fn mcp_status(adapter: &dyn Adapter, exe: &Path) -> Option<Status> {
     let mcp = adapter.mcp()?;
-    let r = mcp
-        .installed(&mcp_server(exe))
-        .map_err(|e| e.to_string());
+    let r = mcp.installed(&mcp_server(exe)).map_err(|e| e.to_string());
     Some(Status::of(adapter.assistant(), mcp.config_path(), r))
 }
 

@@ -17,7 +17,9 @@ pub fn run(cmd: McpCmd) -> anyhow::Result<u8> {
                 .collect();
             if statuses.is_empty() {
                 let which = a.assistant.map(|a| a.to_string()).unwrap_or_default();
-                anyhow::bail!("palingenesis does not know how to register an MCP server with {which}");
+                anyhow::bail!(
+                    "palingenesis does not know how to register an MCP server with {which}"
+                );
             }
             return installers::print_statuses(&statuses, "mcp", a.json);
         }

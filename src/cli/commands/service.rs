@@ -25,7 +25,10 @@ pub fn run(cmd: ServiceCmd, paths: &Paths) -> anyhow::Result<u8> {
             } else {
                 println!(
                     "{} {} ({})\nnext: {}",
-                    kind, report.file.display(), report.outcome, report.next
+                    kind,
+                    report.file.display(),
+                    report.outcome,
+                    report.next
                 );
             }
             Ok(exit::OK)
@@ -129,7 +132,11 @@ pub(super) fn status(kind: ServiceKind, exe: &Path, paths: &Paths) -> Status {
     let (installed, path) = match std::fs::read_to_string(&file) {
         Ok(text) => {
             let same = text == content(kind, exe, paths);
-            let installed = if same { Installed::Yes } else { Installed::Outdated };
+            let installed = if same {
+                Installed::Yes
+            } else {
+                Installed::Outdated
+            };
             (installed, service::search_path_in(&text))
         }
         Err(_) => (Installed::No, service::installing_search_path()),

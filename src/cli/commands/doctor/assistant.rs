@@ -86,6 +86,8 @@ pub(super) async fn checks(
                 )),
                 false => check(name, Level::Ok, format!("not installed (`{wanted}`: {why})")),
             });
+            // Without it, hooks and MCP registrations are worth a line only when they are there.
+            installations(adapter, exe, false, checks);
             return;
         }
     };
@@ -114,11 +116,17 @@ pub(super) async fn checks(
             )),
         );
     }
-    if let Some(s) = installers::hooks_status(adapter, exe) {
-        checks.push(installation(&s, "hooks"));
-    }
-    if let Some(s) = installers::mcp_status(adapter, exe) {
-        checks.push(installation(&s, "mcp"));
+    installations(adapter, exe, true, checks);
+}
+
+/// Its hooks' and MCP registration's checks; `missing_too`: also when they are not installed.
+fn installations(adapter: &dyn Adapter, exe: &Path, missing_too: bool, checks: &mut Vec<Check>) {
+    let hooks = installers::hooks_status(adapter, exe).map(|s| (s, "hooks"));
+    let mcp = installers::mcp_status(adapter, exe).map(|s| (s, "mcp"));
+    for (s, what) in hooks.into_iter().chain(mcp) {
+        if missing_too || s.installed != Some(Installed::No) {
+            checks.push(installation(&s, what));
+        }
     }
 }
 

@@ -35,12 +35,15 @@ async fn probe(ch: &Channel) -> Check {
     let connect = tokio::net::TcpStream::connect((host.as_str(), port));
     match tokio::time::timeout(CONNECT_TIMEOUT, connect).await {
         Ok(Ok(_)) => check(name, Level::Ok, format!("{host}:{port} reachable")),
-        Ok(Err(e)) => {
-            check(name, Level::Fail, format!("{host}:{port} unreachable: {e}")).fix(fix)
-        }
+        Ok(Err(e)) => check(name, Level::Fail, format!("{host}:{port} unreachable: {e}")).fix(fix),
         Err(_) => {
             let secs = CONNECT_TIMEOUT.as_secs();
-            check(name, Level::Fail, format!("{host}:{port}: no connection in {secs}s")).fix(fix)
+            check(
+                name,
+                Level::Fail,
+                format!("{host}:{port}: no connection in {secs}s"),
+            )
+            .fix(fix)
         }
     }
 }
