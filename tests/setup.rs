@@ -268,3 +268,22 @@ fn on_a_terminal_it_asks_each_step_and_does_what_was_answered() {
         "{config}"
     );
 }
+
+/// Each adapter's tested range ends at the client pinned in tests/clients/package.json (what the suite runs), so
+/// `setup` and `doctor` never call a version tested that the suite does not run.
+#[test]
+fn tested_ranges_end_at_the_pinned_clients() {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/package.json");
+    let pins: Value = serde_json::from_str(&std::fs::read_to_string(manifest).unwrap()).unwrap();
+    for adapter in palingenesis::assistants::all() {
+        let name = adapter.assistant();
+        let range = adapter
+            .tested_versions()
+            .unwrap_or_else(|| panic!("{name} has no tested range"));
+        let pinned = pins["dependencies"][range.package].as_str();
+        assert_eq!(pinned, Some(range.newest), "{name}: {range:?}");
+        let version = palingenesis::adapter::Version::parse;
+        assert!(version(range.oldest) <= version(range.newest), "{range:?}");
+        assert!(version(range.oldest).is_some(), "{range:?}");
+    }
+}

@@ -42,7 +42,14 @@ pub fn problems(
     // The file's keys, each on its own.
     for (section, value) in table.clone() {
         let keys = match &value {
-            toml::Value::Table(keys) if !keys.is_empty() => keys.clone(),
+            // A known section: its keys one by one (an unknown one is reported once, as a whole).
+            toml::Value::Table(keys)
+                if !keys.is_empty()
+                    && structural(&section, None, &toml::Value::Table(Default::default()))
+                        .is_none() =>
+            {
+                keys.clone()
+            }
             _ => {
                 if let Some(message) = structural(&section, None, &value) {
                     errors.push(at(&section, message));
@@ -60,6 +67,10 @@ pub fn problems(
             }
         }
     }
+    errors.sort_by_key(|e| match e {
+        ConfigError::Invalid { location, .. } => (location.line, location.col),
+        _ => (0, 0),
+    });
     // Each override on its own.
     for (var, raw) in env {
         let mut with = table.clone();
@@ -83,7 +94,15 @@ pub fn problems(
         let config = match Config::deserialize_table(table.clone()) {
             Ok(c) => c,
             Err(message) => {
-                errors.push(at("", message));
+                errors.push(ConfigError::Invalid {
+                    location: Location {
+                        file: path.to_path_buf(),
+                        line: 1,
+                        col: 1,
+                        key: None,
+                    },
+                    message,
+                });
                 break;
             }
         };
@@ -169,16 +188,17 @@ mod tests {
         let text = "[resume]\nbackof_base_secs = 3\njitter_fraction = 1.5\nmax_retries = \"five\"\n\n\
                     [backup]\nkeep = 0\n\n[resum]\nx = 1\n";
         let got = all(text, &[]);
+        // The file's own errors in file order, then the semantic ones.
         let starts = [
             "/c.toml:2:",
             "/c.toml:4:",
-            "/c.toml:10:",
+            "/c.toml:9:",
             "/c.toml:3:",
             "/c.toml:7:",
         ];
         assert_eq!(got.len(), starts.len(), "{got:#?}");
-        for s in starts {
-            assert!(got.iter().any(|g| g.starts_with(s)), "{s} in {got:#?}");
+        for (got, want) in got.iter().zip(starts) {
+            assert!(got.starts_with(want), "{want}: {got}");
         }
     }
 
