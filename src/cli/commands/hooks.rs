@@ -10,15 +10,12 @@ pub fn run(cmd: HooksCmd) -> anyhow::Result<u8> {
         HooksCmd::Install { assistant, json } => (assistant, true, json),
         HooksCmd::Uninstall { assistant, json } => (assistant, false, json),
         HooksCmd::Status(a) => {
-            let exe = installers::exe()?;
-            let statuses: Vec<_> = installers::chosen(a.assistant)
-                .filter_map(|ad| installers::hooks_status(ad, &exe))
-                .collect();
-            if statuses.is_empty() {
-                let which = a.assistant.map(|a| a.to_string()).unwrap_or_default();
-                anyhow::bail!("{which} has no hook mechanism palingenesis uses");
-            }
-            return installers::print_statuses(&statuses, "hooks", a.json);
+            return installers::status_command(
+                a.assistant,
+                a.json,
+                "hooks",
+                installers::hooks_status,
+            );
         }
     };
     let change = installers::change_hooks(assistant, install)?;

@@ -71,6 +71,27 @@ impl Status {
     }
 }
 
+/// A status query: [`hooks_status`] or [`mcp_status`].
+pub(crate) type StatusOf = fn(&dyn Adapter, &Path) -> Option<Status>;
+
+/// `hooks status` / `mcp status`: every assistant that has `what` (or the one named).
+pub(crate) fn status_command(
+    only: Option<Assistant>,
+    json: bool,
+    what: &str,
+    status_of: StatusOf,
+) -> anyhow::Result<u8> {
+    let exe = exe()?;
+    let statuses: Vec<Status> = chosen(only)
+        .filter_map(|adapter| status_of(adapter, &exe))
+        .collect();
+    if statuses.is_empty() {
+        let which = only.map(|a| a.to_string()).unwrap_or_default();
+        anyhow::bail!("{which} has no {what} palingenesis can install");
+    }
+    print_statuses(&statuses, what, json)
+}
+
 /// Its hooks' status, if it has hooks.
 pub(crate) fn hooks_status(adapter: &dyn Adapter, exe: &Path) -> Option<Status> {
     let hooks = adapter.hooks()?;
@@ -100,6 +121,24 @@ pub(crate) struct Change {
     pub backup: Option<PathBuf>,
 }
 
+impl Change {
+    /// `written`: `Some(backup)` when the file was written.
+    fn new(
+        assistant: Assistant,
+        file: PathBuf,
+        installed: bool,
+        written: Option<Option<PathBuf>>,
+    ) -> Change {
+        Change {
+            assistant,
+            file,
+            installed,
+            changed: written.is_some(),
+            backup: written.flatten(),
+        }
+    }
+}
+
 /// Install (or remove) its hooks.
 pub(crate) fn change_hooks(assistant: Assistant, install: bool) -> anyhow::Result<Change> {
     let Some(hooks) = crate::assistants::get(assistant).and_then(|a| a.hooks()) else {
@@ -113,17 +152,16 @@ pub(crate) fn change_hooks(assistant: Assistant, install: bool) -> anyhow::Resul
         hooks.uninstall()
     }
     .map_err(|e| anyhow!("{e}"))?;
-    let backup = match change {
+    let written = match change {
         HookChange::Written { backup } => Some(backup),
         HookChange::Unchanged => None,
     };
-    Ok(Change {
+    Ok(Change::new(
         assistant,
-        file: hooks.settings_path(),
-        installed: install,
-        changed: backup.is_some(),
-        backup: backup.flatten(),
-    })
+        hooks.settings_path(),
+        install,
+        written,
+    ))
 }
 
 /// Register (or remove) the MCP server.
@@ -139,22 +177,16 @@ pub(crate) fn change_mcp(assistant: Assistant, install: bool) -> anyhow::Result<
         mcp.uninstall()
     }
     .map_err(|e| anyhow!("{e}"))?;
-    let backup = match change {
+    let written = match change {
         McpChange::Changed { backup } => Some(backup),
         McpChange::Unchanged => None,
     };
-    Ok(Change {
-        assistant,
-        file: mcp.config_path(),
-        installed: install,
-        changed: backup.is_some(),
-        backup: backup.flatten(),
-    })
+    Ok(Change::new(assistant, mcp.config_path(), install, written))
 }
 
 /// `hooks status` / `mcp status`: one line per assistant (`{"installations": [Status…]}` with `--json`); exit
 /// 1 when a file could not be read.
-pub(crate) fn print_statuses(statuses: &[Status], what: &str, json: bool) -> anyhow::Result<u8> {
+fn print_statuses(statuses: &[Status], what: &str, json: bool) -> anyhow::Result<u8> {
     if json {
         render::json(&serde_json::json!({ "installations": statuses }))?;
     } else {
@@ -175,7 +207,7 @@ pub(crate) fn print_statuses(statuses: &[Status], what: &str, json: bool) -> any
 }
 
 /// The adapters a status command covers: the one named, or all of them.
-pub(crate) fn chosen(only: Option<Assistant>) -> impl Iterator<Item = &'static dyn Adapter> {
+fn chosen(only: Option<Assistant>) -> impl Iterator<Item = &'static dyn Adapter> {
     crate::assistants::all()
         .iter()
         .copied()

@@ -11,17 +11,7 @@ pub fn run(cmd: McpCmd) -> anyhow::Result<u8> {
         McpCmd::Install { assistant, json } => (assistant, true, json),
         McpCmd::Uninstall { assistant, json } => (assistant, false, json),
         McpCmd::Status(a) => {
-            let exe = installers::exe()?;
-            let statuses: Vec<_> = installers::chosen(a.assistant)
-                .filter_map(|ad| installers::mcp_status(ad, &exe))
-                .collect();
-            if statuses.is_empty() {
-                let which = a.assistant.map(|a| a.to_string()).unwrap_or_default();
-                anyhow::bail!(
-                    "palingenesis does not know how to register an MCP server with {which}"
-                );
-            }
-            return installers::print_statuses(&statuses, "mcp", a.json);
+            return installers::status_command(a.assistant, a.json, "mcp", installers::mcp_status);
         }
     };
     let change = installers::change_mcp(assistant, install)?;

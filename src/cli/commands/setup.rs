@@ -94,37 +94,44 @@ pub fn run(paths: &Paths, args: SetupArgs) -> anyhow::Result<u8> {
         steps: Vec::new(),
     };
     let is_found = |a: Assistant| detected.iter().any(|d| d.assistant == a && d.found);
-    for adapter in crate::assistants::all() {
-        let a = adapter.assistant();
-        let named = hooks_list.as_ref().is_some_and(|l| l.contains(&a));
-        if let Some(status) = installers::hooks_status(*adapter, &exe)
-            && (is_found(a) || named)
-        {
-            let choice = ask::from_list(hooks_list.as_deref(), args.yes, a);
-            run.installer("hooks", status, choice, &format!("Install hooks for {a}?"))?;
+    let kinds: [(
+        &'static str,
+        &Option<Vec<Assistant>>,
+        installers::StatusOf,
+        &str,
+    ); 2] = [
+        (
+            "hooks",
+            &hooks_list,
+            installers::hooks_status,
+            "Install hooks for",
+        ),
+        (
+            "mcp",
+            &mcp_list,
+            installers::mcp_status,
+            "Register the palingenesis MCP server with",
+        ),
+    ];
+    for (what, list, status_of, question) in kinds {
+        for adapter in crate::assistants::all() {
+            let a = adapter.assistant();
+            let named = list.as_ref().is_some_and(|l| l.contains(&a));
+            if let Some(status) = status_of(*adapter, &exe)
+                && (is_found(a) || named)
+            {
+                let choice = ask::from_list(list.as_deref(), args.yes, a);
+                run.installer(what, status, choice, &format!("{question} {a}?"))?;
+            }
         }
-    }
-    for adapter in crate::assistants::all() {
-        let a = adapter.assistant();
-        let named = mcp_list.as_ref().is_some_and(|l| l.contains(&a));
-        if let Some(status) = installers::mcp_status(*adapter, &exe)
-            && (is_found(a) || named)
-        {
-            let choice = ask::from_list(mcp_list.as_deref(), args.yes, a);
-            let q = format!("Register the palingenesis MCP server with {a}?");
-            run.installer("mcp", status, choice, &q)?;
-        }
-    }
-    for list in [&hooks_list, &mcp_list] {
         for a in list.iter().flatten() {
-            if !run.steps.iter().any(|s| s.assistant == Some(*a)) {
-                run.push(
-                    "setup",
-                    Some(*a),
-                    None,
-                    Outcome::Failed,
-                    format!("{a} has nothing of this kind to install"),
-                );
+            if !run
+                .steps
+                .iter()
+                .any(|s| s.step == what && s.assistant == Some(*a))
+            {
+                let d = format!("{a} has no {what} palingenesis can install");
+                run.push(what, Some(*a), None, Outcome::Failed, d);
             }
         }
     }
