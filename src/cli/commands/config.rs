@@ -153,7 +153,7 @@ fn edit(path: &Path) -> anyhow::Result<u8> {
 }
 
 /// Atomically write a 0600 file.
-pub(super) fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+pub(in crate::cli::commands) fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     let dir = path.parent().context("path has no directory")?;
     std::fs::create_dir_all(dir)?;
     let tmp = dir.join(format!(

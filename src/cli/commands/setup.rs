@@ -4,11 +4,13 @@
 //! (`hooks install`, `mcp install`, `service install`, `config set`); a step already done is reported as such
 //! and left alone, so a second run only says what is set up.
 //!
-//! `--json`: `{"ok", "dry_run", "assistants": [{"assistant", "found", "binary"?, "version"?, "tested"?,
+//! `--json`: `{"ok", "dry_run", "assistants": [{"assistant", "found", "binary"?, "tested"?,
 //! "in_tested_range"?, "detail"}], "steps": [{"step": "hooks|mcp|service|notify", "assistant"?, "file"?,
 //! "outcome": "done|already|skipped|would_do|failed", "detail"}]}`. Exit 1 when a step failed.
 
 mod ask;
+mod detect;
+mod notify;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -16,31 +18,16 @@ use std::path::PathBuf;
 use anyhow::Context;
 use serde::Serialize;
 
-use crate::adapter::{Adapter, Installed};
+use crate::adapter::Installed;
 use crate::cli::args::SetupArgs;
 use crate::cli::{exit, render};
-use crate::config::{self, Config};
+use crate::config;
 use crate::model::Assistant;
 use crate::paths::Paths;
 
-use super::doctor::Level;
-use super::doctor::assistant as found;
 use super::installers;
 use ask::{Asker, Choice, Decision};
-
-/// One assistant as found.
-#[derive(Serialize, Debug)]
-struct Detected {
-    assistant: Assistant,
-    found: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    binary: Option<PathBuf>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tested: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    in_tested_range: Option<bool>,
-    detail: String,
-}
+use detect::detect;
 
 #[derive(Serialize, Debug, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -155,46 +142,6 @@ pub fn run(paths: &Paths, args: SetupArgs) -> anyhow::Result<u8> {
         println!("everything is already set up");
     }
     Ok(if ok { exit::OK } else { exit::FAILURE })
-}
-
-/// Every assistant: found or not, and its version against the tested range (asked of all at once).
-async fn detect(config: &Config) -> Vec<Detected> {
-    let all = crate::assistants::all()
-        .iter()
-        .map(|a| detect_one(*a, config));
-    futures::future::join_all(all).await
-}
-
-async fn detect_one(adapter: &dyn Adapter, config: &Config) -> Detected {
-    let f = found::find(adapter, config);
-    let tested = adapter.tested_versions().map(|r| r.to_string());
-    let binary = match f.binary {
-        Ok(b) => b,
-        Err(why) => {
-            return Detected {
-                assistant: adapter.assistant(),
-                found: false,
-                binary: None,
-                tested,
-                in_tested_range: None,
-                detail: format!("not found (`{}`: {why})", f.wanted),
-            };
-        }
-    };
-    let (level, version) = found::version_check(adapter, &binary).await;
-    let in_range = match level {
-        Level::Ok => tested.as_ref().map(|_| true),
-        _ if version.contains("outside the tested range") => Some(false),
-        _ => None,
-    };
-    Detected {
-        assistant: adapter.assistant(),
-        found: true,
-        detail: format!("found {} ({version})", binary.display()),
-        binary: Some(binary),
-        tested,
-        in_tested_range: in_range,
-    }
 }
 
 /// The steps taken so far, and how to decide the next one.
@@ -329,97 +276,5 @@ impl Run {
             },
         }
         Ok(())
-    }
-
-    /// A notification channel: `--notify URL`, else asked for on a terminal; a configured one is kept.
-    fn notify(
-        &mut self,
-        paths: &Paths,
-        config: &Config,
-        given: Option<&str>,
-    ) -> anyhow::Result<()> {
-        let file = Some(paths.config_file.clone());
-        let configured: Vec<&str> = crate::notify::channels(config)
-            .iter()
-            .map(|c| c.name())
-            .collect();
-        let url = match given {
-            Some(url) => url.trim().to_string(),
-            None if !configured.is_empty() => {
-                let d = format!("notifications go to {}", configured.join(", "));
-                self.push("notify", None, file, Outcome::Already, d);
-                return Ok(());
-            }
-            None => {
-                let q = "Notification URL (an ntfy topic URL, or a webhook URL; empty to skip): ";
-                match self.asker.text(q)? {
-                    Some(url) if !url.is_empty() => url,
-                    Some(_) => {
-                        self.push(
-                            "notify",
-                            None,
-                            file,
-                            Outcome::Skipped,
-                            "no URL given".into(),
-                        );
-                        return Ok(());
-                    }
-                    None => {
-                        let d = "no channel configured; pass --notify URL".to_string();
-                        self.push("notify", None, file, Outcome::Skipped, d);
-                        return Ok(());
-                    }
-                }
-            }
-        };
-        let key = notify_key(&url);
-        let current = match key {
-            "notifications.ntfy_url" => config.notifications.ntfy_url.as_ref(),
-            _ => config.notifications.webhook_url.as_ref(),
-        };
-        if current.is_some_and(|c| c.expose() == url) {
-            self.push(
-                "notify",
-                None,
-                file,
-                Outcome::Already,
-                format!("{key} is set to it"),
-            );
-            return Ok(());
-        }
-        if self.dry_run {
-            self.push(
-                "notify",
-                None,
-                file,
-                Outcome::WouldDo,
-                format!("would set {key}"),
-            );
-            return Ok(());
-        }
-        let path = &paths.config_file;
-        let text = std::fs::read_to_string(path).ok();
-        match config::set_key(text.as_deref(), path, key, &url) {
-            Ok(text) => {
-                super::config::write_private(path, &text)?;
-                // The URL may hold a token: it is not echoed.
-                let d = format!("set {key} in {}", path.display());
-                self.push("notify", None, file, Outcome::Done, d);
-            }
-            Err(e) => self.push("notify", None, file, Outcome::Failed, e.to_string()),
-        }
-        Ok(())
-    }
-}
-
-/// The key a notification URL goes to: ntfy when its host says so, else a plain webhook.
-fn notify_key(url: &str) -> &'static str {
-    let host = reqwest::Url::parse(url)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_string))
-        .unwrap_or_default();
-    match host.contains("ntfy") {
-        true => "notifications.ntfy_url",
-        false => "notifications.webhook_url",
     }
 }

@@ -67,7 +67,9 @@ impl Asker {
             Choice::No => Ok(Decision::Skip("not chosen".into())),
             Choice::Ask if self.dry_run => Ok(Decision::WouldAsk),
             Choice::Ask if self.interactive => {
-                let answer = self.line(&format!("{question} [Y/n] "))?;
+                let Some(answer) = self.line(&format!("{question} [Y/n] "))? else {
+                    return Ok(Decision::Skip("no answer (end of input)".into()));
+                };
                 Ok(match answer.trim().to_ascii_lowercase().as_str() {
                     "" | "y" | "yes" => Decision::Go,
                     _ => Decision::Skip("declined".into()),
@@ -84,19 +86,24 @@ impl Asker {
         if !self.interactive || self.dry_run {
             return Ok(None);
         }
-        Ok(Some(self.line(question)?.trim().to_string()))
+        Ok(self.line(question)?.map(|l| l.trim().to_string()))
     }
 
-    fn line(&self, prompt: &str) -> anyhow::Result<String> {
+    /// The answer typed after `prompt`; `None` at the end of input (Ctrl-D), which never counts as a yes.
+    fn line(&self, prompt: &str) -> anyhow::Result<Option<String>> {
         let mut out = std::io::stdout().lock();
         out.write_all(prompt.as_bytes())?;
         out.flush()?;
         let mut answer = String::new();
-        std::io::stdin()
+        let read = std::io::stdin()
             .lock()
             .read_line(&mut answer)
             .context("reading the answer")?;
-        Ok(answer)
+        if read == 0 {
+            println!();
+            return Ok(None);
+        }
+        Ok(Some(answer))
     }
 }
 
