@@ -215,5 +215,9 @@ fn an_unreachable_notification_channel_fails_without_anything_sent() {
         .unwrap()
         .clone();
     assert_eq!(check["level"], "fail", "{check}");
-    drop(open);
+    // The reachable channel was connected to, and sent nothing.
+    let (mut probe, _) = open.accept().unwrap();
+    let mut sent = Vec::new();
+    std::io::Read::read_to_end(&mut probe, &mut sent).unwrap();
+    assert!(sent.is_empty(), "the probe sent {sent:?}");
 }
