@@ -279,3 +279,30 @@ pub fn read_optional(path: &Path) -> std::io::Result<Option<String>> {
         Err(e) => Err(e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_status_query_compares_the_whole_entry_and_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.json");
+        let entry = serde_json::json!({"command": "/usr/bin/palingenesis", "args": ["mcp"]});
+        let keys = ["mcpServers"];
+        assert_eq!(installed_json(&path, &keys, &entry).unwrap(), Installed::No);
+        assert!(!path.exists(), "a query creates no file");
+        install_json(&path, &keys, entry.clone()).unwrap();
+        assert_eq!(
+            installed_json(&path, &keys, &entry).unwrap(),
+            Installed::Yes
+        );
+        let moved = serde_json::json!({"command": "/opt/palingenesis", "args": ["mcp"]});
+        assert_eq!(
+            installed_json(&path, &keys, &moved).unwrap(),
+            Installed::Outdated
+        );
+        std::fs::write(&path, "{not json").unwrap();
+        assert!(installed_json(&path, &keys, &entry).is_err());
+    }
+}

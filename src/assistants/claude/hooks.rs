@@ -291,6 +291,23 @@ mod tests {
     }
 
     #[test]
+    fn the_status_query_tells_ours_from_outdated_and_absent() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.json");
+        let cmd = hook_command(Path::new("/usr/bin/palingenesis"));
+        assert_eq!(installed_in(&path, &cmd).unwrap(), Installed::No);
+        update_file(&path, |v| with_hooks(v, &cmd)).unwrap();
+        assert_eq!(installed_in(&path, &cmd).unwrap(), Installed::Yes);
+        let moved = hook_command(Path::new("/opt/palingenesis"));
+        assert_eq!(installed_in(&path, &moved).unwrap(), Installed::Outdated);
+        update_file(&path, without_hooks).unwrap();
+        assert_eq!(installed_in(&path, &cmd).unwrap(), Installed::No);
+        std::fs::write(&path, "[1,2]").unwrap();
+        assert!(installed_in(&path, &cmd).is_err());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "[1,2]");
+    }
+
+    #[test]
     fn uninstall_of_nothing_changes_nothing() {
         let v = json!({"a": 1});
         assert_eq!(without_hooks(v.clone()), v);
