@@ -30,7 +30,7 @@ fn install_and_uninstall_say_what_they_did_and_keep_every_original() {
 
     let out = home.ok(&["hooks", "install", "claude"]);
     assert!(out.contains("installed palingenesis hooks in"), "{out}");
-    assert!(out.contains("previous settings kept at"), "{out}");
+    assert!(out.contains("previous file kept at"), "{out}");
     let text = std::fs::read_to_string(settings(&home)).unwrap();
     let (z, a, h) = (
         text.find("\"zeta\"").unwrap(),

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use super::BoxError;
+use super::{BoxError, Installed};
 
 /// The name palingenesis's server is registered under.
 pub const SERVER_NAME: &str = "palingenesis";
@@ -81,6 +81,37 @@ pub fn uninstall_json(path: &Path, keys: &[&str]) -> Result<McpChange, McpConfig
     edit_json(path, keys, |servers| servers.remove(SERVER_NAME).is_some())
 }
 
+/// Whether `<keys…>.palingenesis` in a JSON settings file is `entry` (read-only; a missing file holds nothing).
+pub fn installed_json(
+    path: &Path,
+    keys: &[&str],
+    entry: &Value,
+) -> Result<Installed, McpConfigError> {
+    let old = read_optional(path).map_err(|source| McpConfigError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let doc: Value = match old.as_deref().map(str::trim) {
+        None | Some("") => return Ok(Installed::No),
+        Some(text) => serde_json::from_str(text).map_err(|e| McpConfigError::Parse {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?,
+    };
+    let mut at = &doc;
+    for key in keys {
+        match at.get(key) {
+            Some(next) => at = next,
+            None => return Ok(Installed::No),
+        }
+    }
+    Ok(match at.get(SERVER_NAME) {
+        Some(found) if found == entry => Installed::Yes,
+        Some(_) => Installed::Outdated,
+        None => Installed::No,
+    })
+}
+
 fn edit_json(
     path: &Path,
     keys: &[&str],
@@ -136,6 +167,8 @@ pub trait McpInstaller: Send + Sync {
     fn config_path(&self) -> PathBuf;
     fn install(&self, server: &McpServerSpec) -> Result<McpChange, BoxError>;
     fn uninstall(&self) -> Result<McpChange, BoxError>;
+    /// Whether `server` is registered, exactly as `install` would write it (read-only).
+    fn installed(&self, server: &McpServerSpec) -> Result<Installed, BoxError>;
 }
 
 /// The server registered as `mcpServers.palingenesis` (command, args, env) in a JSON settings file: how
@@ -153,15 +186,34 @@ impl McpInstaller for McpServersJson {
     }
 
     fn install(&self, server: &McpServerSpec) -> Result<McpChange, BoxError> {
-        let mut entry = server.stdio_entry();
-        if self.typed {
-            entry["type"] = Value::String("stdio".into());
-        }
-        Ok(install_json(&self.config_path(), &["mcpServers"], entry)?)
+        Ok(install_json(
+            &self.config_path(),
+            &["mcpServers"],
+            self.entry(server),
+        )?)
     }
 
     fn uninstall(&self) -> Result<McpChange, BoxError> {
         Ok(uninstall_json(&self.config_path(), &["mcpServers"])?)
+    }
+
+    fn installed(&self, server: &McpServerSpec) -> Result<Installed, BoxError> {
+        let entry = self.entry(server);
+        Ok(installed_json(
+            &self.config_path(),
+            &["mcpServers"],
+            &entry,
+        )?)
+    }
+}
+
+impl McpServersJson {
+    fn entry(&self, server: &McpServerSpec) -> Value {
+        let mut entry = server.stdio_entry();
+        if self.typed {
+            entry["type"] = Value::String("stdio".into());
+        }
+        entry
     }
 }
 
@@ -225,5 +277,32 @@ pub fn read_optional(path: &Path) -> std::io::Result<Option<String>> {
         Ok(t) => Ok(Some(t)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_status_query_compares_the_whole_entry_and_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.json");
+        let entry = serde_json::json!({"command": "/usr/bin/palingenesis", "args": ["mcp"]});
+        let keys = ["mcpServers"];
+        assert_eq!(installed_json(&path, &keys, &entry).unwrap(), Installed::No);
+        assert!(!path.exists(), "a query creates no file");
+        install_json(&path, &keys, entry.clone()).unwrap();
+        assert_eq!(
+            installed_json(&path, &keys, &entry).unwrap(),
+            Installed::Yes
+        );
+        let moved = serde_json::json!({"command": "/opt/palingenesis", "args": ["mcp"]});
+        assert_eq!(
+            installed_json(&path, &keys, &moved).unwrap(),
+            Installed::Outdated
+        );
+        std::fs::write(&path, "{not json").unwrap();
+        assert!(installed_json(&path, &keys, &entry).is_err());
     }
 }

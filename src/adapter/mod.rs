@@ -9,6 +9,7 @@
 mod jsonl;
 pub mod mcp;
 mod section;
+mod versions;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -23,6 +24,7 @@ pub use jsonl::{JsonlSessions, LineReader};
 pub use mcp::{McpChange, McpInstaller, McpServerSpec, McpServersJson};
 pub(crate) use section::config_section_methods;
 pub use section::{Section, SectionError, check_in_file, parse_section, render_section};
+pub use versions::{TestedRange, Version};
 
 use crate::audit::AuditWriter;
 use crate::classify::ClassifyContext;
@@ -94,6 +96,12 @@ pub trait Adapter: Send + Sync + 'static {
         &[]
     }
 
+    /// The versions of the assistant's client the test suite proves palingenesis against (the pins in
+    /// `tests/clients/package.json`); `None` when none are pinned.
+    fn tested_versions(&self) -> Option<TestedRange> {
+        None
+    }
+
     /// How palingenesis's MCP server is registered with it (`palingenesis mcp install`), if it can be.
     fn mcp(&self) -> Option<&dyn McpInstaller> {
         None
@@ -147,6 +155,20 @@ pub trait HookInstaller: Send + Sync {
     fn install(&self, command: &str) -> Result<HookChange, BoxError>;
     /// Remove palingenesis's hooks, leaving every other setting alone.
     fn uninstall(&self) -> Result<HookChange, BoxError>;
+    /// Whether hooks running `command` are installed (read-only; a file it cannot read is an error).
+    fn installed(&self, command: &str) -> Result<Installed, BoxError>;
+}
+
+/// Whether palingenesis is set up in an assistant's file: what a read-only status query answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Installed {
+    /// Installed exactly as installing now would write it.
+    Yes,
+    /// Installed, but differently (another executable, an older entry): installing again updates it.
+    Outdated,
+    /// Not installed.
+    No,
 }
 
 /// What installing or removing hooks did to the settings file.

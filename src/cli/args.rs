@@ -42,6 +42,10 @@ pub enum Command {
     /// Check the whole setup (config, assistants, hooks, MCP, daemon, service, HTTP, PATH): one line per
     /// check, with the fix for each problem; exit 1 when something is broken.
     Doctor(JsonFlag),
+    /// First-run set-up: finds the assistants installed here and offers, one by one, their hooks, the MCP
+    /// server, the user service and a notification channel (asks on a terminal; flags decide otherwise).
+    /// Running it again says what is already set up.
+    Setup(SetupArgs),
     /// Notifications: `notify test [CHANNEL]` sends a test message to every configured channel (or one).
     #[command(subcommand)]
     Notify(NotifyCmd),
@@ -103,6 +107,36 @@ pub enum Command {
     /// Every machine listed in `[fleet] hosts`, side by side (over ssh).
     #[command(subcommand)]
     Fleet(FleetCmd),
+}
+
+#[derive(Args, Debug)]
+pub struct SetupArgs {
+    /// Accept the default for every question not decided by another flag (hooks and MCP for every
+    /// assistant found, the service); no notification channel unless --notify.
+    #[arg(long, short)]
+    pub yes: bool,
+    /// Install hooks for these assistants (comma-separated), or `none`.
+    #[arg(long, value_name = "A,B|none")]
+    pub hooks: Option<String>,
+    /// Register the MCP server with these assistants (comma-separated), or `none`.
+    #[arg(long, value_name = "A,B|none")]
+    pub mcp: Option<String>,
+    /// Install the user service.
+    #[arg(long, conflicts_with = "no_service")]
+    pub service: bool,
+    /// Do not install the user service.
+    #[arg(long)]
+    pub no_service: bool,
+    /// Send notifications to URL: an ntfy topic URL (a host with "ntfy" in its name) or else a webhook,
+    /// written to the config.
+    #[arg(long, value_name = "URL")]
+    pub notify: Option<String>,
+    /// Print what it would do and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Machine-readable output (never asks).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -187,6 +221,9 @@ pub struct LogsArgs {
     /// Show the last N lines.
     #[arg(short = 'n', long, default_value_t = 50)]
     pub tail: usize,
+    /// One JSON object per line: `{"time": RFC 3339 or null, "line": text}`.
+    #[arg(long)]
+    pub json: bool,
     /// Only lines at or after TIME (RFC 3339, or a duration ago like 10m, 2h).
     #[arg(long)]
     pub since: Option<String>,
@@ -224,10 +261,14 @@ pub enum ConfigCmd {
     },
     /// Show the effective configuration (file + environment).
     Show(JsonFlag),
-    /// Check a config file (default: the active one); errors name file:line:col.
+    /// Check a config file (default: the active one) with the environment's overrides; every problem is
+    /// reported, each with file:line:col (or the override variable).
     Validate {
         /// The file to check (default: the active config file).
         file: Option<PathBuf>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
     },
     /// Edit in $EDITOR; the file is only replaced when the result is valid.
     Edit,
@@ -280,13 +321,32 @@ pub enum McpCmd {
         /// The assistant whose MCP configuration gets the server (claude, codex, opencode, qwen, gemini).
         #[arg(value_parser = crate::assistants::parse)]
         assistant: Assistant,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
     },
     /// Remove it again, leaving other servers alone.
     Uninstall {
         /// The assistant whose MCP configuration loses the server.
         #[arg(value_parser = crate::assistants::parse)]
         assistant: Assistant,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
     },
+    /// Whether the server is registered with each assistant (or one), without changing anything.
+    Status(StatusArgs),
+}
+
+/// `hooks status` / `mcp status`: every assistant, or one.
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    /// Only this assistant.
+    #[arg(value_parser = crate::assistants::parse)]
+    pub assistant: Option<Assistant>,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -310,6 +370,8 @@ pub enum HooksCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Whether the hooks are installed for each assistant that has hooks (or one), without changing anything.
+    Status(StatusArgs),
 }
 
 #[derive(Args, Debug)]
@@ -342,9 +404,11 @@ pub struct InspectArgs {
 #[derive(Subcommand, Debug)]
 pub enum ServiceCmd {
     /// Write the user service file and print how to enable it.
-    Install,
+    Install(JsonFlag),
     /// Remove the user service file.
-    Uninstall,
+    Uninstall(JsonFlag),
+    /// Whether the service file is installed, and the PATH it gives the daemon.
+    Status(JsonFlag),
     /// Print the service file without installing it.
     Print,
 }

@@ -153,7 +153,7 @@ pub fn load_from_str(
 
 /// The key path an override variable sets (`PALINGENESIS__RESUME__VERIFY_TIMEOUT_SECS` ->
 /// `["resume", "verify_timeout_secs"]`); `var` starts with [`ENV_PREFIX`].
-fn env_var_key(var: &str) -> Vec<String> {
+pub(super) fn env_var_key(var: &str) -> Vec<String> {
     var[ENV_PREFIX.len()..]
         .split("__")
         .map(|p| p.to_ascii_lowercase())
@@ -161,7 +161,7 @@ fn env_var_key(var: &str) -> Vec<String> {
 }
 
 /// A TOML error, placed in the file.
-fn located(text: &str, path: &Path, e: &toml::de::Error) -> ConfigError {
+pub(super) fn located(text: &str, path: &Path, e: &toml::de::Error) -> ConfigError {
     let (line, col) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
     ConfigError::Invalid {
         location: Location {
@@ -175,7 +175,7 @@ fn located(text: &str, path: &Path, e: &toml::de::Error) -> ConfigError {
 }
 
 /// Each assistant's section against its type (after environment overrides).
-fn check_sections(config: &Config) -> Result<(), (crate::model::Assistant, String)> {
+pub(super) fn check_sections(config: &Config) -> Result<(), (crate::model::Assistant, String)> {
     for (assistant, section) in &config.assistants {
         if let Some(adapter) = crate::assistants::get(*assistant) {
             adapter
@@ -187,14 +187,18 @@ fn check_sections(config: &Config) -> Result<(), (crate::model::Assistant, Strin
 }
 
 impl Config {
-    fn deserialize_table(table: toml::Table) -> Result<Config, String> {
+    pub(super) fn deserialize_table(table: toml::Table) -> Result<Config, String> {
         toml::Value::Table(table)
             .try_into()
             .map_err(|e: toml::de::Error| first_line(e.message()))
     }
 }
 
-fn apply_env_override(table: &mut toml::Table, var: &str, raw: &str) -> Result<(), ConfigError> {
+pub(super) fn apply_env_override(
+    table: &mut toml::Table,
+    var: &str,
+    raw: &str,
+) -> Result<(), ConfigError> {
     let path = env_var_key(var);
     if path.len() != 2 || path.iter().any(String::is_empty) {
         return Err(ConfigError::Env {
@@ -224,7 +228,7 @@ fn apply_env_override(table: &mut toml::Table, var: &str, raw: &str) -> Result<(
 }
 
 /// Semantic checks serde cannot express. Returns the offending dotted key and why.
-fn validate(c: &Config) -> Result<(), (String, String)> {
+pub(super) fn validate(c: &Config) -> Result<(), (String, String)> {
     let r = &c.resume;
     let fail = |k: &str, m: String| Err((k.to_string(), m));
     super::bounds::check(c)?;
@@ -396,7 +400,7 @@ fn validate(c: &Config) -> Result<(), (String, String)> {
 }
 
 /// Where a dotted key's value stands in the text (1-based line, column).
-fn locate_key(text: &str, dotted: &str) -> Option<(usize, usize)> {
+pub(super) fn locate_key(text: &str, dotted: &str) -> Option<(usize, usize)> {
     let doc = toml_edit::Document::parse(text).ok()?;
     let mut parts = dotted.split('.');
     let mut item = doc.as_item().get(parts.next()?)?;
@@ -417,7 +421,7 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
-fn first_line(s: &str) -> String {
+pub(super) fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or(s).trim().to_string()
 }
 

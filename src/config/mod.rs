@@ -10,6 +10,7 @@ mod edit;
 mod fallback;
 mod fleet;
 mod load;
+mod problems;
 mod redact;
 mod serde_impl;
 pub mod template;
@@ -25,7 +26,8 @@ pub use diff::changed_keys;
 pub use edit::set_key;
 pub use fallback::{AtReset, FallbackConfig, FallbackSettings, ProjectFallback};
 pub use fleet::{FleetConfig, check_destination};
-pub use load::{ConfigError, env_overrides, load, load_from_str, validate_text};
+pub use load::{ConfigError, Location, env_overrides, load, load_from_str, validate_text};
+pub use problems::{binary_location, problems};
 pub use redact::redacted;
 pub use warnings::warnings;
 

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use crate::adapter::HookChange;
+use crate::adapter::{HookChange, Installed};
 
 /// The hook events palingenesis listens to.
 /// `Notification` carries the state of Claude Code's own auto-continue (`quota_auto_resume_*`).
@@ -190,24 +190,7 @@ pub fn update_file(
         path: path.to_path_buf(),
         source,
     };
-    let (current, text) = match std::fs::read_to_string(path) {
-        Ok(text) if text.trim().is_empty() => (json!({}), Some(text)),
-        Ok(text) => {
-            let value = serde_json::from_str(&text).map_err(|source| HooksError::Parse {
-                path: path.to_path_buf(),
-                source,
-            })?;
-            (value, Some(text))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (json!({}), None),
-        Err(e) => return Err(io(e)),
-    };
-    if let Some(what) = shape_problem(&current) {
-        return Err(HooksError::Shape {
-            path: path.to_path_buf(),
-            what,
-        });
-    }
+    let (current, text) = read_settings(path)?;
     let updated = change(current.clone());
     if updated == current {
         return Ok(HookChange::Unchanged);
@@ -227,6 +210,47 @@ pub fn update_file(
     .map_err(io)?;
     std::fs::rename(&tmp, path).map_err(io)?;
     Ok(HookChange::Written { backup })
+}
+
+/// Whether hooks running `command` are in the settings file (read-only): as installing would leave them,
+/// some of ours (another command, an older set), or none.
+pub fn installed_in(path: &Path, command: &str) -> Result<Installed, HooksError> {
+    let (current, _) = read_settings(path)?;
+    Ok(if with_hooks(current.clone(), command) == current {
+        Installed::Yes
+    } else if without_hooks(current.clone()) != current {
+        Installed::Outdated
+    } else {
+        Installed::No
+    })
+}
+
+/// The settings (an empty object when there is no file) and the file's text; refused when it does not parse
+/// or has another shape.
+fn read_settings(path: &Path) -> Result<(Value, Option<String>), HooksError> {
+    let io = |source| HooksError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let (current, text) = match std::fs::read_to_string(path) {
+        Ok(text) if text.trim().is_empty() => (json!({}), Some(text)),
+        Ok(text) => {
+            let value = serde_json::from_str(&text).map_err(|source| HooksError::Parse {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            (value, Some(text))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (json!({}), None),
+        Err(e) => return Err(io(e)),
+    };
+    if let Some(what) = shape_problem(&current) {
+        return Err(HooksError::Shape {
+            path: path.to_path_buf(),
+            what,
+        });
+    }
+    Ok((current, text))
 }
 
 #[cfg(test)]
@@ -264,6 +288,23 @@ mod tests {
             assert!(got.contains(what), "{text}: {got}");
         }
         assert_eq!(shape_problem(&json!({"model": "x", "hooks": {}})), None);
+    }
+
+    #[test]
+    fn the_status_query_tells_ours_from_outdated_and_absent() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.json");
+        let cmd = hook_command(Path::new("/usr/bin/palingenesis"));
+        assert_eq!(installed_in(&path, &cmd).unwrap(), Installed::No);
+        update_file(&path, |v| with_hooks(v, &cmd)).unwrap();
+        assert_eq!(installed_in(&path, &cmd).unwrap(), Installed::Yes);
+        let moved = hook_command(Path::new("/opt/palingenesis"));
+        assert_eq!(installed_in(&path, &moved).unwrap(), Installed::Outdated);
+        update_file(&path, without_hooks).unwrap();
+        assert_eq!(installed_in(&path, &cmd).unwrap(), Installed::No);
+        std::fs::write(&path, "[1,2]").unwrap();
+        assert!(installed_in(&path, &cmd).is_err());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "[1,2]");
     }
 
     #[test]

@@ -35,12 +35,24 @@ use crate::protocol::WatchInfo;
 
 pub const ASSISTANT: Assistant = Assistant::named("claude");
 
+/// The client versions the test suite proves this adapter against: the pin in `tests/clients/package.json`
+/// and the oldest observed (`docs/client-facts.md`).
+pub const TESTED: crate::adapter::TestedRange = crate::adapter::TestedRange {
+    package: "@anthropic-ai/claude-code",
+    oldest: "2.1.197",
+    newest: "2.1.332",
+};
+
 /// The registry's entry for Claude Code.
 pub static ADAPTER: Claude = Claude;
 
 pub struct Claude;
 
 impl Adapter for Claude {
+    fn tested_versions(&self) -> Option<crate::adapter::TestedRange> {
+        Some(TESTED)
+    }
+
     fn mcp(&self) -> Option<&dyn crate::adapter::McpInstaller> {
         Some(&mcp::MCP)
     }
@@ -148,5 +160,9 @@ impl HookInstaller for Hooks {
             &hooks::settings_path(),
             hooks::without_hooks,
         )?)
+    }
+
+    fn installed(&self, command: &str) -> Result<crate::adapter::Installed, BoxError> {
+        Ok(hooks::installed_in(&hooks::settings_path(), command)?)
     }
 }

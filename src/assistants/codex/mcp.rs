@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use toml_edit::{Array, DocumentMut, Item, Table, value};
 
 use crate::adapter::mcp::{McpConfigError, SERVER_NAME, read_optional, replace_with_backup};
-use crate::adapter::{BoxError, McpChange, McpInstaller, McpServerSpec};
+use crate::adapter::{BoxError, Installed, McpChange, McpInstaller, McpServerSpec};
 
 pub struct Mcp;
 
@@ -52,16 +52,7 @@ impl McpInstaller for Mcp {
     }
 
     fn install(&self, server: &McpServerSpec) -> Result<McpChange, BoxError> {
-        let mut table = Table::new();
-        table.insert("command", value(server.command_str()));
-        table.insert("args", value(server.args.iter().collect::<Array>()));
-        if !server.env.is_empty() {
-            let mut env = toml_edit::InlineTable::new();
-            for (k, v) in &server.env {
-                env.insert(k, v.as_str().into());
-            }
-            table.insert("env", value(env));
-        }
+        let table = server_table(server);
         let wanted = table.to_string();
         Ok(self.edit(|servers| {
             if servers
@@ -82,4 +73,36 @@ impl McpInstaller for Mcp {
         }
         Ok(self.edit(|servers| servers.remove(SERVER_NAME).is_some())?)
     }
+
+    fn installed(&self, server: &McpServerSpec) -> Result<Installed, BoxError> {
+        let wanted = server_table(server).to_string();
+        let mut found = Installed::No;
+        // An edit that changes nothing writes nothing: a read through the same parsing.
+        self.edit(|servers| {
+            found = match servers.get(SERVER_NAME) {
+                Some(item) if item.as_table().is_some_and(|t| t.to_string() == wanted) => {
+                    Installed::Yes
+                }
+                Some(_) => Installed::Outdated,
+                None => Installed::No,
+            };
+            false
+        })?;
+        Ok(found)
+    }
+}
+
+/// Its `[mcp_servers.palingenesis]` table.
+fn server_table(server: &McpServerSpec) -> Table {
+    let mut table = Table::new();
+    table.insert("command", value(server.command_str()));
+    table.insert("args", value(server.args.iter().collect::<Array>()));
+    if !server.env.is_empty() {
+        let mut env = toml_edit::InlineTable::new();
+        for (k, v) in &server.env {
+            env.insert(k, v.as_str().into());
+        }
+        table.insert("env", value(env));
+    }
+    table
 }

@@ -30,12 +30,24 @@ use crate::protocol::WatchInfo;
 
 pub const ASSISTANT: Assistant = Assistant::named("codex");
 
+/// The client versions the test suite proves this adapter against: the pin in `tests/clients/package.json`
+/// and the oldest observed (`docs/client-facts.md`).
+pub const TESTED: crate::adapter::TestedRange = crate::adapter::TestedRange {
+    package: "@openai/codex",
+    oldest: "0.169.0",
+    newest: "0.171.0",
+};
+
 /// The registry's entry for Codex CLI.
 pub static ADAPTER: Codex = Codex;
 
 pub struct Codex;
 
 impl Adapter for Codex {
+    fn tested_versions(&self) -> Option<crate::adapter::TestedRange> {
+        Some(TESTED)
+    }
+
     fn mcp(&self) -> Option<&dyn crate::adapter::McpInstaller> {
         Some(&mcp::Mcp)
     }

@@ -26,12 +26,24 @@ use crate::procfs::AgentProcess;
 
 pub const ASSISTANT: Assistant = Assistant::named("gemini");
 
+/// The client versions the test suite proves this adapter against: the pin in `tests/clients/package.json`
+/// and the oldest observed (`docs/client-facts.md`).
+pub const TESTED: crate::adapter::TestedRange = crate::adapter::TestedRange {
+    package: "@google/gemini-cli",
+    oldest: "0.61.0",
+    newest: "0.61.0",
+};
+
 /// The registry's entry for Gemini CLI.
 pub static ADAPTER: Gemini = Gemini;
 
 pub struct Gemini;
 
 impl Adapter for Gemini {
+    fn tested_versions(&self) -> Option<crate::adapter::TestedRange> {
+        Some(TESTED)
+    }
+
     fn assistant(&self) -> Assistant {
         ASSISTANT
     }

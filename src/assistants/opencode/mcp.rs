@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use crate::adapter::{BoxError, McpChange, McpInstaller, McpServerSpec, mcp};
+use crate::adapter::{BoxError, Installed, McpChange, McpInstaller, McpServerSpec, mcp};
 
 pub struct Mcp;
 
@@ -27,18 +27,31 @@ impl McpInstaller for Mcp {
     }
 
     fn install(&self, server: &McpServerSpec) -> Result<McpChange, BoxError> {
-        let mut command = vec![server.command_str()];
-        command.extend(server.args.iter().cloned());
-        let entry = json!({
-            "type": "local",
-            "command": command,
-            "enabled": true,
-            "environment": server.env_json(),
-        });
-        Ok(mcp::install_json(&self.config_path(), &["mcp"], entry)?)
+        Ok(mcp::install_json(
+            &self.config_path(),
+            &["mcp"],
+            entry(server),
+        )?)
     }
 
     fn uninstall(&self) -> Result<McpChange, BoxError> {
         Ok(mcp::uninstall_json(&self.config_path(), &["mcp"])?)
     }
+
+    fn installed(&self, server: &McpServerSpec) -> Result<Installed, BoxError> {
+        let path = self.config_path();
+        Ok(mcp::installed_json(&path, &["mcp"], &entry(server))?)
+    }
+}
+
+/// Its `mcp.palingenesis` entry: a local command with its environment.
+fn entry(server: &McpServerSpec) -> serde_json::Value {
+    let mut command = vec![server.command_str()];
+    command.extend(server.args.iter().cloned());
+    json!({
+        "type": "local",
+        "command": command,
+        "enabled": true,
+        "environment": server.env_json(),
+    })
 }

@@ -29,12 +29,24 @@ use crate::procfs::AgentProcess;
 
 pub const ASSISTANT: Assistant = Assistant::named("opencode");
 
+/// The client versions the test suite proves this adapter against: the pin in `tests/clients/package.json`
+/// and the oldest observed (`docs/client-facts.md`).
+pub const TESTED: crate::adapter::TestedRange = crate::adapter::TestedRange {
+    package: "opencode-ai",
+    oldest: "1.18.33",
+    newest: "1.18.33",
+};
+
 /// The registry's entry for opencode.
 pub static ADAPTER: Opencode = Opencode;
 
 pub struct Opencode;
 
 impl Adapter for Opencode {
+    fn tested_versions(&self) -> Option<crate::adapter::TestedRange> {
+        Some(TESTED)
+    }
+
     fn mcp(&self) -> Option<&dyn crate::adapter::McpInstaller> {
         Some(&mcp::Mcp)
     }

@@ -29,12 +29,24 @@ use crate::procfs::AgentProcess;
 
 pub const ASSISTANT: Assistant = Assistant::named("qwen");
 
+/// The client versions the test suite proves this adapter against: the pin in `tests/clients/package.json`
+/// and the oldest observed (`docs/client-facts.md`).
+pub const TESTED: crate::adapter::TestedRange = crate::adapter::TestedRange {
+    package: "@qwen-code/qwen-code",
+    oldest: "0.24.4",
+    newest: "0.24.4",
+};
+
 /// The registry's entry for Qwen Code.
 pub static ADAPTER: Qwen = Qwen;
 
 pub struct Qwen;
 
 impl Adapter for Qwen {
+    fn tested_versions(&self) -> Option<crate::adapter::TestedRange> {
+        Some(TESTED)
+    }
+
     fn mcp(&self) -> Option<&dyn crate::adapter::McpInstaller> {
         Some(&mcp::MCP)
     }

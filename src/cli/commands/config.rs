@@ -52,45 +52,9 @@ pub fn run(cmd: ConfigCmd, paths: &Paths) -> anyhow::Result<u8> {
             }
             Ok(exit::OK)
         }
-        ConfigCmd::Validate { file } => {
-            let file = file.as_deref().unwrap_or(path);
-            let text = match std::fs::read_to_string(file) {
-                Ok(t) => t,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound && file == path.as_path() => {
-                    println!("no config file at {}; defaults apply", file.display());
-                    return Ok(exit::OK);
-                }
-                Err(e) => return Err(e).with_context(|| format!("reading {}", file.display())),
-            };
-            // What the daemon would run with: the file and this environment's overrides.
-            let env = config::env_overrides();
-            match config::load_from_str(&text, file, &env) {
-                Ok(c) => {
-                    let missing = config::missing_binaries(&c);
-                    for m in &missing {
-                        eprintln!("{}: {m}", file.display());
-                    }
-                    if !missing.is_empty() {
-                        return Ok(exit::FAILURE);
-                    }
-                    if env.is_empty() {
-                        println!("{}: valid", file.display());
-                    } else {
-                        let names: Vec<&str> = env.iter().map(|(k, _)| k.as_str()).collect();
-                        println!(
-                            "{}: valid, with the environment's overrides ({})",
-                            file.display(),
-                            names.join(", ")
-                        );
-                    }
-                    print_warnings(&c);
-                    Ok(exit::OK)
-                }
-                Err(e) => {
-                    eprintln!("{e}");
-                    Ok(exit::FAILURE)
-                }
-            }
+        ConfigCmd::Validate { file, json } => {
+            let active = file.as_deref().is_none_or(|f| f == path.as_path());
+            super::config_validate::run(file.as_deref().unwrap_or(path), active, json)
         }
         ConfigCmd::Set { key, value } => {
             let current = std::fs::read_to_string(path).ok();
@@ -189,7 +153,7 @@ fn edit(path: &Path) -> anyhow::Result<u8> {
 }
 
 /// Atomically write a 0600 file.
-fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+pub(in crate::cli::commands) fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     let dir = path.parent().context("path has no directory")?;
     std::fs::create_dir_all(dir)?;
     let tmp = dir.join(format!(

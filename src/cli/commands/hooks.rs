@@ -1,58 +1,42 @@
-//! `palingenesis hooks install|uninstall <assistant>`: for assistants that have hooks palingenesis uses.
+//! `palingenesis hooks install|uninstall|status [<assistant>]`: for assistants that have hooks palingenesis uses.
 
-use anyhow::{Context, anyhow};
-
-use crate::adapter::HookChange;
 use crate::cli::args::HooksCmd;
 use crate::cli::{exit, render};
+
+use super::installers::{self, Change};
 
 pub fn run(cmd: HooksCmd) -> anyhow::Result<u8> {
     let (assistant, install, json) = match cmd {
         HooksCmd::Install { assistant, json } => (assistant, true, json),
         HooksCmd::Uninstall { assistant, json } => (assistant, false, json),
+        HooksCmd::Status(a) => {
+            return installers::status_command(
+                a.assistant,
+                a.json,
+                "hooks",
+                installers::hooks_status,
+            );
+        }
     };
-    let Some(hooks) = crate::assistants::get(assistant).and_then(|a| a.hooks()) else {
-        return Err(anyhow!(
-            "{assistant} has no hook mechanism palingenesis uses; it is watched through its files and API instead"
-        ));
-    };
-    let path = hooks.settings_path();
-    let change = if install {
-        let exe = std::env::current_exe().context("locating the palingenesis executable")?;
-        hooks.install(&hooks.command_for(&exe))
-    } else {
-        hooks.uninstall()
-    }
-    .map_err(|e| anyhow!("{e}"))?;
-    let backup = match &change {
-        HookChange::Written { backup } => backup.clone(),
-        HookChange::Unchanged => None,
-    };
+    let change = installers::change_hooks(assistant, install)?;
     if json {
-        render::json(&serde_json::json!({
-            "assistant": assistant,
-            "settings": path,
-            "installed": install,
-            "changed": change != HookChange::Unchanged,
-            "backup": backup,
-        }))?;
+        render::json(&change)?;
         return Ok(exit::OK);
     }
-    let shown = path.display();
-    match (install, &change) {
-        (true, HookChange::Unchanged) => {
-            println!("palingenesis hooks already installed in {shown}; nothing changed")
-        }
-        (false, HookChange::Unchanged) => {
-            println!("palingenesis hooks are not installed in {shown}; nothing changed")
-        }
-        (true, HookChange::Written { .. }) => println!("installed palingenesis hooks in {shown}"),
-        (false, HookChange::Written { .. }) => {
-            println!("removed palingenesis hooks from {shown}")
-        }
-    }
-    if let Some(b) = backup {
-        println!("previous settings kept at {}", b.display());
-    }
+    print_change(&change, "palingenesis hooks");
     Ok(exit::OK)
+}
+
+/// One line for what an install or uninstall did (and where the previous file is kept).
+pub(super) fn print_change(c: &Change, what: &str) {
+    let shown = c.file.display();
+    match (c.installed, c.changed) {
+        (true, false) => println!("{what} already installed in {shown}; nothing changed"),
+        (false, false) => println!("{what} not installed in {shown}; nothing changed"),
+        (true, true) => println!("installed {what} in {shown}"),
+        (false, true) => println!("removed {what} from {shown}"),
+    }
+    if let Some(b) = &c.backup {
+        println!("previous file kept at {}", b.display());
+    }
 }

@@ -1,4 +1,6 @@
-//! `palingenesis logs [--follow] [--tail N] [--since TIME]`: the daemon's log file (works without the daemon).
+//! `palingenesis logs [--follow] [--tail N] [--since TIME] [--json]`: the daemon's log file (works without the
+//! daemon). `--json` prints one object per line, `{"time": RFC 3339 or null, "line": the text}`; no log yet
+//! prints nothing (a note on stderr).
 
 use std::time::Duration;
 
@@ -17,7 +19,10 @@ pub async fn run(paths: &Paths, args: LogsArgs) -> anyhow::Result<u8> {
     let mut file = match tokio::fs::File::open(&path).await {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !args.follow => {
-            println!("no log yet at {}", path.display());
+            match args.json {
+                true => eprintln!("no log yet at {}", path.display()),
+                false => println!("no log yet at {}", path.display()),
+            }
             return Ok(exit::OK);
         }
         Err(e) => return Err(anyhow::anyhow!("reading {}: {e}", path.display())),
@@ -34,7 +39,7 @@ pub async fn run(paths: &Paths, args: LogsArgs) -> anyhow::Result<u8> {
     }
     let from = lines.len().saturating_sub(args.tail);
     for l in &lines[from..] {
-        println!("{l}");
+        print_line(l, args.json)?;
     }
     if !args.follow {
         return Ok(exit::OK);
@@ -54,10 +59,31 @@ pub async fn run(paths: &Paths, args: LogsArgs) -> anyhow::Result<u8> {
             f.seek(std::io::SeekFrom::Start(pos)).await?;
             let mut chunk = Vec::new();
             f.read_to_end(&mut chunk).await?;
+            // As JSON, only whole lines: a line still being written is read again next round.
+            if args.json {
+                chunk.truncate(chunk.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1));
+            }
             pos += chunk.len() as u64;
-            print!("{}", String::from_utf8_lossy(&chunk));
+            let text = String::from_utf8_lossy(&chunk);
+            match args.json {
+                true => text.lines().try_for_each(|l| print_line(l, true))?,
+                false => print!("{text}"),
+            }
         }
     }
+}
+
+fn print_line(line: &str, json: bool) -> anyhow::Result<()> {
+    if !json {
+        println!("{line}");
+        return Ok(());
+    }
+    let time = line_time(line).map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+    println!(
+        "{}",
+        serde_json::to_string(&serde_json::json!({"time": time, "line": line}))?
+    );
+    Ok(())
 }
 
 /// The timestamp a tracing line starts with (text or JSON format).

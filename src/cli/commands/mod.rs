@@ -2,6 +2,7 @@
 
 mod classify;
 mod config;
+mod config_validate;
 mod control;
 mod daemon;
 mod doctor;
@@ -11,6 +12,7 @@ mod forget;
 mod hook;
 mod hooks;
 mod inspect;
+mod installers;
 mod logs;
 mod mcp_install;
 mod notify_test;
@@ -18,6 +20,7 @@ mod remote;
 mod run;
 mod service;
 mod sessions;
+mod setup;
 mod status;
 
 use anyhow::Context;
@@ -42,6 +45,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Status(f) => block_on(status::run(&paths, f.json)),
         Command::Health(f) => block_on(status::health(&paths, f.json)),
         Command::Doctor(f) => block_on(doctor::run(&paths, f.json)),
+        Command::Setup(a) => setup::run(&paths, a),
         Command::Notify(crate::cli::args::NotifyCmd::Test { channel, json }) => {
             block_on(notify_test::run(&paths, channel, json))
         }
