@@ -4,8 +4,8 @@
 mod binaries;
 mod bounds;
 mod channels;
-mod checkpoint;
 mod chat;
+mod checkpoint;
 mod diff;
 mod edit;
 mod fleet;

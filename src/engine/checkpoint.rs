@@ -40,8 +40,8 @@ impl Engine {
         }
         sess.checkpoint.context = Some(usage);
         self.dirty = true;
-        let asks_by_hook = crate::assistants::get(key.assistant)
-            .is_some_and(|a| a.hook_continue("").is_some());
+        let asks_by_hook =
+            crate::assistants::get(key.assistant).is_some_and(|a| a.hook_continue("").is_some());
         if asks_by_hook {
             return;
         }
@@ -91,11 +91,8 @@ impl Engine {
             &sess.checkpoint.asked,
         )?;
         let ns = &self.config.new_session;
-        let instruction = early::request_text(
-            &policy.prompt,
-            &due,
-            &project.join(&ns.next_step_file),
-        );
+        let instruction =
+            early::request_text(&policy.prompt, &due, &project.join(&ns.next_step_file));
         let seed = crate::nextstep::SeedConfig {
             next_step_file: ns.next_step_file.clone(),
             workflow_files: ns.workflow_files.clone(),

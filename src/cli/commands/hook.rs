@@ -50,10 +50,9 @@ pub async fn run(paths: &Paths, assistant: Assistant) -> anyhow::Result<u8> {
     }
     // How full the context is as the turn ends, read from the records now (the daemon may not have read
     // them yet): the daemon may answer with a checkpoint request.
-    if let (Some(obj), Some(adapter)) = (
-        forwarded.as_object_mut(),
-        crate::assistants::get(assistant),
-    ) {
+    if let (Some(obj), Some(adapter)) =
+        (forwarded.as_object_mut(), crate::assistants::get(assistant))
+    {
         let p = payload.clone();
         let usage = tokio::task::spawn_blocking(move || adapter.hook_context_use(&p))
             .await
@@ -74,7 +73,9 @@ pub async fn run(paths: &Paths, assistant: Assistant) -> anyhow::Result<u8> {
         tokio::time::timeout(Duration::from_secs(3), request_once(&paths.socket(), &req)).await;
     if let Ok(Ok(Response::Continue(c))) = &sent {
         // The agent goes on with the instruction (the early checkpoint), as its hooks say it.
-        if let Some(out) = crate::assistants::get(assistant).and_then(|a| a.hook_continue(&c.instruction)) {
+        if let Some(out) =
+            crate::assistants::get(assistant).and_then(|a| a.hook_continue(&c.instruction))
+        {
             println!("{out}");
         }
     }
