@@ -350,7 +350,7 @@ impl Engine {
                 let _ = reply.send(Response::done("hook received"));
             }
             Err(resp) => {
-                let _ = reply.send(resp);
+                let _ = reply.send(*resp);
             }
         }
     }
@@ -359,29 +359,29 @@ impl Engine {
     fn observe_hook(
         &mut self,
         fwd: crate::protocol::HookForward,
-    ) -> Result<(SessionKey, bool), Response> {
+    ) -> Result<(SessionKey, bool), Box<Response>> {
         let tz = crate::classify::env_tz();
         let ctx = crate::classify::ClassifyContext::new(self.now(), tz);
         let parsed = crate::assistants::get(fwd.assistant)
             .and_then(|adapter| adapter.parse_hook(&fwd.payload, &ctx));
         let Some(parsed) = parsed else {
-            return Err(Response::error(
+            return Err(Box::new(Response::error(
                 ErrorCode::BadRequest,
                 format!("hooks of {} are not supported", fwd.assistant),
-            ));
+            )));
         };
         let (Some(id), Some(signal)) = (parsed.session_id, parsed.signal) else {
-            return Err(Response::done(
+            return Err(Box::new(Response::done(
                 "hook ignored (no session or nothing to act on)",
-            ));
+            )));
         };
         // A session nobody can name (empty, or control characters) would be tracked until pruned.
         if id.trim().is_empty() || id.chars().any(char::is_control) {
             tracing::warn!(assistant = %fwd.assistant, "hook with an unusable session id ignored");
-            return Err(Response::error(
+            return Err(Box::new(Response::error(
                 ErrorCode::BadRequest,
                 "hook ignored: its session id is empty or has control characters",
-            ));
+            )));
         }
         let mut locator = crate::model::Locator {
             cwd: parsed.cwd,

@@ -98,7 +98,7 @@ pub struct TrackedSession {
     /// How the agent was last found reachable (None: not looked at yet).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probed: Option<ReachKind>,
-    /// How full its context is and which early-checkpoint requests it got (see [`super::checkpoint`]).
+    /// How full its context is and which early-checkpoint requests it got (see [`crate::nextstep::early`]).
     #[serde(default, skip_serializing_if = "CheckpointTrack::is_empty")]
     pub checkpoint: CheckpointTrack,
 }

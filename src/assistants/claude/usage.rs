@@ -65,7 +65,7 @@ pub fn latest_in(text: &str) -> Option<ContextUse> {
     })
 }
 
-/// The latest context use recorded in the transcript at `path` (its last [`TAIL_BYTES`]). Blocking.
+/// The latest context use recorded in the transcript at `path` (its last 512 KiB). Blocking.
 pub fn latest_in_file(path: &Path) -> Option<ContextUse> {
     let mut file = std::fs::File::open(path).ok()?;
     let len = file.metadata().ok()?.len();

@@ -116,17 +116,14 @@ fn exhausted_resets(limits: &Value, at: Option<DateTime<Utc>>) -> Option<DateTim
         .max()
 }
 
-/// The line's time, what it is, and the context use it reports (`token_count` events).
-fn read(
-    line: &str,
-) -> Result<
-    (
-        Option<DateTime<Utc>>,
-        Line,
-        Option<crate::model::ContextUse>,
-    ),
-    FormatError,
-> {
+/// A line's time, what it is, and the context use it reports (`token_count` events).
+type LineRead = (
+    Option<DateTime<Utc>>,
+    Line,
+    Option<crate::model::ContextUse>,
+);
+
+fn read(line: &str) -> Result<LineRead, FormatError> {
     let v = Value::Object(parse_object(line)?);
     let kind = str_at(&v, "type").ok_or(FormatError::Missing("type"))?;
     let at = instant(v.get("timestamp"))?;
