@@ -44,10 +44,15 @@ fn claude_with_hooks(fake: &FakeProvider) -> Claude {
 
 /// A daemon with the sandbox's environment and `checkpoint` as its `[checkpoint]` section.
 fn daemon(claude: &mut Claude, checkpoint: &str) -> Home {
+    daemon_with(claude, checkpoint, "")
+}
+
+/// [`daemon`] with `claude_extra` in its `[claude]` section.
+fn daemon_with(claude: &mut Claude, checkpoint: &str, claude_extra: &str) -> Home {
     let home = Home::started_with(
         claude.sandbox.env(),
         &format!(
-            "{FAST}\n[checkpoint]\nthreshold_percent = 50\n{checkpoint}\n[claude]\nbinary = \"{}\"\n",
+            "{FAST}\n[checkpoint]\nthreshold_percent = 50\n{checkpoint}\n[claude]\nbinary = \"{}\"\n{claude_extra}\n",
             clients::claude_bin().display()
         ),
     );
@@ -130,13 +135,19 @@ fn a_full_context_is_checkpointed_and_the_successor_starts_from_it() {
 }
 
 #[test]
-fn a_session_is_asked_once_per_threshold_even_across_restarts() {
+fn a_session_is_asked_once_per_threshold_even_across_restarts_through_hooks_alone() {
     let fake = FakeProvider::start();
     let mut claude = claude_with_hooks(&fake);
     fake.set_default(Reply::Turn(
         Turn::text("Still going.").input_tokens(FULLISH),
     ));
-    let home = daemon(&mut claude, "enabled = true\n");
+    // Transcripts are not watched: the hook alone reads how full the context is, as the turn ends.
+    let elsewhere = claude.sandbox.home.join("not-the-transcripts");
+    let home = daemon_with(
+        &mut claude,
+        "enabled = true\n",
+        &format!("projects_dir = \"{}\"", elsewhere.display()),
+    );
 
     let run = run_with_timeout(claude.print("keep going"), RUN);
     assert!(run.success(), "{}", run.report());
