@@ -15,6 +15,15 @@ pub struct ContextUse {
 }
 
 impl ContextUse {
+    /// What a record reported: `None` when it counted nothing (an empty or failed response); a window of 0
+    /// is unknown.
+    pub fn reported(used_tokens: u64, window_tokens: Option<u64>) -> Option<ContextUse> {
+        (used_tokens > 0).then_some(ContextUse {
+            used_tokens,
+            window_tokens: window_tokens.filter(|w| *w > 0),
+        })
+    }
+
     /// The share of `window` (or of the recorded window when `window` is `None`) in use, in percent;
     /// `None` when no window is known.
     pub fn percent_of(&self, window: Option<u64>) -> Option<u8> {

@@ -43,10 +43,7 @@ pub fn from_message(message: &Value) -> Option<ContextUse> {
     .iter()
     .map(|k| count(k))
     .fold(0u64, u64::saturating_add);
-    (used > 0).then(|| ContextUse {
-        used_tokens: used,
-        window_tokens: Some(window_of(model)),
-    })
+    ContextUse::reported(used, Some(window_of(model)))
 }
 
 /// The latest context use in transcript text (whole lines; a torn first line is skipped), ignoring subagents.

@@ -15,10 +15,7 @@ pub fn from_gemini_line(v: &Value) -> Option<ContextUse> {
     let count = |k: &str| tokens.get(k).and_then(Value::as_u64).unwrap_or(0);
     let used = count("input").saturating_add(count("output"));
     let model = v.get("model").and_then(Value::as_str).unwrap_or_default();
-    (used > 0).then_some(ContextUse {
-        used_tokens: used,
-        window_tokens: model.starts_with("gemini-").then_some(GEMINI_WINDOW),
-    })
+    ContextUse::reported(used, model.starts_with("gemini-").then_some(GEMINI_WINDOW))
 }
 
 #[cfg(test)]

@@ -13,14 +13,7 @@ pub fn from_assistant_line(v: &Value) -> Option<ContextUse> {
     let used = count("totalTokenCount").or_else(|| {
         Some(count("promptTokenCount")?.saturating_add(count("candidatesTokenCount").unwrap_or(0)))
     })?;
-    let window = v
-        .get("contextWindowSize")
-        .and_then(Value::as_u64)
-        .filter(|w| *w > 0);
-    (used > 0).then_some(ContextUse {
-        used_tokens: used,
-        window_tokens: window,
-    })
+    ContextUse::reported(used, v.get("contextWindowSize").and_then(Value::as_u64))
 }
 
 #[cfg(test)]

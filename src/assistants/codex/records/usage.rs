@@ -15,12 +15,8 @@ pub fn from_token_count(payload: &Value) -> Option<ContextUse> {
     let used = count("total_tokens").or_else(|| {
         Some(count("input_tokens")?.saturating_add(count("output_tokens").unwrap_or(0)))
     })?;
-    let window = info
-        .get("model_context_window")
-        .and_then(Value::as_u64)
-        .filter(|w| *w > 0);
-    (used > 0).then_some(ContextUse {
-        used_tokens: used,
-        window_tokens: window,
-    })
+    ContextUse::reported(
+        used,
+        info.get("model_context_window").and_then(Value::as_u64),
+    )
 }
