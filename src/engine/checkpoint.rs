@@ -2,15 +2,18 @@
 //! `[checkpoint]` threshold ask the agent once (per session and threshold) to write its next-step file, so the
 //! new session after the context runs out starts from a fresh one. When a request is due is decided by
 //! [`crate::nextstep::early`]; how it reaches the agent is its assistant's: a hook that can make the agent go
-//! on with an instruction ([`crate::adapter::Adapter::hook_continue`]) asks at the end of the next turn.
+//! on with an instruction ([`crate::adapter::Adapter::hook_continue`]) asks at the end of the next turn; an
+//! interactive agent palingenesis can type into gets it typed at its idle prompt (`checkpoint_terminal`).
 //! Otherwise the request is recorded as not asked.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use tokio::sync::oneshot;
 use tracing::{debug, info};
 
 use super::Engine;
+use super::checkpoint_terminal::{self, TerminalAsk};
 use crate::audit::{AuditEvent, AuditWriter, EventType};
 use crate::config::{CheckpointEnabled, CheckpointPolicy};
 use crate::model::{ContextUse, SessionKey};
@@ -29,8 +32,8 @@ struct Ask {
 
 impl Engine {
     /// A session's records said how full its context is. An assistant that asks through its hooks is asked
-    /// at the end of its turn ([`Engine::hook_turn_ended`]); for any other a crossed threshold is recorded as
-    /// not asked.
+    /// at the end of its turn ([`Engine::hook_turn_ended`]); any other is typed to at its idle prompt when it
+    /// lives in a terminal palingenesis can type into, else recorded as not asked.
     pub(super) fn on_context_use(&mut self, key: &SessionKey, usage: ContextUse) {
         let Some(sess) = self.sessions.get_mut(key) else {
             return;
@@ -46,11 +49,16 @@ impl Engine {
             return;
         }
         if let Some(ask) = self.checkpoint_due(key) {
-            let why = format!(
-                "{} gives palingenesis no way to ask a running session; write the checkpoint by hand or through the MCP tool `checkpoint`",
-                key.assistant
-            );
-            self.spawn_ask(ask, Delivery::NotAsked(why));
+            let sess = &self.sessions[key];
+            let patience = Duration::from_secs(self.config.resume.verify_timeout_secs)
+                .clamp(Duration::from_secs(10), Duration::from_secs(3600));
+            let at = TerminalAsk {
+                locator: sess.locator.clone(),
+                wrappers: self.wrappers.values().cloned().collect(),
+                patience,
+                cancel: self.attempts_root.child_token(),
+            };
+            self.spawn_ask(ask, Delivery::Terminal(at));
         }
     }
 
@@ -131,15 +139,19 @@ impl Engine {
                 delivery.decline();
                 return;
             }
-            record(&audit, &ask, &delivery, now);
             match delivery {
                 Delivery::Hook(reply) => {
                     info!(session = %ask.key, percent = ask.due.percent, "asking the agent to checkpoint");
+                    record(&audit, &ask, Ok("hook"), now);
                     let _ = reply.send(Response::Continue(ContinueTurn {
                         instruction: ask.instruction,
                     }));
                 }
-                Delivery::NotAsked(_) => {}
+                Delivery::Terminal(at) => {
+                    let typed = checkpoint_terminal::ask(&ask.key, &ask.instruction, at).await;
+                    let why = |e: String| format!("could not be asked in its terminal: {e}; write the checkpoint by hand or through the MCP tool `checkpoint`");
+                    record(&audit, &ask, typed.map_err(why), now);
+                }
             }
         });
     }
@@ -149,8 +161,8 @@ impl Engine {
 enum Delivery {
     /// As the answer to the hook that reported the end of its turn.
     Hook(oneshot::Sender<Response>),
-    /// It cannot: why.
-    NotAsked(String),
+    /// Typed into its terminal, if it lives in one palingenesis can type into.
+    Terminal(TerminalAsk),
 }
 
 impl Delivery {
@@ -161,10 +173,16 @@ impl Delivery {
     }
 }
 
-fn record(audit: &AuditWriter, ask: &Ask, delivery: &Delivery, now: chrono::DateTime<chrono::Utc>) {
-    let (outcome, how, message) = match delivery {
-        Delivery::Hook(_) => ("asked", "hook", ask.instruction.clone()),
-        Delivery::NotAsked(why) => ("not_asked", "none", why.clone()),
+/// `how`: the way it was asked, or why it could not be.
+fn record(
+    audit: &AuditWriter,
+    ask: &Ask,
+    how: Result<&'static str, String>,
+    now: chrono::DateTime<chrono::Utc>,
+) {
+    let (outcome, how, message) = match how {
+        Ok(how) => ("asked", how, ask.instruction.clone()),
+        Err(why) => ("not_asked", "none", why),
     };
     audit.record(
         AuditEvent::new(EventType::CheckpointRequested)

@@ -9,6 +9,7 @@
 mod act;
 mod agent;
 mod checkpoint;
+mod checkpoint_terminal;
 mod control;
 mod forget;
 mod handle;

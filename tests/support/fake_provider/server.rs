@@ -159,6 +159,7 @@ fn render(reply: &Reply, req: &RecordedRequest) -> Rendered {
     if let Reply::Turn(turn) = reply {
         return match req.protocol {
             Some(Protocol::AnthropicMessages) => super::turn::anthropic(turn, req, req.seq),
+            Some(Protocol::ChatCompletions) => chat::turn(turn, req, req.seq),
             _ => render(&Reply::Text(turn.text.clone()), req),
         };
     }

@@ -1,5 +1,5 @@
-//! [`Turn`]: a successful answer that reports a chosen context use and may call a tool (Anthropic Messages;
-//! other protocols answer its text).
+//! [`Turn`]: a successful answer that reports a chosen context use (Anthropic Messages, chat completions) and
+//! may call a tool (Anthropic Messages); other protocols answer its text.
 
 use serde_json::{Value, json};
 
