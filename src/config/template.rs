@@ -75,7 +75,8 @@ prompt_template = "You are continuing work in {project} that a previous session 
 [checkpoint]
 # Ask an agent to write its checkpoint (the next-step file) once its context window is this full, so the new
 # session after the context runs out starts from it. Asked once per session and threshold, through the
-# assistant's hooks where they can ask (`palingenesis hooks install`); otherwise recorded as not asked.
+# assistant's hooks where they can ask (`palingenesis hooks install`), else typed at its idle prompt when it
+# runs in a terminal palingenesis can type into (`palingenesis run`, tmux); otherwise recorded as not asked.
 # enabled = true / false; left out: only in projects that have the next-step file or a workflow file.
 threshold_percent = 85
 # The context window in tokens; 0: as the assistant's records state it, else its table of models.
