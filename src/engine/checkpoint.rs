@@ -122,8 +122,7 @@ impl Engine {
     /// Ask (or record why not) off the engine task: whether the project follows the next-step convention
     /// is read from its files.
     fn spawn_ask(&mut self, ask: Ask, delivery: Delivery) {
-        let audit = self.audit.clone();
-        let now = self.now();
+        let (audit, clock) = (self.audit.clone(), self.clock.clone());
         self.attempt_tasks.spawn(async move {
             let applies = match ask.enabled {
                 CheckpointEnabled::IfConvention => {
@@ -142,7 +141,7 @@ impl Engine {
             match delivery {
                 Delivery::Hook(reply) => {
                     info!(session = %ask.key, percent = ask.due.percent, "asking the agent to checkpoint");
-                    record(&audit, &ask, Ok("hook"), now);
+                    record(&audit, &ask, Ok("hook"), clock());
                     let _ = reply.send(Response::Continue(ContinueTurn {
                         instruction: ask.instruction,
                     }));
@@ -150,7 +149,7 @@ impl Engine {
                 Delivery::Terminal(at) => {
                     let typed = checkpoint_terminal::ask(&ask.key, &ask.instruction, at).await;
                     let why = |e: String| format!("could not be asked in its terminal: {e}; write the checkpoint by hand or through the MCP tool `checkpoint`");
-                    record(&audit, &ask, typed.map_err(why), now);
+                    record(&audit, &ask, typed.map_err(why), clock());
                 }
             }
         });
