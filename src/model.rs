@@ -7,6 +7,9 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+mod context;
+pub use context::ContextUse;
+
 /// An AI coding assistant, by its stable lowercase name (`claude`, …). The core never names one: each
 /// assistant's folder under [`crate::assistants`] defines its constant, and the registry there lists them.
 /// Stored and sent as the bare name, so state and audit files read the same whatever assistants exist;
@@ -229,6 +232,9 @@ pub enum Signal {
     },
     /// The assistant's own auto-continue after a limit changed state.
     SelfContinue(SelfContinue),
+    /// How full the context window is after the latest model response (reported beside the record's own
+    /// signal; it says nothing about whether the session runs or stopped).
+    ContextUse(ContextUse),
 }
 
 /// An assistant that continues a stopped turn by itself when its limit resets (Claude Code's

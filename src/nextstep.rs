@@ -9,10 +9,12 @@
 //!    `lastStep: 3`); the next step is derived from it (`4`), and a `## Step 4: Write tests` heading in the
 //!    file's body supplies the description.
 //!
-//! [`render_prompt`] then fills the configured prompt template. All I/O here is blocking: call it from
+//! [`render_prompt`] then fills the configured prompt template. [`early`] decides when an agent is asked to
+//! write its checkpoint before its context fills, so that this seed is fresh. All I/O here is blocking: call it from
 //! `tokio::task::spawn_blocking` in async code.
 
 mod checkpoint;
+pub mod early;
 mod frontmatter;
 #[cfg(test)]
 mod tests;

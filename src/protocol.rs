@@ -130,6 +130,9 @@ pub enum Response {
     AgentSession(Box<AgentSessionReport>),
     /// The command was carried out; `message` says what happened, for humans.
     Done(Done),
+    /// A hook's answer: the agent should go on with this instruction instead of ending its turn (the early
+    /// checkpoint request).
+    Continue(ContinueTurn),
     Error(ErrorReply),
 }
 
@@ -144,6 +147,16 @@ pub struct HelloReply {
 pub struct Done {
     pub message: String,
 }
+
+/// [`Response::Continue`].
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ContinueTurn {
+    pub instruction: String,
+}
+
+/// The field `palingenesis hook` adds to a forwarded payload: the session's context use as the assistant's
+/// records show it when the hook ran (a [`crate::model::ContextUse`]).
+pub const HOOK_CONTEXT_USE_FIELD: &str = "palingenesis_context_use";
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -234,6 +247,9 @@ pub struct SessionInfo {
     pub resumes_last_hour: u32,
     pub locator: Locator,
     pub updated_at: DateTime<Utc>,
+    /// How full its context window is, as its latest records said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<crate::model::ContextUse>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]

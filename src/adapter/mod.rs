@@ -86,6 +86,18 @@ pub trait Adapter: Send + Sync + 'static {
         None
     }
 
+    /// What its hook command prints so that the agent goes on with `instruction` instead of ending its turn
+    /// (an early-checkpoint request); `None` when its hooks cannot do that.
+    fn hook_continue(&self, _instruction: &str) -> Option<String> {
+        None
+    }
+
+    /// How full the session's context is, read from what a hook payload points at (its transcript), for a
+    /// hook that ends a turn. Blocking: called by the short-lived hook command, never by the daemon.
+    fn hook_context_use(&self, _payload: &serde_json::Value) -> Option<crate::model::ContextUse> {
+        None
+    }
+
     /// Its hook installer, when it has hooks palingenesis can install.
     fn hooks(&self) -> Option<&dyn HookInstaller> {
         None

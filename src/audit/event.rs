@@ -51,6 +51,9 @@ pub enum EventType {
     ChatRefused,
     /// An agent wrote its checkpoint (next-step file, workflow progress) through palingenesis.
     CheckpointWritten,
+    /// An agent's context crossed the checkpoint threshold: it was asked to write its checkpoint (`outcome`
+    /// `asked`, `metadata.how`), or could not be (`not_asked`, `message` says why).
+    CheckpointRequested,
     /// A tracked session was dropped (`sessions forget`, or pruned after `[daemon] forget_after_days`).
     SessionForgotten,
     /// A session stopped by a far-away limit was handed to another assistant (`[fallback]`): `metadata`
@@ -63,7 +66,7 @@ pub enum EventType {
 
 impl EventType {
     /// Every type, in declaration order (`Unknown` last).
-    pub const ALL: [EventType; 31] = [
+    pub const ALL: [EventType; 32] = [
         EventType::DaemonStarted,
         EventType::DaemonStopped,
         EventType::StopDetected,
@@ -92,6 +95,7 @@ impl EventType {
         EventType::ChatCommand,
         EventType::ChatRefused,
         EventType::CheckpointWritten,
+        EventType::CheckpointRequested,
         EventType::SessionForgotten,
         EventType::HandedOff,
         EventType::Unknown,
@@ -128,6 +132,7 @@ impl EventType {
             EventType::ChatCommand => "ChatCommand",
             EventType::ChatRefused => "ChatRefused",
             EventType::CheckpointWritten => "CheckpointWritten",
+            EventType::CheckpointRequested => "CheckpointRequested",
             EventType::SessionForgotten => "SessionForgotten",
             EventType::HandedOff => "HandedOff",
             EventType::Unknown => "Unknown",

@@ -36,6 +36,7 @@ pub fn response(resp: &Response) -> String {
         }
         Response::AgentSession(r) => r.summary(),
         Response::Done(d) => d.message.clone(),
+        Response::Continue(c) => c.instruction.clone(),
         Response::Error(e) => format!("error: {}", e.message),
         Response::Hello(h) => format!("palingenesis {}", h.daemon_version),
     }

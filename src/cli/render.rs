@@ -162,6 +162,7 @@ mod tests {
             resumes_last_hour: 0,
             locator: Default::default(),
             updated_at: now,
+            context: None,
         };
         let list = SessionList {
             sessions: vec![info("a", "pty"), info("b", "needs_attention")],

@@ -318,6 +318,9 @@ pub(super) fn validate(c: &Config) -> Result<(), (String, String)> {
             "must contain {next_step}".into(),
         );
     }
+    if let Some((key, why)) = c.checkpoint.check() {
+        return fail(&key, why);
+    }
     for (assistant, section) in &c.assistants {
         let args = section.get("extra_args").and_then(|v| v.as_array());
         if let Some(bad) = args

@@ -5,6 +5,7 @@ mod binaries;
 mod bounds;
 mod channels;
 mod chat;
+mod checkpoint;
 mod diff;
 mod edit;
 mod fallback;
@@ -22,6 +23,10 @@ use serde::{Deserialize, Serialize};
 
 pub use binaries::{MissingBinary, locate, missing_binaries};
 pub use chat::ChatConfig;
+pub use checkpoint::{
+    CheckpointConfig, DEFAULT_CHECKPOINT_PROMPT, Enabled as CheckpointEnabled, ProjectCheckpoint,
+    ProjectPolicy as CheckpointPolicy,
+};
 pub use diff::changed_keys;
 pub use edit::set_key;
 pub use fallback::{AtReset, FallbackConfig, FallbackSettings, ProjectFallback};
@@ -43,6 +48,8 @@ pub struct Config {
     pub monitoring: MonitoringConfig,
     pub resume: ResumeConfig,
     pub new_session: NewSessionConfig,
+    /// Asking agents to write their checkpoint before their context window fills.
+    pub checkpoint: CheckpointConfig,
     pub backup: BackupConfig,
     pub audit: AuditConfig,
     pub notifications: NotificationsConfig,

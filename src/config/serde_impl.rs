@@ -19,6 +19,7 @@ macro_rules! core_sections {
             monitoring,
             resume,
             new_session,
+            checkpoint,
             backup,
             audit,
             notifications,

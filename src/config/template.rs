@@ -72,6 +72,22 @@ workflow_files = ["workflow.md", "docs/workflow.md"]
 # Placeholders: {next_step} (required), {step}, {description}, {project}, {reason} (why the last session ended).
 prompt_template = "You are continuing work in {project} that a previous session could not finish because {reason}.\n{step}{description}\nThe project's next-step notes follow. Carry on from there.\n\n{next_step}"
 
+[checkpoint]
+# Ask an agent to write its checkpoint (the next-step file) once its context window is this full, so the new
+# session after the context runs out starts from it. Asked once per session and threshold, through the
+# assistant's hooks where they can ask (`palingenesis hooks install`), else typed at its idle prompt when it
+# runs in a terminal palingenesis can type into (`palingenesis run`, tmux); otherwise recorded as not asked.
+# enabled = true / false; left out: only in projects that have the next-step file or a workflow file.
+threshold_percent = 85
+# The context window in tokens; 0: as the assistant's records state it, else its table of models.
+window_tokens = 0
+# Placeholders: {percent}, {threshold}, {used}, {window}, {next_step_file}.
+prompt = "palingenesis: your context window is {percent}% full ({used} of {window} tokens; the checkpoint threshold is {threshold}%). Before it runs out, write a checkpoint now: update {next_step_file} with what is done, what is in progress, the exact next steps and the files involved, so that a new session can carry on from it alone (the palingenesis MCP tool `checkpoint` writes it for you). Then go on with the task."
+# Per project (absolute path; the longest match wins): enabled, threshold_percent, prompt.
+# [checkpoint.projects."/home/me/big-project"]
+# enabled = true
+# threshold_percent = 75
+
 [backup]
 # Transcripts are copied before a new session replaces them; this many copies are kept per session.
 enabled = true

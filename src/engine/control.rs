@@ -36,7 +36,11 @@ impl Engine {
                 self.shutdown.cancel();
                 Response::done("shutting down")
             }
-            Request::Hook(fwd) => self.on_hook(fwd),
+            // Answered through the engine's queue (see `Engine::handle`): it may ask for a checkpoint.
+            Request::Hook(_) => Response::error(
+                ErrorCode::Internal,
+                "hooks must go through the engine's queue",
+            ),
             Request::RegisterWrapper(reg) => self.on_register_wrapper(reg),
             Request::UnregisterWrapper(id) => self.on_unregister_wrapper(id),
             Request::AgentSession(ctx) => self.agent_session(ctx),
@@ -330,27 +334,55 @@ impl Engine {
         }
     }
 
-    fn on_hook(&mut self, fwd: crate::protocol::HookForward) -> Response {
+    /// A hook payload: observed like any record; a hook that ends a turn may be answered with a checkpoint
+    /// request (see [`super::checkpoint`]).
+    pub(super) fn on_hook(
+        &mut self,
+        fwd: crate::protocol::HookForward,
+        reply: tokio::sync::oneshot::Sender<Response>,
+    ) {
+        let usage = fwd
+            .payload
+            .get(crate::protocol::HOOK_CONTEXT_USE_FIELD)
+            .and_then(|v| serde_json::from_value(v.clone()).ok());
+        match self.observe_hook(fwd) {
+            Ok((key, true)) => self.hook_turn_ended(&key, usage, reply),
+            Ok((_, false)) => {
+                let _ = reply.send(Response::done("hook received"));
+            }
+            Err(resp) => {
+                let _ = reply.send(*resp);
+            }
+        }
+    }
+
+    /// Observe a hook payload; its session, and whether it reports the normal end of a turn.
+    fn observe_hook(
+        &mut self,
+        fwd: crate::protocol::HookForward,
+    ) -> Result<(SessionKey, bool), Box<Response>> {
         let tz = crate::classify::env_tz();
         let ctx = crate::classify::ClassifyContext::new(self.now(), tz);
         let parsed = crate::assistants::get(fwd.assistant)
             .and_then(|adapter| adapter.parse_hook(&fwd.payload, &ctx));
         let Some(parsed) = parsed else {
-            return Response::error(
+            return Err(Box::new(Response::error(
                 ErrorCode::BadRequest,
                 format!("hooks of {} are not supported", fwd.assistant),
-            );
+            )));
         };
         let (Some(id), Some(signal)) = (parsed.session_id, parsed.signal) else {
-            return Response::done("hook ignored (no session or nothing to act on)");
+            return Err(Box::new(Response::done(
+                "hook ignored (no session or nothing to act on)",
+            )));
         };
         // A session nobody can name (empty, or control characters) would be tracked until pruned.
         if id.trim().is_empty() || id.chars().any(char::is_control) {
             tracing::warn!(assistant = %fwd.assistant, "hook with an unusable session id ignored");
-            return Response::error(
+            return Err(Box::new(Response::error(
                 ErrorCode::BadRequest,
                 "hook ignored: its session id is empty or has control characters",
-            );
+            )));
         }
         let mut locator = crate::model::Locator {
             cwd: parsed.cwd,
@@ -365,6 +397,13 @@ impl Engine {
             locator.pid = Some(pid as u32);
         }
         let key = SessionKey::new(fwd.assistant, id);
+        let turn_ended = matches!(
+            signal,
+            crate::model::Signal::Stopped {
+                reason: crate::model::StopReason::Completed,
+                ..
+            }
+        );
         self.on_observation(Observation {
             session: key.clone(),
             at: parsed
@@ -383,7 +422,7 @@ impl Engine {
         if let (Some(env), Some(sess)) = (env, self.sessions.get_mut(&key)) {
             sess.agent_env = env;
         }
-        Response::done("hook received")
+        Ok((key, turn_ended))
     }
 }
 

@@ -8,6 +8,8 @@
 
 mod act;
 mod agent;
+mod checkpoint;
+mod checkpoint_terminal;
 mod control;
 mod fallback;
 mod forget;
@@ -234,10 +236,12 @@ impl Engine {
                 while let Ok(event) = self.sources.try_recv() {
                     self.on_source(event);
                 }
-                if let Request::Checkpoint(c) = req {
-                    self.on_checkpoint(c, reply);
-                } else {
-                    let _ = reply.send(self.on_request(req));
+                match req {
+                    Request::Checkpoint(c) => self.on_checkpoint(c, reply),
+                    Request::Hook(fwd) => self.on_hook(fwd, reply),
+                    req => {
+                        let _ = reply.send(self.on_request(req));
+                    }
                 }
             }
             EngineMsg::Attempt {

@@ -41,6 +41,10 @@ impl Engine {
             Signal::Progress => Input::Progress { at: obs.at },
             Signal::Retrying { next } => Input::Retrying { next },
             Signal::SelfContinue(signal) => Input::SelfContinue(signal),
+            Signal::ContextUse(usage) => {
+                self.on_context_use(&key, usage);
+                return;
+            }
             Signal::Stopped { reason, evidence } => Input::Stopped {
                 reason,
                 evidence,

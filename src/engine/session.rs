@@ -107,6 +107,30 @@ pub struct TrackedSession {
     /// How the agent was last found reachable (None: not looked at yet).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probed: Option<ReachKind>,
+    /// How full its context is and which early-checkpoint requests it got (see [`crate::nextstep::early`]).
+    #[serde(default, skip_serializing_if = "CheckpointTrack::is_empty")]
+    pub checkpoint: CheckpointTrack,
+}
+
+/// A session's context use and the early-checkpoint requests it got, kept across restarts so each
+/// threshold is asked about once.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct CheckpointTrack {
+    /// The latest context use its records or hooks reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<crate::model::ContextUse>,
+    /// Thresholds (percent) already asked about (or found not to apply), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub asked: Vec<u8>,
+    /// The session this one replaced was asked to checkpoint (at this threshold) before its context ran out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predecessor_asked: Option<u8>,
+}
+
+impl CheckpointTrack {
+    pub fn is_empty(&self) -> bool {
+        *self == CheckpointTrack::default()
+    }
 }
 
 impl TrackedSession {
@@ -123,6 +147,7 @@ impl TrackedSession {
             first_seen: now,
             updated_at: now,
             probed: None,
+            checkpoint: CheckpointTrack::default(),
         }
     }
 
@@ -226,6 +251,7 @@ impl TrackedSession {
             resumes_last_hour: self.resumes_last_hour(now),
             locator: self.locator.clone(),
             updated_at: self.updated_at,
+            context: self.checkpoint.context,
         }
     }
 }

@@ -25,6 +25,8 @@ pub struct ParsedRecord {
     pub signal: Option<Signal>,
     /// Codex: when the latest usage window reported at 100% resets (the later one if several are).
     pub rate_limit_resets: Option<DateTime<Utc>>,
+    /// How full the context window is after the model response this record holds.
+    pub context_use: Option<crate::model::ContextUse>,
 }
 
 /// A record that cannot be read at all.

@@ -142,10 +142,18 @@ pub fn observations(
         if record.cwd.is_none() {
             record.cwd = context.cwd.clone();
         }
-        let signal = match record.signal {
-            Some(signal) => signal,
-            None if announce && record.cwd.is_some() => Signal::Started { resumed: false },
-            None => continue,
+        // How full the context is rides beside the line's own signal (never on history read at start).
+        let usage = record
+            .context_use
+            .filter(|_| !batch.catch_up)
+            .map(Signal::ContextUse);
+        let (signal, beside) = match (record.signal, usage) {
+            (Some(signal), usage) => (signal, usage),
+            (None, usage) if announce && record.cwd.is_some() => {
+                (Signal::Started { resumed: false }, usage)
+            }
+            (None, Some(usage)) => (usage, None),
+            (None, None) => continue,
         };
         announce = false;
         let Some(id) = file_session.clone().or(record.session_id) else {
@@ -158,7 +166,7 @@ pub fn observations(
                 continue;
             }
         }
-        out.push(Observation {
+        let obs = Observation {
             session: SessionKey::new(format.assistant, id),
             at: record.at.unwrap_or_else(Utc::now),
             signal,
@@ -172,7 +180,13 @@ pub fn observations(
                 transcript: Some(batch.path.clone()),
                 ..Default::default()
             },
+        };
+        let beside = beside.map(|signal| Observation {
+            signal,
+            ..obs.clone()
         });
+        out.push(obs);
+        out.extend(beside);
     }
     out
 }

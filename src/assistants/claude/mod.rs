@@ -8,6 +8,8 @@
 //! - [`native`]: its own auto-continue at usage limits (armed, fired, cancelled), which palingenesis defers to.
 //! - [`screen`]: its interactive screen (input box, limit menu, retry countdowns).
 //! - [`process`]: how its processes look.
+//! - [`usage`]: its context use (`message.usage`), model windows, and the `Stop` hook answer that asks for a
+//!   checkpoint.
 //! - [`config`]: the `[claude]` section.
 
 pub mod classify;
@@ -20,6 +22,7 @@ pub mod records;
 pub mod resume;
 pub mod screen;
 pub mod source;
+pub mod usage;
 
 use std::path::{Path, PathBuf};
 
@@ -104,6 +107,17 @@ impl Adapter for Claude {
 
     fn hooks(&self) -> Option<&dyn HookInstaller> {
         Some(&Hooks)
+    }
+
+    /// Its `Stop` hook answers `decision: block` with the instruction as the reason.
+    fn hook_continue(&self, instruction: &str) -> Option<String> {
+        Some(usage::stop_hook_continue(instruction))
+    }
+
+    fn hook_context_use(&self, payload: &serde_json::Value) -> Option<crate::model::ContextUse> {
+        (payload.get("hook_event_name").and_then(|e| e.as_str()) == Some("Stop"))
+            .then(|| usage::from_hook_payload(payload))
+            .flatten()
     }
 
     crate::adapter::config_section_methods!(config::Section, config::TEMPLATE, ASSISTANT.as_str());

@@ -38,6 +38,9 @@ pub fn parse_transcript_line(line: &str, tz: Tz) -> Result<ParsedRecord, FormatE
         "system" => system_signal(&v, at, tz),
         _ => None,
     };
+    if kind == "assistant" {
+        rec.context_use = v.get("message").and_then(super::usage::from_message);
+    }
     Ok(rec)
 }
 

@@ -3,6 +3,7 @@
 
 mod exec;
 mod rollout;
+mod usage;
 
 pub use exec::{ExecEvent, parse_exec_json_line};
 pub use rollout::{CodexRolloutState, parse_rollout_line};

@@ -14,6 +14,7 @@ pub mod process;
 pub mod records;
 pub mod resume;
 pub mod source;
+pub mod usage;
 
 use std::path::Path;
 

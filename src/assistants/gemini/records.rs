@@ -46,6 +46,9 @@ pub fn parse_chat_line(line: &str, tz: Tz) -> Result<ParsedRecord, FormatError> 
     Ok(ParsedRecord {
         at,
         signal,
+        context_use: (kind == "gemini")
+            .then(|| super::usage::from_gemini_line(&v))
+            .flatten(),
         ..ParsedRecord::default()
     })
 }

@@ -6,6 +6,7 @@
 //! - [`resume`]: `qwen -o json --resume <session> -p continue` in the session's directory.
 //! - [`process`]: how its processes look.
 //! - [`screen`]: how its interactive screen reads (its input, a running turn, its own retries).
+//! - [`usage`]: its context use (`usageMetadata`, `contextWindowSize`).
 //! - [`config`]: the `[qwen]` section.
 
 pub mod classify;
@@ -16,6 +17,7 @@ pub mod records;
 pub mod resume;
 pub mod screen;
 pub mod source;
+pub mod usage;
 
 use std::path::Path;
 

@@ -36,6 +36,9 @@ pub fn parse_chat_line(line: &str, tz: Tz) -> Result<ParsedRecord, FormatError> 
         }
         _ => None,
     };
+    if kind == "assistant" {
+        rec.context_use = super::usage::from_assistant_line(&v);
+    }
     Ok(rec)
 }
 

@@ -2,6 +2,8 @@
 //! daemon; if the daemon is down, records it in the audit trail. Never fails the agent: always exits 0 quickly.
 //! The payload is spooled to disk first ([`crate::hookspool`]): if this process is killed before the daemon
 //! has it, or no daemon runs, the daemon takes it from there.
+//! When the daemon answers with a checkpoint request (the end of a turn with the context past the
+//! `[checkpoint]` threshold), prints what makes the agent go on with it; otherwise prints nothing.
 
 use std::time::Duration;
 
@@ -12,7 +14,7 @@ use crate::cli::exit;
 use crate::ipc::client::request_once;
 use crate::model::Assistant;
 use crate::paths::Paths;
-use crate::protocol::{HookForward, MAX_FRAME_BYTES, Request};
+use crate::protocol::{HOOK_CONTEXT_USE_FIELD, HookForward, MAX_FRAME_BYTES, Request, Response};
 
 pub async fn run(paths: &Paths, assistant: Assistant) -> anyhow::Result<u8> {
     // An agent ending its run signals the hooks still running: Claude Code 2.1.332 sends SIGTERM to its
@@ -53,12 +55,37 @@ pub async fn run(paths: &Paths, assistant: Assistant) -> anyhow::Result<u8> {
             );
         }
     }
+    // How full the context is as the turn ends, read from the records now (the daemon may not have read
+    // them yet): the daemon may answer with a checkpoint request.
+    if let (Some(obj), Some(adapter)) =
+        (forwarded.as_object_mut(), crate::assistants::get(assistant))
+    {
+        let p = payload.clone();
+        let usage = tokio::task::spawn_blocking(move || adapter.hook_context_use(&p))
+            .await
+            .ok()
+            .flatten();
+        if let Some(usage) = usage {
+            obj.insert(
+                HOOK_CONTEXT_USE_FIELD.into(),
+                serde_json::to_value(usage).unwrap_or_default(),
+            );
+        }
+    }
     let req = Request::Hook(HookForward {
         assistant,
         payload: forwarded,
     });
     let sent =
         tokio::time::timeout(Duration::from_secs(3), request_once(&paths.socket(), &req)).await;
+    if let Ok(Ok(Response::Continue(c))) = &sent {
+        // The agent goes on with the instruction (the early checkpoint), as its hooks say it.
+        if let Some(out) =
+            crate::assistants::get(assistant).and_then(|a| a.hook_continue(&c.instruction))
+        {
+            println!("{out}");
+        }
+    }
     if matches!(sent, Ok(Ok(_))) {
         if let Some(file) = spooled {
             let _ = tokio::task::spawn_blocking(move || file.delivered()).await;

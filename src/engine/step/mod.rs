@@ -170,6 +170,7 @@ pub fn successor(
     fresh.phase = old.phase.clone();
     fresh.resume_log = vec![now];
     fresh.attempts = 1;
+    fresh.checkpoint.predecessor_asked = old.checkpoint.asked.last().copied();
     fresh
 }
 
@@ -234,10 +235,15 @@ impl Machine<'_> {
                 if let Some(deadline) = self.s.deadline() {
                     self.fx.push(Effect::Arm(deadline));
                 }
+                let mut meta = serde_json::json!({ "replaces": replaces });
+                if let Some(threshold) = self.s.checkpoint.predecessor_asked {
+                    // Its seed is the next-step file that session was asked to write before its context ran out.
+                    meta["after_checkpoint_request"] = threshold.into();
+                }
                 let ev = self
                     .event(EventType::SessionCreated)
                     .action("new_session")
-                    .metadata(serde_json::json!({ "replaces": replaces }));
+                    .metadata(meta);
                 self.record(ev);
             }
         }

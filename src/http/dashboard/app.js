@@ -7,7 +7,7 @@ const EVENT_TYPES = [
   "ResumeFailed", "ResumeCancelled", "ResumeSkipped", "SessionCreated", "SessionBackedUp", "SessionFailed",
   "SessionDone", "NeedsAttention", "Paused", "Unpaused", "ConfigChanged", "ConfigRejected", "HookReceived",
   "ServerStarted", "ServerRestarted", "ServerGaveUp", "Notification", "SelfContinueArmed", "SelfContinueEnded",
-  "ChatCommand", "ChatRefused", "CheckpointWritten", "SessionForgotten", "HandedOff",
+  "ChatCommand", "ChatRefused", "CheckpointWritten", "CheckpointRequested", "SessionForgotten", "HandedOff",
 ];
 const MAX_EVENTS = 50;
 

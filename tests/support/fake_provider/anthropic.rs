@@ -50,8 +50,8 @@ pub fn render(reply: &Reply, req: &RecordedRequest, seq: usize) -> Rendered {
             ));
             Rendered::sse(frames, false)
         }
-        Reply::Status { .. } | Reply::Delayed(..) => {
-            unreachable!("Status and Delayed are rendered by the server")
+        Reply::Status { .. } | Reply::Delayed(..) | Reply::Turn(_) => {
+            unreachable!("Status, Delayed and Turn are rendered by the server")
         }
     }
 }

@@ -14,12 +14,9 @@ pub fn render(reply: &Reply, req: &RecordedRequest, seq: usize) -> Rendered {
         return err;
     }
     match reply {
-        Reply::Text(text) if req.wants_stream() => {
-            Rendered::sse(stream_frames(req, text, seq, false), false)
-        }
-        Reply::Text(text) => Rendered::json(200, completion(req, text, seq)),
+        Reply::Text(text) => turn(&super::Turn::text(text), req, seq),
         Reply::Disconnect { partial } => {
-            Rendered::sse(stream_frames(req, partial, seq, true), true)
+            Rendered::sse(stream_frames(req, partial, None, seq, true), true)
         }
         Reply::StreamFailure { code, message } if !req.wants_stream() => super::openai::error(
             super::render::failure_status(code),
@@ -29,7 +26,7 @@ pub fn render(reply: &Reply, req: &RecordedRequest, seq: usize) -> Rendered {
             seq,
         ),
         Reply::StreamFailure { code, message } => {
-            let mut frames = stream_frames(req, "", seq, true);
+            let mut frames = stream_frames(req, "", None, seq, true);
             frames.truncate(1);
             let err = json!({"error": {"message": message, "type": code, "code": code}});
             frames.push(data_frame(&err.to_string()));
@@ -43,20 +40,31 @@ fn model(req: &RecordedRequest) -> &str {
     req.model().unwrap_or("fake-model")
 }
 
-fn usage(req: &RecordedRequest, text: &str) -> Value {
-    let prompt = tokens(&req.raw_body);
+/// A successful answer with the turn's text; its prompt tokens as the turn says, else counted. Tool calls
+/// are not rendered here.
+pub fn turn(turn: &super::Turn, req: &RecordedRequest, seq: usize) -> Rendered {
+    let (text, prompt) = (&turn.text, turn.input_tokens);
+    if req.wants_stream() {
+        Rendered::sse(stream_frames(req, text, prompt, seq, false), false)
+    } else {
+        Rendered::json(200, completion(req, text, prompt, seq))
+    }
+}
+
+fn usage(req: &RecordedRequest, text: &str, prompt: Option<u64>) -> Value {
+    let prompt = prompt.unwrap_or_else(|| tokens(&req.raw_body));
     let completion = tokens(text);
     json!({"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion})
 }
 
-fn completion(req: &RecordedRequest, text: &str, seq: usize) -> Value {
+fn completion(req: &RecordedRequest, text: &str, prompt: Option<u64>, seq: usize) -> Value {
     json!({
         "id": format!("chatcmpl-fake-{seq:04}"),
         "object": "chat.completion",
         "created": now_secs(),
         "model": model(req),
         "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-        "usage": usage(req, text),
+        "usage": usage(req, text, prompt),
     })
 }
 
@@ -71,7 +79,13 @@ fn chunk(req: &RecordedRequest, seq: usize, delta: Value, finish: Option<&str>) 
 }
 
 /// A role chunk, content chunks, then (unless `cut`) a finish chunk with usage and `[DONE]`.
-fn stream_frames(req: &RecordedRequest, text: &str, seq: usize, cut: bool) -> Vec<String> {
+fn stream_frames(
+    req: &RecordedRequest,
+    text: &str,
+    prompt: Option<u64>,
+    seq: usize,
+    cut: bool,
+) -> Vec<String> {
     let mut frames = vec![data_frame(
         &chunk(req, seq, json!({"role": "assistant", "content": ""}), None).to_string(),
     )];
@@ -84,7 +98,7 @@ fn stream_frames(req: &RecordedRequest, text: &str, seq: usize, cut: bool) -> Ve
         return frames;
     }
     let mut last = chunk(req, seq, json!({}), Some("stop"));
-    last["usage"] = usage(req, text);
+    last["usage"] = usage(req, text, prompt);
     frames.push(data_frame(&last.to_string()));
     frames.push(data_frame("[DONE]"));
     frames

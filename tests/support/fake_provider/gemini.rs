@@ -88,8 +88,8 @@ pub fn render(reply: &Reply, req: &RecordedRequest) -> Rendered {
         Reply::StreamFailure { code, message } => {
             error(super::render::failure_status(code), "INTERNAL", message)
         }
-        Reply::Status { .. } | Reply::Delayed(..) => {
-            unreachable!("Status and Delayed replies are rendered elsewhere")
+        Reply::Status { .. } | Reply::Delayed(..) | Reply::Turn(_) => {
+            unreachable!("Status, Delayed and Turn replies are rendered elsewhere")
         }
     }
 }

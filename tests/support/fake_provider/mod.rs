@@ -24,6 +24,7 @@ mod reply;
 mod request;
 mod responses;
 mod server;
+mod turn;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -33,7 +34,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, watch};
 
 pub use gemini::error_body as gemini_error;
-pub use reply::{LimitWindow, Matcher, OPENCODE_TITLE_MARKER, Reply, Scripted, UsageLimit};
+pub use reply::{LimitWindow, Matcher, OPENCODE_TITLE_MARKER, Reply, Scripted, Turn, UsageLimit};
 pub use request::{Protocol, RecordedRequest};
 
 /// The text a model request gets when the script has nothing for it.

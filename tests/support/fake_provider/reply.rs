@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::request::{Protocol, RecordedRequest};
+pub use super::turn::Turn;
 
 /// One answer to a model request, rendered in whichever protocol the request used.
 #[derive(Clone, Debug)]
@@ -44,6 +45,8 @@ pub enum Reply {
     /// `server_is_overloaded`, `context_length_exceeded`). A non-streamed request (Claude's
     /// fallback after failed streams) gets the matching HTTP error instead.
     StreamFailure { code: String, message: String },
+    /// A successful turn reporting chosen token usage and maybe calling a tool (see [`Turn`]).
+    Turn(Turn),
 }
 
 impl Reply {
@@ -94,6 +97,11 @@ impl Reply {
             Reply::Delayed(d, inner) => format!("after {d:?}: {}", inner.summary()),
             Reply::Disconnect { .. } => "disconnect mid-stream".into(),
             Reply::StreamFailure { code, .. } => format!("in-stream failure {code}"),
+            Reply::Turn(t) => format!(
+                "turn {:?} tool {:?}",
+                truncate(&t.text, 40),
+                t.tool_use.as_ref().map(|(n, _)| n)
+            ),
         }
     }
 }

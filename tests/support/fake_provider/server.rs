@@ -156,6 +156,13 @@ fn render(reply: &Reply, req: &RecordedRequest) -> Rendered {
             payload: Payload::Json(body.clone()),
         };
     }
+    if let Reply::Turn(turn) = reply {
+        return match req.protocol {
+            Some(Protocol::AnthropicMessages) => super::turn::anthropic(turn, req, req.seq),
+            Some(Protocol::ChatCompletions) => chat::turn(turn, req, req.seq),
+            _ => render(&Reply::Text(turn.text.clone()), req),
+        };
+    }
     match req.protocol.expect("model request") {
         Protocol::AnthropicMessages => anthropic::render(reply, req, req.seq),
         Protocol::ChatCompletions => chat::render(reply, req, req.seq),

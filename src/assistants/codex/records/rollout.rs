@@ -116,11 +116,21 @@ fn exhausted_resets(limits: &Value, at: Option<DateTime<Utc>>) -> Option<DateTim
         .max()
 }
 
-fn read(line: &str) -> Result<(Option<DateTime<Utc>>, Line), FormatError> {
+/// A line's time, what it is, and the context use it reports (`token_count` events).
+type LineRead = (
+    Option<DateTime<Utc>>,
+    Line,
+    Option<crate::model::ContextUse>,
+);
+
+fn read(line: &str) -> Result<LineRead, FormatError> {
     let v = Value::Object(parse_object(line)?);
     let kind = str_at(&v, "type").ok_or(FormatError::Missing("type"))?;
     let at = instant(v.get("timestamp"))?;
     let payload = v.get("payload").unwrap_or(&Value::Null);
+    let context = (kind == "event_msg" && str_at(payload, "type") == Some("token_count"))
+        .then(|| super::usage::from_token_count(payload))
+        .flatten();
     let line = match kind {
         "session_meta" => {
             // Older rollouts nest the fields under `meta`.
@@ -138,7 +148,7 @@ fn read(line: &str) -> Result<(Option<DateTime<Utc>>, Line), FormatError> {
         "event_msg" => event(payload, at),
         _ => Line::Nothing,
     };
-    Ok((at, line))
+    Ok((at, line, context))
 }
 
 fn event(p: &Value, at: Option<DateTime<Utc>>) -> Line {
@@ -216,7 +226,7 @@ impl CodexRolloutState {
 
     /// Read the next line. Records carry the session id and cwd known so far.
     pub fn feed(&mut self, line: &str) -> Result<ParsedRecord, FormatError> {
-        let (at, line) = read(line)?;
+        let (at, line, context_use) = read(line)?;
         let mut rate_limit_resets = None;
         let signal = match line {
             Line::Meta { id, cwd } => {
@@ -277,6 +287,7 @@ impl CodexRolloutState {
             at,
             signal,
             rate_limit_resets,
+            context_use,
         })
     }
 

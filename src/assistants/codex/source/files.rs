@@ -153,15 +153,18 @@ impl Rollouts {
                 continue;
             };
             file.last_line_at = rec.at.or(file.last_line_at);
-            let Some(signal) = rec.signal else { continue };
             let Some(key) = key(file) else { continue };
-            out.push(Observation {
-                session: key,
-                at: rec.at.unwrap_or(now),
-                signal,
-                origin: Origin::Rollout,
-                locator: locator(file, &batch.path),
-            });
+            // A line's own signal, then how full the context is (its `token_count` events).
+            let usage = rec.context_use.map(Signal::ContextUse);
+            for signal in rec.signal.into_iter().chain(usage) {
+                out.push(Observation {
+                    session: key.clone(),
+                    at: rec.at.unwrap_or(now),
+                    signal,
+                    origin: Origin::Rollout,
+                    locator: locator(file, &batch.path),
+                });
+            }
         }
         let schedule = if !file.state.turn_open {
             Schedule::Disarm

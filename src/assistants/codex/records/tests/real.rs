@@ -166,3 +166,33 @@ fn quota_and_plan_need_a_human(#[case] message: &str) {
         "{signal:?}"
     );
 }
+
+/// The context use of every line that reports one, in order.
+fn context_uses(rollout: &str) -> Vec<crate::model::ContextUse> {
+    let mut state = CodexRolloutState::new(Tz::UTC);
+    rollout
+        .lines()
+        .filter_map(|line| state.feed(line).expect("parses").context_use)
+        .collect()
+}
+
+#[test]
+fn token_count_events_report_context_use_and_the_stated_window() {
+    use crate::model::ContextUse;
+    let (rollout, _) = real!("success");
+    assert_eq!(
+        context_uses(rollout),
+        vec![ContextUse {
+            used_tokens: 9_522,
+            window_tokens: Some(258_400)
+        }]
+    );
+    // At the context wall Codex records the whole window as used.
+    let (rollout, _) = real!("context-window-exceeded");
+    let full = context_uses(rollout);
+    assert_eq!(full.len(), 1);
+    assert_eq!(full[0].percent_of(None), Some(100));
+    // Rate-limit-only token_count events (no `info`) report nothing.
+    let (rollout, _) = real!("usage-limit-session");
+    assert!(context_uses(rollout).iter().all(|u| u.used_tokens > 0));
+}

@@ -1,0 +1,200 @@
+//! The early checkpoint, the engine's side: follow each session's context use, and when it crosses the
+//! `[checkpoint]` threshold ask the agent once (per session and threshold) to write its next-step file, so the
+//! new session after the context runs out starts from a fresh one. When a request is due is decided by
+//! [`crate::nextstep::early`]; how it reaches the agent is its assistant's: a hook that can make the agent go
+//! on with an instruction ([`crate::adapter::Adapter::hook_continue`]) asks at the end of the next turn; an
+//! interactive agent palingenesis can type into gets it typed at its idle prompt (`checkpoint_terminal`).
+//! Otherwise the request is recorded as not asked.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+use tracing::{debug, info};
+
+use super::Engine;
+use super::checkpoint_terminal::{self, TerminalAsk};
+use crate::audit::{AuditEvent, AuditWriter, EventType};
+use crate::config::{CheckpointEnabled, CheckpointPolicy};
+use crate::model::{ContextUse, SessionKey};
+use crate::nextstep::early::{self, Due};
+use crate::protocol::{ContinueTurn, Response};
+
+/// A request that is due for one session, with everything needed to ask off the engine task.
+struct Ask {
+    key: SessionKey,
+    due: Due,
+    enabled: CheckpointEnabled,
+    project: PathBuf,
+    instruction: String,
+    seed: crate::nextstep::SeedConfig,
+}
+
+impl Engine {
+    /// A session's records said how full its context is. An assistant that asks through its hooks is asked
+    /// at the end of its turn ([`Engine::hook_turn_ended`]); any other is typed to at its idle prompt when it
+    /// lives in a terminal palingenesis can type into, else recorded as not asked.
+    pub(super) fn on_context_use(&mut self, key: &SessionKey, usage: ContextUse) {
+        let Some(sess) = self.sessions.get_mut(key) else {
+            return;
+        };
+        if sess.checkpoint.context == Some(usage) {
+            return;
+        }
+        sess.checkpoint.context = Some(usage);
+        self.dirty = true;
+        let asks_by_hook =
+            crate::assistants::get(key.assistant).is_some_and(|a| a.hook_continue("").is_some());
+        if asks_by_hook {
+            return;
+        }
+        if let Some(ask) = self.checkpoint_due(key) {
+            let sess = &self.sessions[key];
+            let patience = Duration::from_secs(self.config.resume.verify_timeout_secs)
+                .clamp(Duration::from_secs(10), Duration::from_secs(3600));
+            let at = TerminalAsk {
+                locator: sess.locator.clone(),
+                wrappers: self.wrappers.values().cloned().collect(),
+                patience,
+                cancel: self.attempts_root.child_token(),
+            };
+            self.spawn_ask(ask, Delivery::Terminal(at));
+        }
+    }
+
+    /// The end of a turn, reported by a hook that can make the agent go on (`usage`: what the hook read from
+    /// the session's records just then). Answers `reply` with the checkpoint request when one is due.
+    pub(super) fn hook_turn_ended(
+        &mut self,
+        key: &SessionKey,
+        usage: Option<ContextUse>,
+        reply: oneshot::Sender<Response>,
+    ) {
+        if let (Some(usage), Some(sess)) = (usage, self.sessions.get_mut(key)) {
+            sess.checkpoint.context = Some(usage);
+            self.dirty = true;
+        }
+        match self.checkpoint_due(key) {
+            Some(ask) => self.spawn_ask(ask, Delivery::Hook(reply)),
+            None => {
+                let _ = reply.send(Response::done("hook received"));
+            }
+        }
+    }
+
+    /// The request due for `key` now, if any; marks its threshold as asked (so it is never due twice).
+    fn checkpoint_due(&mut self, key: &SessionKey) -> Option<Ask> {
+        let config = &self.config.checkpoint;
+        let sess = self.sessions.get(key)?;
+        let project = sess.locator.cwd.clone().filter(|p| p.is_absolute())?;
+        let policy: CheckpointPolicy = config.for_project(Some(&project));
+        if policy.enabled == CheckpointEnabled::No {
+            return None;
+        }
+        let window = (config.window_tokens > 0).then_some(config.window_tokens);
+        let due = early::due(
+            sess.checkpoint.context?,
+            window,
+            policy.threshold_percent,
+            &sess.checkpoint.asked,
+        )?;
+        let ns = &self.config.new_session;
+        let instruction =
+            early::request_text(&policy.prompt, &due, &project.join(&ns.next_step_file));
+        let seed = crate::nextstep::SeedConfig {
+            next_step_file: ns.next_step_file.clone(),
+            workflow_files: ns.workflow_files.clone(),
+            prompt_template: ns.prompt_template.clone(),
+        };
+        let sess = self.sessions.get_mut(key)?;
+        sess.checkpoint.asked.push(due.threshold);
+        self.dirty = true;
+        Some(Ask {
+            key: key.clone(),
+            due,
+            enabled: policy.enabled,
+            project,
+            instruction,
+            seed,
+        })
+    }
+
+    /// Ask (or record why not) off the engine task: whether the project follows the next-step convention
+    /// is read from its files.
+    fn spawn_ask(&mut self, ask: Ask, delivery: Delivery) {
+        let (audit, clock) = (self.audit.clone(), self.clock.clone());
+        self.attempt_tasks.spawn(async move {
+            let applies = match ask.enabled {
+                CheckpointEnabled::IfConvention => {
+                    let (project, seed) = (ask.project.clone(), ask.seed.clone());
+                    tokio::task::spawn_blocking(move || early::follows_convention(&project, &seed))
+                        .await
+                        .unwrap_or(false)
+                }
+                _ => true,
+            };
+            if !applies {
+                debug!(session = %ask.key, "context past the checkpoint threshold, but the project keeps no next-step file; not asked");
+                delivery.decline();
+                return;
+            }
+            match delivery {
+                Delivery::Hook(reply) => {
+                    info!(session = %ask.key, percent = ask.due.percent, "asking the agent to checkpoint");
+                    record(&audit, &ask, Ok("hook"), clock());
+                    let _ = reply.send(Response::Continue(ContinueTurn {
+                        instruction: ask.instruction,
+                    }));
+                }
+                Delivery::Terminal(at) => {
+                    let typed = checkpoint_terminal::ask(&ask.key, &ask.instruction, at).await;
+                    let why = |e: String| format!("could not be asked in its terminal: {e}; write the checkpoint by hand or through the MCP tool `checkpoint`");
+                    record(&audit, &ask, typed.map_err(why), clock());
+                }
+            }
+        });
+    }
+}
+
+/// How a due request reaches the agent.
+enum Delivery {
+    /// As the answer to the hook that reported the end of its turn.
+    Hook(oneshot::Sender<Response>),
+    /// Typed into its terminal, if it lives in one palingenesis can type into.
+    Terminal(TerminalAsk),
+}
+
+impl Delivery {
+    fn decline(self) {
+        if let Delivery::Hook(reply) = self {
+            let _ = reply.send(Response::done("hook received"));
+        }
+    }
+}
+
+/// `how`: the way it was asked, or why it could not be.
+fn record(
+    audit: &AuditWriter,
+    ask: &Ask,
+    how: Result<&'static str, String>,
+    now: chrono::DateTime<chrono::Utc>,
+) {
+    let (outcome, how, message) = match how {
+        Ok(how) => ("asked", how, ask.instruction.clone()),
+        Err(why) => ("not_asked", "none", why),
+    };
+    audit.record(
+        AuditEvent::new(EventType::CheckpointRequested)
+            .at(now)
+            .session_key(&ask.key)
+            .outcome(outcome)
+            .message(message)
+            .metadata(serde_json::json!({
+                "used_tokens": ask.due.used_tokens,
+                "window_tokens": ask.due.window_tokens,
+                "percent": ask.due.percent,
+                "threshold": ask.due.threshold,
+                "how": how,
+            })),
+    );
+}

@@ -1,0 +1,104 @@
+//! The early checkpoint in the engine: asked through a hook once per session and threshold; recorded as not
+//! asked for an assistant whose hooks cannot ask.
+
+use super::*;
+use crate::model::ContextUse;
+use crate::protocol::HookForward;
+
+fn enabled(c: &mut Config) {
+    c.checkpoint.enabled = Some(true);
+}
+
+fn usage(used: u64) -> ContextUse {
+    ContextUse {
+        used_tokens: used,
+        window_tokens: Some(200_000),
+    }
+}
+
+/// A `Stop` hook of session `s1` reporting `used` tokens; the daemon's answer.
+async fn stop_hook(r: &mut Rig, used: u64) -> Response {
+    let payload = serde_json::json!({
+        "session_id": "s1", "cwd": "/p", "hook_event_name": "Stop",
+        "palingenesis_context_use": usage(used),
+    });
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    r.engine.on_hook(
+        HookForward {
+            assistant: crate::assistants::claude::ASSISTANT,
+            payload,
+        },
+        tx,
+    );
+    rx.await.expect("answered")
+}
+
+#[tokio::test]
+async fn a_stop_hook_past_the_threshold_is_answered_with_the_request_once() {
+    let mut r = rig_with(TurnOutcome::Succeeded, enabled);
+    assert!(matches!(
+        stop_hook(&mut r, 100_000).await,
+        Response::Done(_)
+    ));
+    let Response::Continue(c) = stop_hook(&mut r, 171_000).await else {
+        panic!("expected the checkpoint request");
+    };
+    assert!(c.instruction.contains("85% full"), "{}", c.instruction);
+    assert!(
+        c.instruction.contains("/p/Next-step.md"),
+        "{}",
+        c.instruction
+    );
+    assert!(matches!(
+        stop_hook(&mut r, 190_000).await,
+        Response::Done(_)
+    ));
+    assert_eq!(events(&r, EventType::CheckpointRequested).await, 1);
+    let track = &r.engine.sessions[&key()].checkpoint;
+    assert_eq!(track.asked, vec![85]);
+    assert_eq!(track.context, Some(usage(190_000)));
+}
+
+#[tokio::test]
+async fn checkpoints_turned_off_are_never_asked() {
+    let mut r = rig_with(TurnOutcome::Succeeded, |c| {
+        c.checkpoint.enabled = Some(false)
+    });
+    assert!(matches!(
+        stop_hook(&mut r, 199_000).await,
+        Response::Done(_)
+    ));
+    assert!(r.engine.sessions[&key()].checkpoint.asked.is_empty());
+    assert_eq!(events(&r, EventType::CheckpointRequested).await, 0);
+}
+
+#[tokio::test]
+async fn an_assistant_that_cannot_be_asked_is_recorded_as_not_asked_once() {
+    let mut r = rig_with(TurnOutcome::Succeeded, enabled);
+    let codex = SessionKey::new(crate::assistants::codex::ASSISTANT, "t1");
+    for used in [150_000, 180_000, 190_000] {
+        r.engine.on_observation(Observation {
+            session: codex.clone(),
+            at: Utc::now(),
+            signal: Signal::ContextUse(usage(used)),
+            origin: Origin::Rollout,
+            locator: Locator {
+                cwd: Some("/p".into()),
+                ..Default::default()
+            },
+        });
+    }
+    r.engine.attempt_tasks.close();
+    r.engine.attempt_tasks.wait().await;
+    r.engine.audit.flush().await;
+    let q = crate::audit::AuditQuery {
+        types: vec![EventType::CheckpointRequested],
+        ..Default::default()
+    };
+    let found = crate::audit::query(&r.paths.audit_file(), &q)
+        .unwrap()
+        .events;
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].outcome.as_deref(), Some("not_asked"));
+    assert_eq!(r.engine.sessions[&codex].checkpoint.asked, vec![85]);
+}

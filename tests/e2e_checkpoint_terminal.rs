@@ -1,0 +1,73 @@
+//! The early checkpoint typed into an interactive agent's terminal: the real `qwen` TUI in a tmux pane against
+//! the fake provider, which reports a prompt past the `[checkpoint]` threshold; Qwen Code records it with its
+//! window in the chat file, and palingenesis types the checkpoint request at the idle input once.
+
+mod support;
+
+use std::time::Duration;
+
+use support::clients;
+use support::fake_provider::{FakeProvider, Reply, Scripted, Turn};
+use support::home::Home;
+use support::interactive::Pane;
+use support::tmux::Tmux;
+
+const START: Duration = Duration::from_secs(90);
+const RUN: Duration = Duration::from_secs(60);
+/// The empty input's placeholder.
+const IDLE: &str = "Type your message or @path/to/file";
+/// Words of the default checkpoint request.
+const ASKED: &str = "the checkpoint threshold is";
+
+#[test]
+fn an_idle_interactive_agent_is_typed_the_checkpoint_request_once() {
+    let fake = FakeProvider::start();
+    fake.set_default(Reply::text("noted"));
+    let mut qwen = clients::qwen(&fake.v1_url()).build();
+    // 140,000 of Qwen Code's 262,144-token window: past the 50% threshold.
+    fake.push(
+        Scripted::once(Reply::Turn(
+            Turn::text("half the repository read").input_tokens(140_000),
+        ))
+        .when(|r| {
+            r.last_user_text()
+                .is_some_and(|t| t.contains("read it all"))
+        }),
+    );
+    let home = Home::started_with(
+        qwen.sandbox.env(),
+        &format!(
+            "{}\n[checkpoint]\nenabled = true\nthreshold_percent = 50\n[qwen]\nbinary = \"{}\"\n",
+            support::interactive::FAST,
+            clients::qwen_bin().display()
+        ),
+    );
+    qwen.sandbox
+        .set_env("PALINGENESIS_HOME", &home.palingenesis_home());
+    let tmux = Tmux::start(
+        qwen.sandbox.dir.path(),
+        "qwen",
+        &qwen.sandbox.shell_line(&[]),
+    );
+    tmux.wait_for_text(IDLE, START);
+    tmux.submit("read it all");
+
+    let asked = home.wait_event("CheckpointRequested");
+    assert_eq!(asked["outcome"], "asked", "{asked}");
+    assert_eq!(asked["metadata"]["how"], "tmux");
+    assert_eq!(asked["metadata"]["window_tokens"], 262_144);
+    fake.wait_for(RUN, "the checkpoint request", |reqs| {
+        reqs.iter()
+            .any(|r| r.last_user_text().is_some_and(|t| t.contains(ASKED)))
+    });
+    tmux.wait_for_text("noted", RUN);
+    // A later request proves the daemon has read the answer to the request too.
+    home.ok(&["status"]);
+    let asked_requests = fake
+        .model_requests()
+        .iter()
+        .filter(|r| r.last_user_text().is_some_and(|t| t.contains(ASKED)))
+        .count();
+    assert_eq!(asked_requests, 1, "{}", fake.describe());
+    assert_eq!(home.events_of("CheckpointRequested").len(), 1);
+}
