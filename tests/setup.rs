@@ -58,16 +58,26 @@ fn steps(v: &Value) -> Vec<(String, String, String)> {
 }
 
 /// Every file below `dir`, with its content.
+/// Every file below `dir` with its content, but the clients' own scratch files: asked for its version, Gemini
+/// CLI writes `projects.json.<uuid>.tmp` files in its home, some left behind, some still in flight.
 fn files_below(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut out = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
             let p = e.path();
-            match e.file_type().unwrap() {
-                t if t.is_dir() => stack.push(p),
-                t if t.is_file() => {
-                    out.insert(p.clone(), std::fs::read(&p).unwrap());
+            if p.extension().is_some_and(|x| x == "tmp") {
+                continue;
+            }
+            match e.file_type() {
+                Ok(t) if t.is_dir() => stack.push(p),
+                Ok(t) if t.is_file() => {
+                    if let Ok(content) = std::fs::read(&p) {
+                        out.insert(p, content);
+                    }
                 }
                 _ => {}
             }
