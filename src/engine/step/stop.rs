@@ -14,6 +14,16 @@ const SAME_STOP_WINDOW: i64 = 90;
 
 impl Machine<'_> {
     pub(super) fn progress(&mut self, at: DateTime<Utc>) {
+        // Progress made before the stop a plan waits on, read late (a hook reported the stop before the
+        // transcript's last lines were read): old news, not the session going on by itself.
+        let before_the_stop = self.s.last_stop.as_ref().is_some_and(|stop| at <= stop.at);
+        if before_the_stop && matches!(self.s.phase, Phase::Waiting { .. }) {
+            if self.s.last_progress_at.is_none_or(|p| p < at) {
+                self.s.last_progress_at = Some(at);
+            }
+            debug!(session = %self.s.key, %at, "progress from before the stop; the plan stands");
+            return;
+        }
         self.s.last_progress_at = Some(at);
         let previous = std::mem::replace(&mut self.s.phase, Phase::Running);
         self.s.attempts = 0;

@@ -236,6 +236,7 @@ fn cat(parts: &[&[&str]]) -> Vec<String> {
 #[case::late_stop_after_verification(with_stop(running(), transient(), 60), stop(transient(), 60), Pol::Default, "running", cat(&[]))]
 // Progress and the agent's own retries.
 #[case::progress_while_waiting(waiting(60), Input::Progress { at: t0() }, Pol::Default, "running", cat(&[&["disarm", "record:ResumeCancelled"]]))]
+#[case::progress_from_before_the_stop_read_late(waiting(60), Input::Progress { at: t0() - secs(20) }, Pol::Default, "waiting", cat(&[]))]
 #[case::progress_verifies(resuming(60), Input::Progress { at: t0() }, Pol::Default, "running", cat(&[&["disarm", "forget", "record:ResumeCompleted"]]))]
 #[case::progress_self_continued(self_continuing(60), Input::Progress { at: t0() }, Pol::Default, "running", cat(&[&["disarm", "record:ResumeCancelled"]]))]
 #[case::progress_while_running(running(), Input::Progress { at: t0() }, Pol::Default, "running", cat(&[]))]
