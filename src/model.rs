@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub mod session_ref;
+
 /// An AI coding assistant, by its stable lowercase name (`claude`, …). The core never names one: each
 /// assistant's folder under [`crate::assistants`] defines its constant, and the registry there lists them.
 /// Stored and sent as the bare name, so state and audit files read the same whatever assistants exist;

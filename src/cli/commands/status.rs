@@ -1,10 +1,17 @@
-//! `palingenesis status` and `palingenesis health`.
+//! `palingenesis status [--watch]` and `palingenesis health`.
 
+use crate::cli::args::WatchArgs;
+use crate::cli::display::Display;
+use crate::cli::display::watch::{self, View};
 use crate::cli::{exit, render};
 use crate::paths::Paths;
 use crate::protocol::{Request, Response};
 
-pub async fn run(paths: &Paths, json: bool) -> anyhow::Result<u8> {
+pub async fn run(paths: &Paths, args: WatchArgs, d: Display) -> anyhow::Result<u8> {
+    let json = args.json;
+    if args.watch {
+        return watch::run(paths, d, View::Status, json).await;
+    }
     let resp = match super::ask(paths, &Request::Status, json).await? {
         Ok(resp) => resp,
         Err(code) => return Ok(code),
@@ -14,7 +21,7 @@ pub async fn run(paths: &Paths, json: bool) -> anyhow::Result<u8> {
             if json {
                 render::json(&s)?;
             } else {
-                print!("{}", render::status(&s, chrono::Utc::now()));
+                print!("{}", render::status(&s, chrono::Utc::now(), &d));
             }
             Ok(exit::OK)
         }
