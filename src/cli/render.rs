@@ -3,9 +3,9 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::exit;
 use super::display::clock::countdown;
 use super::display::{Display, color};
+use super::exit;
 use crate::protocol::{DaemonMode, Response, StatusReport};
 
 pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
@@ -33,7 +33,9 @@ pub fn done_or_error(resp: Response) -> anyhow::Result<u8> {
 pub fn status(s: &StatusReport, now: DateTime<Utc>, d: &Display) -> String {
     let mode = match s.mode {
         DaemonMode::Monitoring => d.paint.paint(color::GOOD, "monitoring"),
-        DaemonMode::Paused => d.paint.paint(color::PAUSED, "PAUSED (watching, not acting)"),
+        DaemonMode::Paused => d
+            .paint
+            .paint(color::PAUSED, "PAUSED (watching, not acting)"),
     };
     let mut out = format!(
         "palingenesis {} (pid {}) — {}\nup since {} ({})\nsessions: {} tracked, {} waiting\n",

@@ -141,7 +141,11 @@ mod tests {
 
     #[test]
     fn exact_ids_win_and_prefixes_must_be_unique() {
-        let keys = [key("claude", "abc"), key("claude", "abcdef"), key("codex", "abd")];
+        let keys = [
+            key("claude", "abc"),
+            key("claude", "abcdef"),
+            key("codex", "abd"),
+        ];
         assert_eq!(resolve(&keys, "abc"), Resolved::One(&keys[0]));
         assert_eq!(resolve(&keys, "claude:abc"), Resolved::One(&keys[0]));
         assert_eq!(resolve(&keys, "abcd"), Resolved::One(&keys[1]));
@@ -154,6 +158,9 @@ mod tests {
         assert_eq!(many.len(), 3);
         let msg = ambiguity("ab", &many);
         assert!(msg.contains("matches 3 sessions"), "{msg}");
-        assert!(msg.contains("abcdef (claude)") && msg.contains("abd (codex)"), "{msg}");
+        assert!(
+            msg.contains("abcdef (claude)") && msg.contains("abd (codex)"),
+            "{msg}"
+        );
     }
 }

@@ -5,8 +5,8 @@ use crate::cli::args::EventsArgs;
 use crate::cli::display::{Display, color};
 use crate::cli::exit;
 use crate::model::session_ref::ShortIds;
-use crate::protocol::{Request, Response};
 use crate::paths::Paths;
+use crate::protocol::{Request, Response};
 
 pub async fn run(paths: &Paths, args: EventsArgs, d: Display) -> anyhow::Result<u8> {
     let types = args

@@ -126,8 +126,7 @@ fn status_table(
                 s.version,
                 s.sessions_total,
                 s.sessions_waiting,
-                s.next_action_at
-                    .map_or("-".into(), |at| countdown(at, now)),
+                s.next_action_at.map_or("-".into(), |at| countdown(at, now)),
                 s.saves.total.saves,
                 render::duration(s.saves.total.recovered_secs),
             )),

@@ -44,7 +44,11 @@ impl Zone {
             Zone::Utc => return (at.naive_utc(), "UTC".into(), "UTC".into()),
             Zone::Named(tz) => {
                 let t = at.with_timezone(tz);
-                (t.naive_local(), t.format("%Z").to_string(), t.offset().fix())
+                (
+                    t.naive_local(),
+                    t.format("%Z").to_string(),
+                    t.offset().fix(),
+                )
             }
             Zone::Local => {
                 let t = at.with_timezone(&chrono::Local);

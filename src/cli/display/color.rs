@@ -25,7 +25,9 @@ pub fn enabled(when: ColorWhen, env: impl Fn(&str) -> Option<String>, stdout_is_
         ColorWhen::Always => true,
         ColorWhen::Never => false,
         ColorWhen::Auto if set("NO_COLOR") => false,
-        ColorWhen::Auto if set("CLICOLOR_FORCE") && env("CLICOLOR_FORCE").as_deref() != Some("0") => {
+        ColorWhen::Auto
+            if set("CLICOLOR_FORCE") && env("CLICOLOR_FORCE").as_deref() != Some("0") =>
+        {
             true
         }
         ColorWhen::Auto => {
@@ -105,10 +107,17 @@ mod tests {
         assert!(decide(Auto, &[], true));
         assert!(!decide(Auto, &[], false));
         assert!(!decide(Auto, &[("NO_COLOR", "1")], true));
-        assert!(decide(Auto, &[("NO_COLOR", "")], true), "empty NO_COLOR is unset");
+        assert!(
+            decide(Auto, &[("NO_COLOR", "")], true),
+            "empty NO_COLOR is unset"
+        );
         assert!(decide(Auto, &[("CLICOLOR_FORCE", "1")], false));
         assert!(!decide(Auto, &[("CLICOLOR_FORCE", "0")], false));
-        assert!(!decide(Auto, &[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")], true));
+        assert!(!decide(
+            Auto,
+            &[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")],
+            true
+        ));
         assert!(!decide(Auto, &[("CLICOLOR", "0")], true));
         assert!(!decide(Auto, &[("TERM", "dumb")], true));
         assert!(decide(Always, &[("NO_COLOR", "1")], false));

@@ -26,7 +26,12 @@ impl Display {
     }
 
     /// One session's cells, in [`TITLES`] order; `short` names its id.
-    pub fn session_cells(&self, s: &SessionInfo, short: &ShortIds, now: DateTime<Utc>) -> Vec<Cell> {
+    pub fn session_cells(
+        &self,
+        s: &SessionInfo,
+        short: &ShortIds,
+        now: DateTime<Utc>,
+    ) -> Vec<Cell> {
         let next = s.next_action.as_ref().map_or_else(
             || "-".to_string(),
             |n| format!("{} {}", action_words(&n.action), self.when(n.at, now)),
@@ -45,7 +50,8 @@ impl Display {
         format!(
             "{} ({})",
             self.zone.clock(at, now),
-            self.paint.paint(COUNTDOWN, &super::clock::countdown(at, now))
+            self.paint
+                .paint(COUNTDOWN, &super::clock::countdown(at, now))
         )
     }
 }
@@ -81,7 +87,11 @@ mod tests {
     #[test]
     fn sessions_fit_a_hundred_columns_with_short_ids_and_local_times() {
         let now: DateTime<Utc> = "2026-12-01T10:00:00Z".parse().unwrap();
-        let mut waiting = info("7a1b2c3d-0000-4000-8000-000000000001", "needs_attention", now);
+        let mut waiting = info(
+            "7a1b2c3d-0000-4000-8000-000000000001",
+            "needs_attention",
+            now,
+        );
         waiting.last_stop = Some(crate::model::StopReason::ContextExhausted);
         waiting.next_action = Some(PlannedActionView {
             action: "resume_same_session".into(),
@@ -89,7 +99,10 @@ mod tests {
             reason: String::new(),
         });
         let list = SessionList {
-            sessions: vec![waiting, info("7a1b2c3d-9999-4000-8000-000000000002", "pty", now)],
+            sessions: vec![
+                waiting,
+                info("7a1b2c3d-9999-4000-8000-000000000002", "pty", now),
+            ],
         };
         let d = Display {
             paint: Default::default(),

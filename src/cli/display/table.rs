@@ -90,9 +90,15 @@ mod tests {
             Cell::plain("end"),
         ]);
         let plain = t.render(&Paint { on: false });
-        assert_eq!(plain, "A          LONG TITLE  LAST\nwide cell  x           end\n");
+        assert_eq!(
+            plain,
+            "A          LONG TITLE  LAST\nwide cell  x           end\n"
+        );
         let painted = t.render(&Paint { on: true });
-        let stripped = painted.replace("\x1b[1m", "").replace("\x1b[31m", "").replace("\x1b[0m", "");
+        let stripped = painted
+            .replace("\x1b[1m", "")
+            .replace("\x1b[31m", "")
+            .replace("\x1b[0m", "");
         assert_eq!(stripped, plain);
     }
 }

@@ -22,7 +22,8 @@ impl LiveTerminal {
         if let Some(t) = &saved {
             let mut keys = t.clone();
             // Keys arrive one by one, unechoed; Ctrl-C still raises SIGINT.
-            keys.local_flags.remove(LocalFlags::ICANON | LocalFlags::ECHO);
+            keys.local_flags
+                .remove(LocalFlags::ICANON | LocalFlags::ECHO);
             keys.control_chars[SpecialCharacterIndices::VMIN as usize] = 1;
             keys.control_chars[SpecialCharacterIndices::VTIME as usize] = 0;
             let _ = termios::tcsetattr(&stdin, SetArg::TCSANOW, &keys);

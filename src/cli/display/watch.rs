@@ -73,15 +73,15 @@ pub async fn run(paths: &Paths, d: Display, view: View, json: bool) -> anyhow::R
         match &terminal {
             Some(t) => t.draw(&frame(view, &answer, &d)),
             None => {
-                let answer = match &answer {
-                    Ok(resp) => resp,
-                    Err(e) => return Err(anyhow::anyhow!("{e}")),
-                };
-                let key = serde_json::to_string(answer)?;
+                // Into a pipe there is nobody to show an outage to: it ends the view (exit 3 when the
+                // daemon is not running).
+                let resp = answer?;
+                let key = serde_json::to_string(&resp)?;
                 if shown.as_ref() != Some(&key) {
-                    snapshot(view, answer, &d, json)?;
+                    snapshot(view, &resp, &d, json)?;
                     shown = Some(key);
                 }
+                answer = Ok(resp);
             }
         }
         tokio::select! {
@@ -109,10 +109,7 @@ fn frame(view: View, answer: &Result<Response, ClientError>, d: &Display) -> Str
         Ok(resp) => text(resp, d).unwrap_or_else(|e| format!("{e}\n")),
         Err(e) => format!("{e}\n(retrying every {}s)\n", REFRESH.as_secs()),
     };
-    format!(
-        "{title} · {} · q to quit\n\n{body}",
-        d.zone.clock(now, now)
-    )
+    format!("{title} · {} · q to quit\n\n{body}", d.zone.clock(now, now))
 }
 
 fn text(resp: &Response, d: &Display) -> anyhow::Result<String> {
@@ -136,11 +133,7 @@ fn snapshot(view: View, resp: &Response, d: &Display, json: bool) -> anyhow::Res
         return Ok(());
     }
     let now = Utc::now();
-    println!(
-        "── {} at {}",
-        view.title(),
-        d.zone.full(now)
-    );
+    println!("── {} at {}", view.title(), d.zone.full(now));
     print!("{}", text(resp, d)?);
     Ok(())
 }
