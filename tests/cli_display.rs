@@ -163,6 +163,17 @@ fn short_unique_ids_are_shown_and_accepted_and_an_ambiguous_one_names_the_candid
     );
     assert!(home.events_of("ResumeStarted").is_empty());
 
+    let events = out(
+        &home,
+        &[],
+        &["events", "--session", "claude:7a1b2c3d-b", "--json"],
+    );
+    assert!(!events.is_empty(), "a shown prefix filters events");
+    assert!(events.lines().all(|l| l.contains(SECOND)), "{events}");
+    let (code, _, err) = home.run(&["events", "--session", "7a1b"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("matches 2 sessions"), "{err}");
+
     let inspected = out(&home, &[], &["inspect", "7a1b2c3d-b"]);
     assert!(
         inspected.contains(&format!("claude:{SECOND}")),

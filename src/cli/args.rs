@@ -220,7 +220,7 @@ pub struct EventsArgs {
     /// Only this event type (repeatable), e.g. StopDetected.
     #[arg(long = "type")]
     pub types: Vec<String>,
-    /// Only events of this session (id or a prefix of it).
+    /// Only events of this session: its id, `assistant:id`, or a unique prefix of a tracked session's id.
     #[arg(long)]
     pub session: Option<String>,
     /// Show at most the last N events.

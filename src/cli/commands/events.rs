@@ -4,7 +4,8 @@ use crate::audit::{self, AuditEvent, AuditQuery, EventType};
 use crate::cli::args::EventsArgs;
 use crate::cli::display::{Display, color};
 use crate::cli::exit;
-use crate::model::session_ref::ShortIds;
+use crate::model::SessionKey;
+use crate::model::session_ref::{Resolved, ShortIds, ambiguity, resolve};
 use crate::paths::Paths;
 use crate::protocol::{Request, Response};
 
@@ -19,19 +20,24 @@ pub async fn run(paths: &Paths, args: EventsArgs, d: Display) -> anyhow::Result<
                 .ok_or_else(|| anyhow::anyhow!("unknown event type `{t}` (e.g. StopDetected, ResumeStarted, ResumeCompleted)"))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let tracked = if args.json && args.session.is_none() {
+        Vec::new()
+    } else {
+        tracked_sessions(paths).await
+    };
     let query = AuditQuery {
         types,
         since: args.since.as_deref().map(super::parse_since).transpose()?,
         until: None,
-        session: args.session.clone(),
+        session: args
+            .session
+            .as_deref()
+            .map(|s| session_filter(s, &tracked))
+            .transpose()?,
         limit: args.limit,
     };
     let path = paths.audit_file();
-    let tracked = if args.json {
-        Vec::new()
-    } else {
-        tracked_ids(paths).await
-    };
+    let tracked: Vec<String> = tracked.into_iter().map(|k| k.id).collect();
     if args.follow {
         // The follower reads the backlog itself (with `--since` and `--limit`), then what is appended: the
         // history is printed once.
@@ -55,11 +61,22 @@ pub async fn run(paths: &Paths, args: EventsArgs, d: Display) -> anyhow::Result<
     Ok(exit::OK)
 }
 
-/// The ids of the sessions the daemon tracks (none when it does not answer): shown ids are unique among them.
-async fn tracked_ids(paths: &Paths) -> Vec<String> {
+/// The sessions the daemon tracks (none when it does not answer): shown ids are unique among them, and
+/// `--session` is resolved among them.
+async fn tracked_sessions(paths: &Paths) -> Vec<SessionKey> {
     match crate::ipc::client::request_once(&paths.socket(), &Request::Sessions).await {
-        Ok(Response::Sessions(list)) => list.sessions.into_iter().map(|s| s.key.id).collect(),
+        Ok(Response::Sessions(list)) => list.sessions.into_iter().map(|s| s.key).collect(),
         _ => Vec::new(),
+    }
+}
+
+/// `--session` as the audit trail names it: a tracked session's unique prefix becomes its id;
+/// anything else (a forgotten session's id) is matched as given.
+fn session_filter(wanted: &str, tracked: &[SessionKey]) -> anyhow::Result<String> {
+    match resolve(tracked, wanted) {
+        Resolved::One(key) => Ok(key.id.clone()),
+        Resolved::None => Ok(wanted.to_string()),
+        Resolved::Ambiguous(many) => anyhow::bail!("{}", ambiguity(wanted, &many)),
     }
 }
 
