@@ -7,6 +7,7 @@ mod support;
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -88,13 +89,10 @@ fn colour_follows_the_flag_then_no_color_then_clicolor_force_then_the_terminal()
     }
 
     // On a terminal, colour is on by itself, and NO_COLOR turns it off.
-    let mut env = home.env.clone();
-    env.push(("TERM".into(), "xterm-256color".into()));
-    let term = PtyTerm::spawn(Path::new(BIN), &["sessions"], &home.dir, &env, 10, 100);
+    let term = terminal(&home, &[], &["sessions"]);
     term.wait_for_text("waiting", WAIT);
     wait_until(WAIT, || term.formatted().contains("\x1b[33m"));
-    env.push(("NO_COLOR".into(), "1".into()));
-    let mut term = PtyTerm::spawn(Path::new(BIN), &["sessions"], &home.dir, &env, 10, 100);
+    let mut term = terminal(&home, &[("NO_COLOR", "1")], &["sessions"]);
     term.wait_for_text("waiting", WAIT);
     assert_eq!(term.wait_exit(WAIT), Some(0));
     assert!(
@@ -103,8 +101,6 @@ fn colour_follows_the_flag_then_no_color_then_clicolor_force_then_the_terminal()
         term.formatted()
     );
 }
-
-use std::path::Path;
 
 #[test]
 fn times_are_local_with_the_zone_shown_and_utc_on_request() {
@@ -186,6 +182,14 @@ fn short_unique_ids_are_shown_and_accepted_and_an_ambiguous_one_names_the_candid
     assert_eq!(started["session"], FIRST, "{started}");
 }
 
+/// `palingenesis args` on a 12x100 xterm, with `env` added to the home's.
+fn terminal(home: &Home, env: &[(&str, &str)], args: &[&str]) -> PtyTerm {
+    let mut all = home.env.clone();
+    all.push(("TERM".into(), "xterm-256color".into()));
+    all.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    PtyTerm::spawn(Path::new(BIN), args, &home.dir, &all, 12, 100)
+}
+
 /// The countdown on the screen, e.g. `in 29m 58s`.
 fn countdown(screen: &str) -> Option<String> {
     let start = screen.find("(in ")?;
@@ -197,16 +201,7 @@ fn countdown(screen: &str) -> Option<String> {
 fn sessions_watch_ticks_shows_new_sessions_as_they_come_and_quits_on_q() {
     let home = daemon("Asia/Kolkata");
     limited(&home, FIRST, 1800);
-    let mut env = home.env.clone();
-    env.push(("TERM".into(), "xterm-256color".into()));
-    let mut term = PtyTerm::spawn(
-        Path::new(BIN),
-        &["sessions", "--watch"],
-        &home.dir,
-        &env,
-        12,
-        100,
-    );
+    let mut term = terminal(&home, &[], &["sessions", "--watch"]);
     let first = term.wait_for_text("q to quit", WAIT);
     assert!(first.contains("claude:7a1b2c3d"), "{first}");
     let shown = countdown(&first).unwrap_or_else(|| panic!("a countdown: {first}"));
@@ -226,14 +221,7 @@ fn sessions_watch_ticks_shows_new_sessions_as_they_come_and_quits_on_q() {
     );
 
     // Ctrl-C ends `status --watch` as cleanly.
-    let mut term = PtyTerm::spawn(
-        Path::new(BIN),
-        &["status", "--watch"],
-        &home.dir,
-        &env,
-        12,
-        100,
-    );
+    let mut term = terminal(&home, &[], &["status", "--watch"]);
     let shown = term.wait_for_text("next action: ", WAIT);
     assert!(
         shown.contains("palingenesis status") && shown.contains(" IST (in "),

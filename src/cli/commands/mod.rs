@@ -41,7 +41,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Daemon(cmd) => daemon::run(cmd, &paths, v),
         Command::Status(w) => block_on(status::run(&paths, w, d)),
-        Command::Health(f) => block_on(status::health(&paths, f.json)),
+        Command::Health(f) => block_on(status::health(&paths, f.json, d)),
         Command::Doctor(f) => block_on(doctor::run(&paths, f.json)),
         Command::Notify(crate::cli::args::NotifyCmd::Test { channel, json }) => {
             block_on(notify_test::run(&paths, channel, json))

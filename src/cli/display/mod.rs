@@ -1,5 +1,5 @@
 //! How the CLI shows things to a person: colour ([`color`]), local times and countdowns ([`clock`]),
-//! column tables ([`table`]), the sessions table ([`sessions`]) and the live `--watch` views ([`watch`]).
+//! column tables ([`table`]), the sessions table ([`Display::sessions`]) and the live `--watch` views ([`watch`]).
 //! JSON output bypasses all of it.
 
 pub mod clock;

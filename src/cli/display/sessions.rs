@@ -8,7 +8,7 @@ use super::table::{Cell, Table};
 use crate::model::session_ref::ShortIds;
 use crate::protocol::{SessionInfo, SessionList};
 
-/// The column titles, before any column a caller adds in front ([`Display::sessions_table`]).
+/// The column titles of [`Display::sessions`] (`fleet sessions` adds HOST in front).
 pub const TITLES: [&str; 5] = ["SESSION", "STATE", "LAST STOP", "REACH", "NEXT"];
 
 impl Display {
