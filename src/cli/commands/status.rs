@@ -1,8 +1,8 @@
 //! `palingenesis status [--watch]` and `palingenesis health`.
 
 use crate::cli::args::WatchArgs;
-use crate::cli::display::{Display, color};
 use crate::cli::display::watch::{self, View};
+use crate::cli::display::{Display, color};
 use crate::cli::{exit, render};
 use crate::paths::Paths;
 use crate::protocol::{Request, Response};

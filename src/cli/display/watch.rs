@@ -18,12 +18,15 @@ use super::Display;
 use super::term::LiveTerminal;
 use crate::audit::{self, AuditQuery};
 use crate::cli::{exit, render};
-use crate::ipc::client::{ClientError, request_once};
+use crate::ipc::client::request_once;
 use crate::paths::Paths;
 use crate::protocol::{Request, Response};
 
 /// How often the answer is fetched again when nothing was recorded.
 pub const REFRESH: Duration = Duration::from_secs(5);
+
+/// How long one answer may take.
+const ANSWER_WITHIN: Duration = Duration::from_secs(10);
 
 /// Which view.
 #[derive(Clone, Copy, Debug)]
@@ -67,7 +70,7 @@ pub async fn run(paths: &Paths, d: Display, view: View, json: bool) -> anyhow::R
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut refresh = tokio::time::interval(REFRESH);
     refresh.tick().await;
-    let mut answer = request_once(&paths.socket(), &view.request()).await;
+    let mut answer = fetch(paths, view).await;
     let mut shown: Option<String> = None;
     loop {
         match &terminal {
@@ -92,14 +95,23 @@ pub async fn run(paths: &Paths, d: Display, view: View, json: bool) -> anyhow::R
             _ = sigint.recv() => break,
             _ = sigterm.recv() => break,
         }
-        answer = request_once(&paths.socket(), &view.request()).await;
+        answer = fetch(paths, view).await;
     }
     drop(terminal);
     Ok(exit::OK)
 }
 
+/// The daemon's answer, given up after [`ANSWER_WITHIN`] so `q` is never kept waiting long.
+async fn fetch(paths: &Paths, view: View) -> anyhow::Result<Response> {
+    let (socket, request) = (paths.socket(), view.request());
+    match tokio::time::timeout(ANSWER_WITHIN, request_once(&socket, &request)).await {
+        Ok(answer) => Ok(answer?),
+        Err(_) => anyhow::bail!("the daemon did not answer within {ANSWER_WITHIN:?}"),
+    }
+}
+
 /// What the terminal shows: a title line with the time, then the view (or why there is none).
-fn frame(view: View, answer: &Result<Response, ClientError>, d: &Display) -> String {
+fn frame(view: View, answer: &anyhow::Result<Response>, d: &Display) -> String {
     let now = Utc::now();
     let title = d.paint.paint(
         super::color::HEADER,
@@ -107,7 +119,7 @@ fn frame(view: View, answer: &Result<Response, ClientError>, d: &Display) -> Str
     );
     let body = match answer {
         Ok(resp) => text(resp, d).unwrap_or_else(|e| format!("{e}\n")),
-        Err(e) => format!("{e}\n(retrying every {}s)\n", REFRESH.as_secs()),
+        Err(e) => format!("{e:#}\n(retrying every {}s)\n", REFRESH.as_secs()),
     };
     format!("{title} · {} · q to quit\n\n{body}", d.zone.clock(now, now))
 }
