@@ -37,14 +37,17 @@ fn daemon(tz: &str) -> Home {
 
 /// `session` hits a usage limit that resets in `secs`; returns once the daemon has scheduled its resume.
 fn limited(home: &Home, session: &str, secs: i64) {
-    let before = home.events_of("ResumeScheduled").len();
     let reset = chrono::Utc::now().timestamp() + secs;
     home.claude_api_error(
         session,
         "rate_limit",
         &format!("Claude AI usage limit reached|{reset}"),
     );
-    home.wait_events("ResumeScheduled", before + 1, WAIT);
+    wait_until(WAIT, || {
+        home.events_of("ResumeScheduled")
+            .iter()
+            .any(|e| e["session"] == session)
+    });
 }
 
 fn out(home: &Home, env: &[(&str, &str)], args: &[&str]) -> String {
