@@ -235,6 +235,46 @@ fn sessions_watch_ticks_shows_new_sessions_as_they_come_and_quits_on_q() {
     assert!(!term.screen().contains("q to quit"), "{}", term.screen());
 }
 
+/// A `--watch` whose stdout is a pipe the test reads as it fills.
+struct Piped {
+    child: KillOnDrop,
+    seen: Arc<Mutex<String>>,
+}
+
+impl Piped {
+    fn start(home: &Home, args: &[&str]) -> Piped {
+        let mut child = KillOnDrop(home.command(args).stdout(Stdio::piped()).spawn().unwrap());
+        let seen = Arc::new(Mutex::new(String::new()));
+        let reader = BufReader::new(child.0.stdout.take().unwrap());
+        let sink = seen.clone();
+        std::thread::spawn(move || {
+            for line in reader.lines().map_while(Result::ok) {
+                let mut s = sink.lock().unwrap();
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
+        Piped { child, seen }
+    }
+
+    fn wait_for(&self, needle: &str) -> String {
+        wait_until(WAIT, || self.seen.lock().unwrap().contains(needle));
+        self.seen.lock().unwrap().clone()
+    }
+
+    /// SIGINT; it must exit 0.
+    fn interrupt(mut self) {
+        let pid = nix::unistd::Pid::from_raw(self.child.0.id() as i32);
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+        let mut status = None;
+        wait_until(WAIT, || {
+            status = self.child.0.try_wait().unwrap();
+            status.is_some()
+        });
+        assert!(status.unwrap().success(), "{status:?}");
+    }
+}
+
 #[test]
 fn status_watch_into_a_pipe_prints_a_snapshot_per_change_and_ends_on_sigint() {
     let (code, _, err) = Home::new().run(&["sessions", "--watch"]);
@@ -242,41 +282,25 @@ fn status_watch_into_a_pipe_prints_a_snapshot_per_change_and_ends_on_sigint() {
     assert!(err.contains("palingenesis daemon start"), "{err}");
 
     let home = daemon("UTC");
-    let mut child = KillOnDrop(
-        home.command(&["status", "--watch"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let seen = Arc::new(Mutex::new(String::new()));
-    let reader = BufReader::new(child.0.stdout.take().unwrap());
-    let sink = seen.clone();
-    std::thread::spawn(move || {
-        for line in reader.lines().map_while(Result::ok) {
-            let mut s = sink.lock().unwrap();
-            s.push_str(&line);
-            s.push('\n');
-        }
-    });
-    wait_until(WAIT, || seen.lock().unwrap().contains("monitoring"));
+    let watch = Piped::start(&home, &["status", "--watch"]);
+    watch.wait_for("monitoring");
     home.ok(&["pause"]);
-    wait_until(WAIT, || seen.lock().unwrap().contains("PAUSED"));
-    let text = seen.lock().unwrap().clone();
+    let text = watch.wait_for("PAUSED");
     assert!(
         text.matches("── status at ").count() >= 2,
         "one per change:\n{text}"
     );
     assert!(!text.contains(ESC), "{text}");
+    watch.interrupt();
 
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.0.id() as i32),
-        nix::sys::signal::Signal::SIGINT,
-    )
-    .unwrap();
-    let mut status = None;
-    wait_until(WAIT, || {
-        status = child.0.try_wait().unwrap();
-        status.is_some()
-    });
-    assert!(status.unwrap().success(), "{status:?}");
+    // With --json, one JSON object per line.
+    let watch = Piped::start(&home, &["sessions", "--watch", "--json"]);
+    let first = watch.wait_for("\n");
+    let list: serde_json::Value = serde_json::from_str(first.lines().next().unwrap()).unwrap();
+    assert!(list["sessions"].is_array(), "{first}");
+    limited(&home, FIRST, 3600);
+    let text = watch.wait_for(FIRST);
+    let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(last["sessions"][0]["key"]["id"], FIRST, "{text}");
+    watch.interrupt();
 }
