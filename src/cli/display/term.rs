@@ -49,16 +49,15 @@ impl LiveTerminal {
         Some(rx)
     }
 
-    /// Draws `frame` over the previous one, each line cut to the terminal's width.
+    /// Draws `frame` over the previous one, cut to the terminal's size (what does not fit is left out, so
+    /// the screen never scrolls).
     pub fn draw(&self, frame: &str) {
-        let width = terminal_size::terminal_size().map_or(usize::MAX, |(w, _)| usize::from(w.0));
-        let mut out = String::from("\x1b[H");
-        for line in frame.lines() {
-            out.push_str(&cut(line, width));
-            out.push_str("\x1b[K\r\n");
-        }
-        out.push_str("\x1b[J");
-        write_out(&out);
+        let (width, height) = terminal_size::terminal_size()
+            .map_or((usize::MAX, usize::MAX), |(w, h)| {
+                (usize::from(w.0), usize::from(h.0))
+            });
+        let lines: Vec<String> = frame.lines().take(height).map(|l| cut(l, width)).collect();
+        write_out(&format!("\x1b[H{}\x1b[K\x1b[J", lines.join("\x1b[K\r\n")));
     }
 }
 
