@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 mod context;
 pub use context::ContextUse;
+pub mod session_ref;
 
 /// An AI coding assistant, by its stable lowercase name (`claude`, …). The core never names one: each
 /// assistant's folder under [`crate::assistants`] defines its constant, and the registry there lists them.

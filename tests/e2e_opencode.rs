@@ -369,7 +369,7 @@ fn opencodes_own_long_retry_and_a_user_abort_are_left_alone() {
     let id = prompt_new_session(&oc, &url, "something slow");
     wait_turns(&fake, 1);
     // The only thing the daemon hears about this session before the abort is opencode retrying.
-    support::home::wait_until(RUN, || home.ok(&["sessions"]).contains(&id));
+    support::home::wait_until(RUN, || home.ok(&["sessions"]).contains(&id[..8]));
     let sessions: Value = serde_json::from_str(&home.ok(&["sessions", "--json"])).unwrap();
     assert_eq!(sessions["sessions"][0]["state"], "running");
     assert!(home.events_of("StopDetected").is_empty());

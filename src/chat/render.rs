@@ -49,11 +49,13 @@ fn sessions(list: &[SessionInfo]) -> String {
     let mut sorted: Vec<&SessionInfo> = list.iter().collect();
     sorted.sort_by_key(|s| std::cmp::Reverse(s.updated_at));
     let mut out = format!("{} sessions (newest first):", list.len());
+    // Unique among all tracked sessions, so every id shown is accepted back by a command.
+    let ids = crate::model::session_ref::ShortIds::new(list.iter().map(|s| &s.key));
     for s in sorted.iter().take(MAX_SESSIONS) {
         out.push_str(&format!(
             "\n{} {} {}",
             s.key.assistant,
-            short(&s.key.id),
+            ids.of(&s.key),
             s.state.as_str()
         ));
         if let Some(stop) = &s.last_stop {

@@ -26,6 +26,13 @@ pub struct Cli {
     /// alias; see `[fleet]` in the config for the ssh command and the remote palingenesis).
     #[arg(long, global = true, value_name = "DEST")]
     pub host: Option<String>,
+    /// Colour the output: auto (on a terminal, honouring NO_COLOR and CLICOLOR_FORCE), always or never.
+    /// JSON output is never coloured.
+    #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
+    pub color: crate::cli::display::ColorWhen,
+    /// Show times in UTC instead of the local zone ($TZ, else the machine's). JSON is always UTC.
+    #[arg(long, global = true)]
+    pub utc: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -35,8 +42,8 @@ pub enum Command {
     /// Start, stop, reload or query the daemon.
     #[command(subcommand)]
     Daemon(DaemonCmd),
-    /// What the daemon is doing.
-    Status(JsonFlag),
+    /// What the daemon is doing (`--watch`: a live view).
+    Status(WatchArgs),
     /// Whether the daemon and its watchers are healthy.
     Health(JsonFlag),
     /// Check the whole setup (config, assistants, hooks, MCP, daemon, service, HTTP, PATH): one line per
@@ -183,9 +190,19 @@ pub struct JsonFlag {
 pub struct SessionsArgs {
     #[command(subcommand)]
     pub action: Option<SessionsCmd>,
+    #[command(flatten)]
+    pub view: WatchArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct WatchArgs {
     /// Machine-readable output.
     #[arg(long)]
     pub json: bool,
+    /// Stay on screen, current: redrawn in place on a terminal with countdowns ticking (q or Ctrl-C quits);
+    /// into a pipe, a fresh snapshot (with --json, one JSON line) each time something changes.
+    #[arg(long, short)]
+    pub watch: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -240,7 +257,7 @@ pub struct EventsArgs {
     /// Only this event type (repeatable), e.g. StopDetected.
     #[arg(long = "type")]
     pub types: Vec<String>,
-    /// Only events of this session (id or a prefix of it).
+    /// Only events of this session: its id, `assistant:id`, or a unique prefix of a tracked session's id.
     #[arg(long)]
     pub session: Option<String>,
     /// Show at most the last N events.

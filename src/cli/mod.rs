@@ -2,6 +2,7 @@
 
 mod args;
 mod commands;
+pub mod display;
 mod render;
 
 use std::process::ExitCode;

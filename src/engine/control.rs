@@ -200,28 +200,16 @@ impl Engine {
     pub(super) fn resolve(&self, target: &Target) -> Result<SessionKey, ErrorReply> {
         match &target.session {
             Some(wanted) => {
-                let matches: Vec<&SessionKey> = self
-                    .sessions
-                    .keys()
-                    .filter(|k| {
-                        k.id == *wanted
-                            || k.to_string() == *wanted
-                            || k.id.starts_with(wanted.as_str())
-                    })
-                    .collect();
-                match matches.as_slice() {
-                    [one] => Ok((*one).clone()),
-                    [] => Err(reply(
+                use crate::model::session_ref::{Resolved, ambiguity, resolve};
+                match resolve(self.sessions.keys(), wanted) {
+                    Resolved::One(key) => Ok(key.clone()),
+                    Resolved::None => Err(reply(
                         ErrorCode::NotFound,
                         format!("no tracked session matches `{wanted}`"),
                     )),
-                    many => Err(reply(
-                        ErrorCode::BadRequest,
-                        format!(
-                            "`{wanted}` matches {} sessions; give more of the id",
-                            many.len()
-                        ),
-                    )),
+                    Resolved::Ambiguous(many) => {
+                        Err(reply(ErrorCode::BadRequest, ambiguity(wanted, &many)))
+                    }
                 }
             }
             None => self

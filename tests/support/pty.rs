@@ -124,6 +124,11 @@ impl PtyTerm {
         self.parser.lock().unwrap().screen().contents()
     }
 
+    /// The screen with its attributes, as escape sequences (to see colours).
+    pub fn formatted(&self) -> String {
+        self.parser.lock().unwrap().screen().contents_formatted()
+    }
+
     /// Every window title set so far.
     pub fn titles(&self) -> Vec<String> {
         self.parser.lock().unwrap().callbacks().titles.clone()

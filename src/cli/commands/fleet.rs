@@ -4,8 +4,12 @@
 use serde::Serialize;
 
 use crate::cli::args::FleetCmd;
+use crate::cli::display::clock::countdown;
+use crate::cli::display::table::{Cell, Table};
+use crate::cli::display::{Display, SESSION_TITLES as TITLES};
 use crate::cli::{exit, render};
 use crate::config::FleetConfig;
+use crate::model::session_ref::ShortIds;
 use crate::paths::Paths;
 use crate::protocol::{SessionList, StatusReport};
 
@@ -19,7 +23,7 @@ struct HostAnswer<T> {
     error: Option<String>,
 }
 
-pub async fn run(paths: &Paths, cmd: FleetCmd) -> anyhow::Result<u8> {
+pub async fn run(paths: &Paths, cmd: FleetCmd, d: Display) -> anyhow::Result<u8> {
     let config = crate::config::load(&paths.config_file)?;
     if config.fleet.hosts.is_empty() {
         anyhow::bail!(
@@ -27,8 +31,8 @@ pub async fn run(paths: &Paths, cmd: FleetCmd) -> anyhow::Result<u8> {
         );
     }
     match cmd {
-        FleetCmd::Status(f) => show(&config.fleet, "status", f.json, status_table).await,
-        FleetCmd::Sessions(f) => show(&config.fleet, "sessions", f.json, sessions_table).await,
+        FleetCmd::Status(f) => show(&config.fleet, "status", f.json, d, status_table).await,
+        FleetCmd::Sessions(f) => show(&config.fleet, "sessions", f.json, d, sessions_table).await,
     }
 }
 
@@ -38,13 +42,14 @@ async fn show<T: serde::de::DeserializeOwned + Serialize>(
     fleet: &FleetConfig,
     command: &str,
     json: bool,
-    table: fn(&[HostAnswer<T>], chrono::DateTime<chrono::Utc>) -> String,
+    d: Display,
+    table: fn(&[HostAnswer<T>], chrono::DateTime<chrono::Utc>, &Display) -> String,
 ) -> anyhow::Result<u8> {
     let answers: Vec<HostAnswer<T>> = ask_all(fleet, command).await;
     if json {
         render::json(&answers)?;
     } else {
-        print!("{}", table(&answers, chrono::Utc::now()));
+        print!("{}", table(&answers, chrono::Utc::now(), &d));
     }
     Ok(if answers.iter().all(|a| a.answer.is_some()) {
         exit::OK
@@ -103,6 +108,7 @@ async fn ask<T: serde::de::DeserializeOwned>(
 fn status_table(
     answers: &[HostAnswer<StatusReport>],
     now: chrono::DateTime<chrono::Utc>,
+    _: &Display,
 ) -> String {
     let mut out = format!(
         "{:<24} {:<10} {:<8} {:>8} {:>7} {:<16} {:>6} {:>10}\n",
@@ -120,8 +126,7 @@ fn status_table(
                 s.version,
                 s.sessions_total,
                 s.sessions_waiting,
-                s.next_action_at
-                    .map_or("-".into(), |at| render::countdown(at, now)),
+                s.next_action_at.map_or("-".into(), |at| countdown(at, now)),
                 s.saves.total.saves,
                 render::duration(s.saves.total.recovered_secs),
             )),
@@ -138,17 +143,27 @@ fn status_table(
 fn sessions_table(
     answers: &[HostAnswer<SessionList>],
     now: chrono::DateTime<chrono::Utc>,
+    d: &Display,
 ) -> String {
-    let header = render::sessions_header();
-    let mut out = format!("{:<24} {header}", "HOST");
+    let lists = answers.iter().filter_map(|a| a.answer.as_ref());
+    let short = ShortIds::new(lists.flat_map(|l| l.sessions.iter().map(|s| &s.key)));
+    let mut table = Table::new([&["HOST"][..], &TITLES[..]].concat());
+    let mut unreachable = String::new();
     for a in answers {
-        let body = match (&a.answer, &a.error) {
-            (Some(list), _) => render::sessions(list, now),
-            (None, error) => format!("unreachable: {}\n", error.as_deref().unwrap_or("no answer")),
-        };
-        for line in body.lines().filter(|l| *l != header.trim_end()) {
-            out.push_str(&format!("{:<24} {line}\n", a.host));
+        match (&a.answer, &a.error) {
+            (Some(list), _) => {
+                for s in &list.sessions {
+                    let mut row = vec![Cell::plain(a.host.as_str())];
+                    row.extend(d.session_cells(s, &short, now));
+                    table.push(row);
+                }
+            }
+            (None, error) => unreachable.push_str(&format!(
+                "{}: unreachable: {}\n",
+                a.host,
+                error.as_deref().unwrap_or("no answer")
+            )),
         }
     }
-    out
+    table.render(&d.paint) + &unreachable
 }

@@ -9,6 +9,7 @@ use serde_json::json;
 
 use crate::classify::env_tz;
 use crate::cli::args::InspectArgs;
+use crate::cli::display::Display;
 use crate::cli::{exit, render};
 use crate::config::Config;
 use crate::decide::{self, History, Plan};
@@ -28,10 +29,10 @@ struct Findings {
     last_stop: Option<(chrono::DateTime<chrono::Utc>, StopReason, String)>,
 }
 
-pub async fn run(paths: &Paths, args: InspectArgs) -> anyhow::Result<u8> {
+pub async fn run(paths: &Paths, args: InspectArgs, d: Display) -> anyhow::Result<u8> {
     let path = PathBuf::from(&args.target);
     if !path.is_file() {
-        return inspect_tracked(paths, &args).await;
+        return inspect_tracked(paths, &args, &d).await;
     }
     let assistant = args.assistant.unwrap_or_else(|| guess_assistant(&path));
     let p = path.clone();
@@ -59,15 +60,12 @@ pub async fn run(paths: &Paths, args: InspectArgs) -> anyhow::Result<u8> {
     );
     match &findings.last_stop {
         Some((at, reason, evidence)) => {
-            println!("last stop: {} at {at}", reason.label());
+            println!("last stop: {} at {}", reason.label(), d.zone.full(*at));
             if let StopReason::UsageLimit {
                 resets_at: Some(t), ..
             } = reason
             {
-                println!(
-                    "resets at: {t} ({})",
-                    render::countdown(*t, chrono::Utc::now())
-                );
+                println!("resets at: {}", d.when(*t, chrono::Utc::now()));
             }
             println!("evidence:  {evidence}");
         }
@@ -145,7 +143,7 @@ fn plan_for(f: &Findings, assistant: Assistant, config: &Config) -> serde_json::
             format!(
                 "{} at {at} ({}): {why}",
                 action.as_str(),
-                render::countdown(*at, now)
+                crate::cli::display::clock::countdown(*at, now)
             )
         }
         (Plan::Notify { why }, _) => format!("notify only: {why}"),
@@ -155,7 +153,7 @@ fn plan_for(f: &Findings, assistant: Assistant, config: &Config) -> serde_json::
     json!({ "summary": summary, "stale": stale })
 }
 
-async fn inspect_tracked(paths: &Paths, args: &InspectArgs) -> anyhow::Result<u8> {
+async fn inspect_tracked(paths: &Paths, args: &InspectArgs, d: &Display) -> anyhow::Result<u8> {
     let list = match request_once(&paths.socket(), &Request::Preview).await {
         Ok(Response::Preview(list)) => list,
         Ok(other) => return render::unexpected(other),
@@ -166,35 +164,26 @@ async fn inspect_tracked(paths: &Paths, args: &InspectArgs) -> anyhow::Result<u8
             ));
         }
     };
-    let found: Vec<_> = list
-        .sessions
-        .into_iter()
-        .filter(|s| s.key.id.starts_with(&args.target) || s.key.to_string() == args.target)
-        .collect();
-    match found.as_slice() {
-        [one] => {
-            if args.json {
-                render::json(one)?;
-            } else {
-                print!(
-                    "{}",
-                    render::sessions(
-                        &crate::protocol::SessionList {
-                            sessions: vec![one.clone()]
-                        },
-                        chrono::Utc::now()
-                    )
-                );
-                if let Some(t) = &one.locator.transcript {
-                    println!("transcript: {}", t.display());
-                }
-            }
-            Ok(exit::OK)
-        }
-        [] => anyhow::bail!("`{}` is neither a file nor a tracked session", args.target),
-        _ => anyhow::bail!(
-            "`{}` matches several sessions; give more of the id",
-            args.target
-        ),
+    use crate::model::session_ref::{Resolved, ambiguity, resolve};
+    let one = match resolve(list.sessions.iter().map(|s| &s.key), &args.target) {
+        Resolved::One(key) => list.sessions.iter().find(|s| &s.key == key),
+        Resolved::None => None,
+        Resolved::Ambiguous(many) => anyhow::bail!("{}", ambiguity(&args.target, &many)),
+    };
+    let Some(one) = one else {
+        anyhow::bail!("`{}` is neither a file nor a tracked session", args.target)
+    };
+    if args.json {
+        render::json(one)?;
+        return Ok(exit::OK);
     }
+    let single = crate::protocol::SessionList {
+        sessions: vec![one.clone()],
+    };
+    print!("{}", d.sessions(&single, chrono::Utc::now()));
+    println!("session:    {}", one.key);
+    if let Some(t) = &one.locator.transcript {
+        println!("transcript: {}", t.display());
+    }
+    Ok(exit::OK)
 }

@@ -33,6 +33,9 @@ use crate::paths::Paths;
 pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
     let paths = Paths::from_env();
     let v = cli.verbose;
+    // Only commands that show something to a person decide colour and zone (`hook` stays as lean as it was).
+    let (color, utc) = (cli.color, cli.utc);
+    let d = || super::display::Display::from_env(color, utc);
     if let Some(host) = &cli.host {
         return remote::run(
             &paths,
@@ -42,31 +45,31 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
     }
     match cli.command {
         Command::Daemon(cmd) => daemon::run(cmd, &paths, v),
-        Command::Status(f) => block_on(status::run(&paths, f.json)),
-        Command::Health(f) => block_on(status::health(&paths, f.json)),
+        Command::Status(w) => block_on(status::run(&paths, w, d())),
+        Command::Health(f) => block_on(status::health(&paths, f.json, d())),
         Command::Doctor(f) => block_on(doctor::run(&paths, f.json)),
         Command::Setup(a) => setup::run(&paths, a),
         Command::Notify(crate::cli::args::NotifyCmd::Test { channel, json }) => {
             block_on(notify_test::run(&paths, channel, json))
         }
         Command::Sessions(a) => match a.action {
-            None => block_on(sessions::run(&paths, a.json, false)),
+            None => block_on(sessions::run(&paths, a.view, d())),
             Some(SessionsCmd::Forget(f)) => block_on(forget::run(&paths, f)),
         },
-        Command::Preview(f) => block_on(sessions::run(&paths, f.json, true)),
+        Command::Preview(f) => block_on(sessions::preview(&paths, f.json, d())),
         Command::Pause(f) => block_on(control::pause(&paths, f.json)),
         Command::Resume(t) => block_on(control::resume(&paths, t)),
         Command::NewSession(t) => block_on(control::new_session(&paths, t)),
         Command::Skip(t) => block_on(control::skip(&paths, t)),
         Command::Abort(t) => block_on(control::abort(&paths, t)),
         Command::Logs(a) => block_on(logs::run(&paths, a)),
-        Command::Events(a) => block_on(events::run(&paths, a)),
+        Command::Events(a) => block_on(events::run(&paths, a, d())),
         Command::Config(c) => config::run(c, &paths),
         Command::Hook(a) => block_on(hook::run(&paths, a.assistant)),
         Command::Hooks(c) => hooks::run(c),
         Command::Run(a) => run::run(&paths, a),
         Command::Classify(a) => classify::run(a),
-        Command::Inspect(a) => block_on(inspect::run(&paths, a)),
+        Command::Inspect(a) => block_on(inspect::run(&paths, a, d())),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,
@@ -87,7 +90,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             Ok(exit::OK)
         }
         Command::Service(c) => service::run(c, &paths),
-        Command::Fleet(c) => block_on(fleet::run(&paths, c)),
+        Command::Fleet(c) => block_on(fleet::run(&paths, c, d())),
         Command::Mcp { action: None } => block_on(async {
             crate::mcp::serve_stdio(paths).await?;
             Ok(exit::OK)

@@ -1,15 +1,24 @@
-//! `palingenesis sessions` and `palingenesis preview`.
+//! `palingenesis sessions [--watch]` and `palingenesis preview`.
 
+use crate::cli::args::WatchArgs;
+use crate::cli::display::Display;
+use crate::cli::display::watch::{self, View};
 use crate::cli::{exit, render};
 use crate::paths::Paths;
 use crate::protocol::{Request, Response};
 
-pub async fn run(paths: &Paths, json: bool, preview: bool) -> anyhow::Result<u8> {
-    let req = if preview {
-        Request::Preview
-    } else {
-        Request::Sessions
-    };
+pub async fn run(paths: &Paths, args: WatchArgs, d: Display) -> anyhow::Result<u8> {
+    if args.watch {
+        return watch::run(paths, d, View::Sessions, args.json).await;
+    }
+    show(paths, Request::Sessions, args.json, d).await
+}
+
+pub async fn preview(paths: &Paths, json: bool, d: Display) -> anyhow::Result<u8> {
+    show(paths, Request::Preview, json, d).await
+}
+
+async fn show(paths: &Paths, req: Request, json: bool, d: Display) -> anyhow::Result<u8> {
     let resp = match super::ask(paths, &req, json).await? {
         Ok(resp) => resp,
         Err(code) => return Ok(code),
@@ -19,7 +28,7 @@ pub async fn run(paths: &Paths, json: bool, preview: bool) -> anyhow::Result<u8>
             if json {
                 render::json(&list)?;
             } else {
-                print!("{}", render::sessions(&list, chrono::Utc::now()));
+                print!("{}", d.sessions(&list, chrono::Utc::now()));
             }
             Ok(exit::OK)
         }

@@ -1,10 +1,17 @@
-//! `palingenesis status` and `palingenesis health`.
+//! `palingenesis status [--watch]` and `palingenesis health`.
 
+use crate::cli::args::WatchArgs;
+use crate::cli::display::watch::{self, View};
+use crate::cli::display::{Display, color};
 use crate::cli::{exit, render};
 use crate::paths::Paths;
 use crate::protocol::{Request, Response};
 
-pub async fn run(paths: &Paths, json: bool) -> anyhow::Result<u8> {
+pub async fn run(paths: &Paths, args: WatchArgs, d: Display) -> anyhow::Result<u8> {
+    let json = args.json;
+    if args.watch {
+        return watch::run(paths, d, View::Status, json).await;
+    }
     let resp = match super::ask(paths, &Request::Status, json).await? {
         Ok(resp) => resp,
         Err(code) => return Ok(code),
@@ -14,7 +21,7 @@ pub async fn run(paths: &Paths, json: bool) -> anyhow::Result<u8> {
             if json {
                 render::json(&s)?;
             } else {
-                print!("{}", render::status(&s, chrono::Utc::now()));
+                print!("{}", render::status(&s, chrono::Utc::now(), &d));
             }
             Ok(exit::OK)
         }
@@ -22,7 +29,7 @@ pub async fn run(paths: &Paths, json: bool) -> anyhow::Result<u8> {
     }
 }
 
-pub async fn health(paths: &Paths, json: bool) -> anyhow::Result<u8> {
+pub async fn health(paths: &Paths, json: bool, d: Display) -> anyhow::Result<u8> {
     let resp = match super::ask(paths, &Request::Health, json).await? {
         Ok(resp) => resp,
         Err(code) => return Ok(code),
@@ -33,12 +40,11 @@ pub async fn health(paths: &Paths, json: bool) -> anyhow::Result<u8> {
                 render::json(&h)?;
             } else {
                 for c in &h.checks {
-                    println!(
-                        "{} {:<20} {}",
-                        if c.ok { "ok  " } else { "FAIL" },
-                        c.name,
-                        c.detail
-                    );
+                    let verdict = match c.ok {
+                        true => d.paint.paint(color::GOOD, "ok  "),
+                        false => d.paint.paint(color::BAD, "FAIL"),
+                    };
+                    println!("{verdict} {:<20} {}", c.name, c.detail);
                 }
             }
             Ok(if h.ok { exit::OK } else { exit::FAILURE })
