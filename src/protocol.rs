@@ -234,6 +234,10 @@ pub struct SessionInfo {
     pub resumes_last_hour: u32,
     pub locator: Locator,
     pub updated_at: DateTime<Utc>,
+    /// Quiet for `[daemon] park_after_secs`: kept on disk, not in the daemon's memory, until it is
+    /// concerned again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub parked: bool,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]

@@ -162,6 +162,7 @@ mod tests {
             resumes_last_hour: 0,
             locator: Default::default(),
             updated_at: now,
+            parked: false,
         };
         let list = SessionList {
             sessions: vec![info("a", "pty"), info("b", "needs_attention")],

@@ -60,7 +60,7 @@ impl Engine {
             config_file: self.paths.config_file.clone(),
             state_dir: self.paths.state_dir.clone(),
             watching: self.watching.clone(),
-            sessions_total: self.sessions.len(),
+            sessions_total: self.sessions_known(),
             sessions_waiting: self
                 .sessions
                 .values()
@@ -195,15 +195,8 @@ impl Engine {
     pub(super) fn resolve(&self, target: &Target) -> Result<SessionKey, ErrorReply> {
         match &target.session {
             Some(wanted) => {
-                let matches: Vec<&SessionKey> = self
-                    .sessions
-                    .keys()
-                    .filter(|k| {
-                        k.id == *wanted
-                            || k.to_string() == *wanted
-                            || k.id.starts_with(wanted.as_str())
-                    })
-                    .collect();
+                let matches: Vec<&SessionKey> =
+                    self.sessions.keys().filter(|k| names(k, wanted)).collect();
                 match matches.as_slice() {
                     [one] => Ok((*one).clone()),
                     [] => Err(reply(
@@ -381,6 +374,11 @@ impl Engine {
         }
         Response::done("hook received")
     }
+}
+
+/// Whether `wanted` names `key`: its id, `assistant:id`, or a prefix of its id.
+pub(super) fn names(key: &SessionKey, wanted: &str) -> bool {
+    key.id == wanted || key.to_string() == wanted || key.id.starts_with(wanted)
 }
 
 fn reply(code: ErrorCode, message: impl Into<String>) -> ErrorReply {

@@ -206,6 +206,7 @@ impl TrackedSession {
             resumes_last_hour: self.resumes_last_hour(now),
             locator: self.locator.clone(),
             updated_at: self.updated_at,
+            parked: false,
         }
     }
 }
