@@ -155,7 +155,7 @@ mod tests {
         assert_eq!(keys(&dir), BTreeSet::from([a.key.clone(), b.key.clone()]));
         assert_eq!(get(&dir, &b.key), Some(b.clone()));
         assert_eq!(all(&dir, &BTreeSet::from([a.key.clone()])), vec![b.clone()]);
-        remove(&dir, &[a.key.clone()]);
+        remove(&dir, std::slice::from_ref(&a.key));
         assert_eq!(keys(&dir), BTreeSet::from([b.key.clone()]));
         assert_eq!(get(&dir, &a.key), None);
         let none = BTreeSet::new();
