@@ -266,6 +266,7 @@ impl Engine {
                 let Reconfiguration { config, resumers } = *new;
                 self.config = Arc::new(config);
                 self.resumers = resumers;
+                self.plan_parking();
                 let _ = reply.send(());
             }
             EngineMsg::AgentEnv { session, env } => {

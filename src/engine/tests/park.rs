@@ -171,3 +171,21 @@ async fn parked_sessions_outlive_a_restart() {
     let list = listed(&mut third).await;
     assert_eq!((list.len(), list[0].parked), (1, false));
 }
+
+#[tokio::test]
+async fn a_reload_plans_parking_under_the_new_threshold() {
+    let mut r = rig_with(TurnOutcome::Succeeded, |c| c.daemon.park_after_secs = 0);
+    r.engine.on_observation(progress());
+    r.engine.plan_parking();
+    assert!(r.engine.park.due.is_none());
+    let mut config = (*r.engine.config).clone();
+    config.daemon.park_after_secs = 60;
+    let new = Box::new(Reconfiguration {
+        config,
+        resumers: Resumers::default(),
+    });
+    let (reply, done) = tokio::sync::oneshot::channel();
+    r.engine.handle(EngineMsg::Reconfigure { new, reply }).await;
+    done.await.unwrap();
+    assert!(r.engine.park.due.is_some());
+}
