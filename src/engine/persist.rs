@@ -20,12 +20,10 @@ pub struct EngineSnapshot {
 }
 
 /// Writes the state; then, the burst of changes that made it dirty being handled and the snapshot (a copy of
-/// every session) dropped, hands freed heap pages back to the system ([`crate::memory`]), and once more when
-/// the burst's blocking threads have ended.
+/// every session) dropped, hands freed heap pages back to the system ([`crate::memory`]).
 pub async fn save(path: PathBuf, snapshot: EngineSnapshot) -> Result<(), crate::store::StoreError> {
     let saved = crate::store::save_atomic_async(path, snapshot).await;
     let _ = tokio::task::spawn_blocking(crate::memory::release_freed).await;
-    drop(crate::memory::release_when_settled());
     saved
 }
 
