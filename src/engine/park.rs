@@ -208,6 +208,9 @@ impl Engine {
         let EngineMsg::Control { req, .. } = msg else {
             return;
         };
+        if self.park.count == 0 {
+            return;
+        }
         let named = match req {
             Request::Skip(t)
             | Request::NewSession(t)
