@@ -47,6 +47,7 @@
 //!   Each session's state machine is one pure function, [`engine::step::step`] (state, input, now, policy →
 //!   state, effects); the engine's shell carries out the effects (timers, audit, attempts), and an attempt
 //!   chooses its resumer (headless, or [`interactive::TerminalResumer`] for a live terminal) from one probe.
+//!   Sessions quiet for `[daemon] park_after_secs` are parked on disk and brought back when concerned again.
 //! - [`wiring`]: asks each assistant's adapter what to run under the config.
 //! - [`audit`] (append-only JSONL trail, queries, live follow), [`store`] (atomic state file), [`journal`]
 //!   (stops and attempts durable before they are acknowledged; reconciled after kill -9), [`config`]

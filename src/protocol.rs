@@ -250,6 +250,10 @@ pub struct SessionInfo {
     /// How full its context window is, as its latest records said.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<crate::model::ContextUse>,
+    /// Quiet for `[daemon] park_after_secs`: kept on disk, not in the daemon's memory, until it is
+    /// concerned again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub parked: bool,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]

@@ -17,7 +17,7 @@ struct Bound {
     max: u64,
 }
 
-fn bounds(c: &Config) -> [Bound; 7] {
+fn bounds(c: &Config) -> [Bound; 8] {
     let b = |key, value, min, max| Bound {
         key,
         value,
@@ -50,6 +50,12 @@ fn bounds(c: &Config) -> [Bound; 7] {
             u64::from(c.daemon.forget_after_days),
             0,
             3650,
+        ),
+        b(
+            "daemon.park_after_secs",
+            c.daemon.park_after_secs,
+            0,
+            365 * DAY,
         ),
     ]
 }

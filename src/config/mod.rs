@@ -81,6 +81,9 @@ pub struct DaemonConfig {
     pub log_keep: usize,
     /// Sessions with nothing pending and quiet for this many days are forgotten; 0: never.
     pub forget_after_days: u32,
+    /// Sessions with nothing pending and quiet for this many seconds leave memory for a file on disk and
+    /// come back when concerned again; 0: never.
+    pub park_after_secs: u64,
 }
 
 impl Default for DaemonConfig {
@@ -91,6 +94,7 @@ impl Default for DaemonConfig {
             log_max_bytes: 10 * 1024 * 1024,
             log_keep: 3,
             forget_after_days: 7,
+            park_after_secs: 4 * 3600,
         }
     }
 }

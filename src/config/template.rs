@@ -19,6 +19,10 @@ log_keep = 3
 # Sessions with nothing pending that have been quiet this many days are forgotten (they come back if
 # they write again). 0: never. `palingenesis sessions forget <id>` forgets one now.
 forget_after_days = 7
+# Sessions with nothing pending that have been quiet this many seconds leave the daemon's memory: they
+# are kept on disk (still listed by `sessions`) and come back when they write again or a command names
+# them. 0: never.
+park_after_secs = 14400
 
 [monitoring]
 # Assistants to watch: any of {assistants}. Empty: every one found on this machine.

@@ -32,8 +32,9 @@ const AT_START_ONLY: [&str; 3] = ["daemon", "audit", "monitoring"];
 /// Why a change to `key` waits for a daemon restart, or `None` when a reload applies it. (A change to an
 /// assistant's section that moves what is watched also waits; the reload says so.)
 pub fn restart_needed_for(key: &str) -> Option<String> {
-    // The engine reads it at every save, from the config a reload hands it.
-    if key == "daemon.forget_after_days" {
+    // The engine reads them at every save (and plans parking again on a reload), from the config a reload
+    // hands it.
+    if key == "daemon.forget_after_days" || key == "daemon.park_after_secs" {
         return None;
     }
     let section = key.split('.').next().unwrap_or(key);

@@ -65,7 +65,7 @@ impl Engine {
             config_file: self.paths.config_file.clone(),
             state_dir: self.paths.state_dir.clone(),
             watching: self.watching.clone(),
-            sessions_total: self.sessions.len(),
+            sessions_total: self.sessions_known(),
             sessions_waiting: self
                 .sessions
                 .values()
@@ -419,6 +419,13 @@ fn spooled_at(payload: &serde_json::Value, now: DateTime<Utc>) -> Option<DateTim
     let at = payload.get(crate::hookspool::SPOOLED_AT_FIELD)?.as_str()?;
     let at = DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc);
     Some(at.min(now))
+}
+
+/// Whether `wanted` names `key` the way a control request's reference is resolved
+/// ([`crate::model::session_ref::resolve`]): its id, `assistant:id`, or a prefix of either.
+pub(super) fn names(key: &SessionKey, wanted: &str) -> bool {
+    use crate::model::session_ref::{Resolved, resolve};
+    !matches!(resolve(std::iter::once(key), wanted), Resolved::None)
 }
 
 fn reply(code: ErrorCode, message: impl Into<String>) -> ErrorReply {

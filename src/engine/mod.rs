@@ -16,6 +16,8 @@ mod forget;
 mod handle;
 mod observe;
 mod outcome;
+mod park;
+mod parked;
 mod persist;
 mod route;
 pub mod session;
@@ -139,6 +141,8 @@ pub struct Engine {
     wrappers: BTreeMap<String, crate::protocol::WrapperRegistration>,
     /// The plan last shown in each wrapper's title.
     wrapper_plans: BTreeMap<String, crate::wrapper::protocol::PlanNotice>,
+    /// Quiet sessions parked on disk (see [`park`]).
+    park: park::ParkState,
 }
 
 /// Create the engine and its handle. `snapshot` is the persisted state (None on first start).
@@ -177,6 +181,7 @@ pub fn engine(
         save_due: None,
         wrappers: BTreeMap::new(),
         wrapper_plans: BTreeMap::new(),
+        park: park::ParkState::default(),
     };
     engine.recover_after_restart();
     (engine, EngineHandle::new(tx, sources_tx), rx)
@@ -190,19 +195,26 @@ impl Engine {
 
     /// Run until `stop` is cancelled or every handle is dropped; then cancel attempts and save.
     pub async fn run(mut self, mut rx: mpsc::Receiver<EngineMsg>, stop: CancellationToken) {
+        self.load_parked().await;
         loop {
             if self.dirty && self.save_due.is_none() {
                 self.save_due =
                     Some(tokio::time::Instant::now() + std::time::Duration::from_millis(200));
             }
-            let save_due = self.save_due;
+            let (save_due, park_due) = (self.save_due, self.park.due);
             tokio::select! {
                 _ = stop.cancelled() => break,
                 msg = rx.recv() => match msg {
-                    Some(msg) => self.handle(msg),
+                    Some(msg) => self.handle(msg).await,
                     None => break,
                 },
-                Some(event) = self.sources.recv() => self.on_source(event),
+                Some(event) = self.sources.recv() => {
+                    self.unpark_for_source(&event).await;
+                    self.on_source(event);
+                }
+                _ = async { tokio::time::sleep_until(park_due.expect("guarded")).await }, if park_due.is_some() => {
+                    self.park_quiet().await;
+                }
                 Some(key) = self.timers.next_expired() => self.on_deadline(key),
                 _ = async { tokio::time::sleep_until(save_due.expect("guarded")).await }, if save_due.is_some() => {
                     self.save().await;
@@ -229,18 +241,23 @@ impl Engine {
         self.sync_wrapper_plans();
     }
 
-    fn handle(&mut self, msg: EngineMsg) {
+    async fn handle(&mut self, msg: EngineMsg) {
+        if let EngineMsg::Control { .. } = msg {
+            // A request sees everything the sources reported before it was sent.
+            while let Ok(event) = self.sources.try_recv() {
+                self.unpark_for_source(&event).await;
+                self.on_source(event);
+            }
+        }
+        self.unpark_for(&msg).await;
         match msg {
             EngineMsg::Control { req, reply } => {
-                // A request sees everything the sources reported before it was sent.
-                while let Ok(event) = self.sources.try_recv() {
-                    self.on_source(event);
-                }
                 match req {
                     Request::Checkpoint(c) => self.on_checkpoint(c, reply),
                     Request::Hook(fwd) => self.on_hook(fwd, reply),
                     req => {
-                        let _ = reply.send(self.on_request(req));
+                        let answer = self.on_request(req);
+                        let _ = reply.send(self.with_parked(answer).await);
                     }
                 }
             }
@@ -254,6 +271,7 @@ impl Engine {
                 let Reconfiguration { config, resumers } = *new;
                 self.config = Arc::new(config);
                 self.resumers = resumers;
+                self.plan_parking();
                 let _ = reply.send(());
             }
             EngineMsg::AgentEnv { session, env } => {
@@ -449,7 +467,11 @@ impl Engine {
             next_attempt_id: self.next_attempt_id,
         };
         match persist::save(self.paths.state_file(), snapshot).await {
-            Ok(()) => self.journal.compact(journaled),
+            Ok(()) => {
+                self.journal.compact(journaled);
+                self.remove_unparked_files().await;
+                self.plan_parking();
+            }
             Err(e) => {
                 tracing::error!(error = %e, "saving state failed");
                 self.dirty = true;

@@ -252,6 +252,7 @@ impl TrackedSession {
             locator: self.locator.clone(),
             updated_at: self.updated_at,
             context: self.checkpoint.context,
+            parked: false,
         }
     }
 }

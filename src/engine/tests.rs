@@ -223,7 +223,7 @@ async fn a_succeeded_attempt_verifies_the_resume() {
     })
     .await
     .unwrap();
-    r.engine.handle(msg);
+    r.engine.handle(msg).await;
     assert_eq!(phase(&r), Phase::Running);
     assert_eq!(r.resumer.continued(), ["s1"]);
     assert_eq!(events(&r, EventType::ResumeCompleted).await, 1);
@@ -347,6 +347,7 @@ mod checkpoint;
 mod clock;
 mod fallback;
 mod forget;
+mod park;
 mod running;
 mod self_continue;
 
