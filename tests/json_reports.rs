@@ -1,4 +1,4 @@
-//! `--json` on the commands that report (hooks, mcp, service, logs, config validate), and `config validate`
+//! `--json` on the commands that report (hooks, mcp, service, logs, config, daemon, sessions forget), and `config validate`
 //! reporting every problem at once, through the real binary in an isolated home.
 
 mod support;
@@ -210,4 +210,51 @@ fn config_validate_reports_every_problem_with_its_place() {
         (&v["valid"], &v["problems"]),
         (&Value::Bool(true), &serde_json::json!([]))
     );
+}
+
+#[test]
+fn daemon_config_and_forget_report_in_json() {
+    let home = home();
+    let path = json(&home.ok(&["config", "path", "--json"]));
+    assert_eq!(path["exists"], false, "{path:#}");
+    let init = json(&home.ok(&["config", "init", "--json"]));
+    assert_eq!(init["written"], path["path"], "{init:#}");
+    assert_eq!(init["previous_kept_at"], Value::Null, "{init:#}");
+    let set = json(&home.ok(&["config", "set", "http.token", "s3cret-value", "--json"]));
+    assert_eq!(
+        (&set["key"], &set["value"]),
+        (&Value::from("http.token"), &Value::from("<redacted>")),
+        "{set:#}"
+    );
+    assert!(
+        set["applies"].as_str().unwrap().contains("not running"),
+        "{set:#}"
+    );
+
+    let started = json(&home.ok(&["daemon", "start", "--json"]));
+    assert_eq!(started["started"], true, "{started:#}");
+    let pid = started["pid"].as_u64().unwrap();
+    let again = json(&home.ok(&["daemon", "start", "--json"]));
+    assert_eq!(
+        (&again["started"], &again["pid"]),
+        (&Value::Bool(false), &Value::from(pid)),
+        "{again:#}"
+    );
+    let reload = json(&home.ok(&["daemon", "reload", "--json"]));
+    assert_eq!(reload["response"], "done", "{reload:#}");
+    assert_eq!(reload["message"], "configuration unchanged", "{reload:#}");
+    let (code, out, _) = home.run(&["sessions", "forget", "nobody", "--json"]);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(json(&out)["response"], "error", "{out}");
+    assert!(out.contains("no tracked session matches"), "{out}");
+    let restarted = json(&home.ok(&["daemon", "restart", "--json"]));
+    assert_eq!(restarted["stopped"], pid, "{restarted:#}");
+    let stopped = json(&home.ok(&["daemon", "stop", "--json"]));
+    assert_eq!(
+        (&stopped["stopped"], &stopped["pid"]),
+        (&Value::Bool(true), &restarted["pid"]),
+        "{stopped:#}"
+    );
+    let stopped = json(&home.ok(&["daemon", "stop", "--json"]));
+    assert_eq!(stopped["stopped"], false, "{stopped:#}");
 }

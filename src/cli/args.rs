@@ -165,15 +165,18 @@ pub enum DaemonCmd {
         /// In the foreground, log only to the log file.
         #[arg(long, hide = true)]
         no_stderr_log: bool,
+        /// Machine-readable output: whether it was started or already running, its pid and version.
+        #[arg(long, conflicts_with = "foreground")]
+        json: bool,
     },
     /// Stop the daemon gracefully.
-    Stop,
+    Stop(JsonFlag),
     /// Stop, then start; the config is checked first, and a broken one leaves the running daemon alone.
-    Restart,
+    Restart(JsonFlag),
     /// Re-read the config file (same as SIGHUP) and apply every changed key that can change while running;
     /// the answer names what was applied and what waits for `daemon restart` (exit 0 either way; 1 when the
     /// new file is rejected and the old config kept).
-    Reload,
+    Reload(JsonFlag),
     /// Whether the daemon runs, and its pid and version.
     Status(JsonFlag),
 }
@@ -219,6 +222,9 @@ pub struct ForgetArgs {
     /// Cancel a pending or running resume first (as `abort` does), instead of refusing.
     #[arg(long)]
     pub force: bool,
+    /// Machine-readable output: the daemon's answer as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -275,6 +281,9 @@ pub enum ConfigCmd {
         /// Replace an existing file (the old one is kept as a backup).
         #[arg(long)]
         force: bool,
+        /// Machine-readable output: what was written and kept.
+        #[arg(long)]
+        json: bool,
     },
     /// Show the effective configuration (file + environment).
     Show(JsonFlag),
@@ -295,9 +304,12 @@ pub enum ConfigCmd {
         key: String,
         /// A TOML value (`60`, `true`, `["a"]`), or plain text for a string.
         value: String,
+        /// Machine-readable output: the key, its value (secrets redacted), the file and when it applies.
+        #[arg(long)]
+        json: bool,
     },
     /// Print the config file's path.
-    Path,
+    Path(JsonFlag),
 }
 
 #[derive(Args, Debug)]

@@ -251,16 +251,14 @@ impl Engine {
         }
         self.unpark_for(&msg).await;
         match msg {
-            EngineMsg::Control { req, reply } => {
-                match req {
-                    Request::Checkpoint(c) => self.on_checkpoint(c, reply),
-                    Request::Hook(fwd) => self.on_hook(fwd, reply),
-                    req => {
-                        let answer = self.on_request(req);
-                        let _ = reply.send(self.with_parked(answer).await);
-                    }
+            EngineMsg::Control { req, reply } => match req {
+                Request::Checkpoint(c) => self.on_checkpoint(c, reply),
+                Request::Hook(fwd) => self.on_hook(fwd, reply),
+                req => {
+                    let answer = self.on_request(req);
+                    let _ = reply.send(self.with_parked(answer).await);
                 }
-            }
+            },
             EngineMsg::Attempt {
                 session,
                 attempt_id,

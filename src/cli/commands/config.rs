@@ -14,11 +14,17 @@ use crate::paths::Paths;
 pub fn run(cmd: ConfigCmd, paths: &Paths) -> anyhow::Result<u8> {
     let path = &paths.config_file;
     match cmd {
-        ConfigCmd::Path => {
-            println!("{}", path.display());
+        ConfigCmd::Path(f) => {
+            if f.json {
+                crate::cli::render::json(
+                    &serde_json::json!({ "path": path, "exists": path.exists() }),
+                )?;
+            } else {
+                println!("{}", path.display());
+            }
             Ok(exit::OK)
         }
-        ConfigCmd::Init { force } => {
+        ConfigCmd::Init { force, json } => {
             if path.exists() && !force {
                 bail!(
                     "{} already exists (use --force to overwrite)",
@@ -33,13 +39,19 @@ pub fn run(cmd: ConfigCmd, paths: &Paths) -> anyhow::Result<u8> {
                 Err(_) => None,
             };
             write_private(path, &template())?;
+            let token_file = paths.http_token_file();
+            crate::http::auth::ensure_token_file(&token_file)
+                .with_context(|| format!("writing {}", token_file.display()))?;
+            if json {
+                crate::cli::render::json(&serde_json::json!({
+                    "written": path, "previous_kept_at": kept, "http_token_file": token_file,
+                }))?;
+                return Ok(exit::OK);
+            }
             println!("wrote {}", path.display());
             if let Some(kept) = kept {
                 println!("the previous file is kept at {}", kept.display());
             }
-            let token_file = paths.http_token_file();
-            crate::http::auth::ensure_token_file(&token_file)
-                .with_context(|| format!("writing {}", token_file.display()))?;
             println!("HTTP API token in {}", token_file.display());
             Ok(exit::OK)
         }
@@ -56,7 +68,7 @@ pub fn run(cmd: ConfigCmd, paths: &Paths) -> anyhow::Result<u8> {
             let active = file.as_deref().is_none_or(|f| f == path.as_path());
             super::config_validate::run(file.as_deref().unwrap_or(path), active, json)
         }
-        ConfigCmd::Set { key, value } => {
+        ConfigCmd::Set { key, value, json } => {
             let current = std::fs::read_to_string(path).ok();
             let text = config::set_key(current.as_deref(), path, &key, &value)?;
             write_private(path, &text)?;
@@ -66,6 +78,12 @@ pub fn run(cmd: ConfigCmd, paths: &Paths) -> anyhow::Result<u8> {
             } else {
                 &value
             };
+            if json {
+                crate::cli::render::json(&serde_json::json!({
+                    "key": key, "value": shown, "file": path, "applies": next_step(paths, &key),
+                }))?;
+                return Ok(exit::OK);
+            }
             println!("{key} = {shown}  ({})", path.display());
             println!("{}", next_step(paths, &key));
             if let Ok(c) = config::validate_text(&text, path) {

@@ -7,7 +7,8 @@ use crate::ipc::client::request_once;
 use crate::paths::Paths;
 use crate::protocol::{Request, Response, Target};
 
-async fn send(paths: &Paths, req: Request, json: bool) -> anyhow::Result<u8> {
+/// Send `req`; print the answer (as it is with `json`); exit 0 when it was done.
+pub async fn send(paths: &Paths, req: Request, json: bool) -> anyhow::Result<u8> {
     let resp = request_once(&paths.socket(), &req).await?;
     if !json {
         return render::done_or_error(resp);

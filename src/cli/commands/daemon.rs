@@ -5,7 +5,7 @@ use anyhow::Context;
 use crate::cli::args::DaemonCmd;
 use crate::cli::{exit, render};
 use crate::daemon::lifecycle;
-use crate::ipc::client::{Client, ClientError, request_once};
+use crate::ipc::client::{Client, ClientError};
 use crate::paths::Paths;
 use crate::protocol::Request;
 
@@ -14,45 +14,72 @@ pub fn run(cmd: DaemonCmd, paths: &Paths, verbosity: u8) -> anyhow::Result<u8> {
         DaemonCmd::Start {
             foreground: true,
             no_stderr_log,
+            ..
         } => foreground(paths, verbosity, !no_stderr_log),
         DaemonCmd::Start {
-            foreground: false, ..
+            foreground: false,
+            json,
+            ..
         } => super::block_on(async {
             // Starting what already runs is done, not a failure (scripts and service files call it freely).
             if let Ok(c) = Client::connect(&paths.socket(), "cli").await {
-                println!(
-                    "palingenesis daemon already running (pid {}, version {})",
-                    c.daemon_pid, c.daemon_version
-                );
+                if json {
+                    render::json(&serde_json::json!({
+                        "started": false, "running": true, "pid": c.daemon_pid, "version": c.daemon_version,
+                    }))?;
+                } else {
+                    println!(
+                        "palingenesis daemon already running (pid {}, version {})",
+                        c.daemon_pid, c.daemon_version
+                    );
+                }
                 return Ok(exit::OK);
             }
             let pid = lifecycle::start_detached(paths, verbosity).await?;
-            println!(
-                "palingenesis daemon started (pid {pid}); log: {}",
-                paths.log_file().display()
-            );
+            if json {
+                render::json(&serde_json::json!({
+                    "started": true, "running": true, "pid": pid,
+                    "version": env!("CARGO_PKG_VERSION"), "log": paths.log_file(),
+                }))?;
+            } else {
+                println!(
+                    "palingenesis daemon started (pid {pid}); log: {}",
+                    paths.log_file().display()
+                );
+            }
             Ok(exit::OK)
         }),
-        DaemonCmd::Stop => super::block_on(async {
-            match lifecycle::stop(paths).await? {
+        DaemonCmd::Stop(f) => super::block_on(async {
+            let stopped = lifecycle::stop(paths).await?;
+            if f.json {
+                render::json(&serde_json::json!({ "stopped": stopped.is_some(), "pid": stopped }))?;
+                return Ok(exit::OK);
+            }
+            match stopped {
                 Some(pid) => println!("palingenesis daemon stopped (pid {pid})"),
                 None => println!("palingenesis daemon was not running"),
             }
             Ok(exit::OK)
         }),
-        DaemonCmd::Restart => super::block_on(async {
+        DaemonCmd::Restart(f) => super::block_on(async {
             // One typo must not cost the working daemon: check the new config before stopping it.
             lifecycle::preflight(paths).context(
                 "not restarting: the configuration would not start a daemon (the running one is left alone)",
             )?;
-            lifecycle::stop(paths).await?;
+            let stopped = lifecycle::stop(paths).await?;
             let pid = lifecycle::start_detached(paths, verbosity).await?;
-            println!("palingenesis daemon restarted (pid {pid})");
+            if f.json {
+                render::json(
+                    &serde_json::json!({ "restarted": true, "stopped": stopped, "pid": pid }),
+                )?;
+            } else {
+                println!("palingenesis daemon restarted (pid {pid})");
+            }
             Ok(exit::OK)
         }),
-        DaemonCmd::Reload => super::block_on(async {
-            render::done_or_error(request_once(&paths.socket(), &Request::Reload).await?)
-        }),
+        DaemonCmd::Reload(f) => {
+            super::block_on(super::control::send(paths, Request::Reload, f.json))
+        }
         DaemonCmd::Status(f) => super::block_on(async {
             match Client::connect(&paths.socket(), "cli").await {
                 Ok(c) => {
