@@ -175,6 +175,8 @@ pub async fn start_detached(paths: &Paths, verbosity: u8) -> anyhow::Result<u32>
 
 /// Ask the daemon to stop and wait until it is gone. Ok(None) when it was not running.
 pub async fn stop(paths: &Paths) -> anyhow::Result<Option<u32>> {
+    // Read before asking: a daemon that stops at once has released its pid file by the time it answered.
+    let known = running_pid(&paths.pid_file());
     let pid = match request_once(&paths.socket(), &Request::Shutdown).await {
         Ok(crate::protocol::Response::Error(e)) => {
             // It answers but cannot shut down by itself (its engine is gone): end it by signal.
@@ -185,7 +187,7 @@ pub async fn stop(paths: &Paths) -> anyhow::Result<Option<u32>> {
             }
             pid
         }
-        Ok(_) => running_pid(&paths.pid_file()),
+        Ok(_) => known.or_else(|| running_pid(&paths.pid_file())),
         Err(ClientError::NotRunning { .. }) => match running_pid(&paths.pid_file()) {
             Some(pid) => {
                 // Alive but deaf: fall back to SIGTERM.
