@@ -72,13 +72,10 @@ pub struct ProjectPolicy {
 impl CheckpointConfig {
     /// The settings for a session whose project directory is `cwd` (unknown: the global ones).
     pub fn for_project(&self, cwd: Option<&Path>) -> ProjectPolicy {
-        let project = cwd.and_then(|cwd| {
-            self.projects
-                .iter()
-                .filter(|(dir, _)| cwd.starts_with(dir))
-                .max_by_key(|(dir, _)| dir.components().count())
-                .map(|(_, p)| p)
-        });
+        // The deepest project directory containing the session's.
+        let project = super::projects::containing(&self.projects, cwd)
+            .last()
+            .copied();
         let enabled = project.and_then(|p| p.enabled).or(self.enabled);
         ProjectPolicy {
             enabled: match enabled {

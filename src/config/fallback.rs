@@ -97,16 +97,7 @@ impl FallbackConfig {
             at_reset: self.at_reset,
         };
         // Every project directory containing the session's applies, the deepest last (so it wins).
-        let mut containing: Vec<(&PathBuf, &ProjectFallback)> = match cwd {
-            Some(cwd) => self
-                .projects
-                .iter()
-                .filter(|(dir, _)| cwd.starts_with(dir))
-                .collect(),
-            None => Vec::new(),
-        };
-        containing.sort_by_key(|(dir, _)| dir.components().count());
-        for (_, p) in containing {
+        for p in super::projects::containing(&self.projects, cwd) {
             s.enabled = p.enabled.unwrap_or(s.enabled);
             s.after_hours = p.after_hours.unwrap_or(s.after_hours);
             if let Some(a) = &p.assistants {

@@ -12,6 +12,7 @@ mod fallback;
 mod fleet;
 mod load;
 mod problems;
+mod projects;
 mod redact;
 mod serde_impl;
 pub mod template;
