@@ -9,12 +9,15 @@ use anyhow::{Context, bail};
 use tokio::net::UnixListener;
 use tokio_util::sync::CancellationToken;
 
-use super::pidfile::{PidFile, PidFileError, running_pid};
+use super::pidfile::{PidFile, PidFileError, live_holder, running_pid};
 use super::{DaemonContext, run};
 use crate::config::Config;
 use crate::ipc::client::{Client, ClientError, request_once};
 use crate::paths::Paths;
 use crate::protocol::Request;
+
+/// How long a start waits for a daemon that is exiting (killed, crashed) to release its pid file lock.
+const EXIT_GRACE: Duration = Duration::from_secs(5);
 
 /// Create a private directory (0700).
 pub fn private_dir(path: &Path) -> std::io::Result<()> {
@@ -39,8 +42,12 @@ pub async fn run_foreground(paths: Paths, config: Config) -> anyhow::Result<()> 
         .with_context(|| format!("creating {}", paths.state_dir.display()))?;
     let _pid = match PidFile::acquire(&paths.pid_file()) {
         Ok(p) => p,
-        Err(PidFileError::AlreadyRunning { pid }) => {
-            bail!("palingenesis is already running (pid {pid})")
+        Err(PidFileError::AlreadyRunning { .. }) => {
+            // The holder may be a daemon that was just killed and has not yet released its lock.
+            if let Some(pid) = live_holder(&paths.pid_file(), EXIT_GRACE).await {
+                bail!("palingenesis is already running (pid {pid})")
+            }
+            PidFile::acquire(&paths.pid_file())?
         }
         Err(e) => return Err(e.into()),
     };
@@ -122,7 +129,7 @@ pub async fn start_detached(paths: &Paths, verbosity: u8) -> anyhow::Result<u32>
     if let Ok(c) = Client::connect(&paths.socket(), "cli").await {
         bail!("palingenesis is already running (pid {})", c.daemon_pid);
     }
-    if let Some(pid) = running_pid(&paths.pid_file()) {
+    if let Some(pid) = live_holder(&paths.pid_file(), EXIT_GRACE).await {
         bail!(
             "palingenesis is already running (pid {pid}) but its socket does not answer; try `palingenesis daemon stop`"
         );

@@ -70,6 +70,21 @@ fn read_pid(file: &mut File) -> Option<u32> {
     s.trim().parse().ok()
 }
 
+/// The pid of a live daemon holding `path`'s lock, if one does. A daemon killed with SIGKILL is a zombie (or
+/// gone from `/proc`) a moment before the kernel has closed all its files and so released the lock: while the
+/// holder is exiting this waits, up to `grace`, for the lock to come free instead of calling it running.
+pub async fn live_holder(path: &Path, grace: std::time::Duration) -> Option<u32> {
+    let deadline = tokio::time::Instant::now() + grace;
+    loop {
+        let pid = running_pid(path)?;
+        let exiting = !crate::procfs::stat(pid).is_some_and(|s| s.running());
+        if !exiting || tokio::time::Instant::now() >= deadline {
+            return Some(pid);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 /// The pid of the daemon holding `path`'s lock, if one does.
 pub fn running_pid(path: &Path) -> Option<u32> {
     let mut file = File::open(path).ok()?;
@@ -108,5 +123,49 @@ mod tests {
             std::fs::read_to_string(&p).unwrap().trim(),
             std::process::id().to_string()
         );
+    }
+
+    /// A lock held in the name of `pid` (by another open file description, as a dying process holds it).
+    fn locked_for(pid: u32, path: &Path) -> File {
+        std::fs::write(path, format!("{pid}\n")).unwrap();
+        let file = File::open(path).unwrap();
+        file.try_lock().unwrap();
+        file
+    }
+
+    #[tokio::test]
+    async fn a_live_holder_is_named_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("d.pid");
+        let _lock = locked_for(std::process::id(), &p);
+        let grace = std::time::Duration::from_secs(30);
+        let held = tokio::time::timeout(std::time::Duration::from_secs(5), live_holder(&p, grace));
+        assert_eq!(held.await.unwrap(), Some(std::process::id()));
+    }
+
+    #[tokio::test]
+    async fn an_exiting_holder_is_waited_for_until_it_releases_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("d.pid");
+        // A child that has exited and is not reaped: a zombie, as a killed daemon is before its files close.
+        let mut zombie = std::process::Command::new("true").spawn().unwrap();
+        while crate::procfs::stat(zombie.id()).is_some_and(|s| s.running()) {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let lock = locked_for(zombie.id(), &p);
+        let release = tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+            drop(lock);
+        });
+        assert_eq!(
+            live_holder(&p, std::time::Duration::from_secs(30)).await,
+            None
+        );
+        release.await.unwrap();
+        // One that never releases it is named once the grace is over.
+        let _lock = locked_for(zombie.id(), &p);
+        let grace = std::time::Duration::from_millis(100);
+        assert_eq!(live_holder(&p, grace).await, Some(zombie.id()));
+        zombie.wait().unwrap();
     }
 }
