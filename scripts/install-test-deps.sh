@@ -111,9 +111,10 @@ install_clients() {
     log "clients: installed (package-lock sha256 ${want:0:12})"
 }
 
-# Debian packages the tests run, as "command package" pairs: installed together (one `apt-get update`) only
-# when one of the commands is missing.
+# Debian packages the tests run, as "command package" pairs (or "file package" where the package has no
+# command): installed together (one `apt-get update`) only when one of them is missing.
 APT_NEEDS=(
+    "/usr/share/zoneinfo/Europe/Berlin tzdata"
     "tmux tmux"
     "promtool prometheus"
     "chromium chromium"
@@ -121,7 +122,10 @@ APT_NEEDS=(
 )
 
 have() {
-    command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]
+    case "$1" in
+    /*) [ -e "$1" ] ;;
+    *) command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] ;;
+    esac
 }
 
 install_apt_packages() {

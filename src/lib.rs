@@ -18,7 +18,8 @@
 //!
 //! The vocabulary and small shared pieces:
 //! - [`model`]: assistants (by name), sessions, [`model::StopReason`], signals, observations, source events.
-//! - [`paths`], [`procfs`] (what `/proc` says about processes), [`timers`] (deadlines, no polling).
+//! - [`paths`], [`procfs`] (what `/proc` says about processes), [`timers`] (deadlines, no polling), [`tz`]
+//!   (time zones from the system's database).
 //!
 //! Pure logic:
 //! - [`formats`]: what every assistant's record parser shares ([`formats::ParsedRecord`]).
@@ -103,5 +104,6 @@ pub mod sources;
 pub mod store;
 pub mod surface;
 pub mod timers;
+pub mod tz;
 pub mod wiring;
 pub mod wrapper;

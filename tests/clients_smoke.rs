@@ -175,7 +175,7 @@ fn claude_weekly_limit_names_the_date_in_the_process_time_zone() {
     let run = run_with_timeout(claude.print("say hi"), RUN);
     let text = run.json()["result"].as_str().unwrap_or_default().to_owned();
     let berlin: DateTime<Utc> = {
-        let tz: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
+        let tz: palingenesis::tz::Tz = "Europe/Berlin".parse().unwrap();
         let local = limit.resets_at.with_timezone(&tz).naive_local();
         DateTime::from_naive_utc_and_offset(local, Utc)
     };
@@ -296,7 +296,7 @@ fn codex_usage_limit_fails_the_task_with_usage_limit_exceeded() {
     let (thread, end) = codex_outcome(&run.json_lines());
     // Codex formats the reset in its local zone (TZ=UTC in the sandbox), with a typographic
     // apostrophe; a reset on another day than today carries its date ("Dec 1st, 2026 12:05 AM").
-    let reset = limit.resets_at.with_timezone(&chrono_tz::UTC);
+    let reset = limit.resets_at.with_timezone(&palingenesis::tz::Tz::UTC);
     let time = reset.format("%-I:%M %p").to_string();
     let at = if reset.date_naive() == chrono::Utc::now().date_naive() {
         time

@@ -194,7 +194,7 @@ fn text(data: &[u8]) -> &str {
 
 fn ctx() -> palingenesis::classify::ClassifyContext {
     let now = "2026-11-24T10:00:00Z".parse().unwrap();
-    palingenesis::classify::ClassifyContext::new(now, chrono_tz::Europe::Paris)
+    palingenesis::classify::ClassifyContext::new(now, "Europe/Paris".parse().unwrap())
 }
 
 #[test]
@@ -208,7 +208,7 @@ fn claude_transcript_lines_and_hook_payloads() {
     );
     let (ctx, seeds2) = (ctx(), seeds.clone());
     fuzz("claude_transcript_line", seeds, |d| {
-        let _ = parse_transcript_line(text(d), chrono_tz::UTC);
+        let _ = parse_transcript_line(text(d), palingenesis::tz::Tz::UTC);
     });
     fuzz("claude_hook_payload", seeds2, |d| {
         if let Ok(v) = serde_json::from_slice::<serde_json::Value>(d) {
@@ -222,7 +222,7 @@ fn codex_rollout_lines() {
     use palingenesis::assistants::codex::records::{CodexRolloutState, parse_exec_json_line};
     let seeds = corpus(|p| p.contains("codex") && p.ends_with(".jsonl"), &[]);
     fuzz("codex_rollout", seeds, |d| {
-        let mut state = CodexRolloutState::new(chrono_tz::UTC);
+        let mut state = CodexRolloutState::new(palingenesis::tz::Tz::UTC);
         for line in text(d).lines() {
             let _ = state.feed(line);
             let _ = parse_exec_json_line(line);
@@ -256,7 +256,10 @@ fn opencode_events_and_messages() {
 fn qwen_chat_lines() {
     let seeds = corpus(|p| p.contains("qwen") && p.ends_with(".chat.jsonl"), &[]);
     fuzz("qwen_chat_line", seeds, |d| {
-        let _ = palingenesis::assistants::qwen::records::parse_chat_line(text(d), chrono_tz::UTC);
+        let _ = palingenesis::assistants::qwen::records::parse_chat_line(
+            text(d),
+            palingenesis::tz::Tz::UTC,
+        );
     });
 }
 

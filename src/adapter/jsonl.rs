@@ -62,7 +62,7 @@ impl JsonlSessions {
 /// A [`super::RecordReader`] over a format's pure line parser (`palingenesis inspect`).
 pub struct LineReader {
     pub format: JsonlFormat,
-    pub tz: chrono_tz::Tz,
+    pub tz: crate::tz::Tz,
 }
 
 impl super::RecordReader for LineReader {

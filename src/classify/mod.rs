@@ -19,8 +19,8 @@ pub(crate) mod text;
 #[cfg(test)]
 mod tests;
 
+use crate::tz::Tz;
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 
 use crate::model::{Assistant, Precision, StopReason, UsageWindow};
 

@@ -10,8 +10,8 @@
 
 use std::sync::LazyLock;
 
+use crate::tz::Tz;
 use chrono::{DateTime, Datelike, LocalResult, NaiveDate, TimeDelta, TimeZone, Utc, Weekday};
-use chrono_tz::Tz;
 use regex::Regex;
 
 use super::ClassifyContext;

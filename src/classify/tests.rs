@@ -1,7 +1,7 @@
 //! Free-text classification: real stop messages, and the look-alikes that are not stops.
 
+use crate::tz::Tz;
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use proptest::prelude::*;
 use rstest::rstest;
 

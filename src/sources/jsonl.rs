@@ -27,7 +27,7 @@ pub struct JsonlFormat {
     /// The session a file belongs to, when its path says so (else each line's own session id).
     pub session_of: fn(&Path) -> Option<String>,
     /// One line → what it says (pure).
-    pub parse: fn(&str, chrono_tz::Tz) -> Result<ParsedRecord, FormatError>,
+    pub parse: fn(&str, crate::tz::Tz) -> Result<ParsedRecord, FormatError>,
     /// For formats whose lines carry neither: the session and work dir of a file, read once per file from
     /// its header or its folder (it may block: it runs off the async workers).
     pub file_context: Option<fn(&Path) -> FileContext>,
@@ -109,7 +109,7 @@ pub fn observations(
     format: &JsonlFormat,
     batch: &FileLines,
     context: &FileContext,
-    tz: chrono_tz::Tz,
+    tz: crate::tz::Tz,
     garbage: &mut u64,
 ) -> Vec<Observation> {
     let file_session = (format.session_of)(&batch.path).or_else(|| context.session.clone());
@@ -195,7 +195,7 @@ pub fn observations(
 mod tests {
     use super::*;
 
-    fn parse(line: &str, _tz: chrono_tz::Tz) -> Result<ParsedRecord, FormatError> {
+    fn parse(line: &str, _tz: crate::tz::Tz) -> Result<ParsedRecord, FormatError> {
         let v: serde_json::Value = serde_json::from_str(line)?;
         Ok(ParsedRecord {
             signal: (v["done"] == true).then_some(Signal::Progress),
@@ -236,7 +236,7 @@ mod tests {
             &FORMAT,
             &batch(&["{}", r#"{"done":true}"#]),
             &context,
-            chrono_tz::Tz::UTC,
+            crate::tz::Tz::UTC,
             &mut garbage,
         );
         assert_eq!(out.len(), 2, "announced, then the signal: {out:?}");
@@ -248,7 +248,7 @@ mod tests {
             &FORMAT,
             &batch(&[r#"{"done":true}"#]),
             &FileContext::default(),
-            chrono_tz::Tz::UTC,
+            crate::tz::Tz::UTC,
             &mut garbage,
         );
         assert!(none.is_empty(), "no session, nothing to say: {none:?}");

@@ -64,7 +64,7 @@ mod tests {
     #[test]
     fn plans_become_titles_in_local_time() {
         let at: DateTime<Utc> = "2026-11-24T14:02:30Z".parse().unwrap();
-        let berlin = chrono_tz::Europe::Berlin;
+        let berlin = "Europe/Berlin".parse::<crate::tz::Tz>().unwrap();
         assert_eq!(
             PlanNotice::ResumeAt { at }.title(&berlin).as_deref(),
             Some("palingenesis: resuming at 15:02")

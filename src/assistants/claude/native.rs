@@ -95,7 +95,7 @@ pub fn from_notification(kind: &str, message: &str) -> Option<Signal> {
 
 #[cfg(test)]
 mod tests {
-    use chrono_tz::Tz;
+    use crate::tz::Tz;
 
     use super::*;
 

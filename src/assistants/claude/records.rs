@@ -7,8 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::tz::Tz;
 use chrono::{DateTime, TimeDelta, Utc};
-use chrono_tz::Tz;
 use serde_json::Value;
 
 use super::classify::classify;

@@ -15,8 +15,8 @@ mod prime;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use crate::tz::Tz;
 use chrono::Utc;
-use chrono_tz::Tz;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;

@@ -84,7 +84,7 @@ mod tests {
     use super::*;
 
     fn ctx() -> ClassifyContext {
-        ClassifyContext::new("2026-11-30T21:00:00Z".parse().unwrap(), chrono_tz::Tz::UTC)
+        ClassifyContext::new("2026-11-30T21:00:00Z".parse().unwrap(), crate::tz::Tz::UTC)
     }
 
     fn of(text: &str) -> StopReason {

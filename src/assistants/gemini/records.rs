@@ -13,7 +13,7 @@
 
 use std::path::{Path, PathBuf};
 
-use chrono_tz::Tz;
+use crate::tz::Tz;
 use serde_json::Value;
 
 use super::classify::{Fails, classify, evidence};

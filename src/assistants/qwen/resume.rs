@@ -140,7 +140,7 @@ mod tests {
     use crate::model::UsageWindow;
 
     fn ctx() -> ClassifyContext {
-        ClassifyContext::new("2026-11-30T19:48:15Z".parse().unwrap(), chrono_tz::Tz::UTC)
+        ClassifyContext::new("2026-11-30T19:48:15Z".parse().unwrap(), crate::tz::Tz::UTC)
     }
 
     fn fixture(name: &str) -> String {

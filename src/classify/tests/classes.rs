@@ -2,7 +2,7 @@
 //! Codex's `codex-rs/protocol/src/error.rs`, opencode issues), read as free text by every assistant and as
 //! structured evidence by the one that writes it.
 
-use chrono_tz::Tz;
+use crate::tz::Tz;
 use rstest::rstest;
 
 use super::at;

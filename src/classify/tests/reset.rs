@@ -1,7 +1,7 @@
 //! Reset-time parsing against the forms the assistants really print.
 
+use crate::tz::Tz;
 use chrono::{DateTime, TimeDelta, Utc};
-use chrono_tz::Tz;
 use proptest::prelude::*;
 use rstest::rstest;
 

@@ -21,7 +21,7 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<u8> {
     };
     let tz = match &args.tz {
         Some(name) => name
-            .parse::<chrono_tz::Tz>()
+            .parse::<crate::tz::Tz>()
             .map_err(|_| anyhow::anyhow!("--tz `{name}` is not an IANA time zone"))?,
         None => tz_from_name(std::env::var("TZ").ok().as_deref()),
     };

@@ -61,6 +61,7 @@ pub async fn run(paths: &Paths, json: bool) -> anyhow::Result<u8> {
     checks.push(daemon_check(paths).await);
     checks.push(service_check(service.as_ref()));
     checks.push(http_check(&config, paths));
+    checks.push(time_zones_check());
     checks.extend(reach::checks(&config).await);
     let ok = checks.iter().all(|c| c.level != Level::Fail);
     if json {
@@ -164,6 +165,19 @@ fn service_check(service: Option<&super::service::Status>) -> Check {
             format!("not installed; `service install` would give it PATH: {path_text}"),
         )
         .fix("palingenesis service install"),
+    }
+}
+
+/// Reset times named in a zone ("resets 6:40pm (Asia/Calcutta)") are read with the system's zoneinfo.
+fn time_zones_check() -> Check {
+    match crate::tz::database_dir() {
+        Some(dir) => check("time zones", Level::Ok, format!("zoneinfo in {}", dir.display())),
+        None => check(
+            "time zones",
+            Level::Warn,
+            "no time-zone database: reset times given in a named zone are not understood (waits fall back to backoff)",
+        )
+        .fix("install the system's tzdata package, or set TZDIR to a zoneinfo directory"),
     }
 }
 

@@ -2,8 +2,8 @@
 //! UTC with `--utc`; and countdowns ("in 4h 12m") beside the times something will happen. JSON output keeps
 //! RFC 3339 UTC and never comes through here.
 
+use crate::tz::Tz;
 use chrono::{DateTime, Offset, Utc};
-use chrono_tz::Tz;
 
 /// The zone times are shown in.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -33,7 +33,7 @@ impl Zone {
 
     fn named(name: &str) -> Option<Zone> {
         match name.trim().trim_start_matches(':').parse::<Tz>().ok()? {
-            Tz::UTC | Tz::Etc__UTC | Tz::Universal | Tz::Zulu => Some(Zone::Utc),
+            tz if tz.is_utc() => Some(Zone::Utc),
             tz => Some(Zone::Named(tz)),
         }
     }

@@ -108,7 +108,7 @@ mod tests {
         };
         let d = Display {
             paint: Default::default(),
-            zone: super::super::clock::Zone::Named(chrono_tz::Asia::Kolkata),
+            zone: super::super::clock::Zone::Named("Asia/Kolkata".parse().unwrap()),
         };
         let text = d.sessions(&list, now);
         assert_eq!(

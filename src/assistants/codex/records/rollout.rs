@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
+use crate::tz::Tz;
 use chrono::{DateTime, TimeDelta, Utc};
-use chrono_tz::Tz;
 use serde_json::Value;
 
 use super::super::classify::classify;

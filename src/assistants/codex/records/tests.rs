@@ -1,6 +1,6 @@
 //! Codex rollout lines, the rollout state, and `codex exec --json` events.
 
-use chrono_tz::Tz;
+use crate::tz::Tz;
 use proptest::prelude::*;
 use rstest::rstest;
 use serde_json::{Value, json};

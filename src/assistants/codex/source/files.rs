@@ -11,8 +11,8 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use crate::tz::Tz;
 use chrono::{DateTime, Duration, Utc};
-use chrono_tz::Tz;
 
 use super::prime::Primed;
 use super::rollout_thread_id;

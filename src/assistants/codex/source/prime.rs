@@ -8,8 +8,8 @@ use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use crate::tz::Tz;
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 
 use crate::assistants::codex::records::CodexRolloutState;
 

@@ -1,7 +1,7 @@
 use super::*;
 
 fn ctx() -> ClassifyContext {
-    ClassifyContext::new("2026-11-30T21:30:00Z".parse().unwrap(), chrono_tz::Tz::UTC)
+    ClassifyContext::new("2026-11-30T21:30:00Z".parse().unwrap(), crate::tz::Tz::UTC)
 }
 
 fn fixture(name: &str) -> String {

@@ -1,6 +1,6 @@
 //! opencode assistant messages, retry headers and session status.
 
-use chrono_tz::Tz;
+use crate::tz::Tz;
 use proptest::prelude::*;
 use rstest::rstest;
 use serde_json::{Value, json};

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use chrono_tz::Tz;
+use crate::tz::Tz;
 use proptest::prelude::*;
 use rstest::rstest;
 use serde_json::{Value, json};

@@ -1,7 +1,7 @@
 //! The Codex parsers against what the real CLI (0.169.0) wrote: `tests/fixtures/real/codex/`, captured
 //! against the fake provider with `TZ=UTC` (see docs/client-facts.md).
 
-use chrono_tz::Tz;
+use crate::tz::Tz;
 use rstest::rstest;
 
 use super::super::*;

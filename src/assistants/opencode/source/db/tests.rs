@@ -63,7 +63,7 @@ fn changed_sessions_report_their_last_message_once() {
     assert_eq!(changed[0].session, "ses_a");
     assert_eq!(changed[0].directory, PathBuf::from("/w"));
     assert_eq!(changed[0].last["id"], "msg_2");
-    let ctx = ClassifyContext::new(Utc::now(), chrono_tz::Tz::UTC);
+    let ctx = ClassifyContext::new(Utc::now(), crate::tz::Tz::UTC);
     let obs = observation(&changed[0], &ctx, None).unwrap();
     assert_eq!(obs.origin, Origin::Database);
     assert_eq!(obs.locator.server_url, None);

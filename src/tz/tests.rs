@@ -1,0 +1,159 @@
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::*;
+
+fn at(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+fn wall(s: &str) -> NaiveDateTime {
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()
+}
+
+fn system_dirs() -> Vec<PathBuf> {
+    ZONEINFO_DIRS.iter().map(Into::into).collect()
+}
+
+#[test]
+fn utc_and_its_other_names_are_utc_without_any_file() {
+    for name in UTC_NAMES {
+        let tz = Tz::named(name).unwrap();
+        assert!(tz.is_utc(), "{name}");
+        assert_eq!(tz, Tz::UTC);
+    }
+    let t = at("2026-07-01T12:00:00Z").with_timezone(&Tz::UTC);
+    assert_eq!(t.format("%H:%M %Z").to_string(), "12:00 UTC");
+}
+
+#[test]
+fn a_named_zone_follows_its_daylight_saving_rules() {
+    let berlin: Tz = "Europe/Berlin".parse().unwrap();
+    let summer = at("2026-07-01T12:00:00Z").with_timezone(&berlin);
+    assert_eq!(
+        summer.format("%H:%M %Z %:z").to_string(),
+        "14:00 CEST +02:00"
+    );
+    let winter = at("2026-12-01T12:00:00Z").with_timezone(&berlin);
+    assert_eq!(
+        winter.format("%H:%M %Z %:z").to_string(),
+        "13:00 CET +01:00"
+    );
+    // Beyond the file's table its POSIX rule applies.
+    let far = at("2100-07-01T12:00:00Z").with_timezone(&berlin);
+    assert_eq!(far.format("%H:%M %Z").to_string(), "14:00 CEST");
+    assert_eq!(berlin.name(), "Europe/Berlin");
+    assert_eq!(berlin.to_string(), "Europe/Berlin");
+}
+
+#[test]
+fn wall_times_map_to_instants_with_gaps_and_overlaps() {
+    let berlin: Tz = "Europe/Berlin".parse().unwrap();
+    let one = berlin
+        .from_local_datetime(&wall("2026-11-27 00:40"))
+        .single()
+        .unwrap();
+    assert_eq!(one.with_timezone(&Utc), at("2026-11-26T23:40:00Z"));
+    // Spring forward: 02:30 does not happen.
+    assert!(matches!(
+        berlin.from_local_datetime(&wall("2026-03-29 02:30")),
+        MappedLocalTime::None
+    ));
+    // Fall back: 02:30 happens twice, in summer time first.
+    match berlin.from_local_datetime(&wall("2026-10-25 02:30")) {
+        MappedLocalTime::Ambiguous(first, second) => {
+            assert_eq!(first.with_timezone(&Utc), at("2026-10-25T00:30:00Z"));
+            assert_eq!(second.with_timezone(&Utc), at("2026-10-25T01:30:00Z"));
+            assert_eq!(first.offset().abbreviation(), "CEST");
+        }
+        other => panic!("{other:?}"),
+    }
+    let date = NaiveDate::from_ymd_opt(2026, 7, 1).unwrap();
+    assert_eq!(
+        berlin.offset_from_utc_date(&date).fix().local_minus_utc(),
+        7200
+    );
+}
+
+#[test]
+fn half_hour_zones_and_legacy_names() {
+    let calcutta: Tz = "Asia/Calcutta".parse().unwrap();
+    let t = at("2026-12-01T13:10:00Z").with_timezone(&calcutta);
+    assert_eq!(t.format("%H:%M %Z").to_string(), "18:40 IST");
+    assert_eq!(calcutta.name(), "Asia/Calcutta");
+}
+
+#[test]
+fn a_legacy_name_the_system_has_no_file_for_is_read_under_its_current_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let kolkata = system_dirs()
+        .iter()
+        .map(|d| d.join("Asia/Kolkata"))
+        .find(|p| p.exists())
+        .expect("the test machine has zoneinfo");
+    std::fs::create_dir_all(dir.path().join("Asia")).unwrap();
+    std::fs::copy(kolkata, dir.path().join("Asia/Kolkata")).unwrap();
+    let dirs = vec![dir.path().to_path_buf()];
+    assert!(read_rules("Asia/Calcutta", &dirs).is_none());
+    let Some(Rules::Table(table)) = load("Asia/Calcutta", &dirs) else {
+        panic!("not loaded")
+    };
+    assert_eq!(
+        table
+            .find_local_time_type(1_795_000_000)
+            .unwrap()
+            .ut_offset(),
+        19_800
+    );
+    assert!(load("Europe/Berlin", &dirs).is_none());
+}
+
+#[test]
+fn etc_gmt_zones_need_no_file_and_count_west() {
+    let none: Vec<PathBuf> = Vec::new();
+    let Some(Rules::Fixed {
+        seconds_east,
+        abbreviation,
+    }) = load("Etc/GMT+8", &none)
+    else {
+        panic!()
+    };
+    assert_eq!((seconds_east, abbreviation), (-8 * 3600, "-08"));
+    let Some(Rules::Fixed { seconds_east, .. }) = load("Etc/GMT-14", &none) else {
+        panic!()
+    };
+    assert_eq!(seconds_east, 14 * 3600);
+    for bad in ["Etc/GMT+13", "Etc/GMT-15", "Etc/GMT+x", "Etc/GMT8"] {
+        assert!(load(bad, &none).is_none(), "{bad}");
+    }
+}
+
+#[test]
+fn names_that_are_not_zones_are_refused_without_leaving_the_zoneinfo_directory() {
+    for bad in [
+        "",
+        "Mars/Olympus_Mons",
+        "../../etc/passwd",
+        "/etc/localtime",
+        "Europe/../Europe/Berlin",
+        "Europe//Berlin",
+        "posixrules ",
+        "EST5EDT,M3.2.0,M11.1.0",
+    ] {
+        assert_eq!(Tz::named(bad), Err(UnknownZone(bad.to_string())), "{bad:?}");
+    }
+}
+
+#[test]
+fn misses_are_remembered_only_up_to_a_bound() {
+    for i in 0..MISSES_KEPT + 50 {
+        assert!(Tz::named(&format!("Nowhere/Zone_{i}")).is_err());
+    }
+    let loaded = LOADED.lock().unwrap();
+    assert!(loaded.values().filter(|v| v.is_none()).count() <= MISSES_KEPT);
+}
+
+#[test]
+fn the_database_is_found_where_tzdir_says() {
+    let found = database_dir().expect("the test machine has zoneinfo");
+    assert!(found.join("Europe/Berlin").is_file());
+}
