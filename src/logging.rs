@@ -12,8 +12,10 @@ use tracing_subscriber::prelude::*;
 
 use crate::config::LogFormat;
 
-/// Log lines queued for the writer thread at most.
-const LOG_QUEUE_LINES: usize = 16_384;
+/// Log lines queued for the writer thread at most: 8,192 slots of 32 bytes, 256 KB resident from the start.
+/// The writer thread drains it as fast as the file takes lines; a burst of a thousand new sessions at `-vv`
+/// stays well inside it.
+const LOG_QUEUE_LINES: usize = 8_192;
 
 /// A log file that rotates to `.1`, `.2`, … when it passes `max_bytes`, keeping `keep` old files.
 #[derive(Clone)]

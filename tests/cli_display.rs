@@ -129,10 +129,23 @@ fn times_are_local_with_the_zone_shown_and_utc_on_request() {
     let events = out(&home, &[], &["events", "--utc"]);
     assert!(events.lines().all(|l| l.contains(" UTC ")), "{events}");
 
+    // `inspect` of the transcript says when it would resume, in the same zone.
+    let transcript = home
+        .user_home()
+        .join(format!(".claude/projects/-work/{FIRST}.jsonl"));
+    let transcript = transcript.to_str().unwrap();
+    let inspected = out(&home, &[], &["inspect", transcript]);
+    let plan = inspected.lines().find(|l| l.starts_with("plan:")).unwrap();
+    assert!(plan.contains(" IST (in "), "{inspected}");
+
     // JSON stays RFC 3339 UTC whatever the zone.
     let json: serde_json::Value =
         serde_json::from_str(&out(&home, &[], &["sessions", "--json"])).unwrap();
     let at = json["sessions"][0]["next_action"]["at"].as_str().unwrap();
+    assert!(at.ends_with('Z'), "{at}");
+    let json: serde_json::Value =
+        serde_json::from_str(&out(&home, &[], &["inspect", transcript, "--json"])).unwrap();
+    let at = json["plan"]["at"].as_str().unwrap();
     assert!(at.ends_with('Z'), "{at}");
 }
 

@@ -38,7 +38,7 @@ pub async fn run(paths: &Paths, args: InspectArgs, d: Display) -> anyhow::Result
     let p = path.clone();
     let findings = tokio::task::spawn_blocking(move || scan(&p, assistant)).await??;
     let config = crate::config::load(&paths.config_file).unwrap_or_default();
-    let plan = plan_for(&findings, assistant, &config);
+    let plan = plan_for(&findings, assistant, &config, &d);
     if args.json {
         render::json(
             &json!({ "file": path, "assistant": assistant, "findings": findings, "plan": plan }),
@@ -119,7 +119,9 @@ fn scan(path: &Path, assistant: Assistant) -> anyhow::Result<Findings> {
     Ok(f)
 }
 
-fn plan_for(f: &Findings, assistant: Assistant, config: &Config) -> serde_json::Value {
+/// What the daemon would do about the file's last stop: a summary in the display's zone and, for a resume,
+/// its instant (RFC 3339 UTC in `--json`).
+fn plan_for(f: &Findings, assistant: Assistant, config: &Config, d: &Display) -> serde_json::Value {
     let Some((at, reason, _)) = &f.last_stop else {
         return json!({ "summary": "nothing to do: the session did not stop on an error" });
     };
@@ -140,17 +142,17 @@ fn plan_for(f: &Findings, assistant: Assistant, config: &Config) -> serde_json::
                 .to_string()
         }
         (Plan::Resume { action, at, why }, false) => {
-            format!(
-                "{} at {at} ({}): {why}",
-                action.as_str(),
-                crate::cli::display::clock::countdown(*at, now)
-            )
+            format!("{} at {}: {why}", action.as_str(), d.when(*at, now))
         }
         (Plan::Notify { why }, _) => format!("notify only: {why}"),
         (Plan::Finish { why }, _) => format!("nothing: {why}"),
         (Plan::GiveUp { why }, _) => format!("give up: {why}"),
     };
-    json!({ "summary": summary, "stale": stale })
+    let at = match &plan {
+        Plan::Resume { at, .. } if !stale => Some(*at),
+        _ => None,
+    };
+    json!({ "summary": summary, "stale": stale, "at": at })
 }
 
 async fn inspect_tracked(paths: &Paths, args: &InspectArgs, d: &Display) -> anyhow::Result<u8> {
