@@ -5,6 +5,7 @@ pub(crate) mod command;
 #[cfg(test)]
 pub mod fake;
 pub mod safety;
+pub(crate) mod session_flag;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -92,7 +92,7 @@ impl Adapter for Gemini {
             config::projects_dir(&section),
             ctx.feed,
             "chats",
-            resume::GeminiHeadless::new(&section, ctx.turn_timeout),
+            resume::headless(&section, ctx.turn_timeout),
         )))
     }
 }

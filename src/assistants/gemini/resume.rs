@@ -7,68 +7,58 @@
 //! stdout after a good turn and `{"session_id", "error": {"message", "code"}}` on stderr (after a stack trace)
 //! after a failed one, exiting with the HTTP status & 255 (429 → 173).
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::FutureExt;
-use futures::future::BoxFuture;
 use serde_json::Value;
 
 use super::classify::{classify, evidence};
 use super::records::rolled_back_prompt;
 use crate::classify::ClassifyContext;
 use crate::model::StopReason;
-use crate::resume::command::{Cli, announce_new_session, binary_or, prompt_arg};
-use crate::resume::{ContinueRequest, ResumeError, Resumer, StartRequest, TurnOutcome};
+use crate::resume::command::{Cli, Finished, binary_or};
+use crate::resume::session_flag::{Dialect, SessionFlagHeadless};
+use crate::resume::{ContinueRequest, ResumeError, TurnOutcome};
 
-pub struct GeminiHeadless {
-    cli: Cli,
+/// Gemini CLI's ways within the family's headless form.
+pub struct Gemini;
+
+pub type GeminiHeadless = SessionFlagHeadless<Gemini>;
+
+pub fn headless(section: &super::config::Section, timeout: Duration) -> Arc<GeminiHeadless> {
+    let cli = Cli {
+        program: binary_or(&section.binary, "gemini"),
+        extra_args: section.extra_args.clone(),
+        env: section.env.clone(),
+        timeout,
+    };
+    SessionFlagHeadless::new(cli, Gemini)
 }
 
-impl GeminiHeadless {
-    pub fn new(section: &super::config::Section, timeout: Duration) -> Arc<Self> {
-        Arc::new(GeminiHeadless {
-            cli: Cli {
-                program: binary_or(&section.binary, "gemini"),
-                extra_args: section.extra_args.clone(),
-                env: section.env.clone(),
-                timeout,
-            },
-        })
-    }
-
-    /// `gemini -o json <extra args> <session flag> <id> -p <prompt>`; a `--resume`/`-r` among the extras
-    /// ("latest" or an index) is dropped with its value, since the session is named.
-    fn args(&self, session_flag: &str, session: &str, prompt: &str) -> Vec<String> {
-        let mut args = vec!["-o".to_string(), "json".to_string()];
-        let mut extras = self.cli.extra_args.iter();
-        while let Some(a) = extras.next() {
-            if a == "--resume" || a == "-r" {
-                extras.next();
-            } else if !a.starts_with("--resume=") {
-                args.push(a.clone());
-            }
+impl Dialect for Gemini {
+    /// `--resume`/`-r` ("latest" or an index) with its value.
+    fn picks_session(&self, arg: &str) -> usize {
+        match arg {
+            "--resume" | "-r" => 2,
+            _ if arg.starts_with("--resume=") => 1,
+            _ => 0,
         }
-        args.extend([
-            session_flag.to_string(),
-            session.to_string(),
-            "-p".to_string(),
-            prompt_arg(prompt),
-        ]);
-        args
     }
 
-    async fn run(
+    fn outcome(&self, done: &Finished, ctx: &ClassifyContext) -> Result<TurnOutcome, ResumeError> {
+        interpret_output(&done.stdout, &done.stderr, done.code, ctx)
+    }
+
+    /// A prompt a failed turn rolled back out of the conversation goes again, ahead of the resume prompt.
+    fn continue_prompt(
         &self,
-        args: Vec<String>,
-        cwd: PathBuf,
-        req_env: crate::model::AgentEnv,
-        cancel: tokio_util::sync::CancellationToken,
-    ) -> Result<TurnOutcome, ResumeError> {
-        let done = self.cli.run(args, &cwd, &req_env, &cancel).await?;
-        let ctx = ClassifyContext::new(chrono::Utc::now(), crate::classify::env_tz());
-        interpret_output(&done.stdout, &done.stderr, done.code, &ctx)
+        req: &ContinueRequest,
+    ) -> Pin<Box<dyn Future<Output = String> + Send>> {
+        let (transcript, prompt) = (req.locator.transcript.clone(), req.prompt.clone());
+        Box::pin(async move { with_lost_prompt(transcript.as_ref(), &prompt).await })
     }
 }
 
@@ -116,32 +106,6 @@ fn session_files_suffix(transcript: &Path) -> Option<String> {
     let name = transcript.file_name()?.to_str()?;
     let (_, id8) = name.strip_suffix(".jsonl")?.rsplit_once('-')?;
     Some(format!("-{id8}.jsonl"))
-}
-
-impl Resumer for GeminiHeadless {
-    fn continue_session(
-        self: Arc<Self>,
-        req: ContinueRequest,
-    ) -> BoxFuture<'static, Result<TurnOutcome, ResumeError>> {
-        async move {
-            let prompt = with_lost_prompt(req.locator.transcript.as_ref(), &req.prompt).await;
-            let args = self.args("--resume", &req.session_id, &prompt);
-            self.run(args, req.cwd, req.env, req.cancel).await
-        }
-        .boxed()
-    }
-
-    fn start_session(
-        self: Arc<Self>,
-        req: StartRequest,
-    ) -> BoxFuture<'static, Result<TurnOutcome, ResumeError>> {
-        async move {
-            let id = announce_new_session(&req);
-            let args = self.args("--session-id", &id, &req.prompt);
-            self.run(args, req.cwd, req.env, req.cancel).await
-        }
-        .boxed()
-    }
 }
 
 /// Read `gemini -o json` output: a `response` on stdout is a finished turn; an `error` object (the last JSON

@@ -105,7 +105,7 @@ impl Adapter for Qwen {
             config::projects_dir(&section),
             ctx.feed,
             "chats",
-            resume::QwenHeadless::new(&section, ctx.turn_timeout),
+            resume::headless(&section, ctx.turn_timeout),
         )))
     }
 }

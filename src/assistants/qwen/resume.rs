@@ -4,92 +4,41 @@
 //! session, whose id is therefore known before it starts. The closing `result` element of the printed JSON
 //! array tells how the turn went.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::FutureExt;
-use futures::future::BoxFuture;
 use serde_json::Value;
-use tokio_util::sync::CancellationToken;
 
 use super::classify::{classify, evidence};
 use crate::classify::ClassifyContext;
-use crate::model::{AgentEnv, StopReason};
-use crate::resume::command::{Cli, announce_new_session, binary_or, prompt_arg};
-use crate::resume::{ContinueRequest, ResumeError, Resumer, StartRequest, TurnOutcome};
+use crate::model::StopReason;
+use crate::resume::command::{Cli, Finished, binary_or};
+use crate::resume::session_flag::{Dialect, SessionFlagHeadless};
+use crate::resume::{ResumeError, TurnOutcome};
 
-pub struct QwenHeadless {
-    cli: Cli,
+/// Qwen Code's ways within the family's headless form.
+pub struct Qwen;
+
+pub type QwenHeadless = SessionFlagHeadless<Qwen>;
+
+pub fn headless(section: &super::config::Section, timeout: Duration) -> Arc<QwenHeadless> {
+    let cli = Cli {
+        program: binary_or(&section.binary, "qwen"),
+        extra_args: section.extra_args.clone(),
+        env: section.env.clone(),
+        timeout,
+    };
+    SessionFlagHeadless::new(cli, Qwen)
 }
 
-impl QwenHeadless {
-    pub fn new(section: &super::config::Section, timeout: Duration) -> Arc<Self> {
-        Arc::new(QwenHeadless {
-            cli: Cli {
-                program: binary_or(&section.binary, "qwen"),
-                extra_args: section.extra_args.clone(),
-                env: section.env.clone(),
-                timeout,
-            },
-        })
+impl Dialect for Qwen {
+    /// `--continue`/`-c` (the newest session).
+    fn picks_session(&self, arg: &str) -> usize {
+        usize::from(arg == "--continue" || arg == "-c")
     }
 
-    /// `qwen -o json <extra args> <session flag> <id> -p <prompt>`; `--continue` (the newest session) is
-    /// dropped from the extras, since the session is named.
-    fn args(&self, session_flag: &str, session: &str, prompt: &str) -> Vec<String> {
-        let mut args = vec!["-o".to_string(), "json".to_string()];
-        args.extend(
-            self.cli
-                .extra_args
-                .iter()
-                .filter(|a| *a != "--continue" && *a != "-c")
-                .cloned(),
-        );
-        args.extend([
-            session_flag.to_string(),
-            session.to_string(),
-            "-p".to_string(),
-            prompt_arg(prompt),
-        ]);
-        args
-    }
-
-    async fn run(
-        &self,
-        args: Vec<String>,
-        cwd: PathBuf,
-        agent_env: AgentEnv,
-        cancel: CancellationToken,
-    ) -> Result<TurnOutcome, ResumeError> {
-        let done = self.cli.run(args, &cwd, &agent_env, &cancel).await?;
-        let ctx = ClassifyContext::new(chrono::Utc::now(), crate::classify::env_tz());
-        interpret_output(&done.stdout, &done.stderr, done.code, &ctx)
-    }
-}
-
-impl Resumer for QwenHeadless {
-    fn continue_session(
-        self: Arc<Self>,
-        req: ContinueRequest,
-    ) -> BoxFuture<'static, Result<TurnOutcome, ResumeError>> {
-        async move {
-            let args = self.args("--resume", &req.session_id, &req.prompt);
-            self.run(args, req.cwd, req.env, req.cancel).await
-        }
-        .boxed()
-    }
-
-    fn start_session(
-        self: Arc<Self>,
-        req: StartRequest,
-    ) -> BoxFuture<'static, Result<TurnOutcome, ResumeError>> {
-        async move {
-            let id = announce_new_session(&req);
-            let args = self.args("--session-id", &id, &req.prompt);
-            self.run(args, req.cwd, req.env, req.cancel).await
-        }
-        .boxed()
+    fn outcome(&self, done: &Finished, ctx: &ClassifyContext) -> Result<TurnOutcome, ResumeError> {
+        interpret_output(&done.stdout, &done.stderr, done.code, ctx)
     }
 }
 
@@ -207,7 +156,7 @@ mod tests {
             extra_args: vec!["--continue".into(), "--model".into(), "m".into()],
             ..Default::default()
         };
-        let q = QwenHeadless::new(&section, Duration::from_secs(1));
+        let q = headless(&section, Duration::from_secs(1));
         assert_eq!(
             q.args("--resume", "s1", "-go on"),
             [

@@ -69,7 +69,7 @@ fn resumes_the_named_session_never_the_latest() {
         ],
         ..Default::default()
     };
-    let g = GeminiHeadless::new(&section, Duration::from_secs(1));
+    let g = headless(&section, Duration::from_secs(1));
     assert_eq!(
         g.args("--resume", "s1", "-go on"),
         [
