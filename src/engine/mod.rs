@@ -123,7 +123,9 @@ pub struct Engine {
     /// What sources send; drained by [`Engine::run`] beside the control messages.
     sources: mpsc::Receiver<SourceEvent>,
     paused: bool,
-    sessions: BTreeMap<SessionKey, TrackedSession>,
+    /// Boxed: a session is several hundred bytes, and B-tree nodes hold eleven values whether or not they are
+    /// full, so inline values would leave a third of the map's memory empty.
+    sessions: BTreeMap<SessionKey, Box<TrackedSession>>,
     offsets: BTreeMap<PathBuf, u64>,
     timers: Timers,
     next_attempt_id: u64,
@@ -168,7 +170,7 @@ pub fn engine(
         sessions: snapshot
             .sessions
             .into_iter()
-            .map(|s| (s.key.clone(), s))
+            .map(|s| (s.key.clone(), Box::new(s)))
             .collect(),
         offsets: snapshot.offsets,
         timers: Timers::with_wall_clock(deps.clock.clone()),
@@ -310,9 +312,11 @@ impl Engine {
             available: self.fallback_availability(&input, now),
         };
         let (next, effects) = step::step(sess, input, now, &policy);
-        if next != *sess {
+        if next != **sess {
             self.dirty = true;
-            self.sessions.insert(key.clone(), next);
+            if let Some(slot) = self.sessions.get_mut(key) {
+                **slot = next;
+            }
         }
         for effect in &effects {
             self.execute(key, effect);
@@ -460,7 +464,7 @@ impl Engine {
         let journaled = self.journal.last_seq();
         let snapshot = EngineSnapshot {
             paused: self.paused,
-            sessions: self.sessions.values().cloned().collect(),
+            sessions: self.sessions.values().map(|s| (**s).clone()).collect(),
             offsets: self.offsets.clone(),
             next_attempt_id: self.next_attempt_id,
         };

@@ -23,9 +23,9 @@ impl Engine {
             obs.at = at;
         }
         let new = !self.sessions.contains_key(&key);
-        self.sessions
-            .entry(key.clone())
-            .or_insert_with(|| TrackedSession::new(key.clone(), obs.locator.clone(), now));
+        self.sessions.entry(key.clone()).or_insert_with(|| {
+            Box::new(TrackedSession::new(key.clone(), obs.locator.clone(), now))
+        });
         if new && obs.origin != Origin::Hook && obs.origin != Origin::Control {
             self.learn_agent_env(&key, &obs.locator);
         }

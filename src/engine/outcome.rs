@@ -55,7 +55,7 @@ impl Engine {
     ) {
         let now = self.now();
         let fresh = step::successor(&self.sessions[old], new_key.clone(), &locator, now);
-        self.sessions.insert(new_key.clone(), fresh);
+        self.sessions.insert(new_key.clone(), Box::new(fresh));
         self.dirty = true;
         if let Some(token) = self.attempts.remove(old) {
             self.attempts.insert(new_key.clone(), token);

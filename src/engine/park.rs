@@ -116,7 +116,7 @@ impl Engine {
             .values()
             .filter(|s| s.updated_at <= horizon && self.parkable(s))
             .take(PARK_BATCH)
-            .cloned()
+            .map(|s| (**s).clone())
             .collect();
         if !quiet.is_empty() {
             let dir = self.parked_dir();
@@ -175,7 +175,7 @@ impl Engine {
             return;
         };
         debug!(session = %key, "parked session back in memory");
-        self.sessions.insert(key.clone(), sess);
+        self.sessions.insert(key.clone(), Box::new(sess));
         self.park.back.insert(key.clone());
         self.park.count -= 1;
         self.dirty = true;

@@ -111,7 +111,7 @@ fn handed_off_rig(c1_phase: Phase) -> Rig {
     let mut other =
         crate::engine::session::TrackedSession::new(c1.clone(), Locator::default(), now);
     other.phase = c1_phase;
-    r.engine.sessions.insert(c1.clone(), other);
+    r.engine.sessions.insert(c1.clone(), Box::new(other));
     r.engine.sessions.get_mut(&key()).unwrap().phase = Phase::HandedOff {
         to: c1,
         until: Some(now - Duration::seconds(1)),
