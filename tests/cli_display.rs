@@ -91,6 +91,18 @@ fn colour_follows_the_flag_then_no_color_then_clicolor_force_then_the_terminal()
         assert!(!text.contains(ESC), "{json:?} is never coloured: {text}");
     }
 
+    // clap's own help follows the same rules.
+    assert!(coloured(&[], &["--color", "always", "--help"]));
+    assert!(coloured(
+        &[("CLICOLOR_FORCE", "1")],
+        &["sessions", "--help"]
+    ));
+    assert!(!coloured(
+        &[("CLICOLOR_FORCE", "1")],
+        &["--color=never", "--help"]
+    ));
+    assert!(!coloured(&[], &["--help"]));
+
     // On a terminal, colour is on by itself, and NO_COLOR turns it off.
     let term = terminal(&home, &[], &["sessions"]);
     term.wait_for_text("waiting", WAIT);

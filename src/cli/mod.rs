@@ -8,7 +8,7 @@ mod render;
 use std::process::ExitCode;
 
 pub use args::{Cli, Command};
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use crate::ipc::client::ClientError;
 
@@ -23,7 +23,8 @@ pub mod exit {
 
 /// Parse arguments and run the command.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let command = Cli::command().color(help_colour(std::env::args()));
+    let cli = Cli::from_arg_matches_mut(&mut command.get_matches()).unwrap_or_else(|e| e.exit());
     match commands::dispatch(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
@@ -35,5 +36,31 @@ pub fn main() -> ExitCode {
             eprintln!("error: {err:#}");
             ExitCode::from(code)
         }
+    }
+}
+
+/// Whether clap's own help and usage errors are coloured. clap prints them while it parses, before `--color`
+/// is read into [`Cli`], so the flag is looked for in the raw arguments here and judged like every other output
+/// (`NO_COLOR`, `CLICOLOR_FORCE`, a terminal).
+fn help_colour(args: impl Iterator<Item = String>) -> clap::ColorChoice {
+    use clap::ValueEnum;
+    use display::ColorWhen;
+    let mut when = ColorWhen::Auto;
+    let mut args = args.skip(1);
+    while let Some(arg) = args.next() {
+        let value = match arg.as_str() {
+            "--" => break,
+            "--color" => args.next(),
+            _ => arg.strip_prefix("--color=").map(str::to_string),
+        };
+        if let Some(w) = value.and_then(|v| ColorWhen::from_str(&v, true).ok()) {
+            when = w;
+        }
+    }
+    let env = |name: &str| std::env::var(name).ok();
+    let stdout_is_tty = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    match display::color::enabled(when, env, stdout_is_tty) {
+        true => clap::ColorChoice::Always,
+        false => clap::ColorChoice::Never,
     }
 }
