@@ -107,14 +107,6 @@ pub fn tz_from_name(name: Option<&str>) -> Tz {
         .unwrap_or(Tz::UTC)
 }
 
-/// The zone named by the target of an `/etc/localtime` symlink (`/usr/share/zoneinfo/Asia/Tokyo`,
-/// `../usr/share/zoneinfo/Europe/Berlin`); the caller reads the link.
-pub fn tz_from_localtime_link(target: &std::path::Path) -> Option<Tz> {
-    let s = target.to_str()?;
-    let (_, zone) = s.split_once("zoneinfo/")?;
-    zone.trim_start_matches("posix/").parse::<Tz>().ok()
-}
-
 /// The zone of this process's environment: `$TZ`, else UTC. Reads one environment variable.
 pub fn env_tz() -> Tz {
     tz_from_name(std::env::var("TZ").ok().as_deref())

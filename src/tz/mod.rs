@@ -107,6 +107,43 @@ impl Tz {
         found.ok_or_else(unknown)
     }
 
+    /// The machine's own zone, from `/etc/localtime`: the IANA zone it links to, or, where it is a copy of a
+    /// zone file rather than a link (as in many containers), that file's rules under the name `localtime`.
+    /// `None` when there is no such file. Blocking: reads a link and maybe a file.
+    pub fn machine_local() -> Option<Tz> {
+        Tz::local_from(std::path::Path::new("/etc/localtime"))
+    }
+
+    fn local_from(localtime: &std::path::Path) -> Option<Tz> {
+        if let Some(tz) = std::fs::read_link(localtime)
+            .ok()
+            .and_then(|target| Tz::named_by_link(&target))
+        {
+            return Some(tz);
+        }
+        let table = tz::TimeZone::from_tz_data(&std::fs::read(localtime).ok()?).ok()?;
+        // Kept like a named zone: read again after a reload, it is the same zone unless the file changed.
+        let mut loaded = LOADED.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(Some(known)) = loaded.get("localtime")
+            && matches!(&known.0.rules, Rules::Table(t) if *t == table)
+        {
+            return Some(*known);
+        }
+        let tz = Tz(Box::leak(Box::new(Zone {
+            name: "localtime",
+            rules: Rules::Table(table),
+        })));
+        loaded.insert("localtime".to_string(), Some(tz));
+        Some(tz)
+    }
+
+    /// The zone named by the target of an `/etc/localtime` symlink (`/usr/share/zoneinfo/Asia/Tokyo`,
+    /// `../usr/share/zoneinfo/Europe/Berlin`).
+    pub fn named_by_link(target: &std::path::Path) -> Option<Tz> {
+        let (_, name) = target.to_str()?.split_once("zoneinfo/")?;
+        Tz::named(name.trim_start_matches("posix/")).ok()
+    }
+
     /// The name the zone was asked for.
     pub fn name(&self) -> &'static str {
         self.0.name

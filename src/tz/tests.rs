@@ -157,3 +157,24 @@ fn the_database_is_found_where_tzdir_says() {
     let found = database_dir().expect("the test machine has zoneinfo");
     assert!(found.join("Europe/Berlin").is_file());
 }
+
+#[test]
+fn the_machine_zone_is_read_whether_localtime_is_a_link_or_a_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let berlin = database_dir().unwrap().join("Europe/Berlin");
+    let link = dir.path().join("link");
+    std::os::unix::fs::symlink(&berlin, &link).unwrap();
+    let linked = Tz::local_from(&link).unwrap();
+    assert_eq!(linked.name(), "Europe/Berlin");
+    let copy = dir.path().join("copy");
+    std::fs::copy(&berlin, &copy).unwrap();
+    let copied = Tz::local_from(&copy).unwrap();
+    assert_eq!(copied.name(), "localtime");
+    let t = at("2026-07-01T12:00:00Z").with_timezone(&copied);
+    assert_eq!(t.format("%H:%M %Z").to_string(), "14:00 CEST");
+    assert!(
+        std::ptr::eq(Tz::local_from(&copy).unwrap().0, copied.0),
+        "read once"
+    );
+    assert!(Tz::local_from(&dir.path().join("none")).is_none());
+}

@@ -47,15 +47,12 @@ pub fn rollout_thread_id(path: &Path) -> Option<String> {
     uuid::Uuid::parse_str(id).ok().map(|_| id.to_string())
 }
 
-/// The zone Codex processes on this machine write local times in: `$TZ`, else the zone `/etc/localtime`
-/// links to, else UTC. Reads a link: call it off the async threads.
+/// The zone Codex processes on this machine write local times in: `$TZ`, else the machine's zone
+/// (`/etc/localtime`), else UTC. Reads a link or a file: call it off the async threads.
 pub fn codex_tz() -> Tz {
     match std::env::var("TZ") {
         Ok(name) if !name.trim().is_empty() => crate::classify::tz_from_name(Some(&name)),
-        _ => std::fs::read_link("/etc/localtime")
-            .ok()
-            .and_then(|target| crate::classify::tz_from_localtime_link(&target))
-            .unwrap_or(Tz::UTC),
+        _ => Tz::machine_local().unwrap_or(Tz::UTC),
     }
 }
 

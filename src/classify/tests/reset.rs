@@ -172,7 +172,7 @@ fn tz_from_names(#[case] name: Option<&str>, #[case] want: &str) {
 #[case("/etc/localtime.bak", None)]
 fn tz_from_links(#[case] target: &str, #[case] want: Option<&str>) {
     let want = want.map(|w| w.parse::<Tz>().expect("zone"));
-    assert_eq!(tz_from_localtime_link(std::path::Path::new(target)), want);
+    assert_eq!(Tz::named_by_link(std::path::Path::new(target)), want);
 }
 
 const ZONES: [&str; 8] = [
