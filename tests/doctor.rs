@@ -82,6 +82,10 @@ fn a_healthy_setup_passes_and_names_what_it_checked() {
         "the service finds claude: {out}"
     );
     assert!(line(&out, "ok   http").contains("disabled"), "{out}");
+    assert!(
+        line(&out, "ok   time zones").contains("zoneinfo in /"),
+        "{out}"
+    );
     assert!(!out.contains("FAIL"), "{out}");
 }
 
