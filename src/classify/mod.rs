@@ -100,10 +100,15 @@ impl ClassifyContext {
     }
 }
 
-/// The zone a `TZ` value names (`Europe/Berlin`, `:Europe/Berlin`, `UTC`); UTC when unset or unknown.
+/// The zone a `TZ` value names (`Europe/Berlin`, `:Europe/Berlin`, `UTC`, or a zoneinfo file's path such as
+/// `:/usr/share/zoneinfo/Asia/Tokyo`); UTC when unset or unknown.
 pub fn tz_from_name(name: Option<&str>) -> Tz {
     name.map(|n| n.trim().trim_start_matches(':'))
-        .and_then(|n| n.parse::<Tz>().ok())
+        .and_then(|n| {
+            n.parse::<Tz>()
+                .ok()
+                .or_else(|| Tz::named_by_link(std::path::Path::new(n)))
+        })
         .unwrap_or(Tz::UTC)
 }
 

@@ -157,6 +157,7 @@ fn names_window(#[case] text: &str, #[case] want: Option<UsageWindow>) {
 #[case(Some(":Asia/Tokyo"), "Asia/Tokyo")]
 #[case(Some(" UTC "), "UTC")]
 #[case(Some("EST5EDT"), "EST5EDT")]
+#[case(Some(":/usr/share/zoneinfo/Asia/Tokyo"), "Asia/Tokyo")]
 #[case(Some("Not/AZone"), "UTC")]
 #[case(Some(""), "UTC")]
 #[case(None, "UTC")]
