@@ -142,18 +142,18 @@ pub fn observations(
         if record.cwd.is_none() {
             record.cwd = context.cwd.clone();
         }
-        // How full the context is rides beside the line's own signal (never on history read at start).
-        let usage = record
-            .context_use
-            .filter(|_| !batch.catch_up)
-            .map(Signal::ContextUse);
-        let (signal, beside) = match (record.signal, usage) {
-            (Some(signal), usage) => (signal, usage),
-            (None, usage) if announce && record.cwd.is_some() => {
-                (Signal::Started { resumed: false }, usage)
-            }
-            (None, Some(usage)) => (usage, None),
-            (None, None) => continue,
+        // How full the context is and how much quota is spent ride beside the line's own signal (never on
+        // history read at start).
+        let mut beside = if batch.catch_up {
+            Vec::new()
+        } else {
+            record.usage_signals()
+        };
+        let signal = match record.signal.take() {
+            Some(signal) => signal,
+            None if announce && record.cwd.is_some() => Signal::Started { resumed: false },
+            None if !beside.is_empty() => beside.remove(0),
+            None => continue,
         };
         announce = false;
         let Some(id) = file_session.clone().or(record.session_id) else {
@@ -181,10 +181,13 @@ pub fn observations(
                 ..Default::default()
             },
         };
-        let beside = beside.map(|signal| Observation {
-            signal,
-            ..obs.clone()
-        });
+        let beside: Vec<Observation> = beside
+            .into_iter()
+            .map(|signal| Observation {
+                signal,
+                ..obs.clone()
+            })
+            .collect();
         out.push(obs);
         out.extend(beside);
     }
