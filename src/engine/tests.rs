@@ -344,6 +344,7 @@ async fn a_stop_dated_in_the_future_does_not_hide_later_stops() {
 
 mod agent;
 mod checkpoint;
+mod checkpoint_quota;
 mod clock;
 mod fallback;
 mod forget;
