@@ -1,0 +1,69 @@
+//! The early checkpoint on the quota, end to end: the real `codex` TUI in a tmux pane against the fake
+//! provider, whose rate-limit headers report the session (5-hour) window 92% used. Codex records them in its
+//! rollout (`token_count.rate_limits`); palingenesis reads them, and since the project keeps a next-step file
+//! (`[checkpoint]` left at "if the project follows the convention", `quota_percent` at its default, 90) types
+//! the quota checkpoint request at the idle composer, once, and audits it as asked because of the quota.
+
+mod support;
+
+use std::time::Duration;
+
+use support::clients::{self, codex::AppServers};
+use support::fake_provider::{FakeProvider, Reply, Scripted, Turn};
+use support::interactive::Pane;
+use support::tmux::Tmux;
+
+const RUN: Duration = Duration::from_secs(60);
+/// The empty composer's placeholder.
+const IDLE: &str = "Ask Codex to do anything";
+/// Words of the default quota checkpoint request.
+const ASKED: &str = "92% of your session usage limit";
+
+#[test]
+fn a_codex_session_near_its_usage_limit_is_typed_the_checkpoint_request_once() {
+    let fake = FakeProvider::start();
+    fake.set_default(Reply::text("noted"));
+    let resets = chrono::Utc::now().timestamp() + 2 * 3_600;
+    fake.push(
+        Scripted::once(Reply::Turn(
+            Turn::text("half of it done").codex_quota(92, resets),
+        ))
+        .when(|r| r.last_user_text().as_deref() == Some("long task")),
+    );
+    let mut codex = clients::codex(&fake.v1_url()).tui().build();
+    let _servers = AppServers(codex.codex_home.clone());
+    std::fs::write(codex.sandbox.cwd.join("Next-step.md"), "# Next step\n").unwrap();
+    let home = support::interactive::daemon_for(&mut codex.sandbox, "codex", &clients::codex_bin());
+    let tmux = Tmux::start(
+        codex.sandbox.dir.path(),
+        "codex",
+        &codex.sandbox.shell_line(&[]),
+    );
+    tmux.wait_for_text(IDLE, RUN);
+    tmux.submit("long task");
+
+    let asked = home.wait_events("CheckpointRequested", 1, RUN).remove(0);
+    assert_eq!(asked["outcome"], "asked", "{asked}");
+    let meta = &asked["metadata"];
+    assert_eq!(meta["how"], "tmux", "{asked}");
+    assert_eq!(meta["trigger"], "quota", "{asked}");
+    assert_eq!(meta["quota_window"], "session", "{asked}");
+    assert_eq!(meta["quota_percent"], 92, "{asked}");
+    assert_eq!(meta["threshold"], 90, "{asked}");
+    let stated = chrono::DateTime::from_timestamp(resets, 0).unwrap();
+    assert_eq!(meta["resets_at"], serde_json::json!(stated), "{asked}");
+    fake.wait_for(RUN, "the checkpoint request", |reqs| {
+        reqs.iter()
+            .any(|r| r.last_user_text().is_some_and(|t| t.contains(ASKED)))
+    });
+    tmux.wait_for_text("noted", RUN);
+    // A later request proves the daemon has read the rollout's answer to the request too.
+    home.ok(&["status"]);
+    let asked_requests = fake
+        .model_requests()
+        .iter()
+        .filter(|r| r.last_user_text().is_some_and(|t| t.contains(ASKED)))
+        .count();
+    assert_eq!(asked_requests, 1, "{}", fake.describe());
+    assert_eq!(home.events_of("CheckpointRequested").len(), 1);
+}
