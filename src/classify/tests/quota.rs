@@ -7,7 +7,8 @@ use crate::classify::{classify_text, quota_warning};
 use crate::model::UsageWindow::{self, *};
 
 #[rstest]
-// Claude Code's wording (2.1.332: a notification in its terminal, from the unified rate-limit headers).
+// Claude Code's wording (2.1.332 shows it for a few seconds in its footer, from the unified rate-limit headers;
+// observed: "You've used 92% of your 5-hour limit · resets 5:21am (UTC)"). It records it nowhere.
 #[case::weekly_dated("You've used 90% of your weekly limit · resets Nov 29, 9am", Some((90, Weekly, Some("2025-11-29T09:00:00Z"))))]
 #[case::session("You've used 98% of your session limit · resets 3am", Some((98, Session, Some("2025-11-24T03:00:00Z"))))]
 // A reset the window cannot have (a session window 15 hours away) is dropped, the use kept.
@@ -19,8 +20,9 @@ use crate::model::UsageWindow::{self, *};
 #[case::no_reset("You've used 92% of your weekly limit", Some((92, Weekly, None)))]
 #[case::wrapped("You've used 92% of your\n   weekly limit · resets\n Nov 29, 9am", Some((92, Weekly, Some("2025-11-29T09:00:00Z"))))]
 #[case::unnamed_window("You have used 93.5% of your usage limit", Some((93, Unknown, None)))]
-// Codex's terminal warning.
-#[case::codex_over("Heads up, you've used over 90% of your 5h limit. Run /status for a breakdown.", Some((90, Session, None)))]
+// Codex's terminal warning (0.171.0; the footer then reads "⚠ 5h limit: 8% left · resets at 05:20").
+#[case::codex_left("⚠ Heads up, you have less than 10% of your 5h limit left. Run /status for a breakdown.", Some((90, Session, None)))]
+#[case::used_over("Heads up, you've used over 90% of your 5h limit. Run /status for a breakdown.", Some((90, Session, None)))]
 // Not a quota warning, or not one with a number.
 #[case::approaching("Approaching usage limit · resets at 3pm", None)]
 #[case::hit("You've hit your session limit · resets 3pm", None)]

@@ -117,9 +117,18 @@ async fn a_quota_threshold_of_zero_or_a_project_turned_off_is_never_asked() {
         },
     ] {
         let mut r = rig_with(TurnOutcome::Succeeded, tune);
-        observe(&mut r, &codex(), Signal::QuotaUse(quota(100, UsageWindow::Weekly)));
+        observe(
+            &mut r,
+            &codex(),
+            Signal::QuotaUse(quota(100, UsageWindow::Weekly)),
+        );
         assert!(requested(&mut r).await.is_empty());
-        assert!(r.engine.sessions[&codex()].checkpoint.quota_asked.is_empty());
+        assert!(
+            r.engine.sessions[&codex()]
+                .checkpoint
+                .quota_asked
+                .is_empty()
+        );
     }
 }
 
@@ -165,7 +174,11 @@ async fn a_hook_at_the_end_of_the_turn_is_answered_with_the_quota_request() {
 async fn the_context_and_the_quota_crossing_together_make_one_request() {
     let mut r = rig_with(TurnOutcome::Succeeded, enabled);
     // Both recorded during the turn; the hook at its end finds both due.
-    observe(&mut r, &key(), Signal::QuotaUse(quota(95, UsageWindow::Session)));
+    observe(
+        &mut r,
+        &key(),
+        Signal::QuotaUse(quota(95, UsageWindow::Session)),
+    );
     let context = ContextUse {
         used_tokens: 190_000,
         window_tokens: Some(200_000),
@@ -188,7 +201,11 @@ async fn the_context_and_the_quota_crossing_together_make_one_request() {
     assert_eq!(found[0].metadata["trigger"], "context");
     let track = &r.engine.sessions[&key()].checkpoint;
     assert_eq!(track.asked, vec![85]);
-    assert_eq!(track.quota_asked.len(), 1, "the one request stands for both");
+    assert_eq!(
+        track.quota_asked.len(),
+        1,
+        "the one request stands for both"
+    );
 }
 
 #[test]
@@ -205,7 +222,10 @@ fn a_checkpoint_track_from_before_the_quota_still_loads() {
         threshold: 90,
     });
     let text = serde_json::to_string(&with_quota).unwrap();
-    assert!(text.contains(r#""quota_asked":[{"window":"session","threshold":90}]"#), "{text}");
+    assert!(
+        text.contains(r#""quota_asked":[{"window":"session","threshold":90}]"#),
+        "{text}"
+    );
     let back: crate::engine::session::CheckpointTrack = serde_json::from_str(&text).unwrap();
     assert_eq!(back, with_quota);
 }
