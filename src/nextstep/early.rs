@@ -65,10 +65,12 @@ impl QuotaDue {
 }
 
 /// Whether `quota` reaches `threshold` (percent of its window; 0: never) and that window and threshold have
-/// not been asked about in this session yet (`asked`).
+/// not been asked about in this session yet (`asked`). A window spent to 100% is not: the limit has been hit
+/// and the agent cannot answer until it resets (that stop is the resume's business).
 pub fn quota_due(quota: QuotaUse, threshold: u8, asked: &[QuotaAsked]) -> Option<QuotaDue> {
     let due = QuotaDue { threshold, quota };
-    (threshold > 0 && quota.percent >= threshold && !asked.contains(&due.asked())).then_some(due)
+    let nearly_spent = (threshold.max(1)..100).contains(&quota.percent);
+    (threshold > 0 && nearly_spent && !asked.contains(&due.asked())).then_some(due)
 }
 
 /// The request an agent gets when its quota is nearly spent, from the configured template:
@@ -153,8 +155,9 @@ mod tests {
     #[rstest]
     #[case::below(quota(89, UsageWindow::Session), 90, &[], false)]
     #[case::at_threshold(quota(90, UsageWindow::Session), 90, &[], true)]
-    #[case::above(quota(100, UsageWindow::Weekly), 90, &[], true)]
-    #[case::off(quota(100, UsageWindow::Weekly), 0, &[], false)]
+    #[case::above(quota(99, UsageWindow::Weekly), 90, &[], true)]
+    #[case::spent_the_limit_is_hit(quota(100, UsageWindow::Weekly), 90, &[], false)]
+    #[case::off(quota(95, UsageWindow::Weekly), 0, &[], false)]
     #[case::already_asked(quota(95, UsageWindow::Session), 90, &[asked(UsageWindow::Session, 90)], false)]
     #[case::asked_in_another_window(quota(95, UsageWindow::Weekly), 90, &[asked(UsageWindow::Session, 90)], true)]
     #[case::asked_at_another_threshold(quota(96, UsageWindow::Session), 95, &[asked(UsageWindow::Session, 90)], true)]

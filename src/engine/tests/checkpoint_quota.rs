@@ -120,7 +120,7 @@ async fn a_quota_threshold_of_zero_or_a_project_turned_off_is_never_asked() {
         observe(
             &mut r,
             &codex(),
-            Signal::QuotaUse(quota(100, UsageWindow::Weekly)),
+            Signal::QuotaUse(quota(99, UsageWindow::Weekly)),
         );
         assert!(requested(&mut r).await.is_empty());
         assert!(
@@ -228,4 +228,22 @@ fn a_checkpoint_track_from_before_the_quota_still_loads() {
     );
     let back: crate::engine::session::CheckpointTrack = serde_json::from_str(&text).unwrap();
     assert_eq!(back, with_quota);
+}
+
+#[tokio::test]
+async fn a_window_already_spent_is_not_asked_about() {
+    // Codex records the exhausted window with the usage-limit stop: too late to ask, the resume takes over.
+    let mut r = rig_with(TurnOutcome::Succeeded, enabled);
+    observe(
+        &mut r,
+        &codex(),
+        Signal::QuotaUse(quota(100, UsageWindow::Session)),
+    );
+    assert!(requested(&mut r).await.is_empty());
+    assert!(
+        r.engine.sessions[&codex()]
+            .checkpoint
+            .quota_asked
+            .is_empty()
+    );
 }
