@@ -200,8 +200,18 @@ mod tests {
 
     fn parse(line: &str, _tz: crate::tz::Tz) -> Result<ParsedRecord, FormatError> {
         let v: serde_json::Value = serde_json::from_str(line)?;
+        let usage = v["usage"] == true;
         Ok(ParsedRecord {
             signal: (v["done"] == true).then_some(Signal::Progress),
+            context_use: usage.then_some(crate::model::ContextUse {
+                used_tokens: 10,
+                window_tokens: Some(100),
+            }),
+            quota_use: usage.then_some(crate::model::QuotaUse {
+                percent: 92,
+                window: crate::model::UsageWindow::Weekly,
+                resets_at: None,
+            }),
             ..ParsedRecord::default()
         })
     }
@@ -255,5 +265,42 @@ mod tests {
             &mut garbage,
         );
         assert!(none.is_empty(), "no session, nothing to say: {none:?}");
+    }
+
+    #[test]
+    fn context_and_quota_use_ride_beside_the_signal_but_not_on_history() {
+        let context = FileContext {
+            session: Some("s1".into()),
+            cwd: Some(PathBuf::from("/work")),
+        };
+        let kinds = |b: &FileLines| -> Vec<&'static str> {
+            observations(&FORMAT, b, &context, crate::tz::Tz::UTC, &mut 0)
+                .iter()
+                .map(|o| match o.signal {
+                    Signal::Started { .. } => "started",
+                    Signal::Progress => "progress",
+                    Signal::ContextUse(_) => "context",
+                    Signal::QuotaUse(_) => "quota",
+                    _ => "other",
+                })
+                .collect()
+        };
+        let lines = [
+            r#"{"done":true}"#,
+            r#"{"done":true,"usage":true}"#,
+            r#"{"usage":true}"#,
+        ];
+        assert_eq!(
+            kinds(&batch(&lines)),
+            [
+                "progress", "progress", "context", "quota", "context", "quota"
+            ]
+        );
+        let mut history = batch(&lines);
+        history.catch_up = true;
+        assert!(
+            kinds(&history).is_empty(),
+            "history before the start is not news"
+        );
     }
 }
