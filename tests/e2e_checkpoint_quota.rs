@@ -2,7 +2,8 @@
 //! provider, whose rate-limit headers report the session (5-hour) window 92% used. Codex records them in its
 //! rollout (`token_count.rate_limits`); palingenesis reads them, and since the project keeps a next-step file
 //! (`[checkpoint]` left at "if the project follows the convention", `quota_percent` at its default, 90) types
-//! the quota checkpoint request at the idle composer, once, and audits it as asked because of the quota.
+//! the quota checkpoint request at the idle composer, once, and audits it as asked because of the quota. A
+//! headless `codex exec` has no terminal to type into: the crossing is audited as not asked.
 
 mod support;
 
@@ -66,4 +67,30 @@ fn a_codex_session_near_its_usage_limit_is_typed_the_checkpoint_request_once() {
         .count();
     assert_eq!(asked_requests, 1, "{}", fake.describe());
     assert_eq!(home.events_of("CheckpointRequested").len(), 1);
+}
+
+#[test]
+fn a_headless_codex_session_near_its_usage_limit_is_recorded_as_not_asked() {
+    let fake = FakeProvider::start();
+    let resets = chrono::Utc::now().timestamp() + 3 * 3_600;
+    fake.set_default(Reply::Turn(Turn::text("done").codex_quota(95, resets)));
+    let mut codex = clients::codex(&fake.v1_url()).build();
+    std::fs::write(codex.sandbox.cwd.join("Next-step.md"), "# Next step\n").unwrap();
+    let home = support::interactive::daemon_for(&mut codex.sandbox, "codex", &clients::codex_bin());
+    let run = support::run_with_timeout(codex.exec("one small thing"), RUN);
+    assert!(run.success(), "{}", run.report());
+
+    let event = home.wait_events("CheckpointRequested", 1, RUN).remove(0);
+    assert_eq!(event["outcome"], "not_asked", "{event}");
+    assert_eq!(event["metadata"]["trigger"], "quota", "{event}");
+    assert_eq!(event["metadata"]["quota_percent"], 95, "{event}");
+    assert_eq!(event["metadata"]["how"], "none", "{event}");
+    assert!(
+        event["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("MCP tool `checkpoint`")),
+        "says what to do instead: {event}"
+    );
+    // Nothing was typed or sent on the agent's behalf.
+    assert_eq!(fake.model_requests().len(), 1, "{}", fake.describe());
 }
