@@ -96,6 +96,20 @@ async fn events(rig: &Rig, kind: EventType) -> usize {
         .len()
 }
 
+/// Every `CheckpointRequested`, once the asks in flight are done.
+async fn checkpoint_requests(rig: &mut Rig) -> Vec<crate::audit::AuditEvent> {
+    rig.engine.attempt_tasks.close();
+    rig.engine.attempt_tasks.wait().await;
+    rig.engine.audit.flush().await;
+    let q = AuditQuery {
+        types: vec![EventType::CheckpointRequested],
+        ..Default::default()
+    };
+    crate::audit::query(&rig.paths.audit_file(), &q)
+        .unwrap()
+        .events
+}
+
 fn phase(rig: &Rig) -> Phase {
     rig.engine.sessions[&key()].phase.clone()
 }

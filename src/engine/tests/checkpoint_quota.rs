@@ -3,7 +3,6 @@
 //! terminal to type into; the context and the quota crossing together make one request.
 
 use super::*;
-use crate::audit::AuditEvent;
 use crate::model::{ContextUse, QuotaUse, UsageWindow};
 use crate::nextstep::early::QuotaAsked;
 use crate::protocol::HookForward;
@@ -33,22 +32,33 @@ fn observe(r: &mut Rig, session: &SessionKey, signal: Signal) {
     });
 }
 
-/// Every `CheckpointRequested`, once the asks in flight are done.
-async fn requested(r: &mut Rig) -> Vec<AuditEvent> {
-    r.engine.attempt_tasks.close();
-    r.engine.attempt_tasks.wait().await;
-    r.engine.audit.flush().await;
-    let q = crate::audit::AuditQuery {
-        types: vec![EventType::CheckpointRequested],
-        ..Default::default()
-    };
-    crate::audit::query(&r.paths.audit_file(), &q)
-        .unwrap()
-        .events
-}
-
 fn codex() -> SessionKey {
     SessionKey::new(crate::assistants::codex::ASSISTANT, "t1")
+}
+
+/// Codex reports `q`; no request follows, none is recorded, nothing is marked asked.
+async fn assert_never_asked(r: &mut Rig, q: QuotaUse) {
+    observe(r, &codex(), Signal::QuotaUse(q));
+    assert!(checkpoint_requests(r).await.is_empty());
+    assert!(
+        r.engine.sessions[&codex()]
+            .checkpoint
+            .quota_asked
+            .is_empty()
+    );
+}
+
+/// A `Stop` hook of session `s1`; the daemon's answer.
+async fn stop_hook(r: &mut Rig) -> Response {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    r.engine.on_hook(
+        HookForward {
+            assistant: crate::assistants::claude::ASSISTANT,
+            payload: serde_json::json!({"session_id": "s1", "cwd": "/p", "hook_event_name": "Stop"}),
+        },
+        tx,
+    );
+    rx.await.expect("answered")
 }
 
 #[tokio::test]
@@ -64,7 +74,7 @@ async fn each_usage_window_is_asked_about_once_at_its_threshold() {
     ] {
         observe(&mut r, &s, Signal::QuotaUse(q));
     }
-    let found = requested(&mut r).await;
+    let found = checkpoint_requests(&mut r).await;
     assert_eq!(found.len(), 2, "{found:?}");
     // Asked off the engine task: recorded in either order.
     let of = |window: &str| {
@@ -117,18 +127,7 @@ async fn a_quota_threshold_of_zero_or_a_project_turned_off_is_never_asked() {
         },
     ] {
         let mut r = rig_with(TurnOutcome::Succeeded, tune);
-        observe(
-            &mut r,
-            &codex(),
-            Signal::QuotaUse(quota(99, UsageWindow::Weekly)),
-        );
-        assert!(requested(&mut r).await.is_empty());
-        assert!(
-            r.engine.sessions[&codex()]
-                .checkpoint
-                .quota_asked
-                .is_empty()
-        );
+        assert_never_asked(&mut r, quota(99, UsageWindow::Weekly)).await;
     }
 }
 
@@ -143,13 +142,7 @@ async fn a_hook_at_the_end_of_the_turn_is_answered_with_the_quota_request() {
     // Recorded, not asked yet: this assistant asks at the end of the turn, through its hook.
     observe(&mut r, &key(), Signal::QuotaUse(q));
     assert!(r.engine.sessions[&key()].checkpoint.quota_asked.is_empty());
-    let stop = || HookForward {
-        assistant: crate::assistants::claude::ASSISTANT,
-        payload: serde_json::json!({"session_id": "s1", "cwd": "/p", "hook_event_name": "Stop"}),
-    };
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    r.engine.on_hook(stop(), tx);
-    let Response::Continue(c) = rx.await.unwrap() else {
+    let Response::Continue(c) = stop_hook(&mut r).await else {
         panic!("expected the quota checkpoint request");
     };
     assert!(
@@ -158,10 +151,11 @@ async fn a_hook_at_the_end_of_the_turn_is_answered_with_the_quota_request() {
         "{}",
         c.instruction
     );
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    r.engine.on_hook(stop(), tx);
-    assert!(matches!(rx.await.unwrap(), Response::Done(_)), "asked once");
-    let found = requested(&mut r).await;
+    assert!(
+        matches!(stop_hook(&mut r).await, Response::Done(_)),
+        "asked once"
+    );
+    let found = checkpoint_requests(&mut r).await;
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].outcome.as_deref(), Some("asked"));
     let meta = found[0].metadata.clone();
@@ -184,19 +178,11 @@ async fn the_context_and_the_quota_crossing_together_make_one_request() {
         window_tokens: Some(200_000),
     };
     observe(&mut r, &key(), Signal::ContextUse(context));
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    r.engine.on_hook(
-        HookForward {
-            assistant: crate::assistants::claude::ASSISTANT,
-            payload: serde_json::json!({"session_id": "s1", "cwd": "/p", "hook_event_name": "Stop"}),
-        },
-        tx,
-    );
-    let Response::Continue(c) = rx.await.unwrap() else {
+    let Response::Continue(c) = stop_hook(&mut r).await else {
         panic!("expected the checkpoint request");
     };
     assert!(c.instruction.contains("95% full"), "{}", c.instruction);
-    let found = requested(&mut r).await;
+    let found = checkpoint_requests(&mut r).await;
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].metadata["trigger"], "context");
     let track = &r.engine.sessions[&key()].checkpoint;
@@ -234,16 +220,5 @@ fn a_checkpoint_track_from_before_the_quota_still_loads() {
 async fn a_window_already_spent_is_not_asked_about() {
     // Codex records the exhausted window with the usage-limit stop: too late to ask, the resume takes over.
     let mut r = rig_with(TurnOutcome::Succeeded, enabled);
-    observe(
-        &mut r,
-        &codex(),
-        Signal::QuotaUse(quota(100, UsageWindow::Session)),
-    );
-    assert!(requested(&mut r).await.is_empty());
-    assert!(
-        r.engine.sessions[&codex()]
-            .checkpoint
-            .quota_asked
-            .is_empty()
-    );
+    assert_never_asked(&mut r, quota(100, UsageWindow::Session)).await;
 }

@@ -135,6 +135,21 @@ async fn the_limit_menu_is_dismissed_with_esc_then_text_and_enter_go_separately(
 }
 
 #[tokio::test]
+async fn a_menu_that_opens_just_after_the_prompt_looked_idle_is_closed_first() {
+    // Idle once, then the menu the agent opens right after its turn (Codex's model-switch nudge).
+    let term = FakeTerm::new(&[IDLE, MENU]);
+    run(&term, &always_ok).await.unwrap();
+    assert_eq!(
+        term.did(),
+        vec![
+            Did::Key(Key::Escape),
+            Did::Text("continue".into()),
+            Did::Key(Key::Enter)
+        ]
+    );
+}
+
+#[tokio::test]
 async fn nothing_is_typed_while_the_agent_retries_or_works() {
     let term = FakeTerm::new(&[RETRYING, RETRYING, BUSY, IDLE]);
     run(&term, &always_ok).await.unwrap();
