@@ -27,7 +27,7 @@
 //! - [`decide`]: the resume policy: given a stop, the session's history and config, what to do and when (and
 //!   [`decide::fallback`]: whether a limit that resets far away hands the work to another assistant).
 //! - [`nextstep`]: reading `Next-step.md` and workflow frontmatter for a new session's prompt, and when to ask an
-//!   agent for an early checkpoint before its context fills ([`nextstep::early`]).
+//!   agent for an early checkpoint before its context fills or its quota runs out ([`nextstep::early`]).
 //!
 //! The assistants:
 //! - [`adapter`]: the one trait through which the core reaches an assistant (its processes, screen, records,

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 
 mod context;
 pub use context::ContextUse;
+mod quota;
+pub use quota::QuotaUse;
 pub mod session_ref;
 
 /// An AI coding assistant, by its stable lowercase name (`claude`, …). The core never names one: each
@@ -236,6 +238,9 @@ pub enum Signal {
     /// How full the context window is after the latest model response (reported beside the record's own
     /// signal; it says nothing about whether the session runs or stopped).
     ContextUse(ContextUse),
+    /// How much of a usage window the account has spent (reported beside the record's own signal, like
+    /// [`Signal::ContextUse`]).
+    QuotaUse(QuotaUse),
 }
 
 /// An assistant that continues a stopped turn by itself when its limit resets (Claude Code's

@@ -13,7 +13,6 @@ use support::interactive::Pane;
 use support::tmux::Tmux;
 
 const START: Duration = Duration::from_secs(90);
-const RUN: Duration = Duration::from_secs(60);
 /// The empty input's placeholder.
 const IDLE: &str = "Type your message or @path/to/file";
 /// Words of the default checkpoint request.
@@ -56,18 +55,5 @@ fn an_idle_interactive_agent_is_typed_the_checkpoint_request_once() {
     assert_eq!(asked["outcome"], "asked", "{asked}");
     assert_eq!(asked["metadata"]["how"], "tmux");
     assert_eq!(asked["metadata"]["window_tokens"], 262_144);
-    fake.wait_for(RUN, "the checkpoint request", |reqs| {
-        reqs.iter()
-            .any(|r| r.last_user_text().is_some_and(|t| t.contains(ASKED)))
-    });
-    tmux.wait_for_text("noted", RUN);
-    // A later request proves the daemon has read the answer to the request too.
-    home.ok(&["status"]);
-    let asked_requests = fake
-        .model_requests()
-        .iter()
-        .filter(|r| r.last_user_text().is_some_and(|t| t.contains(ASKED)))
-        .count();
-    assert_eq!(asked_requests, 1, "{}", fake.describe());
-    assert_eq!(home.events_of("CheckpointRequested").len(), 1);
+    support::interactive::assert_checkpoint_asked_once(&fake, &home, &tmux, ASKED, "noted");
 }

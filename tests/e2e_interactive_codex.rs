@@ -6,10 +6,11 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use support::clients::codex::AppServers;
 use support::clients::{self, Codex};
 use support::fake_provider::{FakeProvider, RecordedRequest, Reply, Scripted, UsageLimit};
 use support::home::Home;
@@ -34,40 +35,6 @@ fn tui_codex(fake: &FakeProvider) -> Codex {
 /// A daemon with the sandbox's environment.
 fn daemon_for(codex: &mut Codex) -> Home {
     support::interactive::daemon_for(&mut codex.sandbox, "codex", &clients::codex_bin())
-}
-
-/// The TUI starts a managed `codex app-server` that outlives it (from `$CODEX_HOME/packages`); stops the ones
-/// this sandbox started when the test ends.
-struct AppServers(PathBuf);
-
-impl Drop for AppServers {
-    fn drop(&mut self) {
-        for pid in pids_running_from(&self.0) {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid as i32),
-                nix::sys::signal::Signal::SIGKILL,
-            );
-        }
-    }
-}
-
-/// Processes whose executable lies under `dir`.
-fn pids_running_from(dir: &Path) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/cmdline"))
-                .ok()
-                .and_then(|c| c.split(|b| *b == 0).next().map(|a| a.to_vec()))
-                .is_some_and(|exe| {
-                    Path::new(std::str::from_utf8(&exe).unwrap_or("")).starts_with(dir)
-                })
-        })
-        .collect()
 }
 
 fn thread_of(r: &RecordedRequest) -> Option<String> {

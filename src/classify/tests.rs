@@ -250,5 +250,6 @@ proptest! {
 }
 
 mod classes;
+mod quota;
 mod reset;
 mod structured;

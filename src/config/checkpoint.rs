@@ -1,5 +1,5 @@
-//! `[checkpoint]`: asking an agent to write its next-step file before its context window fills (the early
-//! checkpoint), globally and per project.
+//! `[checkpoint]`: asking an agent to write its next-step file before its context window fills or its usage
+//! quota runs out (the early checkpoint), globally and per project.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -9,6 +9,11 @@ use serde::{Deserialize, Serialize};
 /// The request an agent gets: `{percent}` (of the window in use), `{threshold}`, `{used}` and `{window}`
 /// (tokens), `{next_step_file}` (its path in the project).
 pub const DEFAULT_CHECKPOINT_PROMPT: &str = "palingenesis: your context window is {percent}% full ({used} of {window} tokens; the checkpoint threshold is {threshold}%). Before it runs out, write a checkpoint now: update {next_step_file} with what is done, what is in progress, the exact next steps and the files involved, so that a new session can carry on from it alone (the palingenesis MCP tool `checkpoint` writes it for you). Then go on with the task.";
+
+/// The request an agent gets when a usage window is nearly spent: `{quota_percent}` (of the window used),
+/// `{threshold}`, `{window}` (`session`, `weekly`, or `usage` when unknown), `{resets}` (when it resets, in UTC)
+/// and `{next_step_file}`.
+pub const DEFAULT_QUOTA_CHECKPOINT_PROMPT: &str = "palingenesis: you have used {quota_percent}% of your {window} usage limit (it resets {resets}; the checkpoint threshold is {threshold}%). Before the limit stops you, write a checkpoint now: update {next_step_file} with what is done, what is in progress, the exact next steps and the files involved, so that the work can carry on from it alone after the reset (the palingenesis MCP tool `checkpoint` writes it for you). Then go on with the task.";
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -23,8 +28,13 @@ pub struct CheckpointConfig {
     pub window_tokens: u64,
     /// What the agent is asked (see [`DEFAULT_CHECKPOINT_PROMPT`] for the placeholders).
     pub prompt: String,
-    /// Per project directory (absolute path): `enabled`, `threshold_percent`, `prompt` for sessions in it or
-    /// below it (the longest matching path wins).
+    /// Ask once a usage window (the session or weekly limit) is this much spent, as the assistant's records
+    /// say (percent; 0: never).
+    pub quota_percent: u8,
+    /// What the agent is asked then (see [`DEFAULT_QUOTA_CHECKPOINT_PROMPT`] for the placeholders).
+    pub quota_prompt: String,
+    /// Per project directory (absolute path): `enabled`, `threshold_percent`, `prompt`, `quota_percent`,
+    /// `quota_prompt` for sessions in it or below it (the longest matching path wins).
     pub projects: BTreeMap<PathBuf, ProjectCheckpoint>,
 }
 
@@ -35,6 +45,8 @@ impl Default for CheckpointConfig {
             threshold_percent: 85,
             window_tokens: 0,
             prompt: DEFAULT_CHECKPOINT_PROMPT.into(),
+            quota_percent: 90,
+            quota_prompt: DEFAULT_QUOTA_CHECKPOINT_PROMPT.into(),
             projects: BTreeMap::new(),
         }
     }
@@ -50,6 +62,10 @@ pub struct ProjectCheckpoint {
     pub threshold_percent: Option<u8>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prompt: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quota_percent: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quota_prompt: Option<String>,
 }
 
 /// Whether a project's sessions are asked.
@@ -67,6 +83,9 @@ pub struct ProjectPolicy {
     pub enabled: Enabled,
     pub threshold_percent: u8,
     pub prompt: String,
+    /// 0: the quota never triggers a request.
+    pub quota_percent: u8,
+    pub quota_prompt: String,
 }
 
 impl CheckpointConfig {
@@ -89,6 +108,12 @@ impl CheckpointConfig {
             prompt: project
                 .and_then(|p| p.prompt.clone())
                 .unwrap_or_else(|| self.prompt.clone()),
+            quota_percent: project
+                .and_then(|p| p.quota_percent)
+                .unwrap_or(self.quota_percent),
+            quota_prompt: project
+                .and_then(|p| p.quota_prompt.clone())
+                .unwrap_or_else(|| self.quota_prompt.clone()),
         }
     }
 
@@ -101,6 +126,10 @@ impl CheckpointConfig {
                 "must be 1 to 100".into(),
             ));
         }
+        let quota_off_or = |p: u8| (p > 100).then(|| "must be 0 (off) to 100".to_owned());
+        if let Some(why) = quota_off_or(self.quota_percent) {
+            return Some(("checkpoint.quota_percent".into(), why));
+        }
         for (dir, p) in &self.projects {
             let key = format!("checkpoint.projects.\"{}\"", dir.display());
             if !dir.is_absolute() {
@@ -111,6 +140,9 @@ impl CheckpointConfig {
                     format!("{key}.threshold_percent"),
                     "must be 1 to 100".into(),
                 ));
+            }
+            if let Some(why) = p.quota_percent.and_then(quota_off_or) {
+                return Some((format!("{key}.quota_percent"), why));
             }
         }
         None
@@ -149,6 +181,42 @@ mod tests {
         assert_eq!((app.enabled, app.threshold_percent), (Enabled::Yes, 70));
         assert_eq!(c.for_project(None).enabled, Enabled::IfConvention);
         assert_eq!(c.check(), None);
+    }
+
+    #[test]
+    fn the_quota_threshold_defaults_to_90_and_is_set_per_project() {
+        let c = config(
+            r#"
+            quota_percent = 80
+            [projects."/work"]
+            quota_percent = 0
+            [projects."/work/app"]
+            quota_prompt = "checkpoint at {quota_percent}"
+            "#,
+        );
+        assert_eq!(CheckpointConfig::default().quota_percent, 90);
+        let global = c.for_project(Some(Path::new("/elsewhere")));
+        assert_eq!(global.quota_percent, 80);
+        assert_eq!(global.quota_prompt, DEFAULT_QUOTA_CHECKPOINT_PROMPT);
+        assert_eq!(c.for_project(Some(Path::new("/work/lib"))).quota_percent, 0);
+        let app = c.for_project(Some(Path::new("/work/app")));
+        assert_eq!(
+            app.quota_percent, 80,
+            "the deepest project only sets its prompt"
+        );
+        assert_eq!(app.quota_prompt, "checkpoint at {quota_percent}");
+        assert_eq!(c.check(), None);
+        assert_eq!(
+            config("quota_percent = 101").check().unwrap().0,
+            "checkpoint.quota_percent"
+        );
+        assert_eq!(
+            config("[projects.\"/a\"]\nquota_percent = 120")
+                .check()
+                .unwrap()
+                .0,
+            "checkpoint.projects.\"/a\".quota_percent"
+        );
     }
 
     #[test]

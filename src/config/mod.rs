@@ -25,8 +25,8 @@ use serde::{Deserialize, Serialize};
 pub use binaries::{MissingBinary, locate, missing_binaries};
 pub use chat::ChatConfig;
 pub use checkpoint::{
-    CheckpointConfig, DEFAULT_CHECKPOINT_PROMPT, Enabled as CheckpointEnabled, ProjectCheckpoint,
-    ProjectPolicy as CheckpointPolicy,
+    CheckpointConfig, DEFAULT_CHECKPOINT_PROMPT, DEFAULT_QUOTA_CHECKPOINT_PROMPT,
+    Enabled as CheckpointEnabled, ProjectCheckpoint, ProjectPolicy as CheckpointPolicy,
 };
 pub use diff::changed_keys;
 pub use edit::set_key;

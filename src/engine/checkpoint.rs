@@ -1,6 +1,7 @@
-//! The early checkpoint, the engine's side: follow each session's context use, and when it crosses the
-//! `[checkpoint]` threshold ask the agent once (per session and threshold) to write its next-step file, so the
-//! new session after the context runs out starts from a fresh one. When a request is due is decided by
+//! The early checkpoint, the engine's side: follow each session's context use and quota use, and when either
+//! crosses its `[checkpoint]` threshold ask the agent once (per session and threshold; for the quota per usage
+//! window and threshold) to write its next-step file, so the new session after the context or the quota runs
+//! out starts from a fresh one. When a request is due is decided by
 //! [`crate::nextstep::early`]; how it reaches the agent is its assistant's: a hook that can make the agent go
 //! on with an instruction ([`crate::adapter::Adapter::hook_continue`]) asks at the end of the next turn; an
 //! interactive agent palingenesis can type into gets it typed at its idle prompt (`checkpoint_terminal`).
@@ -16,18 +17,25 @@ use super::Engine;
 use super::checkpoint_terminal::{self, TerminalAsk};
 use crate::audit::{AuditEvent, AuditWriter, EventType};
 use crate::config::{CheckpointEnabled, CheckpointPolicy};
-use crate::model::{ContextUse, SessionKey};
-use crate::nextstep::early::{self, Due};
+use crate::model::{ContextUse, QuotaUse, SessionKey};
+use crate::nextstep::early::{self, Due, QuotaDue};
 use crate::protocol::{ContinueTurn, Response};
 
 /// A request that is due for one session, with everything needed to ask off the engine task.
 struct Ask {
     key: SessionKey,
-    due: Due,
+    trigger: Trigger,
     enabled: CheckpointEnabled,
     project: PathBuf,
     instruction: String,
     seed: crate::nextstep::SeedConfig,
+}
+
+/// What crossed its threshold.
+#[derive(Clone, Copy, Debug)]
+enum Trigger {
+    Context(Due),
+    Quota(QuotaDue),
 }
 
 impl Engine {
@@ -43,6 +51,26 @@ impl Engine {
         }
         sess.checkpoint.context = Some(usage);
         self.dirty = true;
+        self.ask_unless_by_hook(key);
+    }
+
+    /// A session's records said how much of a usage window its account has spent; asked like
+    /// [`Engine::on_context_use`].
+    pub(super) fn on_quota_use(&mut self, key: &SessionKey, quota: QuotaUse) {
+        let Some(sess) = self.sessions.get_mut(key) else {
+            return;
+        };
+        if sess.checkpoint.quota == Some(quota) {
+            return;
+        }
+        sess.checkpoint.quota = Some(quota);
+        self.dirty = true;
+        self.ask_unless_by_hook(key);
+    }
+
+    /// Ask now, in the agent's terminal, when a request is due and the assistant does not ask through its
+    /// hooks at the end of the turn.
+    fn ask_unless_by_hook(&mut self, key: &SessionKey) {
         let asks_by_hook =
             crate::assistants::get(key.assistant).is_some_and(|a| a.hook_continue("").is_some());
         if asks_by_hook {
@@ -82,7 +110,8 @@ impl Engine {
         }
     }
 
-    /// The request due for `key` now, if any; marks its threshold as asked (so it is never due twice).
+    /// The request due for `key` now, if any; marks its threshold as asked (so it is never due twice). The
+    /// context comes first; when the quota crossed its threshold too, the one request stands for both.
     fn checkpoint_due(&mut self, key: &SessionKey) -> Option<Ask> {
         let config = &self.config.checkpoint;
         let sess = self.sessions.get(key)?;
@@ -92,26 +121,38 @@ impl Engine {
             return None;
         }
         let window = (config.window_tokens > 0).then_some(config.window_tokens);
-        let due = early::due(
-            sess.checkpoint.context?,
-            window,
-            policy.threshold_percent,
-            &sess.checkpoint.asked,
-        )?;
+        let track = &sess.checkpoint;
+        let context = track
+            .context
+            .and_then(|usage| early::due(usage, window, policy.threshold_percent, &track.asked));
+        let quota = track
+            .quota
+            .and_then(|q| early::quota_due(q, policy.quota_percent, &track.quota_asked));
+        let trigger = context
+            .map(Trigger::Context)
+            .or(quota.map(Trigger::Quota))?;
         let ns = &self.config.new_session;
-        let instruction =
-            early::request_text(&policy.prompt, &due, &project.join(&ns.next_step_file));
+        let file = project.join(&ns.next_step_file);
+        let instruction = match &trigger {
+            Trigger::Context(due) => early::request_text(&policy.prompt, due, &file),
+            Trigger::Quota(due) => early::quota_request_text(&policy.quota_prompt, due, &file),
+        };
         let seed = crate::nextstep::SeedConfig {
             next_step_file: ns.next_step_file.clone(),
             workflow_files: ns.workflow_files.clone(),
             prompt_template: ns.prompt_template.clone(),
         };
         let sess = self.sessions.get_mut(key)?;
-        sess.checkpoint.asked.push(due.threshold);
+        if let Some(due) = context {
+            sess.checkpoint.asked.push(due.threshold);
+        }
+        if let Some(due) = quota {
+            sess.checkpoint.quota_asked.push(due.asked());
+        }
         self.dirty = true;
         Some(Ask {
             key: key.clone(),
-            due,
+            trigger,
             enabled: policy.enabled,
             project,
             instruction,
@@ -134,13 +175,13 @@ impl Engine {
                 _ => true,
             };
             if !applies {
-                debug!(session = %ask.key, "context past the checkpoint threshold, but the project keeps no next-step file; not asked");
+                debug!(session = %ask.key, trigger = ?ask.trigger, "past the checkpoint threshold, but the project keeps no next-step file; not asked");
                 delivery.decline();
                 return;
             }
             match delivery {
                 Delivery::Hook(reply) => {
-                    info!(session = %ask.key, percent = ask.due.percent, "asking the agent to checkpoint");
+                    info!(session = %ask.key, trigger = ?ask.trigger, "asking the agent to checkpoint");
                     record(&audit, &ask, Ok("hook"), clock());
                     let _ = reply.send(Response::Continue(ContinueTurn {
                         instruction: ask.instruction,
@@ -183,18 +224,30 @@ fn record(
         Ok(how) => ("asked", how, ask.instruction.clone()),
         Err(why) => ("not_asked", "none", why),
     };
+    let mut metadata = match ask.trigger {
+        Trigger::Context(due) => serde_json::json!({
+            "trigger": "context",
+            "used_tokens": due.used_tokens,
+            "window_tokens": due.window_tokens,
+            "percent": due.percent,
+            "threshold": due.threshold,
+        }),
+        Trigger::Quota(due) => serde_json::json!({
+            "trigger": "quota",
+            "quota_percent": due.quota.percent,
+            "quota_window": due.quota.window,
+            "resets_at": due.quota.resets_at,
+            "percent": due.quota.percent,
+            "threshold": due.threshold,
+        }),
+    };
+    metadata["how"] = how.into();
     audit.record(
         AuditEvent::new(EventType::CheckpointRequested)
             .at(now)
             .session_key(&ask.key)
             .outcome(outcome)
             .message(message)
-            .metadata(serde_json::json!({
-                "used_tokens": ask.due.used_tokens,
-                "window_tokens": ask.due.window_tokens,
-                "percent": ask.due.percent,
-                "threshold": ask.due.threshold,
-                "how": how,
-            })),
+            .metadata(metadata),
     );
 }

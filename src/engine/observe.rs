@@ -45,6 +45,10 @@ impl Engine {
                 self.on_context_use(&key, usage);
                 return;
             }
+            Signal::QuotaUse(quota) => {
+                self.on_quota_use(&key, quota);
+                return;
+            }
             Signal::Stopped { reason, evidence } => Input::Stopped {
                 reason,
                 evidence,

@@ -112,8 +112,8 @@ pub struct TrackedSession {
     pub checkpoint: CheckpointTrack,
 }
 
-/// A session's context use and the early-checkpoint requests it got, kept across restarts so each
-/// threshold is asked about once.
+/// A session's context and quota use and the early-checkpoint requests it got, kept across restarts so each
+/// threshold (per usage window, for the quota) is asked about once.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 pub struct CheckpointTrack {
     /// The latest context use its records or hooks reported.
@@ -125,6 +125,12 @@ pub struct CheckpointTrack {
     /// The session this one replaced was asked to checkpoint (at this threshold) before its context ran out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub predecessor_asked: Option<u8>,
+    /// The latest quota use its records reported (the most used window).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quota: Option<crate::model::QuotaUse>,
+    /// Quota windows and thresholds already asked about (or found not to apply), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quota_asked: Vec<crate::nextstep::early::QuotaAsked>,
 }
 
 impl CheckpointTrack {

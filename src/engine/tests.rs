@@ -96,6 +96,20 @@ async fn events(rig: &Rig, kind: EventType) -> usize {
         .len()
 }
 
+/// Every `CheckpointRequested`, once the asks in flight are done.
+async fn checkpoint_requests(rig: &mut Rig) -> Vec<crate::audit::AuditEvent> {
+    rig.engine.attempt_tasks.close();
+    rig.engine.attempt_tasks.wait().await;
+    rig.engine.audit.flush().await;
+    let q = AuditQuery {
+        types: vec![EventType::CheckpointRequested],
+        ..Default::default()
+    };
+    crate::audit::query(&rig.paths.audit_file(), &q)
+        .unwrap()
+        .events
+}
+
 fn phase(rig: &Rig) -> Phase {
     rig.engine.sessions[&key()].phase.clone()
 }
@@ -344,6 +358,7 @@ async fn a_stop_dated_in_the_future_does_not_hide_later_stops() {
 
 mod agent;
 mod checkpoint;
+mod checkpoint_quota;
 mod clock;
 mod fallback;
 mod forget;

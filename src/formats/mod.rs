@@ -27,6 +27,17 @@ pub struct ParsedRecord {
     pub rate_limit_resets: Option<DateTime<Utc>>,
     /// How full the context window is after the model response this record holds.
     pub context_use: Option<crate::model::ContextUse>,
+    /// How much of its usage quota the account has spent, when the record says (the most used window).
+    pub quota_use: Option<crate::model::QuotaUse>,
+}
+
+impl ParsedRecord {
+    /// What the record says beside its own signal: how full the context is, how much quota is spent.
+    pub fn usage_signals(&self) -> Vec<Signal> {
+        let context = self.context_use.map(Signal::ContextUse);
+        let quota = self.quota_use.map(Signal::QuotaUse);
+        context.into_iter().chain(quota).collect()
+    }
 }
 
 /// A record that cannot be read at all.

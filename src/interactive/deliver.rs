@@ -65,6 +65,10 @@ pub enum DeliverError {
 
 /// Unknown screens are looked at this many times (the agent may be redrawing) before giving up.
 const UNKNOWN_LOOKS: u32 = 6;
+/// The prompt must look idle this many times in a row, a poll apart, before anything is typed: a menu can open
+/// just after a turn ends (Codex 0.171.0's "Approaching rate limits" / "Switch to <model>" when a usage window
+/// is past 90%), and keys typed into it are lost and Enter picks its first entry.
+const IDLE_LOOKS: u32 = 2;
 const MAX_ESCAPES: u32 = 3;
 
 /// Checked before every key sent: the agent still runs and is what the terminal's keyboard reaches.
@@ -95,7 +99,7 @@ pub async fn deliver(
     cancel: &CancellationToken,
 ) -> Result<(), DeliverError> {
     let started = tokio::time::Instant::now();
-    let (mut escapes, mut unknown) = (0u32, 0u32);
+    let (mut escapes, mut unknown, mut idle) = (0u32, 0u32, 0u32);
     loop {
         if cancel.is_cancelled() {
             return Err(DeliverError::Cancelled);
@@ -105,8 +109,12 @@ pub async fn deliver(
         let state = rules.detect(&shown);
         debug!(terminal = %term.describe(), ?state, "agent screen");
         let waited = started.elapsed();
+        if state != ScreenState::Idle {
+            idle = 0;
+        }
         match state {
-            ScreenState::Idle => break,
+            ScreenState::Idle if idle + 1 >= IDLE_LOOKS => break,
+            ScreenState::Idle => idle += 1,
             ScreenState::LimitMenu if escapes >= MAX_ESCAPES => {
                 return Err(DeliverError::MenuStuck(escapes));
             }

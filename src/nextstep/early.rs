@@ -1,10 +1,12 @@
-//! The early checkpoint: when to ask an agent to write its next-step file before its context window fills,
-//! and what to ask. [`due`] and [`request_text`] are pure; [`follows_convention`] looks at the project
-//! (blocking I/O).
+//! The early checkpoint: when to ask an agent to write its next-step file before its context window fills
+//! or its usage quota runs out, and what to ask. [`due`], [`quota_due`], [`request_text`] and
+//! [`quota_request_text`] are pure; [`follows_convention`] looks at the project (blocking I/O).
 
 use std::path::Path;
 
-use crate::model::ContextUse;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{ContextUse, QuotaUse, UsageWindow};
 
 /// A checkpoint request that is due: the threshold crossed and how full the context is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,6 +37,55 @@ pub fn request_text(template: &str, due: &Due, next_step_file: &Path) -> String 
         .replace("{threshold}", &due.threshold.to_string())
         .replace("{used}", &due.used_tokens.to_string())
         .replace("{window}", &due.window_tokens.to_string())
+        .replace("{next_step_file}", &next_step_file.display().to_string())
+}
+
+/// A quota threshold a session was asked about, in one usage window (each is asked about once).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QuotaAsked {
+    pub window: UsageWindow,
+    pub threshold: u8,
+}
+
+/// A checkpoint request that is due because a usage window is nearly spent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QuotaDue {
+    pub threshold: u8,
+    pub quota: QuotaUse,
+}
+
+impl QuotaDue {
+    /// What marks it as asked.
+    pub fn asked(&self) -> QuotaAsked {
+        QuotaAsked {
+            window: self.quota.window,
+            threshold: self.threshold,
+        }
+    }
+}
+
+/// Whether `quota` reaches `threshold` (percent of its window; 0: never) and that window and threshold have
+/// not been asked about in this session yet (`asked`). A window spent to 100% is not: the limit has been hit
+/// and the agent cannot answer until it resets (that stop is the resume's business).
+pub fn quota_due(quota: QuotaUse, threshold: u8, asked: &[QuotaAsked]) -> Option<QuotaDue> {
+    let due = QuotaDue { threshold, quota };
+    let nearly_spent = (threshold.max(1)..100).contains(&quota.percent);
+    (threshold > 0 && nearly_spent && !asked.contains(&due.asked())).then_some(due)
+}
+
+/// The request an agent gets when its quota is nearly spent, from the configured template:
+/// `{quota_percent}`, `{threshold}`, `{window}` (`session`, `weekly`, `usage` when unknown), `{resets}`
+/// (the reset instant in UTC, or "at an unknown time") and `{next_step_file}`.
+pub fn quota_request_text(template: &str, due: &QuotaDue, next_step_file: &Path) -> String {
+    let resets = due.quota.resets_at.map_or_else(
+        || "at an unknown time".to_owned(),
+        |at| at.format("%Y-%m-%d %H:%M UTC").to_string(),
+    );
+    template
+        .replace("{quota_percent}", &due.quota.percent.to_string())
+        .replace("{threshold}", &due.threshold.to_string())
+        .replace("{window}", due.quota.window.label())
+        .replace("{resets}", &resets)
         .replace("{next_step_file}", &next_step_file.display().to_string())
 }
 
@@ -87,6 +138,71 @@ mod tests {
         assert!(text.contains("90% full (180000 of 200000 tokens"), "{text}");
         assert!(text.contains("threshold is 85%"), "{text}");
         assert!(text.contains("update /p/Next-step.md"), "{text}");
+    }
+
+    fn quota(percent: u8, window: UsageWindow) -> QuotaUse {
+        QuotaUse {
+            percent,
+            window,
+            resets_at: None,
+        }
+    }
+
+    const fn asked(window: UsageWindow, threshold: u8) -> QuotaAsked {
+        QuotaAsked { window, threshold }
+    }
+
+    #[rstest]
+    #[case::below(quota(89, UsageWindow::Session), 90, &[], false)]
+    #[case::at_threshold(quota(90, UsageWindow::Session), 90, &[], true)]
+    #[case::above(quota(99, UsageWindow::Weekly), 90, &[], true)]
+    #[case::spent_the_limit_is_hit(quota(100, UsageWindow::Weekly), 90, &[], false)]
+    #[case::off(quota(95, UsageWindow::Weekly), 0, &[], false)]
+    #[case::already_asked(quota(95, UsageWindow::Session), 90, &[asked(UsageWindow::Session, 90)], false)]
+    #[case::asked_in_another_window(quota(95, UsageWindow::Weekly), 90, &[asked(UsageWindow::Session, 90)], true)]
+    #[case::asked_at_another_threshold(quota(96, UsageWindow::Session), 95, &[asked(UsageWindow::Session, 90)], true)]
+    #[case::unknown_window(quota(91, UsageWindow::Unknown), 90, &[], true)]
+    fn a_quota_request_is_due_once_per_window_and_threshold(
+        #[case] q: QuotaUse,
+        #[case] threshold: u8,
+        #[case] asked: &[QuotaAsked],
+        #[case] is_due: bool,
+    ) {
+        let got = quota_due(q, threshold, asked);
+        assert_eq!(got.is_some(), is_due, "{got:?}");
+        if let Some(d) = got {
+            assert_eq!(
+                d.asked(),
+                QuotaAsked {
+                    window: q.window,
+                    threshold
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn the_quota_request_names_the_window_the_reset_and_the_file() {
+        let resets = chrono::DateTime::parse_from_rfc3339("2026-12-03T09:00:00Z")
+            .unwrap()
+            .to_utc();
+        let q = QuotaUse {
+            resets_at: Some(resets),
+            ..quota(92, UsageWindow::Weekly)
+        };
+        let d = quota_due(q, 90, &[]).unwrap();
+        let text = quota_request_text(
+            crate::config::DEFAULT_QUOTA_CHECKPOINT_PROMPT,
+            &d,
+            Path::new("/p/Next-step.md"),
+        );
+        assert!(text.contains("92% of your weekly usage limit"), "{text}");
+        assert!(text.contains("resets 2026-12-03 09:00 UTC"), "{text}");
+        assert!(text.contains("threshold is 90%"), "{text}");
+        assert!(text.contains("update /p/Next-step.md"), "{text}");
+        let unknown = quota_due(quota(95, UsageWindow::Unknown), 90, &[]).unwrap();
+        let text = quota_request_text("{window} {resets}", &unknown, Path::new("/p/N.md"));
+        assert_eq!(text, "usage at an unknown time");
     }
 
     #[test]

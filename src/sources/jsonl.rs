@@ -142,18 +142,18 @@ pub fn observations(
         if record.cwd.is_none() {
             record.cwd = context.cwd.clone();
         }
-        // How full the context is rides beside the line's own signal (never on history read at start).
-        let usage = record
-            .context_use
-            .filter(|_| !batch.catch_up)
-            .map(Signal::ContextUse);
-        let (signal, beside) = match (record.signal, usage) {
-            (Some(signal), usage) => (signal, usage),
-            (None, usage) if announce && record.cwd.is_some() => {
-                (Signal::Started { resumed: false }, usage)
-            }
-            (None, Some(usage)) => (usage, None),
-            (None, None) => continue,
+        // How full the context is and how much quota is spent ride beside the line's own signal (never on
+        // history read at start).
+        let mut beside = if batch.catch_up {
+            Vec::new()
+        } else {
+            record.usage_signals()
+        };
+        let signal = match record.signal.take() {
+            Some(signal) => signal,
+            None if announce && record.cwd.is_some() => Signal::Started { resumed: false },
+            None if !beside.is_empty() => beside.remove(0),
+            None => continue,
         };
         announce = false;
         let Some(id) = file_session.clone().or(record.session_id) else {
@@ -181,10 +181,13 @@ pub fn observations(
                 ..Default::default()
             },
         };
-        let beside = beside.map(|signal| Observation {
-            signal,
-            ..obs.clone()
-        });
+        let beside: Vec<Observation> = beside
+            .into_iter()
+            .map(|signal| Observation {
+                signal,
+                ..obs.clone()
+            })
+            .collect();
         out.push(obs);
         out.extend(beside);
     }
@@ -197,8 +200,18 @@ mod tests {
 
     fn parse(line: &str, _tz: crate::tz::Tz) -> Result<ParsedRecord, FormatError> {
         let v: serde_json::Value = serde_json::from_str(line)?;
+        let usage = v["usage"] == true;
         Ok(ParsedRecord {
             signal: (v["done"] == true).then_some(Signal::Progress),
+            context_use: usage.then_some(crate::model::ContextUse {
+                used_tokens: 10,
+                window_tokens: Some(100),
+            }),
+            quota_use: usage.then_some(crate::model::QuotaUse {
+                percent: 92,
+                window: crate::model::UsageWindow::Weekly,
+                resets_at: None,
+            }),
             ..ParsedRecord::default()
         })
     }
@@ -252,5 +265,42 @@ mod tests {
             &mut garbage,
         );
         assert!(none.is_empty(), "no session, nothing to say: {none:?}");
+    }
+
+    #[test]
+    fn context_and_quota_use_ride_beside_the_signal_but_not_on_history() {
+        let context = FileContext {
+            session: Some("s1".into()),
+            cwd: Some(PathBuf::from("/work")),
+        };
+        let kinds = |b: &FileLines| -> Vec<&'static str> {
+            observations(&FORMAT, b, &context, crate::tz::Tz::UTC, &mut 0)
+                .iter()
+                .map(|o| match o.signal {
+                    Signal::Started { .. } => "started",
+                    Signal::Progress => "progress",
+                    Signal::ContextUse(_) => "context",
+                    Signal::QuotaUse(_) => "quota",
+                    _ => "other",
+                })
+                .collect()
+        };
+        let lines = [
+            r#"{"done":true}"#,
+            r#"{"done":true,"usage":true}"#,
+            r#"{"usage":true}"#,
+        ];
+        assert_eq!(
+            kinds(&batch(&lines)),
+            [
+                "progress", "progress", "context", "quota", "context", "quota"
+            ]
+        );
+        let mut history = batch(&lines);
+        history.catch_up = true;
+        assert!(
+            kinds(&history).is_empty(),
+            "history before the start is not news"
+        );
     }
 }

@@ -89,3 +89,32 @@ pub fn daemon_for(
     sandbox.set_env("PALINGENESIS_HOME", &home.palingenesis_home());
     home
 }
+
+/// The agent in `pane` was sent the checkpoint request (a prompt containing `asked`) exactly once and answered
+/// it (`answer` on its screen), and the daemon recorded exactly one `CheckpointRequested`.
+pub fn assert_checkpoint_asked_once(
+    fake: &super::fake_provider::FakeProvider,
+    home: &Home,
+    pane: &dyn Pane,
+    asked: &str,
+    answer: &str,
+) {
+    let run = Duration::from_secs(60);
+    let is_asked = |r: &super::fake_provider::RecordedRequest| {
+        r.last_user_text().is_some_and(|t| t.contains(asked))
+    };
+    let sent = || fake.model_requests().iter().any(is_asked);
+    assert!(
+        super::wait::wait_until(run, sent),
+        "the checkpoint request never reached the provider; the agent's screen:\n{}\n{}\nlog:\n{}",
+        pane.screen(),
+        fake.describe(),
+        home.log()
+    );
+    pane.wait_for_text(answer, run);
+    // A later request proves the daemon has read the agent's records of the answer too.
+    home.ok(&["status"]);
+    let sent = fake.model_requests().iter().filter(|r| is_asked(r)).count();
+    assert_eq!(sent, 1, "{}", fake.describe());
+    assert_eq!(home.events_of("CheckpointRequested").len(), 1);
+}

@@ -88,16 +88,7 @@ async fn an_assistant_that_cannot_be_asked_is_recorded_as_not_asked_once() {
             },
         });
     }
-    r.engine.attempt_tasks.close();
-    r.engine.attempt_tasks.wait().await;
-    r.engine.audit.flush().await;
-    let q = crate::audit::AuditQuery {
-        types: vec![EventType::CheckpointRequested],
-        ..Default::default()
-    };
-    let found = crate::audit::query(&r.paths.audit_file(), &q)
-        .unwrap()
-        .events;
+    let found = checkpoint_requests(&mut r).await;
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].outcome.as_deref(), Some("not_asked"));
     assert_eq!(r.engine.sessions[&codex].checkpoint.asked, vec![85]);

@@ -120,9 +120,16 @@ async fn run(term: &FakeTerm, check: &AgentCheck) -> Result<(), DeliverError> {
     .await
 }
 
+/// The limit menu is closed with Esc before anything is typed: one already open, or one the agent opens just
+/// after its prompt looked idle (Codex's model-switch offer at the end of a turn past 90% of a usage window).
+#[rstest::rstest]
+#[case::open(&[MENU, IDLE])]
+#[case::opening_after_an_idle_look(&[IDLE, MENU])]
 #[tokio::test]
-async fn the_limit_menu_is_dismissed_with_esc_then_text_and_enter_go_separately() {
-    let term = FakeTerm::new(&[MENU, IDLE]);
+async fn the_limit_menu_is_dismissed_with_esc_then_text_and_enter_go_separately(
+    #[case] screens: &[&str],
+) {
+    let term = FakeTerm::new(screens);
     run(&term, &always_ok).await.unwrap();
     assert_eq!(
         term.did(),

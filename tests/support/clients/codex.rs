@@ -1,6 +1,6 @@
 //! Codex CLI in a sandbox, pointed at the fake provider.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::{Sandbox, codex_bin, files_with_suffix};
@@ -169,4 +169,38 @@ impl Codex {
                 .ends_with(&format!("-{thread_id}.jsonl"))
         })
     }
+}
+
+/// The TUI starts a managed `codex app-server` that outlives it (from `$CODEX_HOME/packages`); stops the ones
+/// this sandbox started when the test ends.
+pub struct AppServers(pub PathBuf);
+
+impl Drop for AppServers {
+    fn drop(&mut self) {
+        for pid in pids_running_from(&self.0) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid as i32),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
+}
+
+/// Processes whose executable lies under `dir`.
+fn pids_running_from(dir: &Path) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .ok()
+                .and_then(|c| c.split(|b| *b == 0).next().map(|a| a.to_vec()))
+                .is_some_and(|exe| {
+                    Path::new(std::str::from_utf8(&exe).unwrap_or("")).starts_with(dir)
+                })
+        })
+        .collect()
 }

@@ -157,11 +157,13 @@ fn render(reply: &Reply, req: &RecordedRequest) -> Rendered {
         };
     }
     if let Reply::Turn(turn) = reply {
-        return match req.protocol {
+        let mut rendered = match req.protocol {
             Some(Protocol::AnthropicMessages) => super::turn::anthropic(turn, req, req.seq),
             Some(Protocol::ChatCompletions) => chat::turn(turn, req, req.seq),
             _ => render(&Reply::Text(turn.text.clone()), req),
         };
+        rendered.headers.extend(turn.headers.iter().cloned());
+        return rendered;
     }
     match req.protocol.expect("model request") {
         Protocol::AnthropicMessages => anthropic::render(reply, req, req.seq),

@@ -13,6 +13,8 @@ pub struct Turn {
     pub text: String,
     pub input_tokens: Option<u64>,
     pub tool_use: Option<(String, Value)>,
+    /// Response headers sent with it, whatever the protocol (e.g. a provider's rate-limit headers).
+    pub headers: Vec<(String, String)>,
 }
 
 impl Turn {
@@ -27,6 +29,24 @@ impl Turn {
     /// Reporting `n` input tokens.
     pub fn input_tokens(mut self, n: u64) -> Turn {
         self.input_tokens = Some(n);
+        self
+    }
+
+    /// Codex's rate-limit headers reporting the session (5-hour, primary) window `percent` used and resetting
+    /// at `resets_at` (epoch s), the weekly (secondary) one 10% used: Codex records them in its rollout's
+    /// next `token_count` event as `rate_limits`.
+    pub fn codex_quota(mut self, percent: u8, resets_at: i64) -> Turn {
+        let week = resets_at + 6 * 86_400;
+        for (name, value) in [
+            ("x-codex-primary-used-percent", percent.to_string()),
+            ("x-codex-primary-window-minutes", "300".to_owned()),
+            ("x-codex-primary-reset-at", resets_at.to_string()),
+            ("x-codex-secondary-used-percent", "10".to_owned()),
+            ("x-codex-secondary-window-minutes", "10080".to_owned()),
+            ("x-codex-secondary-reset-at", week.to_string()),
+        ] {
+            self.headers.push((name.to_owned(), value));
+        }
         self
     }
 

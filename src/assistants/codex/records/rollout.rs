@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use crate::tz::Tz;
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::super::classify::classify;
@@ -107,30 +107,35 @@ fn exhausted_resets(limits: &Value, at: Option<DateTime<Utc>>) -> Option<DateTim
         .iter()
         .filter_map(|k| limits.get(*k))
         .filter(|w| w.get("used_percent").and_then(Value::as_f64).unwrap_or(0.0) >= 100.0)
-        .filter_map(|w| {
-            instant(w.get("resets_at")).ok().flatten().or_else(|| {
-                let secs = w.get("resets_in_seconds").and_then(Value::as_i64)?;
-                at?.checked_add_signed(TimeDelta::try_seconds(secs)?)
-            })
-        })
+        .filter_map(|w| super::usage::window_resets(w, at))
         .max()
 }
 
-/// A line's time, what it is, and the context use it reports (`token_count` events).
-type LineRead = (
-    Option<DateTime<Utc>>,
-    Line,
-    Option<crate::model::ContextUse>,
-);
+/// A line's time, what it is, and the context and quota use it reports (`token_count` events).
+type LineRead = (Option<DateTime<Utc>>, Line, Usage);
+
+/// What a `token_count` event says about the context window and the usage quota.
+#[derive(Default)]
+struct Usage {
+    context: Option<crate::model::ContextUse>,
+    quota: Option<crate::model::QuotaUse>,
+}
 
 fn read(line: &str) -> Result<LineRead, FormatError> {
     let v = Value::Object(parse_object(line)?);
     let kind = str_at(&v, "type").ok_or(FormatError::Missing("type"))?;
     let at = instant(v.get("timestamp"))?;
     let payload = v.get("payload").unwrap_or(&Value::Null);
-    let context = (kind == "event_msg" && str_at(payload, "type") == Some("token_count"))
-        .then(|| super::usage::from_token_count(payload))
-        .flatten();
+    let usage = if kind == "event_msg" && str_at(payload, "type") == Some("token_count") {
+        Usage {
+            context: super::usage::from_token_count(payload),
+            quota: payload
+                .get("rate_limits")
+                .and_then(|l| super::usage::from_rate_limits(l, at)),
+        }
+    } else {
+        Usage::default()
+    };
     let line = match kind {
         "session_meta" => {
             // Older rollouts nest the fields under `meta`.
@@ -148,7 +153,7 @@ fn read(line: &str) -> Result<LineRead, FormatError> {
         "event_msg" => event(payload, at),
         _ => Line::Nothing,
     };
-    Ok((at, line, context))
+    Ok((at, line, usage))
 }
 
 fn event(p: &Value, at: Option<DateTime<Utc>>) -> Line {
@@ -226,7 +231,7 @@ impl CodexRolloutState {
 
     /// Read the next line. Records carry the session id and cwd known so far.
     pub fn feed(&mut self, line: &str) -> Result<ParsedRecord, FormatError> {
-        let (at, line, context_use) = read(line)?;
+        let (at, line, usage) = read(line)?;
         let mut rate_limit_resets = None;
         let signal = match line {
             Line::Meta { id, cwd } => {
@@ -287,7 +292,8 @@ impl CodexRolloutState {
             at,
             signal,
             rate_limit_resets,
-            context_use,
+            context_use: usage.context,
+            quota_use: usage.quota,
         })
     }
 

@@ -154,8 +154,9 @@ impl Rollouts {
             };
             file.last_line_at = rec.at.or(file.last_line_at);
             let Some(key) = key(file) else { continue };
-            // A line's own signal, then how full the context is (its `token_count` events).
-            let usage = rec.context_use.map(Signal::ContextUse);
+            // A line's own signal, then how full the context is and how much quota is spent (its
+            // `token_count` events).
+            let usage = rec.usage_signals();
             for signal in rec.signal.into_iter().chain(usage) {
                 out.push(Observation {
                     session: key.clone(),

@@ -196,3 +196,38 @@ fn token_count_events_report_context_use_and_the_stated_window() {
     let (rollout, _) = real!("usage-limit-session");
     assert!(context_uses(rollout).iter().all(|u| u.used_tokens > 0));
 }
+
+/// The quota use of every line that reports one, in order.
+fn quota_uses(rollout: &str) -> Vec<crate::model::QuotaUse> {
+    let mut state = CodexRolloutState::new(Tz::UTC);
+    rollout
+        .lines()
+        .filter_map(|line| state.feed(line).expect("parses").quota_use)
+        .collect()
+}
+
+#[test]
+fn token_count_events_report_the_most_used_quota_window() {
+    use crate::model::{QuotaUse, UsageWindow};
+    let epoch = |s: i64| chrono::DateTime::from_timestamp(s, 0);
+    // Primary (300 min) at 100%, secondary (10080 min) at 40%.
+    let (rollout, _) = real!("usage-limit-session");
+    assert_eq!(
+        quota_uses(rollout),
+        vec![QuotaUse {
+            percent: 100,
+            window: UsageWindow::Session,
+            resets_at: epoch(1_795_485_114),
+        }]
+    );
+    let (rollout, _) = real!("usage-limit-weekly-plus");
+    let weekly = quota_uses(rollout);
+    assert_eq!(weekly.len(), 1, "{weekly:?}");
+    assert_eq!(
+        (weekly[0].percent, weekly[0].window),
+        (100, UsageWindow::Weekly)
+    );
+    // Without the provider's rate-limit headers both windows are null: nothing to report.
+    let (rollout, _) = real!("success");
+    assert!(quota_uses(rollout).is_empty());
+}
