@@ -69,7 +69,9 @@ const UNKNOWN_LOOKS: u32 = 6;
 /// just after a turn ends (Codex 0.171.0's "Approaching rate limits" / "Switch to <model>" when a usage window
 /// is past 90%), and keys typed into it are lost and Enter picks its first entry.
 const IDLE_LOOKS: u32 = 2;
-const MAX_ESCAPES: u32 = 3;
+/// Esc presses, a poll apart, before a limit menu counts as stuck: a terminal capture can still show a menu the
+/// agent has closed but not yet redrawn, and one menu can follow another.
+const MAX_ESCAPES: u32 = 5;
 
 /// Checked before every key sent: the agent still runs and is what the terminal's keyboard reaches.
 pub type AgentCheck = dyn Fn() -> Result<(), DeliverError> + Send + Sync;
