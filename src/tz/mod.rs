@@ -8,10 +8,12 @@
 //!
 //! Names that newer systems no longer ship as files (the legacy links of the IANA `backward` file, such as
 //! `Asia/Calcutta`, which Node's `Intl` still reports) are followed to their current name here. A zone is
-//! read once per process and kept (there are a few hundred at most); a name that is not found is not kept.
-//! Where a system has no zoneinfo at all only UTC and the `Etc/GMT±N` zones are known.
+//! read once per process and kept (there are a few hundred at most). Where a system has no zoneinfo at all,
+//! each zone's current rule from a built-in table (`builtin`, from a tzdata release) stands in for its file:
+//! right for the instants palingenesis converts, which lie within days of now.
 
 mod aliases;
+mod builtin;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -199,17 +201,28 @@ fn zoneinfo_dirs() -> impl Iterator<Item = PathBuf> {
 }
 
 /// The zoneinfo directory zones are read from: the first that holds the database (`$TZDIR`, then the usual
-/// places). `None` when the system has none, so that only UTC and `Etc/GMT±N` are known.
+/// places). `None` when the system has none, and the built-in rules stand in.
 pub fn database_dir() -> Option<PathBuf> {
     zoneinfo_dirs().find(|dir| dir.join("Etc/UTC").is_file() || dir.join("UTC").is_file())
 }
 
+/// The tzdata release of the built-in rules.
+pub fn builtin_release() -> &'static str {
+    builtin::release()
+}
+
 /// The rules of zone `name`: its TZif file in the first of `dirs` that has one, else the file of the name
-/// it has now if it is a legacy name, else a fixed `Etc/GMT±N` offset.
+/// it has now if it is a legacy name, else a fixed `Etc/GMT±N` offset, else the built-in rule (where the
+/// system has no database).
 fn load(name: &str, dirs: &[PathBuf]) -> Option<Rules> {
+    let current = aliases::current_name(name);
     read_rules(name, dirs)
-        .or_else(|| aliases::current_name(name).and_then(|current| read_rules(current, dirs)))
+        .or_else(|| current.and_then(|current| read_rules(current, dirs)))
         .or_else(|| etc_gmt(name))
+        .or_else(|| {
+            let rule = builtin::rule(name).or_else(|| builtin::rule(current?))?;
+            builtin::zone_of(rule).map(Rules::Table)
+        })
 }
 
 fn read_rules(name: &str, dirs: &[PathBuf]) -> Option<Rules> {

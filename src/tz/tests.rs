@@ -104,7 +104,7 @@ fn a_legacy_name_the_system_has_no_file_for_is_read_under_its_current_name() {
             .ut_offset(),
         19_800
     );
-    assert!(load("Europe/Berlin", &dirs).is_none());
+    assert!(read_rules("Europe/Berlin", &dirs).is_none());
 }
 
 #[test]
@@ -177,4 +177,72 @@ fn the_machine_zone_is_read_whether_localtime_is_a_link_or_a_copy() {
         "read once"
     );
     assert!(Tz::local_from(&dir.path().join("none")).is_none());
+}
+
+#[test]
+fn without_a_database_the_built_in_rules_stand_in() {
+    let none: Vec<PathBuf> = Vec::new();
+    for (name, july_offset) in [
+        ("Asia/Calcutta", 19_800),
+        ("Asia/Kolkata", 19_800),
+        ("Europe/Berlin", 7_200),
+        ("America/New_York", -14_400),
+        ("US/Pacific", -25_200),
+    ] {
+        let Some(Rules::Table(table)) = load(name, &none) else {
+            panic!("{name} not loaded")
+        };
+        let july = table.find_local_time_type(1_782_907_200).unwrap();
+        assert_eq!(july.ut_offset(), july_offset, "{name}");
+    }
+    assert!(load("Mars/Olympus_Mons", &none).is_none());
+}
+
+#[test]
+fn the_built_in_rules_agree_with_the_system_database_of_the_same_release() {
+    let dir = database_dir().expect("the test machine has zoneinfo");
+    let release = std::fs::read_to_string(dir.join("tzdata.zi"))
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .next()?
+                .strip_prefix("# version ")
+                .map(str::to_string)
+        });
+    if release.as_deref() != Some(builtin_release()) {
+        // Another release may have changed some zone's rules since: nothing to compare.
+        return;
+    }
+    let dirs = vec![dir];
+    let none: Vec<PathBuf> = Vec::new();
+    // Every week of two years from 2026 on.
+    let instants: Vec<i64> = (0..104).map(|w| 1_767_225_600 + w * 7 * 86_400).collect();
+    for line in include_str!("rules.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+    {
+        let zone = line.split_once(' ').unwrap().0;
+        let (Some(Rules::Table(system)), Some(Rules::Table(built_in))) =
+            (read_rules(zone, &dirs), load(zone, &none))
+        else {
+            continue;
+        };
+        // Zones whose file lists future transitions itself (Morocco's Ramadan changes) have a rule that
+        // does not describe them: the built-in table is right for them only outside those dates.
+        let listed_until = system
+            .as_ref()
+            .transitions()
+            .last()
+            .map(|t| t.unix_leap_time());
+        if listed_until.is_some_and(|last| last > instants[0]) {
+            continue;
+        }
+        for &t in &instants {
+            let (a, b) = (
+                system.find_local_time_type(t).unwrap(),
+                built_in.find_local_time_type(t).unwrap(),
+            );
+            assert_eq!(a.ut_offset(), b.ut_offset(), "{zone} at {t}");
+        }
+    }
 }

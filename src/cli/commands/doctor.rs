@@ -175,7 +175,10 @@ fn time_zones_check() -> Check {
         None => check(
             "time zones",
             Level::Warn,
-            "no time-zone database: reset times given in a named zone are not understood (waits fall back to backoff)",
+            format!(
+                "no time-zone database: zones use the built-in rules of tzdata {}, which may be out of date",
+                crate::tz::builtin_release()
+            ),
         )
         .fix("install the system's tzdata package, or set TZDIR to a zoneinfo directory"),
     }
