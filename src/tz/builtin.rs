@@ -7,7 +7,7 @@
 
 const RULES: &str = include_str!("rules.txt");
 
-/// The tzdata release the table was made from (`2025b`).
+/// The tzdata release the table was made from (`2026f`).
 pub fn release() -> &'static str {
     RULES
         .lines()
