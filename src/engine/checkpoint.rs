@@ -147,7 +147,10 @@ impl Engine {
             sess.checkpoint.asked.push(due.threshold);
         }
         if let Some(due) = quota {
-            sess.checkpoint.quota_asked.push(due.asked());
+            // One mark per window and threshold: the latest period's.
+            let asked = &mut sess.checkpoint.quota_asked;
+            asked.retain(|a| (a.window, a.threshold) != (due.quota.window, due.threshold));
+            asked.push(due.asked());
         }
         self.dirty = true;
         Some(Ask {

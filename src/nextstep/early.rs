@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{ContextUse, QuotaUse, UsageWindow};
@@ -40,11 +41,28 @@ pub fn request_text(template: &str, due: &Due, next_step_file: &Path) -> String 
         .replace("{next_step_file}", &next_step_file.display().to_string())
 }
 
-/// A quota threshold a session was asked about, in one usage window (each is asked about once).
+/// A quota threshold a session was asked about, in one usage window: once per window, and again in the
+/// window's next period (a later reset).
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct QuotaAsked {
     pub window: UsageWindow,
     pub threshold: u8,
+    /// When the window's period it was asked in resets (unknown: the request is never asked again for it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resets_at: Option<DateTime<Utc>>,
+}
+
+impl QuotaAsked {
+    /// Whether this marks `due` as asked: the same window and threshold in the same period. A period is a
+    /// later one when its reset is more than an hour after the one asked in (the shortest window, 5 hours,
+    /// moves by its length; a reset stated in whole minutes or seconds from now moves by less).
+    pub fn covers(&self, due: &QuotaDue) -> bool {
+        let later_period = match (self.resets_at, due.quota.resets_at) {
+            (Some(then), Some(now)) => now > then + TimeDelta::hours(1),
+            _ => false,
+        };
+        self.window == due.quota.window && self.threshold == due.threshold && !later_period
+    }
 }
 
 /// A checkpoint request that is due because a usage window is nearly spent.
@@ -60,6 +78,7 @@ impl QuotaDue {
         QuotaAsked {
             window: self.quota.window,
             threshold: self.threshold,
+            resets_at: self.quota.resets_at,
         }
     }
 }
@@ -70,7 +89,7 @@ impl QuotaDue {
 pub fn quota_due(quota: QuotaUse, threshold: u8, asked: &[QuotaAsked]) -> Option<QuotaDue> {
     let due = QuotaDue { threshold, quota };
     let nearly_spent = (threshold.max(1)..100).contains(&quota.percent);
-    (threshold > 0 && nearly_spent && !asked.contains(&due.asked())).then_some(due)
+    (threshold > 0 && nearly_spent && !asked.iter().any(|a| a.covers(&due))).then_some(due)
 }
 
 /// The request an agent gets when its quota is nearly spent, from the configured template:
@@ -149,7 +168,42 @@ mod tests {
     }
 
     const fn asked(window: UsageWindow, threshold: u8) -> QuotaAsked {
-        QuotaAsked { window, threshold }
+        QuotaAsked {
+            window,
+            threshold,
+            resets_at: None,
+        }
+    }
+
+    fn at(s: &str) -> Option<DateTime<Utc>> {
+        Some(DateTime::parse_from_rfc3339(s).unwrap().to_utc())
+    }
+
+    /// Asked at 90% of the session window in the period resetting at `then`; now at 95% with a reset at `now`.
+    #[rstest]
+    #[case::same_period(at("2026-12-01T10:00:00Z"), at("2026-12-01T10:00:00Z"), false)]
+    #[case::same_period_reset_stated_a_little_later(
+        at("2026-12-01T10:00:00Z"),
+        at("2026-12-01T10:00:40Z"),
+        false
+    )]
+    #[case::next_period(at("2026-12-01T10:00:00Z"), at("2026-12-01T15:00:00Z"), true)]
+    #[case::reset_unknown_then(None, at("2026-12-01T15:00:00Z"), false)]
+    #[case::reset_unknown_now(at("2026-12-01T10:00:00Z"), None, false)]
+    fn a_later_period_of_the_window_is_asked_about_again(
+        #[case] then: Option<DateTime<Utc>>,
+        #[case] now: Option<DateTime<Utc>>,
+        #[case] is_due: bool,
+    ) {
+        let before = QuotaAsked {
+            resets_at: then,
+            ..asked(UsageWindow::Session, 90)
+        };
+        let q = QuotaUse {
+            resets_at: now,
+            ..quota(95, UsageWindow::Session)
+        };
+        assert_eq!(quota_due(q, 90, &[before]).is_some(), is_due);
     }
 
     #[rstest]
@@ -175,7 +229,8 @@ mod tests {
                 d.asked(),
                 QuotaAsked {
                     window: q.window,
-                    threshold
+                    threshold,
+                    resets_at: None,
                 }
             );
         }

@@ -96,11 +96,13 @@ async fn each_usage_window_is_asked_about_once_at_its_threshold() {
         vec![
             QuotaAsked {
                 window: UsageWindow::Session,
-                threshold: 90
+                threshold: 90,
+                resets_at: None,
             },
             QuotaAsked {
                 window: UsageWindow::Weekly,
-                threshold: 90
+                threshold: 90,
+                resets_at: None,
             }
         ]
     );
@@ -206,6 +208,7 @@ fn a_checkpoint_track_from_before_the_quota_still_loads() {
     with_quota.quota_asked.push(QuotaAsked {
         window: UsageWindow::Session,
         threshold: 90,
+        resets_at: None,
     });
     let text = serde_json::to_string(&with_quota).unwrap();
     assert!(
@@ -221,4 +224,23 @@ async fn a_window_already_spent_is_not_asked_about() {
     // Codex records the exhausted window with the usage-limit stop: too late to ask, the resume takes over.
     let mut r = rig_with(TurnOutcome::Succeeded, enabled);
     assert_never_asked(&mut r, quota(100, UsageWindow::Session)).await;
+}
+
+#[tokio::test]
+async fn the_next_period_of_a_window_is_asked_about_again_and_only_its_mark_is_kept() {
+    let mut r = rig_with(TurnOutcome::Succeeded, enabled);
+    let s = codex();
+    let resets = |h: u32| Some(format!("2026-12-01T{h:02}:00:00Z").parse().unwrap());
+    for (percent, reset) in [(92, resets(10)), (95, resets(10)), (91, resets(15))] {
+        let q = QuotaUse {
+            resets_at: reset,
+            ..quota(percent, UsageWindow::Session)
+        };
+        observe(&mut r, &s, Signal::QuotaUse(q));
+    }
+    let found = checkpoint_requests(&mut r).await;
+    assert_eq!(found.len(), 2, "{found:?}");
+    let track = &r.engine.sessions[&s].checkpoint;
+    assert_eq!(track.quota_asked.len(), 1, "{:?}", track.quota_asked);
+    assert_eq!(track.quota_asked[0].resets_at, resets(15));
 }
