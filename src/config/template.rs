@@ -88,7 +88,8 @@ window_tokens = 0
 # Placeholders: {percent}, {threshold}, {used}, {window}, {next_step_file}.
 prompt = "palingenesis: your context window is {percent}% full ({used} of {window} tokens; the checkpoint threshold is {threshold}%). Before it runs out, write a checkpoint now: update {next_step_file} with what is done, what is in progress, the exact next steps and the files involved, so that a new session can carry on from it alone (the palingenesis MCP tool `checkpoint` writes it for you). Then go on with the task."
 # Also ask once a usage window (the session or weekly limit) is this much spent, as the assistant's records
-# say (a rate-limit snapshot in its records); once per session, window and threshold in each period of the window. 0: never.
+# say (a rate-limit snapshot in its records); once per session, window and threshold in each period of the
+# window. 0: never.
 quota_percent = 90
 # Placeholders: {quota_percent}, {threshold}, {window} (session, weekly, usage), {resets}, {next_step_file}.
 quota_prompt = "palingenesis: you have used {quota_percent}% of your {window} usage limit (it resets {resets}; the checkpoint threshold is {threshold}%). Before the limit stops you, write a checkpoint now: update {next_step_file} with what is done, what is in progress, the exact next steps and the files involved, so that the work can carry on from it alone after the reset (the palingenesis MCP tool `checkpoint` writes it for you). Then go on with the task."
