@@ -250,6 +250,9 @@ pub struct SessionInfo {
     /// How full its context window is, as its latest records said.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<crate::model::ContextUse>,
+    /// How much of its account's most used usage window is spent, as its latest records said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quota: Option<crate::model::QuotaUse>,
     /// Quiet for `[daemon] park_after_secs`: kept on disk, not in the daemon's memory, until it is
     /// concerned again.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

@@ -88,4 +88,9 @@ fn a_headless_codex_session_near_its_usage_limit_is_recorded_as_not_asked() {
     );
     // Nothing was typed or sent on the agent's behalf.
     assert_eq!(fake.model_requests().len(), 1, "{}", fake.describe());
+    // `sessions --json` shows how much of the window is spent.
+    let list: serde_json::Value = serde_json::from_str(&home.ok(&["sessions", "--json"])).unwrap();
+    let quota = &list["sessions"][0]["quota"];
+    assert_eq!(quota["percent"], 95, "{list}");
+    assert_eq!(quota["window"], "session", "{list}");
 }

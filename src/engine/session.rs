@@ -258,6 +258,7 @@ impl TrackedSession {
             locator: self.locator.clone(),
             updated_at: self.updated_at,
             context: self.checkpoint.context,
+            quota: self.checkpoint.quota,
             parked: false,
         }
     }

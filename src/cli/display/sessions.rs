@@ -82,6 +82,7 @@ mod tests {
             locator: Default::default(),
             updated_at: now,
             context: None,
+            quota: None,
             parked: false,
         }
     }
