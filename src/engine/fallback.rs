@@ -24,6 +24,7 @@ impl Engine {
                 | Input::Deadline
                 | Input::Attempt { .. }
                 | Input::SelfContinue(_)
+                | Input::Unpaused
         );
         if !may_decide || !self.config.fallback.anywhere() {
             return Availability::default();

@@ -67,6 +67,34 @@ impl Machine<'_> {
         }
     }
 
+    /// Automatic actions are allowed again. A resume planned while paused is armed; a stop that came while
+    /// paused gets the hand-off it could not have then (`fallback` starts nothing while paused), when it
+    /// qualifies now.
+    pub(super) fn unpaused(&mut self) {
+        let Phase::Waiting {
+            until,
+            action,
+            ref why,
+        } = self.s.phase
+        else {
+            return;
+        };
+        let reason = self.s.last_stop.as_ref().map(|stop| stop.reason.clone());
+        if let Some(reason) = reason
+            && action == Action::SameSession
+        {
+            let planned = Plan::Resume {
+                action,
+                at: until,
+                why: why.clone(),
+            };
+            if self.fallback(&reason, planned).is_none() {
+                return;
+            }
+        }
+        self.fx.push(Effect::Arm(until));
+    }
+
     /// The hand-off attempt started `new_id` (a session of `to`): this session is handed off until its limit
     /// resets (plus the usual margin).
     pub(super) fn handed_off(&mut self, to: crate::model::Assistant, new_id: String) {

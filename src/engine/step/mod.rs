@@ -197,11 +197,7 @@ impl Machine<'_> {
             Input::Deadline => self.deadline(),
             Input::ActNow { action } => self.act_now(action),
             Input::Abort => self.abort(),
-            Input::Unpaused => {
-                if let Phase::Waiting { until, .. } = self.s.phase {
-                    self.fx.push(Effect::Arm(until));
-                }
-            }
+            Input::Unpaused => self.unpaused(),
             Input::Restarted => self.restarted(),
             Input::Staggered {
                 at,

@@ -72,6 +72,48 @@ async fn a_far_limit_is_handed_to_codex_when_it_is_set_up() {
 }
 
 #[tokio::test]
+async fn a_far_limit_that_came_while_paused_is_handed_off_once_unpaused() {
+    let mut r = fallback_rig(true);
+    r.engine.on_observation(progress());
+    r.engine.on_request(Request::Pause);
+    r.engine
+        .on_observation(stop(weekly(72), Origin::Transcript, 0));
+    assert!(
+        matches!(
+            phase(&r),
+            Phase::Waiting {
+                action: Action::SameSession,
+                ..
+            }
+        ),
+        "paused: nothing is started, {:?}",
+        phase(&r)
+    );
+    r.engine.on_request(Request::Resume);
+    assert!(
+        matches!(phase(&r), Phase::Resuming { action: Action::HandOff { to }, .. } if to == codex::ASSISTANT),
+        "{:?}",
+        phase(&r)
+    );
+}
+
+#[tokio::test]
+async fn a_near_limit_that_came_while_paused_still_waits_for_its_reset_once_unpaused() {
+    let mut r = fallback_rig(true);
+    r.engine.on_observation(progress());
+    r.engine.on_request(Request::Pause);
+    let near = StopReason::UsageLimit {
+        resets_at: Some(Utc::now() + Duration::minutes(30)),
+        window: UsageWindow::Session,
+        precision: Default::default(),
+    };
+    r.engine.on_observation(stop(near, Origin::Transcript, 0));
+    let waiting = phase(&r);
+    r.engine.on_request(Request::Resume);
+    assert_eq!(phase(&r), waiting);
+}
+
+#[tokio::test]
 async fn codex_not_set_up_or_at_its_own_limit_means_waiting_for_the_reset() {
     let mut r = fallback_rig(false);
     running_under_a_limit(&mut r);
