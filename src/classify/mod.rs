@@ -102,16 +102,9 @@ impl ClassifyContext {
     }
 }
 
-/// The zone a `TZ` value names (`Europe/Berlin`, `:Europe/Berlin`, `UTC`, or a zoneinfo file's path such as
-/// `:/usr/share/zoneinfo/Asia/Tokyo`); UTC when unset or unknown.
+/// The zone a `TZ` value names ([`Tz::from_tz_variable`]); UTC when unset or unknown.
 pub fn tz_from_name(name: Option<&str>) -> Tz {
-    name.map(|n| n.trim().trim_start_matches(':'))
-        .and_then(|n| {
-            n.parse::<Tz>()
-                .ok()
-                .or_else(|| Tz::named_by_link(std::path::Path::new(n)))
-        })
-        .unwrap_or(Tz::UTC)
+    name.and_then(Tz::from_tz_variable).unwrap_or(Tz::UTC)
 }
 
 /// The zone of this process's environment: `$TZ`, else UTC. Reads one environment variable.

@@ -139,6 +139,16 @@ impl Tz {
         Some(tz)
     }
 
+    /// The zone a `TZ` value names: an IANA name, optionally after `:` (`Europe/Berlin`, `:Asia/Tokyo`), or a
+    /// zoneinfo file's path (`:/usr/share/zoneinfo/Asia/Tokyo`). `None` for anything else (a POSIX rule such
+    /// as `IST-5:30`, or no zone).
+    pub fn from_tz_variable(value: &str) -> Option<Tz> {
+        let value = value.trim().trim_start_matches(':');
+        Tz::named(value)
+            .ok()
+            .or_else(|| Tz::named_by_link(std::path::Path::new(value)))
+    }
+
     /// The zone named by the target of an `/etc/localtime` symlink (`/usr/share/zoneinfo/Asia/Tokyo`,
     /// `../usr/share/zoneinfo/Europe/Berlin`).
     pub fn named_by_link(target: &std::path::Path) -> Option<Tz> {

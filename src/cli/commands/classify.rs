@@ -7,7 +7,7 @@ use anyhow::Context;
 use serde_json::json;
 
 use crate::adapter::{Adapter, RecordReader};
-use crate::classify::{ClassifyContext, report_reset, tz_from_name};
+use crate::classify::{ClassifyContext, env_tz, report_reset};
 use crate::cli::args::ClassifyArgs;
 use crate::cli::exit;
 use crate::model::Signal;
@@ -23,7 +23,7 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<u8> {
         Some(name) => name
             .parse::<crate::tz::Tz>()
             .map_err(|_| anyhow::anyhow!("--tz `{name}` is not an IANA time zone"))?,
-        None => tz_from_name(std::env::var("TZ").ok().as_deref()),
+        None => env_tz(),
     };
     let ctx = ClassifyContext::new(now, tz);
     let stdin = std::io::stdin();

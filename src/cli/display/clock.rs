@@ -17,24 +17,28 @@ pub enum Zone {
 }
 
 impl Zone {
-    /// `--utc`, else `$TZ` (an IANA name, optionally after `:`, or a POSIX rule), else the machine's zone.
+    /// `--utc`, else `$TZ` (an IANA name or zoneinfo path, optionally after `:`, or a POSIX rule), else the
+    /// machine's zone (`/etc/localtime`).
     pub fn from_env(utc: bool) -> Zone {
         if utc {
             return Zone::Utc;
         }
         match std::env::var("TZ") {
-            Ok(tz) if !tz.trim().is_empty() => Zone::named(&tz).unwrap_or(Zone::Local),
-            _ => iana_time_zone::get_timezone()
-                .ok()
-                .and_then(|tz| Zone::named(&tz))
-                .unwrap_or(Zone::Local),
+            Ok(tz) if !tz.trim().is_empty() => Zone::named(&tz),
+            _ => Tz::machine_local().map(Zone::of),
         }
+        .unwrap_or(Zone::Local)
     }
 
-    fn named(name: &str) -> Option<Zone> {
-        match name.trim().trim_start_matches(':').parse::<Tz>().ok()? {
-            tz if tz.is_utc() => Some(Zone::Utc),
-            tz => Some(Zone::Named(tz)),
+    fn named(value: &str) -> Option<Zone> {
+        Tz::from_tz_variable(value).map(Zone::of)
+    }
+
+    fn of(tz: Tz) -> Zone {
+        if tz.is_utc() {
+            Zone::Utc
+        } else {
+            Zone::Named(tz)
         }
     }
 
