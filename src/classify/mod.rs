@@ -12,7 +12,6 @@
 
 mod announce;
 mod pattern;
-mod quota;
 mod reset;
 mod status;
 pub(crate) mod text;
@@ -27,7 +26,6 @@ use crate::model::{Assistant, Precision, StopReason, UsageWindow};
 
 pub use announce::{ResetReport, report_reset};
 pub use pattern::built_in;
-pub use quota::quota_warning;
 pub use reset::{
     RESET_TOLERANCE, announced_reset, clamp_reset, infer_window, named_window, parse_reset,
     reset_precision, window_horizon,
