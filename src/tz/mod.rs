@@ -96,12 +96,7 @@ impl Tz {
             return known.ok_or_else(unknown);
         }
         let dirs: Vec<PathBuf> = zoneinfo_dirs().collect();
-        let found = load(name, &dirs).map(|rules| {
-            Tz(Box::leak(Box::new(Zone {
-                name: Box::leak(name.into()),
-                rules,
-            })))
-        });
+        let found = load(name, &dirs).map(|rules| Tz::keep(Box::leak(name.into()), rules));
         let misses = loaded.values().filter(|v| v.is_none()).count();
         if found.is_some() || misses < MISSES_KEPT {
             loaded.insert(name.to_string(), found);
@@ -131,10 +126,7 @@ impl Tz {
         {
             return Some(*known);
         }
-        let tz = Tz(Box::leak(Box::new(Zone {
-            name: "localtime",
-            rules: Rules::Table(table),
-        })));
+        let tz = Tz::keep("localtime", Rules::Table(table));
         loaded.insert("localtime".to_string(), Some(tz));
         Some(tz)
     }
@@ -147,6 +139,11 @@ impl Tz {
         Tz::named(value)
             .ok()
             .or_else(|| Tz::named_by_link(std::path::Path::new(value)))
+    }
+
+    /// A zone read for the rest of the process (zones are few and read once each, see [`LOADED`]).
+    fn keep(name: &'static str, rules: Rules) -> Tz {
+        Tz(Box::leak(Box::new(Zone { name, rules })))
     }
 
     /// The zone named by the target of an `/etc/localtime` symlink (`/usr/share/zoneinfo/Asia/Tokyo`,
