@@ -6,6 +6,7 @@ JSON line per export request: {"signal": "traces", "spans": [...]}, {"signal": "
 Anything it cannot decode is answered 400 and reported as {"signal": "error", ...}."""
 import json
 import sys
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from google.protobuf.json_format import MessageToDict
@@ -14,6 +15,17 @@ from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 STATUS = {0: "unset", 1: "ok", 2: "error"}
+
+# Requests are handled on threads of their own: one writes a whole line at a time, or two exports arriving
+# together (traces and logs) could interleave into one unreadable line.
+OUTPUT = threading.Lock()
+
+
+def emit(obj):
+    text = json.dumps(obj) + "\n"
+    with OUTPUT:
+        sys.stdout.write(text)
+        sys.stdout.flush()
 
 
 def attributes(kvs):
@@ -99,11 +111,11 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 raise ValueError(f"unexpected path {self.path}")
         except Exception as e:  # noqa: BLE001 - reported to the test
-            print(json.dumps({"signal": "error", "path": self.path, "error": str(e)}), flush=True)
+            emit({"signal": "error", "path": self.path, "error": str(e)})
             self.send_response(400)
             self.end_headers()
             return
-        print(json.dumps(line), flush=True)
+        emit(line)
         data = reply.SerializeToString()
         self.send_response(200)
         self.send_header("content-type", "application/x-protobuf")
