@@ -1,12 +1,12 @@
 //! Logging setup: `tracing` to a size-capped, rotated file (and stderr in the foreground).
-//! `-v`/`-vv` raise the level; `RUST_LOG` overrides everything.
+//! `-v`/`-vv` raise the level; `RUST_LOG` (`level` and `target=level` directives) overrides everything.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::prelude::*;
 
@@ -137,10 +137,7 @@ pub fn init(
         1 => "debug".to_string(),
         _ => "trace".to_string(),
     };
-    let filter = || {
-        EnvFilter::try_from_default_env()
-            .unwrap_or_else(|_| EnvFilter::new(format!("warn,palingenesis={level}")))
-    };
+    let filter = || log_filter(std::env::var("RUST_LOG").ok().as_deref(), &level);
     let json = opts.format == LogFormat::Json;
     let mut guard = None;
     let file_layer = match opts.file {
@@ -184,6 +181,15 @@ pub fn init(
     Ok(guard)
 }
 
+/// What is logged: `RUST_LOG` (`level` or `target=level` directives, comma-separated) when it is set and
+/// valid, else warnings from everything and `level` from palingenesis.
+fn log_filter(rust_log: Option<&str>, level: &str) -> Targets {
+    rust_log
+        .and_then(|directives| directives.parse().ok())
+        .or_else(|| format!("warn,palingenesis={level}").parse().ok())
+        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::WARN))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,5 +205,32 @@ mod tests {
         assert!(p.exists() && numbered(&p, 1).exists() && numbered(&p, 2).exists());
         assert!(!numbered(&p, 3).exists());
         assert!(std::fs::metadata(&p).unwrap().len() <= 100);
+    }
+
+    fn enabled(filter: &Targets, target: &str, level: tracing::Level) -> bool {
+        filter.would_enable(target, &level)
+    }
+
+    #[test]
+    fn the_configured_level_applies_to_palingenesis_and_warnings_to_the_rest() {
+        use tracing::Level;
+        let f = log_filter(None, "info");
+        assert!(enabled(&f, "palingenesis::engine", Level::INFO));
+        assert!(!enabled(&f, "palingenesis::engine", Level::DEBUG));
+        assert!(enabled(&f, "hyper", Level::WARN));
+        assert!(!enabled(&f, "hyper", Level::INFO));
+    }
+
+    #[test]
+    fn rust_log_directives_override_and_a_malformed_one_falls_back() {
+        use tracing::Level;
+        let f = log_filter(Some("debug,palingenesis::engine=trace,hyper=off"), "info");
+        assert!(enabled(&f, "palingenesis::engine::step", Level::TRACE));
+        assert!(enabled(&f, "palingenesis::daemon", Level::DEBUG));
+        assert!(!enabled(&f, "palingenesis::daemon", Level::TRACE));
+        assert!(!enabled(&f, "hyper", Level::ERROR));
+        let f = log_filter(Some("palingenesis=loud"), "debug");
+        assert!(enabled(&f, "palingenesis::engine", Level::DEBUG));
+        assert!(!enabled(&f, "tokio", Level::INFO));
     }
 }

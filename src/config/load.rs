@@ -232,6 +232,19 @@ pub(super) fn validate(c: &Config) -> Result<(), (String, String)> {
     let r = &c.resume;
     let fail = |k: &str, m: String| Err((k.to_string(), m));
     super::bounds::check(c)?;
+    if c.daemon
+        .log_level
+        .parse::<tracing::level_filters::LevelFilter>()
+        .is_err()
+    {
+        return fail(
+            "daemon.log_level",
+            format!(
+                "must be one of off, error, warn, info, debug, trace; got {:?}",
+                c.daemon.log_level
+            ),
+        );
+    }
     if r.backoff_base_secs == 0 {
         return fail("resume.backoff_base_secs", "must be greater than 0".into());
     }
@@ -481,6 +494,7 @@ mod tests {
             "[fleet]\nhosts = [\"-oProxyCommand=sh\"]\n",
             "[fleet]\nhosts = [\"box one\"]\n",
             "[fleet]\nssh = \" \"\n",
+            "[daemon]\nlog_level = \"palingenesis=debug\"\n",
         ] {
             assert!(load_text(bad).is_err(), "{bad}");
         }

@@ -74,7 +74,8 @@ pub enum LogFormat {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct DaemonConfig {
-    /// tracing filter used when neither -v nor RUST_LOG says otherwise.
+    /// palingenesis's own log level (off, error, warn, info, debug, trace) when neither -v nor RUST_LOG
+    /// says otherwise; other crates log warnings.
     pub log_level: String,
     pub log_format: LogFormat,
     /// The daemon log file is rotated past this size.

@@ -9,7 +9,7 @@ const CORE: &str = r#"# palingenesis configuration. Every key is optional; the v
 # (for example PALINGENESIS__RESUME__BACKOFF_BASE_SECS=10).
 
 [daemon]
-# tracing filter when neither -v nor RUST_LOG is given.
+# palingenesis's log level (off, error, warn, info, debug, trace) when neither -v nor RUST_LOG is given.
 log_level = "info"
 # "text" or "json".
 log_format = "text"
