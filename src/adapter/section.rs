@@ -15,8 +15,12 @@ pub type Section = toml::Table;
 pub struct SectionError(pub String);
 
 /// Read a section into the assistant's own type.
+///
+/// Through TOML text, as the file itself is read: every type is deserialized by the one deserializer, not
+/// also by `toml::Value`'s, whose copy of each type's deserialization code made the executable larger.
 pub fn parse_section<T: DeserializeOwned>(section: &Section) -> Result<T, SectionError> {
-    T::deserialize(toml::Value::Table(section.clone())).map_err(|e| SectionError(first_line(&e)))
+    let text = toml::to_string(section).map_err(|e| SectionError(first_line(&e)))?;
+    toml::from_str(&text).map_err(|e: toml::de::Error| SectionError(first_line(&e.message())))
 }
 
 /// A section's type serialized back (defaults filled, secrets as their type shows them).

@@ -187,10 +187,11 @@ pub(super) fn check_sections(config: &Config) -> Result<(), (crate::model::Assis
 }
 
 impl Config {
+    /// Through TOML text, as the file itself is read (one deserializer for the whole config: see
+    /// [`crate::adapter::section::parse_section`]).
     pub(super) fn deserialize_table(table: toml::Table) -> Result<Config, String> {
-        toml::Value::Table(table)
-            .try_into()
-            .map_err(|e: toml::de::Error| first_line(e.message()))
+        let text = toml::to_string(&table).map_err(|e| first_line(&e.to_string()))?;
+        toml::from_str(&text).map_err(|e: toml::de::Error| first_line(e.message()))
     }
 }
 
