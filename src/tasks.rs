@@ -1,0 +1,102 @@
+//! Spawning tasks through one type-erased shape, so the executable carries tokio's task machinery once per
+//! output type instead of once per call site.
+//!
+//! tokio builds a task's glue (its `poll`, `complete`, `try_read_output`, `dealloc`, join-handle and
+//! cancellation paths) for each distinct future or closure type it is given. Every `async` block and closure is
+//! a type of its own, so each of the crate's ~100 spawn sites used to add its own copy of that glue (about 1 to 2
+//! KB each in the release build; issue 18 measured ~158 copies of `raw::poll` alone). These helpers box the
+//! future or closure first: tokio then sees `Pin<Box<dyn Future<Output = T> + Send>>` or
+//! `Box<dyn FnOnce() -> T + Send>`, and builds its glue once per `T` (most tasks return `()`).
+//!
+//! The cost is one small allocation per spawn, and spawns here happen per request, per stop or per source, never
+//! per line read. Behaviour is tokio's own: the same [`JoinHandle`], cancellation, and a panic in the task still
+//! comes back as a [`tokio::task::JoinError`].
+//!
+//! Code in `src/` spawns through these helpers, never through `tokio::spawn`, `tokio::task::spawn_blocking`,
+//! `Handle::spawn` or `TaskTracker::spawn` directly (tests may).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use tokio::runtime::Handle;
+use tokio::task::JoinHandle;
+use tokio_util::task::TaskTracker;
+
+/// A future whose concrete type is erased: what every helper here hands to tokio.
+type BoxTask<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// A blocking closure whose concrete type is erased.
+type BoxBlocking<T> = Box<dyn FnOnce() -> T + Send + 'static>;
+
+/// `tokio::spawn`, with the future boxed.
+pub fn spawn<T: Send + 'static>(task: impl Future<Output = T> + Send + 'static) -> JoinHandle<T> {
+    tokio::spawn(Box::pin(task) as BoxTask<T>)
+}
+
+/// `Handle::spawn`: like [`spawn`], on the runtime `on` (e.g. one captured where no runtime is current).
+pub fn spawn_on<T: Send + 'static>(
+    on: &Handle,
+    task: impl Future<Output = T> + Send + 'static,
+) -> JoinHandle<T> {
+    on.spawn(Box::pin(task) as BoxTask<T>)
+}
+
+/// `TaskTracker::spawn`: like [`spawn`], tracked by `tracker` (so shutdown waits for it).
+pub fn spawn_tracked<T: Send + 'static>(
+    tracker: &TaskTracker,
+    task: impl Future<Output = T> + Send + 'static,
+) -> JoinHandle<T> {
+    tracker.spawn(Box::pin(task) as BoxTask<T>)
+}
+
+/// `tokio::task::spawn_blocking`, with the closure boxed.
+pub fn spawn_blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> JoinHandle<T> {
+    tokio::task::spawn_blocking(Box::new(work) as BoxBlocking<T>)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_spawned_task_returns_its_output() {
+        assert_eq!(spawn(async { 7 }).await.unwrap(), 7);
+        assert_eq!(spawn_on(&Handle::current(), async { 8 }).await.unwrap(), 8);
+        assert_eq!(spawn_blocking(|| 9).await.unwrap(), 9);
+    }
+
+    #[tokio::test]
+    async fn a_panic_comes_back_as_a_join_error() {
+        let panicked = spawn(async { panic!("boom") }).await.unwrap_err();
+        assert!(panicked.is_panic());
+        let panicked = spawn_blocking(|| -> () { panic!("boom") })
+            .await
+            .unwrap_err();
+        assert!(panicked.is_panic());
+    }
+
+    #[tokio::test]
+    async fn an_aborted_task_is_cancelled() {
+        let never = spawn(std::future::pending::<()>());
+        never.abort();
+        assert!(never.await.unwrap_err().is_cancelled());
+    }
+
+    #[tokio::test]
+    async fn a_tracked_task_is_waited_for() {
+        let tracker = TaskTracker::new();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let done = spawn_tracked(&tracker, async move {
+            let _ = rx.await;
+            5
+        });
+        tracker.close();
+        assert_eq!(tracker.len(), 1);
+        tx.send(()).unwrap();
+        tracker.wait().await;
+        assert!(tracker.is_empty());
+        assert_eq!(done.await.unwrap(), 5);
+    }
+}
