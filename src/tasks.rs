@@ -15,11 +15,14 @@
 //! Code in `src/` spawns through these helpers, never through `tokio::spawn`, `tokio::task::spawn_blocking`,
 //! `Handle::spawn` or `TaskTracker::spawn` directly (tests may).
 
+use std::any::Any;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use tokio::runtime::Handle;
-use tokio::task::JoinHandle;
+use tokio::task::{JoinError, JoinHandle};
 use tokio_util::task::TaskTracker;
 
 /// A future whose concrete type is erased: what every helper here hands to tokio.
@@ -49,11 +52,43 @@ pub fn spawn_tracked<T: Send + 'static>(
     tracker.spawn(Box::pin(task) as BoxTask<T>)
 }
 
-/// `tokio::task::spawn_blocking`, with the closure boxed.
-pub fn spawn_blocking<T: Send + 'static>(
-    work: impl FnOnce() -> T + Send + 'static,
-) -> JoinHandle<T> {
-    tokio::task::spawn_blocking(Box::new(work) as BoxBlocking<T>)
+/// `tokio::task::spawn_blocking`, with the closure boxed and its output too: blocking work returns many
+/// different types, and erasing them lets every blocking task share one copy of the glue.
+///
+/// Like tokio's, the work starts now, whether or not the returned [`Blocking`] is awaited or kept.
+pub fn spawn_blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Blocking<T> {
+    let erased: BoxBlocking<Erased> = Box::new(move || Box::new(work()) as Erased);
+    Blocking {
+        handle: tokio::task::spawn_blocking(erased),
+        output: PhantomData,
+    }
+}
+
+/// The output of a blocking task, its type erased.
+type Erased = Box<dyn Any + Send>;
+
+/// A running [`spawn_blocking`] task: awaiting it gives what a `JoinHandle<T>` gives (the work's output, or a
+/// [`JoinError`] if it panicked or the runtime shut down). Dropping it lets the work run on, detached.
+pub struct Blocking<T> {
+    handle: JoinHandle<Erased>,
+    output: PhantomData<fn() -> T>,
+}
+
+impl<T: 'static> Future for Blocking<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.get_mut().handle)
+            .poll(cx)
+            .map(|done| done.map(unerase))
+    }
+}
+
+fn unerase<T: 'static>(output: Erased) -> T {
+    match output.downcast::<T>() {
+        Ok(output) => *output,
+        Err(_) => unreachable!("a blocking task returns the type it was spawned with"),
+    }
 }
 
 #[cfg(test)]
