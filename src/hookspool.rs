@@ -145,7 +145,7 @@ pub async fn take(dir: &Path, mut fwd: HookForward) -> Option<HookForward> {
         return Some(fwd);
     };
     let dir = dir.to_path_buf();
-    let claimed = tokio::task::spawn_blocking(move || {
+    let claimed = crate::tasks::spawn_blocking(move || {
         let taken = claim(&dir, &name)?;
         if let Some(t) = &taken {
             // The request carries more than the file (the agent's pid and environment): it is what counts.
@@ -164,7 +164,7 @@ pub async fn take(dir: &Path, mut fwd: HookForward) -> Option<HookForward> {
 /// Hooks whose spooled copy was left for at least `grace`: each taken for handling, exactly once.
 pub async fn sweep(dir: &Path, grace: Duration) -> Vec<HookForward> {
     let dir = dir.to_path_buf();
-    let found = tokio::task::spawn_blocking(move || {
+    let found = crate::tasks::spawn_blocking(move || {
         leftovers(&dir, grace, SystemTime::now())
             .into_iter()
             .filter_map(|name| claim(&dir, &name).ok().flatten())

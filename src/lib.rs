@@ -66,6 +66,8 @@
 //! - [`clock`]: the injected wall clock ([`clock::WallClock`]), time arithmetic that cannot panic, and sanity
 //!   for instants from outside (docs/robustness.md).
 //! - [`memory`]: handing freed heap pages back to the system after a burst (the daemon's resident size).
+//! - [`tasks`]: every task is spawned through it, type-erased, so tokio's task glue is built once per output
+//!   type, not once per spawn site (the executable's size).
 //! - [`service`] (systemd/launchd units) and [`cli`] (the command-line front end, one file per command).
 
 pub mod adapter;
@@ -103,6 +105,7 @@ pub mod service;
 pub mod sources;
 pub mod store;
 pub mod surface;
+pub mod tasks;
 pub mod timers;
 pub mod tz;
 pub mod wiring;

@@ -280,7 +280,7 @@ impl McpServer {
             ..Default::default()
         };
         let path = self.paths.audit_file();
-        let result = tokio::task::spawn_blocking(move || crate::audit::query(&path, &query)).await;
+        let result = crate::tasks::spawn_blocking(move || crate::audit::query(&path, &query)).await;
         Ok(match result {
             Ok(Ok(r)) => text(
                 r.events

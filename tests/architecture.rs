@@ -1,6 +1,7 @@
 //! The crate's shape, checked: dependencies between top-level modules point one way (no cycles), and no code
 //! outside `src/assistants/` names an assistant. Each assistant's folder (`assistants::<name>`) counts as a
-//! module of its own, so one assistant cannot lean on another either. Test code is not counted.
+//! module of its own, so one assistant cannot lean on another either. Tasks are spawned through `tasks`. Test
+//! code is not counted.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -204,6 +205,39 @@ fn only_the_assistants_folder_names_an_assistant() {
     assert!(
         offenders.is_empty(),
         "assistants named outside src/assistants/:\n{}",
+        offenders.join("\n")
+    );
+}
+
+/// Every task is spawned through `crate::tasks` (tokio's task glue built once per output type, not once per
+/// call site: the executable's size), never through tokio's own spawn functions.
+#[test]
+fn tasks_are_spawned_through_the_tasks_module() {
+    const DIRECT: &[&str] = &[
+        "tokio::spawn(",
+        "tokio::task::spawn",
+        "tracker.spawn(",
+        "tasks.spawn(",
+        "runtime.spawn(",
+    ];
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    let mut offenders = Vec::new();
+    for path in files {
+        let rel = path.strip_prefix(src()).unwrap();
+        if rel == Path::new("tasks.rs") || is_test_file(rel) {
+            continue;
+        }
+        let code = code_of(&std::fs::read_to_string(&path).unwrap());
+        for (n, line) in code.lines().enumerate() {
+            if DIRECT.iter().any(|d| line.contains(d)) {
+                offenders.push(format!("{}:{}: {}", rel.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "spawned outside crate::tasks:\n{}",
         offenders.join("\n")
     );
 }

@@ -32,7 +32,7 @@ pub async fn follow(
     let query = Arc::new(query);
     let (mut tail, backlog) = {
         let (path, query) = (path.clone(), Arc::clone(&query));
-        tokio::task::spawn_blocking(move || Tail::start(path, &query)).await??
+        crate::tasks::spawn_blocking(move || Tail::start(path, &query)).await??
     };
     for event in backlog {
         if tx.send(event).await.is_err() {
@@ -45,7 +45,7 @@ pub async fn follow(
     loop {
         // Read first: this also catches what was appended before the watch was in place.
         let q = Arc::clone(&query);
-        let (returned, new_events) = tokio::task::spawn_blocking(move || {
+        let (returned, new_events) = crate::tasks::spawn_blocking(move || {
             let events = tail.read_new(&q);
             (tail, events)
         })

@@ -34,7 +34,7 @@ impl AuditWriter {
     pub fn spawn(log: AuditLog) -> (AuditWriter, JoinHandle<()>) {
         let (commands, rx) = mpsc::unbounded_channel();
         let (live, _) = broadcast::channel(LIVE_CAPACITY);
-        let task = tokio::spawn(run(Arc::new(log), rx, live.clone()));
+        let task = crate::tasks::spawn(run(Arc::new(log), rx, live.clone()));
         (AuditWriter { commands, live }, task)
     }
 
@@ -81,7 +81,7 @@ async fn run(
         if !batch.is_empty() {
             let events = std::mem::take(&mut batch);
             let log = Arc::clone(&log);
-            let written = tokio::task::spawn_blocking(move || {
+            let written = crate::tasks::spawn_blocking(move || {
                 events
                     .into_iter()
                     .filter(|ev| match log.append(ev) {

@@ -198,7 +198,7 @@ impl ChatControl {
             ..Default::default()
         };
         // The trail is a file: read it off the async workers.
-        let found = tokio::task::spawn_blocking(move || crate::audit::query(&path, &query)).await;
+        let found = crate::tasks::spawn_blocking(move || crate::audit::query(&path, &query)).await;
         match found {
             Ok(Ok(result)) => render::events(&result.events),
             Ok(Err(e)) => format!("error: cannot read the audit trail: {e}"),

@@ -158,7 +158,7 @@ pub async fn action(
         // Slack shows a button's result only through its response_url.
         let client = state.client.clone();
         let message = message.clone();
-        tokio::spawn(async move {
+        crate::tasks::spawn(async move {
             if let Err(e) = client.post(url).json(&message).send().await {
                 tracing::warn!(error = %e.without_url(), "could not post the button result to Slack");
             }

@@ -105,7 +105,7 @@ fn spawn_signal_handlers(
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
     let mut hup = signal(SignalKind::hangup())?;
-    tokio::spawn(async move {
+    crate::tasks::spawn(async move {
         loop {
             tokio::select! {
                 _ = term.recv() => { tracing::info!("SIGTERM"); shutdown.cancel(); break; }

@@ -84,7 +84,7 @@ pub async fn run(
         max_bytes: config.audit.max_bytes,
         keep: config.audit.keep,
     };
-    let log = tokio::task::spawn_blocking(move || AuditLog::open(&audit_path, options)).await??;
+    let log = crate::tasks::spawn_blocking(move || AuditLog::open(&audit_path, options)).await??;
     let (audit, audit_task) = AuditWriter::spawn(log);
     let snapshot = match engine::load_snapshot(paths.state_file()).await {
         Ok(s) => s,
@@ -130,7 +130,7 @@ pub async fn run(
         // Stops journaled before a crash go to the engine again, ahead of anything the sources read.
         let sources = handle.source_sender();
         let stops = recovered.stops;
-        tracker.spawn(async move {
+        crate::tasks::spawn_tracked(&tracker, async move {
             for obs in stops {
                 if sources
                     .send(crate::model::SourceEvent::Observe(obs))
@@ -145,7 +145,7 @@ pub async fn run(
     let http_guard = if config.http.enabled {
         let (http, at) = (config.http.clone(), paths.clone());
         let loaded =
-            tokio::task::spawn_blocking(move || crate::http::auth::Guard::load(&http, &at))
+            crate::tasks::spawn_blocking(move || crate::http::auth::Guard::load(&http, &at))
                 .await
                 .unwrap_or_else(|e| Err(std::io::Error::other(e)));
         Some(loaded.map_err(|source| DaemonError::Prepare {
@@ -205,22 +205,28 @@ pub async fn run(
             path: config.http.bind.clone().into(),
             source,
         })?;
-    tracker.spawn(spooled_hooks::run(
-        crate::hookspool::dir(&paths.state_dir),
-        surface.clone(),
-        shutdown.clone(),
-    ));
-    tracker.spawn(crate::ipc::server::serve(
-        listener,
-        Arc::new(surface),
-        shutdown.clone(),
-        tracker.clone(),
-    ));
+    crate::tasks::spawn_tracked(
+        &tracker,
+        spooled_hooks::run(
+            crate::hookspool::dir(&paths.state_dir),
+            surface.clone(),
+            shutdown.clone(),
+        ),
+    );
+    crate::tasks::spawn_tracked(
+        &tracker,
+        crate::ipc::server::serve(
+            listener,
+            Arc::new(surface),
+            shutdown.clone(),
+            tracker.clone(),
+        ),
+    );
     {
         // Wrappers started before this daemon (or survived its restart) are found by their sockets.
         let handle = handle.clone();
         let dir = crate::wrapper::sockets_dir(&paths);
-        tracker.spawn(async move {
+        crate::tasks::spawn_tracked(&tracker, async move {
             for reg in crate::wrapper::client::discover(&dir).await {
                 let resp = handle.request(Request::RegisterWrapper(reg)).await;
                 tracing::debug!(?resp, "found a running wrapper");
@@ -230,7 +236,7 @@ pub async fn run(
     if let Some(mut reload) = reload {
         let handle = handle.clone();
         let stop = shutdown.clone();
-        tracker.spawn(async move {
+        crate::tasks::spawn_tracked(&tracker, async move {
             loop {
                 tokio::select! {
                     _ = stop.cancelled() => break,
@@ -255,7 +261,7 @@ pub async fn run(
     info!(pid = std::process::id(), "palingenesis daemon running");
 
     let engine_stop = shutdown.clone();
-    let mut engine_task = tokio::spawn(engine.run(rx, engine_stop));
+    let mut engine_task = crate::tasks::spawn(engine.run(rx, engine_stop));
     let died = tokio::select! {
         _ = shutdown.cancelled() => None,
         ended = &mut engine_task => Some(match ended {
@@ -307,7 +313,7 @@ async fn reconcile(
 ) -> (Option<engine::EngineSnapshot>, recover::Recovered) {
     let state_dir = state_dir.to_path_buf();
     let had_state = snapshot.is_some();
-    let work = tokio::task::spawn_blocking(move || {
+    let work = crate::tasks::spawn_blocking(move || {
         let mut snap = snapshot.unwrap_or_default();
         let dropped = crate::sources::canonical::prune_alias_offsets(&mut snap.offsets, &roots);
         if dropped > 0 {

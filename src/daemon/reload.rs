@@ -146,7 +146,7 @@ impl Live {
     async fn reload(&self) -> Response {
         let mut st = self.state.lock().await;
         let file = self.paths.config_file.clone();
-        let loaded = tokio::task::spawn_blocking(move || crate::config::load(&file)).await;
+        let loaded = crate::tasks::spawn_blocking(move || crate::config::load(&file)).await;
         let new = match loaded {
             Ok(Ok(c)) => c,
             Ok(Err(e)) => return self.reject(e.to_string()),
@@ -161,7 +161,7 @@ impl Live {
         // The token file may have changed without the config (a rotated generated token).
         if let Some((_, guard)) = &st.http {
             let (guard, http, paths) = (guard.clone(), new.http.clone(), self.paths.clone());
-            let reloaded = tokio::task::spawn_blocking(move || guard.reload(&http, &paths)).await;
+            let reloaded = crate::tasks::spawn_blocking(move || guard.reload(&http, &paths)).await;
             if let Err(e) = reloaded.unwrap_or_else(|e| Err(std::io::Error::other(e))) {
                 warn!(error = %e, "HTTP API keeps its old token");
                 for key in changed.iter().filter(|k| is_guard_key(k)) {
@@ -250,7 +250,7 @@ impl Live {
                 chat,
             )
         {
-            self.tracker.spawn(bot.run(st.notifiers.clone()));
+            crate::tasks::spawn_tracked(&self.tracker, bot.run(st.notifiers.clone()));
         }
     }
 
@@ -273,7 +273,7 @@ impl Live {
             Some((_, guard)) => guard.clone(),
             None => {
                 let (http, paths) = (new.http.clone(), self.paths.clone());
-                tokio::task::spawn_blocking(move || Guard::load(&http, &paths))
+                crate::tasks::spawn_blocking(move || Guard::load(&http, &paths))
                     .await
                     .unwrap_or_else(|e| Err(std::io::Error::other(e)))
                     .map_err(|e| format!("the HTTP API token could not be read: {e}"))?

@@ -257,7 +257,7 @@ async fn seed_prompt(
     let dir = cwd.to_path_buf();
     // `{reason}` is filled here, before the notes go in, so the same word inside them stays as written.
     let template = template.replace("{reason}", why_replaced(job.stop.as_ref()));
-    tokio::task::spawn_blocking(move || match crate::nextstep::find_seed(&dir, &cfg) {
+    crate::tasks::spawn_blocking(move || match crate::nextstep::find_seed(&dir, &cfg) {
         Ok(Some(seed)) => Ok(crate::nextstep::render_prompt(&template, &seed, &dir)),
         Ok(None) => Err(SeedError::NoNotes {
             dir: dir.display().to_string(),
@@ -292,11 +292,12 @@ async fn backup(job: &AttemptJob) {
     let id = job.session.id.clone();
     let keep = job.config.backup.keep;
     let now = (job.clock)();
-    let result =
-        tokio::task::spawn_blocking(move || crate::backup::backup_file(&src, &dir, &id, keep, now))
-            .await
-            .map_err(BackupFailure::from)
-            .and_then(|r| r.map_err(BackupFailure::from));
+    let result = crate::tasks::spawn_blocking(move || {
+        crate::backup::backup_file(&src, &dir, &id, keep, now)
+    })
+    .await
+    .map_err(BackupFailure::from)
+    .and_then(|r| r.map_err(BackupFailure::from));
     let event = match result {
         Ok(path) => AttemptEvent::BackedUp { path },
         Err(error) => {

@@ -155,8 +155,8 @@ impl Engine {
         if let Some((key, _)) = &found {
             event = event.session(key.id.clone()).assistant(key.assistant);
         }
-        self.attempt_tasks.spawn(async move {
-            let work = tokio::task::spawn_blocking(move || {
+        crate::tasks::spawn_tracked(&self.attempt_tasks, async move {
+            let work = crate::tasks::spawn_blocking(move || {
                 write_checkpoint(&target, &req.next_step, &req.steps_completed, now)
             })
             .await;

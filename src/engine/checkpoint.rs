@@ -167,11 +167,11 @@ impl Engine {
     /// is read from its files.
     fn spawn_ask(&mut self, ask: Ask, delivery: Delivery) {
         let (audit, clock) = (self.audit.clone(), self.clock.clone());
-        self.attempt_tasks.spawn(async move {
+        crate::tasks::spawn_tracked(&self.attempt_tasks, async move {
             let applies = match ask.enabled {
                 CheckpointEnabled::IfConvention => {
                     let (project, seed) = (ask.project.clone(), ask.seed.clone());
-                    tokio::task::spawn_blocking(move || early::follows_convention(&project, &seed))
+                    crate::tasks::spawn_blocking(move || early::follows_convention(&project, &seed))
                         .await
                         .unwrap_or(false)
                 }
@@ -192,7 +192,11 @@ impl Engine {
                 }
                 Delivery::Terminal(at) => {
                     let typed = checkpoint_terminal::ask(&ask.key, &ask.instruction, at).await;
-                    let why = |e: String| format!("could not be asked in its terminal: {e}; write the checkpoint by hand or through the MCP tool `checkpoint`");
+                    let why = |e: String| {
+                        format!(
+                            "could not be asked in its terminal: {e}; write the checkpoint by hand or through the MCP tool `checkpoint`"
+                        )
+                    };
                     record(&audit, &ask, typed.map_err(why), clock());
                 }
             }

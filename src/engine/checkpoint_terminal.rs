@@ -32,7 +32,7 @@ pub(super) async fn ask(
         .ok_or_else(|| format!("palingenesis cannot read {}'s screen", key.assistant))?;
     let (assistant, id, locator, wrappers) =
         (key.assistant, key.id.clone(), at.locator, at.wrappers);
-    let reach = tokio::task::spawn_blocking(move || {
+    let reach = crate::tasks::spawn_blocking(move || {
         interactive::probe(assistant, adapter.process(), &id, &locator, &wrappers)
     })
     .await

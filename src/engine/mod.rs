@@ -411,7 +411,7 @@ impl Engine {
             old.cancel();
         }
         debug!(session = %key, attempt_id, "starting resume attempt");
-        self.attempt_tasks.spawn(async move {
+        crate::tasks::spawn_tracked(&self.attempt_tasks, async move {
             durable.await;
             act::run_attempt(job).await
         });
@@ -445,7 +445,7 @@ impl Engine {
             self.timers.arm(key.clone(), verify_by);
             let (tx, stop) = (self.tx.clone(), self.attempts_root.clone());
             let transcript = self.sessions[&key].locator.transcript.clone();
-            self.attempt_tasks.spawn(async move {
+            crate::tasks::spawn_tracked(&self.attempt_tasks, async move {
                 tokio::select! {
                     _ = stop.cancelled() => {}
                     outcome = crate::journal::outcome_after_exit(process, transcript, started_at) => {

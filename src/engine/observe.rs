@@ -72,7 +72,7 @@ impl Engine {
             return;
         };
         let (key, locator, tx) = (key.clone(), locator.clone(), self.tx.clone());
-        tokio::task::spawn_blocking(move || {
+        crate::tasks::spawn_blocking(move || {
             let pid = crate::procfs::find_agents(adapter.process(), &key.id, &locator)
                 .into_iter()
                 .next();

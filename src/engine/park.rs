@@ -28,7 +28,7 @@ const UNPARK_BY_NAME: usize = 8;
 
 /// Runs blocking disk work on the blocking pool; `fallback` if that pool is gone (shutting down).
 async fn blocking<T: Send + 'static>(fallback: T, work: impl FnOnce() -> T + Send + 'static) -> T {
-    tokio::task::spawn_blocking(work).await.unwrap_or(fallback)
+    crate::tasks::spawn_blocking(work).await.unwrap_or(fallback)
 }
 
 /// What the engine keeps about parked sessions: no session, only counts and bookkeeping.

@@ -23,7 +23,7 @@ pub struct EngineSnapshot {
 /// every session) dropped, hands freed heap pages back to the system ([`crate::memory`]).
 pub async fn save(path: PathBuf, snapshot: EngineSnapshot) -> Result<(), crate::store::StoreError> {
     let saved = crate::store::save_atomic_async(path, snapshot).await;
-    let _ = tokio::task::spawn_blocking(crate::memory::release_freed).await;
+    let _ = crate::tasks::spawn_blocking(crate::memory::release_freed).await;
     saved
 }
 

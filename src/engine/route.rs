@@ -47,7 +47,7 @@ pub(super) async fn probe(job: &AttemptJob) -> Reach {
             why: format!("palingenesis does not know the assistant `{assistant}`"),
         };
     };
-    let work = tokio::task::spawn_blocking(move || {
+    let work = crate::tasks::spawn_blocking(move || {
         interactive::probe(assistant, adapter.process(), &id, &locator, &wrappers)
     });
     match tokio::time::timeout(PROBE_TIMEOUT, work).await {

@@ -75,8 +75,8 @@ impl Engine {
         let wrappers: Vec<WrapperRegistration> = self.wrappers.values().cloned().collect();
         let tx = self.tx.clone();
         let session = key.clone();
-        self.attempt_tasks.spawn(async move {
-            let work = tokio::task::spawn_blocking(move || {
+        crate::tasks::spawn_tracked(&self.attempt_tasks, async move {
+            let work = crate::tasks::spawn_blocking(move || {
                 interactive::probe(assistant, adapter.process(), &id, &locator, &wrappers)
             });
             if let Ok(Ok(reach)) = tokio::time::timeout(PROBE_TIMEOUT, work).await {
@@ -137,7 +137,7 @@ impl Engine {
             }
             self.wrapper_plans.insert(id.clone(), plan);
             let socket = self.wrappers[&id].socket.clone();
-            self.attempt_tasks.spawn(async move {
+            crate::tasks::spawn_tracked(&self.attempt_tasks, async move {
                 if let Err(e) = crate::wrapper::client::send_plan(&socket, plan).await {
                     debug!(wrapper = %id, error = %e, "could not show the plan in the wrapper's title");
                 }

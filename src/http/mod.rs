@@ -50,7 +50,7 @@ pub async fn spawn(
 ) -> std::io::Result<()> {
     let listener = TcpListener::bind(&config.bind).await?;
     tracing::info!(bind = %config.bind, "HTTP API listening");
-    tracker.spawn(async move {
+    crate::tasks::spawn_tracked(tracker, async move {
         if let Err(e) = serve(listener, surface, audit, guard, extra, shutdown).await {
             tracing::error!(error = %e, "HTTP API stopped");
         }
@@ -68,7 +68,7 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
     let metrics = Metrics::new();
-    tokio::spawn(metrics.clone().follow(audit.subscribe(), shutdown.clone()));
+    crate::tasks::spawn(metrics.clone().follow(audit.subscribe(), shutdown.clone()));
     let state = AppState {
         surface,
         audit,

@@ -50,12 +50,12 @@ pub async fn serve<H: Handler>(
                         continue;
                     }
                     let Some(slot) = slots.admit() else {
-                        tracker.spawn(refuse_busy(stream));
+                        crate::tasks::spawn_tracked(&tracker, refuse_busy(stream));
                         continue;
                     };
                     let handler = handler.clone();
                     let shutdown = shutdown.clone();
-                    tracker.spawn(serve_connection(stream, slot, handler, shutdown));
+                    crate::tasks::spawn_tracked(&tracker, serve_connection(stream, slot, handler, shutdown));
                 }
                 Err(e) => {
                     warn!(error = %e, "accepting a control connection failed");

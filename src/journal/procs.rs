@@ -49,7 +49,7 @@ pub fn marked_processes(prefix: &str) -> BTreeMap<u64, ProcId> {
 /// Resolves once `proc` no longer runs (checked every 250 ms off the async threads).
 pub async fn wait_exit(proc: ProcId) {
     loop {
-        let running = tokio::task::spawn_blocking(move || proc.still_running())
+        let running = crate::tasks::spawn_blocking(move || proc.still_running())
             .await
             .unwrap_or(false);
         if !running {
@@ -67,7 +67,7 @@ pub async fn outcome_after_exit(
     since: chrono::DateTime<chrono::Utc>,
 ) -> crate::model::TurnOutcome {
     wait_exit(proc).await;
-    let moved_on = tokio::task::spawn_blocking(move || {
+    let moved_on = crate::tasks::spawn_blocking(move || {
         let modified = std::fs::metadata(transcript?).ok()?.modified().ok()?;
         Some(chrono::DateTime::<chrono::Utc>::from(modified) > since)
     })

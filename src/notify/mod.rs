@@ -119,21 +119,27 @@ pub fn start(
     for ch in chans {
         let outbox = Arc::new(Outbox::new(opts.queue_capacity));
         outboxes.push((ch.clone(), outbox.clone()));
-        tracker.spawn(send_loop(
-            ch,
-            outbox,
-            client.clone(),
-            retry.clone(),
-            audit.clone(),
-            stop.clone(),
-        ));
+        crate::tasks::spawn_tracked(
+            tracker,
+            send_loop(
+                ch,
+                outbox,
+                client.clone(),
+                retry.clone(),
+                audit.clone(),
+                stop.clone(),
+            ),
+        );
     }
     let dispatcher = Dispatcher {
         outboxes,
         audit: audit.clone(),
         dropped: 0,
     };
-    tracker.spawn(dispatcher.run(audit.subscribe(), opts.digest, opts.summary, stop));
+    crate::tasks::spawn_tracked(
+        tracker,
+        dispatcher.run(audit.subscribe(), opts.digest, opts.summary, stop),
+    );
 }
 
 struct Dispatcher {

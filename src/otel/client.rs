@@ -25,7 +25,7 @@ impl HttpClient for RuntimeClient {
     async fn send_bytes(&self, request: Request<Bytes>) -> Result<Response<Bytes>, HttpError> {
         let client = self.client.clone();
         let request = reqwest::Request::try_from(request)?;
-        let sent = self.runtime.spawn(async move {
+        let sent = crate::tasks::spawn_on(&self.runtime, async move {
             let resp = client.execute(request).await?;
             let status = resp.status();
             let headers = resp.headers().clone();

@@ -118,10 +118,10 @@ pub fn spawn(
         .build();
     tracing::info!(endpoint = %config.endpoint, "exporting traces, logs and metrics over OTLP/HTTP");
     let rx = audit.subscribe();
-    tracker.spawn(async move {
+    crate::tasks::spawn_tracked(tracker, async move {
         follow(rx, traces, logger, events, stop).await;
         // Flushing waits on the exporters' threads, which wait on this runtime: off the async threads.
-        let flushed = tokio::task::spawn_blocking(move || {
+        let flushed = crate::tasks::spawn_blocking(move || {
             let t = tracer_provider.shutdown();
             let l = logger_provider.shutdown();
             let m = meter_provider.shutdown();

@@ -50,7 +50,7 @@ impl SavesHandle {
         // Subscribe before reading history, so nothing recorded in between is lost.
         let rx = audit.subscribe();
         let book = handle.clone();
-        tracker.spawn(async move {
+        crate::tasks::spawn_tracked(tracker, async move {
             let last = book.replay(audit_file).await;
             let _ = done.send(true);
             book.follow(rx, last, stop).await;
@@ -72,7 +72,7 @@ impl SavesHandle {
             ..Default::default()
         };
         let book = self.clone();
-        let read = tokio::task::spawn_blocking(move || {
+        let read = crate::tasks::spawn_blocking(move || {
             let mut last = None;
             let mut replayed = SavesBook::new();
             let scanned = crate::audit::scan(&audit_file, &query, &mut |e| {

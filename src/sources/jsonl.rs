@@ -60,7 +60,7 @@ pub fn spawn(format: JsonlFormat, run: JsonlRun, tracker: &TaskTracker) {
     let spec = watch_spec(run.root, format.accept, run.feed);
     let watcher = spawn_jsonl_watcher_ready(spec, run.offsets, tx, run.stop, run.ready);
     let engine = run.engine;
-    tracker.spawn(async move {
+    crate::tasks::spawn_tracked(tracker, async move {
         let tz = crate::classify::env_tz();
         let mut garbage: u64 = 0;
         let mut contexts: HashMap<PathBuf, FileContext> = HashMap::new();
@@ -93,7 +93,7 @@ async fn file_context(
         return known.clone();
     }
     let owned = path.to_path_buf();
-    let context = tokio::task::spawn_blocking(move || read(&owned))
+    let context = crate::tasks::spawn_blocking(move || read(&owned))
         .await
         .unwrap_or_default();
     if kept.len() >= CONTEXTS_KEPT {

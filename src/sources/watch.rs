@@ -139,7 +139,7 @@ pub fn spawn_jsonl_watcher(
         raw_capacity: RAW_CAPACITY,
         ready: None,
     };
-    tokio::spawn(run(spec, offsets, tx, shutdown, options))
+    crate::tasks::spawn(run(spec, offsets, tx, shutdown, options))
 }
 
 /// [`spawn_jsonl_watcher`], firing `ready` once the watch is in place and existing files are positioned:
@@ -155,7 +155,7 @@ pub fn spawn_jsonl_watcher_ready(
         raw_capacity: RAW_CAPACITY,
         ready: Some(ready),
     };
-    tokio::spawn(run(spec, offsets, tx, shutdown, options))
+    crate::tasks::spawn(run(spec, offsets, tx, shutdown, options))
 }
 
 /// Knobs the tests turn.
@@ -251,7 +251,8 @@ async fn run(
         }
     };
     let root = spec.root.clone();
-    let started = tokio::task::spawn_blocking(move || Tracker::start(spec, offsets, watcher)).await;
+    let started =
+        crate::tasks::spawn_blocking(move || Tracker::start(spec, offsets, watcher)).await;
     let Ok(mut tracker) = started else {
         tracing::error!(root = %root.display(), "file watcher failed to start");
         return;
@@ -294,7 +295,7 @@ async fn run(
         if shutdown.is_cancelled() {
             return;
         }
-        let stepped = tokio::task::spawn_blocking(move || {
+        let stepped = crate::tasks::spawn_blocking(move || {
             let batches = tracker.step();
             (tracker, batches)
         })

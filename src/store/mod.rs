@@ -187,7 +187,7 @@ pub async fn save_atomic_async<T: Serialize + Send + 'static>(
     value: T,
 ) -> Result<(), StoreError> {
     let path = path.into();
-    tokio::task::spawn_blocking(move || save_atomic(&path, &value)).await?
+    crate::tasks::spawn_blocking(move || save_atomic(&path, &value)).await?
 }
 
 /// [`load`] from async code, on the blocking pool.
@@ -195,7 +195,7 @@ pub async fn load_async<T: DeserializeOwned + Send + 'static>(
     path: impl Into<PathBuf>,
 ) -> Result<Option<T>, StoreError> {
     let path = path.into();
-    tokio::task::spawn_blocking(move || load::<T>(&path)).await?
+    crate::tasks::spawn_blocking(move || load::<T>(&path)).await?
 }
 
 /// Create `dir` and any missing parents with mode 0700 (existing directories are left as they are).

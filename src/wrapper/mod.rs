@@ -195,7 +195,7 @@ async fn supervise(
     let reg = shared.registration.clone();
     let listening = match bind(&reg.socket) {
         Ok(listener) => {
-            tokio::spawn(server::serve(listener, shared.clone(), stop.clone()));
+            crate::tasks::spawn(server::serve(listener, shared.clone(), stop.clone()));
             true
         }
         Err(e) => {
@@ -207,7 +207,7 @@ async fn supervise(
         tell_daemon(&paths, Request::RegisterWrapper(reg.clone())).await;
     }
     let agent = Pid::from_raw(pid as i32);
-    let mut wait = tokio::task::spawn_blocking(move || wait_for(agent));
+    let mut wait = crate::tasks::spawn_blocking(move || wait_for(agent));
     let (Ok(mut winch), Ok(mut term), Ok(mut hup), Ok(mut int), Ok(mut quit)) = (
         signal(SignalKind::window_change()),
         signal(SignalKind::terminate()),

@@ -55,7 +55,7 @@ pub async fn serve<W: Write + Send + 'static>(
         }
         let shared = shared.clone();
         let stop = stop.clone();
-        tokio::spawn(async move {
+        crate::tasks::spawn(async move {
             tokio::select! {
                 _ = stop.cancelled() => {}
                 _ = connection(stream, shared) => {}
@@ -97,7 +97,7 @@ async fn answer<W: Write + Send + 'static>(
         }
     };
     // Terminal writes may block while the agent does not read.
-    match tokio::task::spawn_blocking(work).await {
+    match crate::tasks::spawn_blocking(work).await {
         Ok(Ok(reply)) => reply,
         Ok(Err(e)) => WrapperReply::Error {
             message: format!("writing to the agent's terminal: {e}"),

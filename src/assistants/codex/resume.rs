@@ -69,7 +69,7 @@ impl CodexHeadless {
         }
         .run_streaming(on_line)
         .await?;
-        let tz = tokio::task::spawn_blocking(crate::assistants::codex::source::codex_tz)
+        let tz = crate::tasks::spawn_blocking(crate::assistants::codex::source::codex_tz)
             .await
             .unwrap_or(Tz::UTC);
         let ctx = ClassifyContext::new(chrono::Utc::now(), tz);

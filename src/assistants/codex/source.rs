@@ -106,7 +106,7 @@ pub fn spawn(
         forget_due: Utc::now() + FORGET_AFTER,
     };
     let watcher = spawn_jsonl_watcher_ready(spec, offsets, tx, stop.clone(), ready);
-    tracker.spawn(async move {
+    crate::tasks::spawn_tracked(tracker, async move {
         source.run(rx, stop).await;
         let _ = watcher.await;
     });
@@ -150,7 +150,7 @@ impl Source {
         let root = self.root.clone();
         let freshness = self.freshness;
         let max = self.max_line_bytes;
-        let found = tokio::task::spawn_blocking(move || {
+        let found = crate::tasks::spawn_blocking(move || {
             let tz = codex_tz();
             let primed: Vec<(PathBuf, Primed)> = recent_rollouts(&root, is_rollout, freshness)
                 .into_iter()
@@ -177,7 +177,7 @@ impl Source {
     async fn on_batch(&mut self, batch: FileLines) -> bool {
         if (batch.catch_up || !batch.from_start) && !self.rollouts.knows(&batch.path) {
             let (path, tz, max) = (batch.path.clone(), self.rollouts.tz(), self.max_line_bytes);
-            match tokio::task::spawn_blocking(move || prime(&path, tz, max)).await {
+            match crate::tasks::spawn_blocking(move || prime(&path, tz, max)).await {
                 Ok(Ok(primed)) => {
                     let schedule = self.rollouts.insert_primed(&batch.path, primed, Utc::now());
                     self.schedule(batch.path.clone(), schedule);
@@ -208,7 +208,7 @@ impl Source {
             return true;
         }
         let p = path.clone();
-        let probe = tokio::task::spawn_blocking(move || Probe {
+        let probe = crate::tasks::spawn_blocking(move || Probe {
             written: match crate::procfs::writer_of(&p) {
                 crate::procfs::Writer::Pid(_) => Some(true),
                 crate::procfs::Writer::Nobody => Some(false),

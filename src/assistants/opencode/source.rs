@@ -156,12 +156,10 @@ impl OpencodePlan {
         } = run;
         if self.supervise {
             let spec = supervisor::ServeSpec::from_config(&self.section);
-            tracker.spawn(supervisor::supervise(
-                spec,
-                self.link.clone(),
-                audit.clone(),
-                stop.clone(),
-            ));
+            crate::tasks::spawn_tracked(
+                tracker,
+                supervisor::supervise(spec, self.link.clone(), audit.clone(), stop.clone()),
+            );
         }
         if self.server_url.is_some() {
             let follow = events::Follow {
@@ -171,11 +169,14 @@ impl OpencodePlan {
                 engine: engine.clone(),
                 tasks: tracker.clone(),
             };
-            tracker.spawn(events::follow(follow, stop.clone()));
+            crate::tasks::spawn_tracked(tracker, events::follow(follow, stop.clone()));
         }
         let since = db::initial_mark(offsets, &self.db, freshness);
         let shared = self.supervise.then(|| self.link.clone());
-        tracker.spawn(db::follow(self.db.clone(), since, shared, engine, stop));
+        crate::tasks::spawn_tracked(
+            tracker,
+            db::follow(self.db.clone(), since, shared, engine, stop),
+        );
     }
 }
 

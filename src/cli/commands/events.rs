@@ -42,14 +42,14 @@ pub async fn run(paths: &Paths, args: EventsArgs, d: Display) -> anyhow::Result<
         // The follower reads the backlog itself (with `--since` and `--limit`), then what is appended: the
         // history is printed once.
         let (tx, mut rx) = tokio::sync::mpsc::channel(256);
-        tokio::spawn(async move { audit::follow(path, query, tx).await });
+        crate::tasks::spawn(async move { audit::follow(path, query, tx).await });
         let short = ShortIds::of_ids(tracked.iter().map(String::as_str));
         while let Some(e) = rx.recv().await {
             print_event(&e, args.json, &d, &short)?;
         }
         return Ok(exit::OK);
     }
-    let result = tokio::task::spawn_blocking(move || audit::query(&path, &query)).await??;
+    let result = crate::tasks::spawn_blocking(move || audit::query(&path, &query)).await??;
     let ids = result.events.iter().filter_map(|e| e.session.as_deref());
     let short = ShortIds::of_ids(ids.chain(tracked.iter().map(String::as_str)));
     for e in &result.events {

@@ -43,7 +43,7 @@ pub async fn run(paths: &Paths, assistant: Assistant) -> anyhow::Result<u8> {
         }
         obj.insert("palingenesis_agent_pid".into(), agent.into());
         let prefixes = crate::assistants::env_prefixes(assistant);
-        let env = tokio::task::spawn_blocking(move || crate::procfs::environment(agent, prefixes))
+        let env = crate::tasks::spawn_blocking(move || crate::procfs::environment(agent, prefixes))
             .await
             .ok()
             .flatten()
@@ -61,7 +61,7 @@ pub async fn run(paths: &Paths, assistant: Assistant) -> anyhow::Result<u8> {
         (forwarded.as_object_mut(), crate::assistants::get(assistant))
     {
         let p = payload.clone();
-        let usage = tokio::task::spawn_blocking(move || adapter.hook_context_use(&p))
+        let usage = crate::tasks::spawn_blocking(move || adapter.hook_context_use(&p))
             .await
             .ok()
             .flatten();
@@ -88,7 +88,7 @@ pub async fn run(paths: &Paths, assistant: Assistant) -> anyhow::Result<u8> {
     }
     if matches!(sent, Ok(Ok(_))) {
         if let Some(file) = spooled {
-            let _ = tokio::task::spawn_blocking(move || file.delivered()).await;
+            let _ = crate::tasks::spawn_blocking(move || file.delivered()).await;
         }
     } else {
         let event = AuditEvent::new(EventType::HookReceived)
@@ -103,7 +103,7 @@ pub async fn run(paths: &Paths, assistant: Assistant) -> anyhow::Result<u8> {
             .outcome("daemon_unreachable")
             .metadata(payload);
         let path = paths.audit_file();
-        let _ = tokio::task::spawn_blocking(move || {
+        let _ = crate::tasks::spawn_blocking(move || {
             AuditLog::open(&path, Default::default()).and_then(|log| log.append(&event))
         })
         .await;
@@ -125,7 +125,7 @@ async fn spool(
     let dir = crate::hookspool::dir(&paths.state_dir);
     let spooled = crate::hookspool::Spooled { assistant, payload };
     let written =
-        tokio::task::spawn_blocking(move || crate::hookspool::write(&dir, &spooled)).await;
+        crate::tasks::spawn_blocking(move || crate::hookspool::write(&dir, &spooled)).await;
     match written {
         Ok(Ok(file)) => Some(file),
         Ok(Err(e)) => {

@@ -36,7 +36,7 @@ pub async fn run(paths: &Paths, args: InspectArgs, d: Display) -> anyhow::Result
     }
     let assistant = args.assistant.unwrap_or_else(|| guess_assistant(&path));
     let p = path.clone();
-    let findings = tokio::task::spawn_blocking(move || scan(&p, assistant)).await??;
+    let findings = crate::tasks::spawn_blocking(move || scan(&p, assistant)).await??;
     let config = crate::config::load(&paths.config_file).unwrap_or_default();
     let plan = plan_for(&findings, assistant, &config, &d);
     if args.json {

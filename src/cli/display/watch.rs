@@ -59,7 +59,7 @@ pub async fn run(paths: &Paths, d: Display, view: View, json: bool) -> anyhow::R
         limit: Some(0),
         ..AuditQuery::default()
     };
-    tokio::spawn(audit::follow(paths.audit_file(), since, changed_tx));
+    crate::tasks::spawn(audit::follow(paths.audit_file(), since, changed_tx));
     let (mut sigint, mut sigterm) = (
         signal(SignalKind::interrupt())?,
         signal(SignalKind::terminate())?,

@@ -151,7 +151,7 @@ pub async fn follow(
         if db.exists() {
             debug!(since, "looking at the opencode database");
             let path = db.clone();
-            match tokio::task::spawn_blocking(move || changed_since(&path, since)).await {
+            match crate::tasks::spawn_blocking(move || changed_since(&path, since)).await {
                 Ok(Ok((changed, newest))) => {
                     let ctx = ClassifyContext::new(Utc::now(), crate::classify::env_tz());
                     for c in &changed {

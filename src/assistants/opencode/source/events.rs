@@ -92,7 +92,7 @@ pub async fn follow(f: Follow, stop: CancellationToken) {
             .map(|s| (s.clone(), tracker.dir(s)))
             .collect();
         let (a, e, fr) = (api.clone(), f.engine.clone(), f.freshness);
-        f.tasks.spawn(async move { sweep(&a, dirs, fr, &e).await });
+        crate::tasks::spawn_tracked(&f.tasks, async move { sweep(&a, dirs, fr, &e).await });
         if !read_stream(&f, &api, resp, &mut tracker, &stop).await {
             return;
         }
@@ -162,7 +162,7 @@ async fn read_stream(
                 for id in due {
                     checks.remove(&id);
                     let (a, e, dir) = (api.clone(), f.engine.clone(), tracker.dir(&id));
-                    f.tasks.spawn(async move { check(&a, &id, dir.as_deref(), Mode::Idle, &e).await });
+                    crate::tasks::spawn_tracked(&f.tasks, async move { check(&a, &id, dir.as_deref(), Mode::Idle, &e).await });
                 }
             }
         }

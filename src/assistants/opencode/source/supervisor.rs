@@ -286,7 +286,7 @@ async fn terminate(child: &mut Child) {
 /// The server's own output goes to the daemon log at debug level.
 fn forward_output(child: &mut Child) {
     if let Some(out) = child.stdout.take() {
-        tokio::spawn(async move {
+        crate::tasks::spawn(async move {
             let mut lines = BufReader::new(out).lines();
             while let Ok(Some(l)) = lines.next_line().await {
                 debug!(target: "palingenesis::opencode_serve", "{l}");
@@ -294,7 +294,7 @@ fn forward_output(child: &mut Child) {
         });
     }
     if let Some(err) = child.stderr.take() {
-        tokio::spawn(async move {
+        crate::tasks::spawn(async move {
             let mut lines = BufReader::new(err).lines();
             while let Ok(Some(l)) = lines.next_line().await {
                 debug!(target: "palingenesis::opencode_serve", "{l}");
