@@ -154,7 +154,7 @@ impl Harness {
             while out.len() < n {
                 let e = rx.recv().await.unwrap();
                 if e.event == EventType::Notification {
-                    out.push(e);
+                    out.push(std::sync::Arc::unwrap_or_clone(e));
                 }
             }
         })

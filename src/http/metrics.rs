@@ -194,7 +194,7 @@ impl Metrics {
     /// Count every audit event until `stop`.
     pub async fn follow(
         self: Arc<Self>,
-        mut rx: broadcast::Receiver<AuditEvent>,
+        mut rx: broadcast::Receiver<std::sync::Arc<AuditEvent>>,
         stop: CancellationToken,
     ) {
         loop {

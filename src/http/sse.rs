@@ -33,7 +33,7 @@ pub async fn events(
 }
 
 fn event_stream(
-    rx: tokio::sync::broadcast::Receiver<AuditEvent>,
+    rx: tokio::sync::broadcast::Receiver<std::sync::Arc<AuditEvent>>,
     kind: Option<EventType>,
     session: Option<String>,
     shutdown: CancellationToken,

@@ -152,7 +152,7 @@ struct Dispatcher {
 impl Dispatcher {
     async fn run(
         mut self,
-        mut rx: broadcast::Receiver<AuditEvent>,
+        mut rx: broadcast::Receiver<std::sync::Arc<AuditEvent>>,
         digest: Option<(Duration, u64)>,
         summary: Option<SummaryClock>,
         stop: CancellationToken,
@@ -181,7 +181,7 @@ impl Dispatcher {
                                 if pending[i].len() >= MAX_DIGEST_EVENTS {
                                     pending[i].remove(0);
                                 }
-                                pending[i].push(e.clone());
+                                pending[i].push(AuditEvent::clone(&e));
                             }
                         }
                         if digest.is_none() {

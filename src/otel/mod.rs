@@ -137,7 +137,7 @@ pub fn spawn(
 }
 
 async fn follow(
-    mut rx: broadcast::Receiver<AuditEvent>,
+    mut rx: broadcast::Receiver<std::sync::Arc<AuditEvent>>,
     mut traces: StopTraces,
     logger: SdkLogger,
     events: Counter<u64>,

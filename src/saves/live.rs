@@ -102,7 +102,7 @@ impl SavesHandle {
     /// Apply live events newer than `replayed_until` (older ones were in the replay) until `stop`.
     async fn follow(
         &self,
-        mut rx: broadcast::Receiver<AuditEvent>,
+        mut rx: broadcast::Receiver<std::sync::Arc<AuditEvent>>,
         replayed_until: Option<DateTime<Utc>>,
         stop: CancellationToken,
     ) {

@@ -152,7 +152,7 @@ async fn writer_records_flushes_and_broadcasts_in_order() {
 
     for i in 0..500 {
         let e = timeout(WAIT, live.recv()).await.unwrap().unwrap();
-        assert_eq!(seqs(&[e]), vec![i]);
+        assert_eq!(seqs(&[std::sync::Arc::unwrap_or_clone(e)]), vec![i]);
     }
 
     drop(writer);

@@ -13,12 +13,15 @@ fn base() -> DateTime<Utc> {
 }
 
 /// The next audit event of `kind`, however long the engine waits for it in (paused) time.
-async fn next_of(rx: &mut broadcast::Receiver<AuditEvent>, kind: EventType) -> AuditEvent {
+async fn next_of(
+    rx: &mut broadcast::Receiver<std::sync::Arc<AuditEvent>>,
+    kind: EventType,
+) -> AuditEvent {
     tokio::time::timeout(std::time::Duration::from_secs(2 * 86_400), async {
         loop {
             let e = rx.recv().await.expect("audit open");
             if e.event == kind {
-                return e;
+                return std::sync::Arc::unwrap_or_clone(e);
             }
         }
     })

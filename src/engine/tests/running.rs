@@ -27,12 +27,15 @@ fn stop(at: DateTime<Utc>, origin: Origin) -> SourceEvent {
     })
 }
 
-async fn next_of(rx: &mut broadcast::Receiver<AuditEvent>, kind: EventType) -> AuditEvent {
+async fn next_of(
+    rx: &mut broadcast::Receiver<std::sync::Arc<AuditEvent>>,
+    kind: EventType,
+) -> AuditEvent {
     tokio::time::timeout(std::time::Duration::from_secs(10), async {
         loop {
             let e = rx.recv().await.expect("audit open");
             if e.event == kind {
-                return e;
+                return std::sync::Arc::unwrap_or_clone(e);
             }
         }
     })
@@ -44,7 +47,7 @@ pub(super) struct Running {
     pub(super) tx: crate::model::SourceTx,
     pub(super) handle: EngineHandle,
     pub(super) audit: AuditWriter,
-    pub(super) events: broadcast::Receiver<AuditEvent>,
+    pub(super) events: broadcast::Receiver<std::sync::Arc<AuditEvent>>,
     pub(super) recorder: Arc<FakeResumer>,
     pub(super) shutdown: CancellationToken,
     pub(super) run: tokio::task::JoinHandle<()>,

@@ -43,7 +43,7 @@ async fn supervise_until_done(spec: ServeSpec) -> Vec<AuditEvent> {
     .expect("the supervisor gives up by itself");
     assert_eq!(link.current(), None);
     audit.flush().await;
-    std::iter::from_fn(|| rx.try_recv().ok()).collect()
+    std::iter::from_fn(|| rx.try_recv().ok().map(std::sync::Arc::unwrap_or_clone)).collect()
 }
 
 fn kinds(events: &[AuditEvent]) -> Vec<EventType> {
