@@ -24,3 +24,30 @@ pub fn request(
     }
     req.body(body)
 }
+
+#[cfg(test)]
+mod tests {
+    /// IDNA is built without Unicode tables (Cargo.toml, `idna_adapter`): ASCII host names are taken as
+    /// they always were, in any case; a non-ASCII one is refused as a bad URL; its punycode form works.
+    #[test]
+    fn host_names_are_taken_in_ascii_or_punycode() {
+        let host = |u: &str| reqwest::Url::parse(u).map(|u| u.host_str().map(str::to_owned));
+        assert_eq!(
+            host("https://Hooks.Slack.COM/services/x")
+                .unwrap()
+                .as_deref(),
+            Some("hooks.slack.com")
+        );
+        assert_eq!(
+            host("http://127.0.0.1:8080/hook").unwrap().as_deref(),
+            Some("127.0.0.1")
+        );
+        assert_eq!(
+            host("https://xn--bcher-kva.example/hook")
+                .unwrap()
+                .as_deref(),
+            Some("xn--bcher-kva.example")
+        );
+        assert!(host("https://bücher.example/hook").is_err());
+    }
+}
