@@ -91,7 +91,7 @@ pub fn load_from_str(
     for (var, value) in env {
         apply_env_override(&mut table, var, value)?;
     }
-    let config: Config = Config::deserialize_table(table).map_err(|message| {
+    let config: Config = Config::deserialize_table(&table).map_err(|message| {
         // Only environment overrides can fail here: the file alone deserialized.
         ConfigError::Env {
             var: env
@@ -187,11 +187,10 @@ pub(super) fn check_sections(config: &Config) -> Result<(), (crate::model::Assis
 }
 
 impl Config {
-    /// Through TOML text, as the file itself is read (one deserializer for the whole config: see
-    /// [`crate::adapter::section::parse_section`]).
-    pub(super) fn deserialize_table(table: toml::Table) -> Result<Config, String> {
-        let text = toml::to_string(&table).map_err(|e| first_line(&e.to_string()))?;
-        toml::from_str(&text).map_err(|e: toml::de::Error| first_line(e.message()))
+    /// Read the way an assistant's section is ([`crate::adapter::parse_section`]: through TOML text, one
+    /// deserializer for the whole config); the error is its first line.
+    pub(super) fn deserialize_table(table: &toml::Table) -> Result<Config, String> {
+        crate::adapter::parse_section(table).map_err(|e| e.0)
     }
 }
 

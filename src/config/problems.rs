@@ -91,7 +91,7 @@ pub fn problems(
     // The semantic checks, one problem per round.
     let mut seen = HashSet::new();
     for _ in 0..MAX_ROUNDS {
-        let config = match Config::deserialize_table(table.clone()) {
+        let config = match Config::deserialize_table(&table) {
             Ok(c) => c,
             Err(message) => {
                 errors.push(ConfigError::Invalid {
