@@ -29,6 +29,15 @@ fn fallback_rig(codex_set_up: bool) -> Rig {
     r
 }
 
+/// The session's work went to codex: an attempt to hand it off is under way.
+fn assert_handed_off_to_codex(r: &Rig) {
+    assert!(
+        matches!(phase(r), Phase::Resuming { action: Action::HandOff { to }, .. } if to == codex::ASSISTANT),
+        "{:?}",
+        phase(r)
+    );
+}
+
 fn planned(r: &mut Rig) -> crate::protocol::PlannedActionView {
     match r.engine.on_request(Request::AgentSession(AgentContext {
         session: Some("s1".into()),
@@ -64,11 +73,7 @@ async fn a_far_limit_is_handed_to_codex_when_it_is_set_up() {
 
     r.engine
         .on_observation(stop(weekly(72), Origin::Transcript, 0));
-    assert!(
-        matches!(phase(&r), Phase::Resuming { action: Action::HandOff { to }, .. } if to == codex::ASSISTANT),
-        "{:?}",
-        phase(&r)
-    );
+    assert_handed_off_to_codex(&r);
 }
 
 #[tokio::test]
@@ -90,11 +95,7 @@ async fn a_far_limit_that_came_while_paused_is_handed_off_once_unpaused() {
         phase(&r)
     );
     r.engine.on_request(Request::Resume);
-    assert!(
-        matches!(phase(&r), Phase::Resuming { action: Action::HandOff { to }, .. } if to == codex::ASSISTANT),
-        "{:?}",
-        phase(&r)
-    );
+    assert_handed_off_to_codex(&r);
 }
 
 #[tokio::test]
