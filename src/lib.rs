@@ -65,7 +65,8 @@
 //! - [`daemon`]: wires it all up; [`daemon::run`] takes an injected listener and shutdown token.
 //! - [`clock`]: the injected wall clock ([`clock::WallClock`]), time arithmetic that cannot panic, and sanity
 //!   for instants from outside (docs/robustness.md).
-//! - [`memory`]: handing freed heap pages back to the system after a burst (the daemon's resident size).
+//! - [`memory`]: handing freed heap pages and unused code pages back to the system once start-up or a burst
+//!   is over (the daemon's resident size).
 //! - [`tasks`]: every task is spawned through it, type-erased, so tokio's task glue is built once per output
 //!   type, not once per spawn site (the executable's size).
 //! - [`service`] (systemd/launchd units) and [`cli`] (the command-line front end, one file per command).

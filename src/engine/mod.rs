@@ -145,6 +145,8 @@ pub struct Engine {
     wrapper_plans: BTreeMap<String, crate::wrapper::protocol::PlanNotice>,
     /// Quiet sessions parked on disk (see [`park`]).
     park: park::ParkState,
+    /// When to hand back the memory the last burst left behind ([`crate::memory`]).
+    settle: crate::memory::SettleSchedule,
 }
 
 /// Create the engine and its handle. `snapshot` is the persisted state (None on first start).
@@ -184,6 +186,7 @@ pub fn engine(
         wrappers: BTreeMap::new(),
         wrapper_plans: BTreeMap::new(),
         park: park::ParkState::default(),
+        settle: crate::memory::SettleSchedule::default(),
     };
     engine.recover_after_restart();
     (engine, EngineHandle::new(tx, sources_tx), rx)
@@ -198,12 +201,15 @@ impl Engine {
     /// Run until `stop` is cancelled or every handle is dropped; then cancel attempts and save.
     pub async fn run(mut self, mut rx: mpsc::Receiver<EngineMsg>, stop: CancellationToken) {
         self.load_parked().await;
+        // Start-up's code (reading the config, recovering, catching up) is not run again soon.
+        self.settle.work_done(tokio::time::Instant::now());
         loop {
             if self.dirty && self.save_due.is_none() {
                 self.save_due =
                     Some(tokio::time::Instant::now() + std::time::Duration::from_millis(200));
             }
-            let (save_due, park_due) = (self.save_due, self.park.due);
+            let (save_due, park_due, settle_due) =
+                (self.save_due, self.park.due, self.settle.due());
             tokio::select! {
                 _ = stop.cancelled() => break,
                 msg = rx.recv() => match msg {
@@ -220,6 +226,10 @@ impl Engine {
                 Some(key) = self.timers.next_expired() => self.on_deadline(key),
                 _ = async { tokio::time::sleep_until(save_due.expect("guarded")).await }, if save_due.is_some() => {
                     self.save().await;
+                }
+                _ = async { tokio::time::sleep_until(settle_due.expect("guarded")).await }, if settle_due.is_some() => {
+                    self.settle.settled();
+                    let _ = crate::tasks::spawn_blocking(crate::memory::settle).await;
                 }
             }
         }
@@ -473,6 +483,7 @@ impl Engine {
                 self.journal.compact(journaled);
                 self.remove_unparked_files().await;
                 self.plan_parking();
+                self.settle.work_done(tokio::time::Instant::now());
             }
             Err(e) => {
                 tracing::error!(error = %e, "saving state failed");

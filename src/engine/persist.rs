@@ -19,12 +19,9 @@ pub struct EngineSnapshot {
     pub next_attempt_id: u64,
 }
 
-/// Writes the state; then, the burst of changes that made it dirty being handled and the snapshot (a copy of
-/// every session) dropped, hands freed heap pages back to the system ([`crate::memory`]).
+/// Writes the state (the engine then schedules handing back what the burst left behind, [`crate::memory`]).
 pub async fn save(path: PathBuf, snapshot: EngineSnapshot) -> Result<(), crate::store::StoreError> {
-    let saved = crate::store::save_atomic_async(path, snapshot).await;
-    let _ = crate::tasks::spawn_blocking(crate::memory::release_freed).await;
-    saved
+    crate::store::save_atomic_async(path, snapshot).await
 }
 
 pub async fn load(path: PathBuf) -> Result<Option<EngineSnapshot>, crate::store::StoreError> {

@@ -1,10 +1,5 @@
-//! Giving the system back memory the allocator keeps after the program freed it.
-//!
-//! glibc's allocator returns freed memory to the system only from the top of its heap; after a burst (a
-//! thousand new sessions, each looked up in /proc, their files read) megabytes of freed pages below a
-//! live allocation stay resident for good. `malloc_trim(0)` hands every whole free page back. The daemon
-//! calls it after saving its state, which happens once a burst of changes has been handled (at most every
-//! 200 ms while they last, never while idle), so an idle daemon stays as small as its live data.
+//! Heap pages the allocator keeps after the program freed them: `malloc_trim(0)` hands every whole free
+//! page back (see [`super`] for when).
 
 /// Hands the allocator's free pages back to the system; whether it gave anything back. Blocking (it walks
 /// the heap): call it from a blocking thread. Elsewhere than glibc it does nothing: other allocators
