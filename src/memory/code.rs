@@ -7,49 +7,88 @@
 //! memory pressure, which it may do at any time; the difference is that the resident size shows what the
 //! daemon runs rather than what its start-up once touched.
 //!
-//! Left alone: writable mappings, shared mappings, mappings with copied pages (the loader's relocated
-//! data, `.data.rel.ro`, which would revert to the file's unrelocated bytes; a debugger's breakpoints),
-//! and anything not backed by a file (`[vdso]`, stacks, the heap).
+//! Only the files the program runs from are touched: the executable and its shared libraries (files with
+//! an executable mapping), their code and read-only data. Left alone: any other file a library may have
+//! mapped, writable mappings, shared mappings, mappings with copied pages (the loader's relocated data,
+//! `.data.rel.ro`, which would revert to the file's unrelocated bytes; a debugger's breakpoints), and
+//! anything not backed by a file (`[vdso]`, stacks, the heap).
 
+use std::collections::HashSet;
 use std::ops::Range;
 
-/// Address ranges of the clean, private, read-only file mappings in `smaps` (the text of
-/// `/proc/<pid>/smaps`): the ones [`release_mapped`] may unmap.
-pub fn clean_file_mappings(smaps: &str) -> Vec<Range<usize>> {
-    let mut found = Vec::new();
-    let mut current: Option<(Range<usize>, bool)> = None;
-    for line in smaps.lines() {
-        if let Some(header) = mapping_header(line) {
-            current = Some(header);
-        } else if let Some(value) = line.strip_prefix("Anonymous:")
-            && let Some((range, eligible)) = current.take()
-        {
-            let copied = value.split_whitespace().next() != Some("0");
-            if eligible && !copied {
-                found.push(range);
-            }
-        }
-    }
-    found
+/// One mapping as its `smaps` header and `Anonymous` line describe it.
+struct Mapping<'a> {
+    range: Range<usize>,
+    perms: &'a [u8],
+    /// Device and inode: the file mapped (inode 0: none).
+    file: (&'a str, &'a str),
+    path: &'a str,
+    /// Bytes copied from the file into private pages (unknown until the `Anonymous` line is read).
+    copied: Option<bool>,
 }
 
-/// A mapping's header line (`start-end perms offset dev inode path`): its range, and whether its kind may be
-/// unmapped (private, not writable, backed by a file). None for the lines of fields below a header.
-fn mapping_header(line: &str) -> Option<(Range<usize>, bool)> {
+impl Mapping<'_> {
+    fn is_file(&self) -> bool {
+        self.file.1 != "0" && self.path.starts_with('/')
+    }
+
+    fn is_executable(&self) -> bool {
+        self.is_file() && self.perms.get(2) == Some(&b'x')
+    }
+
+    /// Private, not writable, backed by a file, none of its pages copied.
+    fn is_clean_read_only(&self) -> bool {
+        self.is_file()
+            && self.perms.len() == 4
+            && self.perms[0] == b'r'
+            && self.perms[1] == b'-'
+            && self.perms[3] == b'p'
+            && self.copied == Some(false)
+    }
+}
+
+/// Address ranges of the clean, private, read-only mappings of the executable and its libraries in `smaps`
+/// (the text of `/proc/<pid>/smaps`): the ones [`release_mapped`] may unmap.
+pub fn clean_file_mappings(smaps: &str) -> Vec<Range<usize>> {
+    let mut mappings: Vec<Mapping> = Vec::new();
+    for line in smaps.lines() {
+        if let Some(mapping) = mapping_header(line) {
+            mappings.push(mapping);
+        } else if let Some(value) = line.strip_prefix("Anonymous:")
+            && let Some(last) = mappings.last_mut()
+            && last.copied.is_none()
+        {
+            last.copied = Some(value.split_whitespace().next() != Some("0"));
+        }
+    }
+    let run_from: HashSet<(&str, &str)> = mappings
+        .iter()
+        .filter(|m| m.is_executable())
+        .map(|m| m.file)
+        .collect();
+    mappings
+        .into_iter()
+        .filter(|m| m.is_clean_read_only() && run_from.contains(&m.file))
+        .map(|m| m.range)
+        .collect()
+}
+
+/// A mapping's header line (`start-end perms offset dev inode path`). None for the lines of fields below a
+/// header.
+fn mapping_header(line: &str) -> Option<Mapping<'_>> {
     let mut fields = line.split_whitespace();
     let (start, end) = fields.next()?.split_once('-')?;
     let start = usize::from_str_radix(start, 16).ok()?;
     let end = usize::from_str_radix(end, 16).ok()?;
     let perms = fields.next()?.as_bytes();
-    let (_offset, _dev, inode) = (fields.next()?, fields.next()?, fields.next()?);
-    let path = fields.next().unwrap_or("");
-    let eligible = perms.len() == 4
-        && perms[0] == b'r'
-        && perms[1] == b'-'
-        && perms[3] == b'p'
-        && inode != "0"
-        && path.starts_with('/');
-    Some((start..end, eligible))
+    let (_offset, dev, inode) = (fields.next()?, fields.next()?, fields.next()?);
+    Some(Mapping {
+        range: start..end,
+        perms,
+        file: (dev, inode),
+        path: fields.next().unwrap_or(""),
+        copied: None,
+    })
 }
 
 /// Unmaps this process's clean file mappings ([`clean_file_mappings`]); the bytes of address space
@@ -114,6 +153,8 @@ Anonymous:             0 kB
 VmFlags: rd ex mr mw me sd
 7f0000200000-7f0000201000 r--s 00000000 00:05 77 /dev/shm/shared
 Anonymous:             0 kB
+7f0000210000-7f0000211000 r--p 00000000 fe:01 555 /var/lib/some/data.db
+Anonymous:             0 kB
 7f0000300000-7f0000301000 r-xp 00000000 00:00 0 [vdso]
 Anonymous:             0 kB
 7f0000400000-7f0000401000 r-xp 00000000 fe:01 1234 /usr/bin/palingenesis (deleted)
@@ -121,7 +162,7 @@ Anonymous:             4 kB
 ";
 
     #[test]
-    fn only_clean_private_read_only_file_mappings_are_picked() {
+    fn only_the_clean_read_only_mappings_of_the_program_and_its_libraries_are_picked() {
         assert_eq!(
             clean_file_mappings(SMAPS),
             vec![
@@ -138,7 +179,7 @@ Anonymous:             4 kB
         assert!(clean_file_mappings("not smaps\nAnonymous: 0 kB\n").is_empty());
         // A header whose fields never came (the file was cut short) is not taken on trust.
         assert!(
-            clean_file_mappings("55d0a0000000-55d0a0283000 r--p 0 fe:01 1 /bin/x\n").is_empty()
+            clean_file_mappings("55d0a0000000-55d0a0283000 r-xp 0 fe:01 1 /bin/x\n").is_empty()
         );
     }
 
@@ -152,8 +193,8 @@ Anonymous:             4 kB
             let mut total = 0usize;
             let mut in_clean = false;
             for line in smaps.lines() {
-                if let Some((range, _)) = mapping_header(line) {
-                    in_clean = clean.contains(&range);
+                if let Some(mapping) = mapping_header(line) {
+                    in_clean = clean.contains(&mapping.range);
                 } else if let Some(v) = line.strip_prefix("Rss:")
                     && in_clean
                 {
