@@ -107,6 +107,30 @@ fn service_reports_in_json() {
     let v = json(&home.ok(&["service", "status", "--json"]));
     assert_eq!(v["installed"], "yes", "{v:#}");
     assert!(v["path"].is_string(), "{v:#}");
+    assert_eq!(v["path_is_this_shells"], true, "{v:#}");
+
+    // Asked from a shell with another PATH, the service is still installed as `service install` writes it,
+    // with the PATH it was installed with; only that PATH is not this shell's.
+    let installed_path = v["path"].as_str().unwrap().to_string();
+    let other_shell = home
+        .clone_handle()
+        .with_env("PATH", format!("/opt/elsewhere/bin:{installed_path}"));
+    let v = json(&other_shell.ok(&["service", "status", "--json"]));
+    assert_eq!(
+        (&v["installed"], &v["path_is_this_shells"]),
+        (&"yes".into(), &false.into()),
+        "{v:#}"
+    );
+    assert_eq!(v["path"], installed_path.as_str(), "{v:#}");
+    let text = other_shell.ok(&["service", "status"]);
+    assert!(text.contains("not this shell's PATH"), "{text}");
+
+    // A file for another executable is outdated, whatever its PATH.
+    let unit = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, unit.replace("ExecStart=", "ExecStart=/moved")).unwrap();
+    let v = json(&home.ok(&["service", "status", "--json"]));
+    assert_eq!(v["installed"], "outdated", "{v:#}");
+    std::fs::write(&file, unit).unwrap();
     let v = json(&home.ok(&["service", "uninstall", "--json"]));
     assert_eq!(v["removed"][0], file.as_str(), "{v:#}");
     let v = json(&home.ok(&["service", "uninstall", "--json"]));

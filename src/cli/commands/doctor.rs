@@ -148,15 +148,22 @@ fn service_check(service: Option<&super::service::Status>) -> Check {
     let path_text = s.path.as_deref().unwrap_or("(service manager default)");
     let file = s.file.display();
     match s.installed {
-        Installed::Yes => check(
-            "service",
-            Level::Ok,
-            format!("installed at {file}; its PATH: {path_text}"),
-        ),
+        Installed::Yes => {
+            let whose = if s.path_is_this_shells {
+                ""
+            } else {
+                " (not this shell's)"
+            };
+            check(
+                "service",
+                Level::Ok,
+                format!("installed at {file}; its PATH{whose}: {path_text}"),
+            )
+        }
         Installed::Outdated => check(
             "service",
             Level::Warn,
-            format!("installed at {file} for another executable or PATH; its PATH: {path_text}"),
+            format!("installed at {file} for another executable or in an older layout; its PATH: {path_text}"),
         )
         .fix("palingenesis service install"),
         Installed::No => check(

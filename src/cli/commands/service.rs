@@ -64,12 +64,18 @@ pub fn run(cmd: ServiceCmd, paths: &Paths) -> anyhow::Result<u8> {
                     Installed::No => println!("{kind}: not installed ({})", s.file.display()),
                     Installed::Yes => println!("{kind}: installed at {}", s.file.display()),
                     Installed::Outdated => println!(
-                        "{kind}: installed at {}, but not as `service install` would write it now \
-                         (another executable or PATH)",
+                        "{kind}: installed at {}, but for another executable or in an older layout \
+                         (`palingenesis service install` rewrites it)",
                         s.file.display()
                     ),
                 }
-                println!("PATH: {path}");
+                if s.path_is_this_shells || s.installed == Installed::No {
+                    println!("PATH: {path}");
+                } else {
+                    println!(
+                        "PATH: {path}\n  (not this shell's PATH; `palingenesis service install` would give it this shell's)"
+                    );
+                }
             }
             Ok(exit::OK)
         }
@@ -85,7 +91,16 @@ pub(super) fn kind() -> anyhow::Result<ServiceKind> {
 
 /// The service file `service install` writes now.
 fn content(kind: ServiceKind, exe: &Path, paths: &Paths) -> String {
-    let search = service::installing_search_path();
+    content_with_path(kind, exe, paths, service::installing_search_path())
+}
+
+/// The service file for `exe` giving the daemon `search` as its PATH.
+fn content_with_path(
+    kind: ServiceKind,
+    exe: &Path,
+    paths: &Paths,
+    search: Option<String>,
+) -> String {
     match kind {
         ServiceKind::Systemd => service::systemd_unit(exe, search.as_deref()),
         ServiceKind::Launchd => service::launchd_plist(exe, &paths.log_dir(), search.as_deref()),
@@ -116,35 +131,41 @@ pub(super) fn install(kind: ServiceKind, exe: &Path, paths: &Paths) -> anyhow::R
     })
 }
 
-/// `service status`: `{"kind", "file", "installed": "yes|outdated|no", "path"}`; `path` is the PATH the
-/// service runs with (the installed file's, else the one `service install` would write; null: the manager's
-/// default).
+/// `service status`: `{"kind", "file", "installed": "yes|outdated|no", "path", "path_is_this_shells"}`;
+/// `path` is the PATH the service runs with (the installed file's, else the one `service install` would
+/// write; null: the manager's default). `installed` is "yes" when the file runs this executable as
+/// `service install` writes it, whatever its PATH: a PATH other than this shell's is told apart by
+/// `path_is_this_shells` (the doctor checks whether it finds each assistant).
 #[derive(Serialize, Debug)]
 pub(super) struct Status {
     pub kind: &'static str,
     pub file: PathBuf,
     pub installed: Installed,
     pub path: Option<String>,
+    pub path_is_this_shells: bool,
 }
 
 pub(super) fn status(kind: ServiceKind, exe: &Path, paths: &Paths) -> Status {
     let file = UserDirs::from_env(&crate::paths::user_home()).service_file(kind);
+    let shell_path = service::installing_search_path();
     let (installed, path) = match std::fs::read_to_string(&file) {
         Ok(text) => {
-            let same = text == content(kind, exe, paths);
+            let path = service::search_path_in(&text);
+            let same = text == content_with_path(kind, exe, paths, path.clone());
             let installed = if same {
                 Installed::Yes
             } else {
                 Installed::Outdated
             };
-            (installed, service::search_path_in(&text))
+            (installed, path)
         }
-        Err(_) => (Installed::No, service::installing_search_path()),
+        Err(_) => (Installed::No, shell_path.clone()),
     };
     Status {
         kind: kind.as_str(),
         file,
         installed,
+        path_is_this_shells: path == shell_path,
         path,
     }
 }
