@@ -94,7 +94,16 @@ mod tests {
             .env(MARKER_VAR, format!("{prefix}42"))
             .spawn()
             .unwrap();
-        let found = marked_processes(&prefix);
+        // `spawn` returns once the child's exec closed its descriptors, a moment before the kernel has set up
+        // the new program's environment (until then `/proc/<pid>/environ` reads empty).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let found = loop {
+            let found = marked_processes(&prefix);
+            if found.contains_key(&42) || std::time::Instant::now() > deadline {
+                break found;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        };
         assert_eq!(found.get(&42).map(|p| p.pid), Some(child.id()), "{found:?}");
         assert!(!marked_processes("/elsewhere#").contains_key(&42));
         let proc = found[&42];
