@@ -165,3 +165,127 @@ fn every_session_is_resumed_exactly_once_through_repeated_kill_9() {
     );
     home.ok(&["daemon", "stop"]);
 }
+
+/// A `claude` that starts new sessions: logs the `--session-id` it is given, stays busy (so the kill lands
+/// while it runs), then writes the new session's first turn into its transcript
+/// (`~/.claude/projects/<its working directory as a folder name>/<id>.jsonl`) and reports success.
+fn new_session_claude(dir: &Path, log: &Path) -> PathBuf {
+    let bin = dir.join("new-session-claude");
+    let script = format!(
+        r#"#!/bin/sh
+id=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --session-id) id="$2"; shift ;;
+    --resume) echo "resume $2" >> "{log}"; shift ;;
+  esac
+  shift
+done
+echo "new $id" >> "{log}"
+sleep 1.5
+folder="$HOME/.claude/projects/$(pwd | sed 's/[^A-Za-z0-9]/-/g')"
+mkdir -p "$folder"
+ts=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
+printf '{{"type":"assistant","isSidechain":false,"sessionId":"%s","cwd":"%s","timestamp":"%s","message":{{"model":"claude","role":"assistant","content":[{{"type":"text","text":"picked up from Next-step.md"}}]}}}}\n' "$id" "$(pwd)" "$ts" >> "$folder/$id.jsonl"
+printf '{{"type":"result","subtype":"success","is_error":false,"session_id":"%s","result":"done"}}\n' "$id"
+"#,
+        log = log.display(),
+    );
+    std::fs::write(&bin, script).unwrap();
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    bin
+}
+
+/// The new session an attempt started for `replaced` (from its `SessionCreated` event), once there is one.
+fn successor_in_audit(home: &Home, replaced: &str) -> Option<String> {
+    support::home::read(&home.paths().audit_file())
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|e| e["event"] == "SessionCreated" && e["metadata"]["replaces"] == replaced)
+        .and_then(|e| e["session"].as_str().map(str::to_string))
+}
+
+/// Killed right after an attempt's new session took over (the context ran out, a new session was started
+/// from the next-step notes) and before the state was saved, the restarted daemon judges the attempt by the
+/// new session: it is verified once the new session writes, and no second new session is started for the
+/// stopped one.
+#[test]
+fn a_new_session_started_before_a_kill_9_is_the_one_judged_after_it() {
+    const ROUNDS: usize = 3;
+    let home = Home::new();
+    let work = home.dir.join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::write(
+        work.join("Next-step.md"),
+        "# Next step\nFinish the parser.\n",
+    )
+    .unwrap();
+    let folder: String = work
+        .to_string_lossy()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let project = home.user_home().join(".claude/projects").join(folder);
+    std::fs::create_dir_all(&project).unwrap();
+    let log = home.dir.join("claude.log");
+    let bin = new_session_claude(&home.dir, &log);
+    home.write_config(&format!(
+        "[monitoring]\nassistants = [\"claude\"]\n\
+         [resume]\nbackoff_base_secs = 1\nbackoff_max_secs = 2\njitter = false\nverify_timeout_secs = 30\ncontext_strategy = \"new_session\"\n\
+         [claude]\nbinary = \"{}\"\n",
+        bin.display()
+    ));
+    home.start();
+    let mut before_save = 0;
+    let mut successors = Vec::new();
+    for round in 0..ROUNDS {
+        let old = format!("c0de{round:04}-0000-4000-8000-000000000000");
+        let line = serde_json::json!({
+            "type": "assistant", "isSidechain": false, "sessionId": old, "cwd": work,
+            "timestamp": chrono::Utc::now().to_rfc3339(), "isApiErrorMessage": true,
+            "error": "invalid_request", "apiErrorStatus": 400,
+            "message": {"model": "<synthetic>", "role": "assistant",
+                "content": [{"type": "text", "text": "Prompt is too long"}]}
+        });
+        std::fs::write(project.join(format!("{old}.jsonl")), format!("{line}\n")).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let new = loop {
+            if let Some(new) = successor_in_audit(&home, &old) {
+                break new;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no new session for {old}\n{}",
+                home.log()
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        };
+        kill9(&home);
+        // The state is saved 200 ms after a change: most kills land before it knew the new session.
+        if !support::home::read(&home.paths().state_file()).contains(&new) {
+            before_save += 1;
+        }
+        home.start();
+        support::wait::wait_until(Duration::from_secs(30), || {
+            audit_has(&home, "ResumeCompleted", &new)
+        });
+        successors.push(new);
+    }
+    let asked = support::home::read(&log);
+    let started: Vec<&str> = asked.lines().filter(|l| l.starts_with("new ")).collect();
+    assert_eq!(
+        started.len(),
+        ROUNDS,
+        "one new session per stopped session, none resumed: {asked}\naudit:\n{}\nlog:\n{}",
+        support::home::read(&home.paths().audit_file()),
+        home.log()
+    );
+    for new in &successors {
+        assert!(asked.contains(&format!("new {new}")), "{asked}");
+    }
+    assert!(
+        before_save > 0,
+        "every kill landed after the state was saved: the take-over was never recovered from the journal"
+    );
+    home.ok(&["daemon", "stop"]);
+}

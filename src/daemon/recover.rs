@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 
 use crate::engine::EngineSnapshot;
 use crate::engine::session::{Phase, StopRecord, TrackedSession};
-use crate::journal::{AttemptIntent, Entry, Loaded, marked_processes, marker_prefix};
+use crate::journal::{
+    AttemptIntent, Entry, Loaded, SuccessorNote, marked_processes, marker_prefix,
+};
 use crate::model::{Observation, Origin, SessionKey};
 
 /// What start-up learned from the journal.
@@ -41,6 +43,11 @@ pub fn recover(state_dir: &Path, snapshot: &mut EngineSnapshot) -> Recovered {
                     out.restored.push(attempt.session.clone());
                 }
             }
+            Entry::Successor { successor, .. } => {
+                if state_missed(snapshot, successor) {
+                    out.loaded.successors.push(successor.clone());
+                }
+            }
         }
     }
     out.loaded.entries = entries;
@@ -54,10 +61,19 @@ pub fn recover(state_dir: &Path, snapshot: &mut EngineSnapshot) -> Recovered {
         else {
             continue;
         };
+        // The attempt belongs to the new session that took over: the engine puts it in place and judges the
+        // attempt by it (the stopped session's transcript is not where its work goes).
+        let taken_over_by = out
+            .loaded
+            .successors
+            .iter()
+            .find(|n| n.replaced == sess.key && n.attempt_id == attempt_id)
+            .map(|n| n.session.clone());
         if let Some(proc) = running.get(&attempt_id) {
-            out.loaded
-                .live
-                .insert(sess.key.clone(), (attempt_id, *proc));
+            let owner = taken_over_by.unwrap_or_else(|| sess.key.clone());
+            out.loaded.live.insert(owner, (attempt_id, *proc));
+        } else if taken_over_by.is_some() {
+            continue;
         } else if let Some(at) = moved_on_since(sess, started_at) {
             sess.phase = Phase::Running;
             sess.attempts = 0;
@@ -107,6 +123,16 @@ fn restore_attempt(snapshot: &mut EngineSnapshot, attempt: &AttemptIntent) -> bo
     };
     sess.updated_at = attempt.started_at;
     true
+}
+
+/// Whether the state file still has `note`'s attempt on the stopped session and knows nothing of the new
+/// one (the previous daemon died before saving the take-over).
+fn state_missed(snapshot: &EngineSnapshot, note: &SuccessorNote) -> bool {
+    let still_on_old = snapshot.sessions.iter().any(|s| {
+        s.key == note.replaced
+            && matches!(s.phase, Phase::Resuming { attempt_id, .. } if attempt_id == note.attempt_id)
+    });
+    still_on_old && !snapshot.sessions.iter().any(|s| s.key == note.session)
 }
 
 /// When `sess`'s transcript was last written, if after `since`.

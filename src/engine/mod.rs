@@ -188,6 +188,7 @@ pub fn engine(
         park: park::ParkState::default(),
         settle: crate::memory::SettleSchedule::default(),
     };
+    engine.restore_successors();
     engine.recover_after_restart();
     (engine, EngineHandle::new(tx, sources_tx), rx)
 }

@@ -23,6 +23,13 @@ impl Engine {
                     .get(&key)
                     .is_some_and(|s| step::is_current(s, attempt_id));
                 if current {
+                    // journal hook: a kill before the next save must not leave the attempt on the old session.
+                    self.journal.successor(crate::journal::SuccessorNote {
+                        replaced: key.clone(),
+                        attempt_id,
+                        session: new_key.clone(),
+                        locator: locator.clone(),
+                    });
                     self.replace_session(&key, new_key, locator);
                 } else {
                     tracing::debug!(session = %key, attempt_id, "new session of a finished attempt; ignored");
@@ -43,6 +50,26 @@ impl Engine {
             },
         };
         self.apply(&key, Input::Attempt { attempt_id, report });
+    }
+
+    /// Take-overs the previous daemon journaled and did not save (it was killed): put in place before the
+    /// attempts in flight are looked at, so that each is judged by the session that does its work.
+    pub(super) fn restore_successors(&mut self) {
+        for note in self.journal.successors().to_vec() {
+            let current = self
+                .sessions
+                .get(&note.replaced)
+                .is_some_and(|s| step::is_current(s, note.attempt_id));
+            if current && !self.sessions.contains_key(&note.session) {
+                tracing::info!(
+                    session = %note.replaced,
+                    new_session = %note.session,
+                    attempt_id = note.attempt_id,
+                    "the attempt's new session, started before the restart, takes over"
+                );
+                self.replace_session(&note.replaced, note.session, note.locator);
+            }
+        }
     }
 
     /// The context strategy started `new_key` in place of `old`: the new session takes over the attempt in

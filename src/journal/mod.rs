@@ -17,6 +17,11 @@
 //!   running, the engine waits for it instead of judging it after 5 s; gone, the session's transcript tells
 //!   whether it moved on since the attempt started (then the resume worked and is not repeated). Otherwise
 //!   the engine's usual verification decides: never a second resume beside a live one, never a stop lost.
+//! - **A new session's take-over is recorded when the attempt learns its id** ([`Journal::successor`]). An
+//!   attempt that starts a new session (the context strategy, a hand-off to another assistant) works in that
+//!   session, not in the stopped one's transcript. After a restart the engine puts the take-over back in place
+//!   before it looks at the attempts in flight, so the attempt's process (or, once it is gone, the engine's
+//!   usual verification) is judged by the new session, and the stopped one is not resumed a second time.
 //!
 //! Entries are compacted away once a state save that covers them succeeded ([`Journal::compact`]).
 //! Blocking file I/O happens on the journal's own thread (`writer`) and, at start, on the blocking pool.
@@ -50,12 +55,16 @@ pub enum Entry {
     Stop { seq: u64, observation: Observation },
     /// A resume attempt about to be spawned.
     Attempt { seq: u64, attempt: AttemptIntent },
+    /// An attempt's new session took over from the stopped one.
+    Successor { seq: u64, successor: SuccessorNote },
 }
 
 impl Entry {
     pub fn seq(&self) -> u64 {
         match self {
-            Entry::Stop { seq, .. } | Entry::Attempt { seq, .. } => *seq,
+            Entry::Stop { seq, .. } | Entry::Attempt { seq, .. } | Entry::Successor { seq, .. } => {
+                *seq
+            }
         }
     }
 }
@@ -70,6 +79,20 @@ pub struct AttemptIntent {
     pub attempt_id: u64,
     pub started_at: DateTime<Utc>,
     pub verify_by: DateTime<Utc>,
+}
+
+/// An attempt that starts a new session (a fresh one seeded from the next-step notes, or another assistant's
+/// in a hand-off) learned that session's id: from then on the attempt is the new session's, and the stopped
+/// one is done (or handed off). After a kill, the attempt is judged by the new session, not by the old
+/// transcript, which the new session does not write.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct SuccessorNote {
+    /// The stopped session.
+    pub replaced: SessionKey,
+    pub attempt_id: u64,
+    /// The new session.
+    pub session: SessionKey,
+    pub locator: Locator,
 }
 
 /// The stop an attempt resumes from.
@@ -87,6 +110,8 @@ pub struct Loaded {
     pub entries: Vec<Entry>,
     /// Attempts whose process outlived the previous daemon, by session: (attempt id, process).
     pub live: std::collections::BTreeMap<SessionKey, (u64, ProcId)>,
+    /// New sessions that took over an attempt the state file still has on the stopped session.
+    pub successors: Vec<SuccessorNote>,
 }
 
 /// What goes down the writer's queue, in order.
@@ -108,6 +133,8 @@ pub struct Journal {
     marker_prefix: String,
     /// Attempts whose process outlived the previous daemon, by session: (attempt id, process).
     live: Arc<std::collections::BTreeMap<SessionKey, (u64, ProcId)>>,
+    /// New sessions the state file missed, to put in place at start ([`Loaded::successors`]).
+    successors: Arc<Vec<SuccessorNote>>,
     audit: AuditWriter,
 }
 
@@ -122,6 +149,7 @@ impl Journal {
             seq: Arc::new(AtomicU64::new(last_seq)),
             marker_prefix: marker_prefix(state_dir),
             live: Arc::new(loaded.live),
+            successors: Arc::new(loaded.successors),
             audit,
         }
     }
@@ -133,6 +161,7 @@ impl Journal {
             seq: Arc::new(AtomicU64::new(0)),
             marker_prefix: String::new(),
             live: Arc::default(),
+            successors: Arc::default(),
             audit,
         }
     }
@@ -168,6 +197,18 @@ impl Journal {
         async move {
             let _ = durable.await;
         }
+    }
+
+    /// Append that an attempt's new session took over from the stopped one.
+    pub fn successor(&self, successor: SuccessorNote) {
+        let seq = self.next_seq();
+        self.send(Item::Entry(Entry::Successor { seq, successor }, None));
+    }
+
+    /// New sessions that took over an attempt the state file still has on the stopped session (the previous
+    /// daemon was killed before saving): the engine puts them in place at start.
+    pub fn successors(&self) -> &[SuccessorNote] {
+        &self.successors
     }
 
     /// The last sequence number handed out: a state save taken now covers every entry up to it.
