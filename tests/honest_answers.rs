@@ -110,3 +110,84 @@ fn resume_with_a_session_resumes_it_and_without_one_unpauses() {
         "the old name still finds it: {typed}"
     );
 }
+
+/// A resume is verified by the resumed session's own turn, not by lines from before the stop that were read
+/// late (a busy machine read the transcript's last lines after the attempt had started).
+#[test]
+fn a_resume_is_verified_by_its_own_turn_not_by_older_lines_read_late() {
+    const RESUMED: &str = "7a1b2c3d-0000-4000-8000-000000000002";
+    let home = Home::new();
+    let project = home.dir.join("project");
+    std::fs::create_dir_all(&project).unwrap();
+    let dir = home.user_home().join(".claude/projects/-project");
+    std::fs::create_dir_all(&dir).unwrap();
+    let transcript = dir.join(format!("{RESUMED}.jsonl"));
+    let (started, go) = (home.dir.join("started"), home.dir.join("go"));
+    // A `claude` that says it started, waits for the test's go, then writes its turn and reports success.
+    let agent = home.dir.join("agent.sh");
+    std::fs::write(
+        &agent,
+        format!(
+            "#!/bin/sh\ntouch {started}\nwhile [ ! -e {go} ]; do sleep 0.05; done\n\
+             printf '{{\"type\":\"assistant\",\"isSidechain\":false,\"sessionId\":\"{RESUMED}\",\"cwd\":\"{cwd}\",\"timestamp\":\"%s\",\"message\":{{\"model\":\"claude\",\"role\":\"assistant\",\"content\":[{{\"type\":\"text\",\"text\":\"resumed\"}}]}}}}\\n' \"$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)\" >> {transcript}\n\
+             printf '{{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":false,\"session_id\":\"{RESUMED}\",\"result\":\"ok\"}}\\n'\n",
+            started = started.display(),
+            go = go.display(),
+            cwd = project.display(),
+            transcript = transcript.display(),
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&agent, std::fs::Permissions::from_mode(0o755)).unwrap();
+    home.write_config(&format!(
+        "[monitoring]\nassistants = [\"claude\"]\n\
+         [resume]\nbackoff_base_secs = 1\nbackoff_max_secs = 1\njitter = false\nverify_timeout_secs = 60\n\
+         [claude]\nbinary = \"{}\"\n",
+        agent.display()
+    ));
+    home.start();
+    let stopped_at = chrono::Utc::now();
+    let line = |at: chrono::DateTime<chrono::Utc>, text: &str, error: bool| {
+        let mut l = serde_json::json!({
+            "type": "assistant", "isSidechain": false, "sessionId": RESUMED, "cwd": project,
+            "timestamp": at.to_rfc3339(),
+            "message": {"model": "claude", "role": "assistant", "content": [{"type": "text", "text": text}]}
+        });
+        if error {
+            l["isApiErrorMessage"] = true.into();
+            l["error"] = "server_error".into();
+            l["message"]["model"] = "<synthetic>".into();
+        }
+        format!("{l}\n")
+    };
+    std::fs::write(
+        &transcript,
+        line(stopped_at, "API Error: 529 Overloaded", true),
+    )
+    .unwrap();
+    wait_until(Duration::from_secs(30), || started.exists());
+    // A line from before the stop, read only now.
+    let stale = line(
+        stopped_at - chrono::Duration::seconds(5),
+        "still working",
+        false,
+    );
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&transcript)
+        .unwrap();
+    std::io::Write::write_all(&mut f, stale.as_bytes()).unwrap();
+    drop(f);
+    wait_until(Duration::from_secs(30), || {
+        home.log().contains("progress from before the stop")
+            || !home.events_of("ResumeCompleted").is_empty()
+    });
+    assert!(
+        home.events_of("ResumeCompleted").is_empty(),
+        "verified by a line from before the stop:\n{}",
+        home.log()
+    );
+    std::fs::write(&go, "").unwrap();
+    home.wait_event("ResumeCompleted");
+    home.ok(&["daemon", "stop"]);
+}

@@ -14,10 +14,12 @@ const SAME_STOP_WINDOW: i64 = 90;
 
 impl Machine<'_> {
     pub(super) fn progress(&mut self, at: DateTime<Utc>) {
-        // Progress made before the stop a plan waits on, read late (a hook reported the stop before the
-        // transcript's last lines were read): old news, not the session going on by itself.
+        // Progress made before the stop a plan waits on (or an attempt resumes from), read late (a hook
+        // reported the stop before the transcript's last lines were read, and a busy machine read them after
+        // the attempt started): old news, neither the session going on by itself nor the attempt working.
         let before_the_stop = self.s.last_stop.as_ref().is_some_and(|stop| at <= stop.at);
-        if before_the_stop && matches!(self.s.phase, Phase::Waiting { .. }) {
+        if before_the_stop && matches!(self.s.phase, Phase::Waiting { .. } | Phase::Resuming { .. })
+        {
             if self.s.last_progress_at.is_none_or(|p| p < at) {
                 self.s.last_progress_at = Some(at);
             }
@@ -216,7 +218,7 @@ impl Machine<'_> {
         if matches!(self.s.phase, Phase::Done { .. }) {
             return;
         }
-        let pending = matches!(self.s.phase, Phase::Waiting { .. } | Phase::Resuming { .. });
+        let pending = matches!(self.s.phase, Phase::Waiting { .. });
         self.s.phase = Phase::Done {
             why: "the user ended the session".into(),
         };

@@ -238,6 +238,7 @@ fn cat(parts: &[&[&str]]) -> Vec<String> {
 #[case::progress_while_waiting(waiting(60), Input::Progress { at: t0() }, Pol::Default, "running", cat(&[&["disarm", "record:ResumeCancelled"]]))]
 #[case::progress_from_before_the_stop_read_late(waiting(60), Input::Progress { at: t0() - secs(20) }, Pol::Default, "waiting", cat(&[]))]
 #[case::progress_verifies(resuming(60), Input::Progress { at: t0() }, Pol::Default, "running", cat(&[&["disarm", "forget", "record:ResumeCompleted"]]))]
+#[case::progress_from_before_the_stop_read_after_the_attempt_started(resuming(60), Input::Progress { at: t0() - secs(70) }, Pol::Default, "resuming", cat(&[]))]
 #[case::progress_self_continued(self_continuing(60), Input::Progress { at: t0() }, Pol::Default, "running", cat(&[&["disarm", "record:ResumeCancelled"]]))]
 #[case::progress_while_running(running(), Input::Progress { at: t0() }, Pol::Default, "running", cat(&[]))]
 #[case::retrying_while_waiting(waiting(60), Input::Retrying { next: None }, Pol::Default, "running", cat(&[&["disarm", "record:ResumeCancelled"]]))]
