@@ -27,6 +27,8 @@ struct FakeTerm {
     did: Mutex<Vec<Did>>,
     /// Enter is ignored this many times (a paste-like burst the TUI did not submit).
     ignore_enter: Mutex<u32>,
+    /// Typed text is shown wrapped at this width, continuation lines indented, as a TUI does.
+    wrap_at: Option<usize>,
 }
 
 impl FakeTerm {
@@ -36,6 +38,7 @@ impl FakeTerm {
             typed: Mutex::new(String::new()),
             did: Mutex::new(Vec::new()),
             ignore_enter: Mutex::new(0),
+            wrap_at: None,
         }
     }
 
@@ -46,7 +49,17 @@ impl FakeTerm {
     fn current(&self) -> String {
         let screens = self.screens.lock().unwrap();
         let base = screens.last().cloned().unwrap_or_else(|| IDLE.to_string());
-        let typed = self.typed.lock().unwrap();
+        let typed = self.typed.lock().unwrap().clone();
+        let typed = match self.wrap_at {
+            Some(width) => typed
+                .chars()
+                .collect::<Vec<_>>()
+                .chunks(width)
+                .map(|c| c.iter().collect::<String>())
+                .collect::<Vec<_>>()
+                .join("\n  "),
+            None => typed,
+        };
         if typed.is_empty() {
             base
         } else {
@@ -216,6 +229,22 @@ async fn an_unsubmitted_prompt_gets_one_more_enter() {
 }
 
 #[tokio::test]
+async fn a_wrapped_unsubmitted_prompt_gets_one_more_enter() {
+    let mut term = FakeTerm::new(&[IDLE]);
+    term.wrap_at = Some(3);
+    *term.ignore_enter.lock().unwrap() = 1;
+    run(&term, &always_ok).await.unwrap();
+    assert_eq!(
+        term.did(),
+        vec![
+            Did::Text("continue".into()),
+            Did::Key(Key::Enter),
+            Did::Key(Key::Enter)
+        ]
+    );
+}
+
+#[tokio::test]
 async fn a_menu_that_does_not_close_is_left_alone() {
     let term = FakeTerm::new(&[]);
     let stuck = NeverClose(&term);
@@ -285,4 +314,22 @@ async fn a_menu_only_a_person_may_answer_gets_no_key_at_all() {
         DeliverError::NeedsHuman("a menu offers to buy more usage".into())
     );
     assert!(term.did().is_empty());
+}
+
+/// Codex 0.171.0 shows a long prompt wrapped over three indented lines: it is still the typed prompt, and a
+/// swallowed Enter is pressed again (taking it for "submitted" left the checkpoint request unsent).
+#[test]
+fn a_wrapped_or_partly_shown_prompt_is_still_the_typed_one() {
+    let screen = include_str!("../../../tests/fixtures/screens/codex/typed-wrapped.txt");
+    let typed = "palingenesis: you have used 92% of your session usage limit (it resets 2026-12-01 16:16 UTC; \
+                 the checkpoint threshold is 90%). Before the limit stops you, write a checkpoint now: update \
+                 /tmp/pal-e2e-iZWp7u/work/Next-step.md with what is done, what is in progress, the exact next \
+                 steps and the files involved, so that the work can carry on from it alone after the reset (the \
+                 palingenesis MCP tool `checkpoint` writes it for you). Then go on with the task.";
+    let boxed = crate::assistants::codex::screen::input_text(screen).unwrap();
+    assert!(boxed.contains('\n'), "{boxed}");
+    assert!(holds_typed_text(&boxed, typed));
+    assert!(holds_typed_text("the exact next\n  steps", typed));
+    assert!(!holds_typed_text("", typed));
+    assert!(!holds_typed_text("something the user typed", typed));
 }
