@@ -83,6 +83,11 @@ impl Tz {
 
     /// The zone an IANA name names (`Europe/Berlin`, `Asia/Calcutta`, `UTC`, `Etc/GMT-5`).
     pub fn named(name: &str) -> Result<Tz, UnknownZone> {
+        Tz::named_from(name, || zoneinfo_dirs().collect())
+    }
+
+    /// [`Tz::named`], reading a zone not read before from the first of `dirs` that has it.
+    fn named_from(name: &str, dirs: impl FnOnce() -> Vec<PathBuf>) -> Result<Tz, UnknownZone> {
         let unknown = || UnknownZone(name.to_string());
         if !plausible_name(name) {
             return Err(unknown());
@@ -90,13 +95,25 @@ impl Tz {
         if UTC_NAMES.contains(&name) {
             return Ok(Tz::UTC);
         }
-        // A zone is read once per process: the file read happens on whichever thread first names it.
-        let mut loaded = LOADED.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(known) = loaded.get(name) {
+        let cached = || {
+            LOADED
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(name)
+                .copied()
+        };
+        if let Some(known) = cached() {
             return known.ok_or_else(unknown);
         }
-        let dirs: Vec<PathBuf> = zoneinfo_dirs().collect();
-        let found = load(name, &dirs).map(|rules| Tz::keep(Box::leak(name.into()), rules));
+        // A zone is read once per process, without holding the lock (others keep finding theirs meanwhile)
+        // and off the runtime's workers (see `blocking`).
+        let rules = blocking(|| load(name, &dirs()));
+        let mut loaded = LOADED.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(known) = loaded.get(name) {
+            // Read meanwhile by another thread: one zone per name.
+            return known.ok_or_else(unknown);
+        }
+        let found = rules.map(|rules| Tz::keep(Box::leak(name.into()), rules));
         let misses = loaded.values().filter(|v| v.is_none()).count();
         if found.is_some() || misses < MISSES_KEPT {
             loaded.insert(name.to_string(), found);
@@ -180,6 +197,21 @@ impl Tz {
             fixed: FixedOffset::east_opt(seconds_east).unwrap_or(FixedOffset::east_opt(0).unwrap()),
             abbreviation,
         }
+    }
+}
+
+/// Runs `read` (a zone file read) where blocking is allowed. A zone is first named where it is met: in a
+/// transcript line (classified on the blocking pool), but also in a hook's payload or an agent's output,
+/// classified on a runtime worker; there the runtime is told (`block_in_place`), so that the worker's other
+/// tasks move on meanwhile. Elsewhere (a blocking-pool thread, a single-threaded runtime, no runtime) it just
+/// runs.
+fn blocking<T>(read: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(runtime) if runtime.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(read)
+        }
+        _ => read(),
     }
 }
 

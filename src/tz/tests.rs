@@ -246,3 +246,48 @@ fn the_built_in_rules_agree_with_the_system_database_of_the_same_release() {
         }
     }
 }
+
+/// A zone first named on a runtime worker (in a hook's payload) is read without holding up the worker's other
+/// tasks: here the read waits on a FIFO that only another task on the same single worker fills.
+#[test]
+fn a_zone_read_on_a_runtime_worker_lets_the_workers_other_tasks_run() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("Test")).unwrap();
+    let fifo = dir.path().join("Test/Slow_Zone");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+    let tzif = std::fs::read(system_dirs()[0].join("Asia/Kolkata")).unwrap();
+    let dirs = vec![dir.path().to_path_buf()];
+
+    let (done, result) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let found = runtime.block_on(async move {
+            let reader = tokio::spawn(async move { Tz::named_from("Test/Slow_Zone", || dirs) });
+            tokio::task::yield_now().await;
+            let writer = tokio::spawn(async move {
+                let mut file = tokio::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&fifo)
+                    .await
+                    .unwrap();
+                tokio::io::AsyncWriteExt::write_all(&mut file, &tzif)
+                    .await
+                    .unwrap();
+            });
+            writer.await.unwrap();
+            reader.await.unwrap()
+        });
+        let _ = done.send(found.map(|tz| tz.offset_at(0).fixed));
+    });
+    let offset = result
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("the zone read held the only worker, and the task that feeds it never ran");
+    assert_eq!(
+        offset,
+        Ok(chrono::FixedOffset::east_opt(5 * 3600 + 30 * 60).unwrap())
+    );
+}
