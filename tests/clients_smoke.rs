@@ -448,6 +448,49 @@ fn claude_interactive_in_tmux_answers_then_shows_a_429_at_an_idle_prompt() {
     assert_eq!(fake.model_requests().len(), 2, "{}", fake.describe());
 }
 
+/// A long prompt typed in one burst (as palingenesis types a new session's seed) is folded by Claude into a
+/// paste placeholder; the screen rules still see it as the typed text, not yet sent, until Enter sends it.
+#[test]
+fn claude_shows_a_long_typed_prompt_as_a_paste_the_screen_rules_recognise() {
+    use palingenesis::interactive::{ScreenRules, ScreenState};
+    let rules = palingenesis::assistants::claude::screen::ClaudeScreen;
+    let fake = FakeProvider::start();
+    fake.push(Reply::text("seed received"));
+    let claude = clients::claude(&fake.url()).build();
+    let tmux = Tmux::start(
+        claude.sandbox.dir.path(),
+        "claude",
+        &claude.sandbox.shell_line(&[]),
+    );
+    tmux.wait_for_text("❯", RUN);
+    let long: String = (0..60)
+        .map(|i| format!("step {i} of the plan is done; "))
+        .collect();
+    assert!(long.len() > 1_000);
+    tmux.type_text(&long);
+    let screen = tmux.wait_for_text("[Pasted text #1", RUN);
+    let boxed = rules.input_text(&screen).expect("the input box");
+    assert!(boxed.contains("[Pasted text #1"), "{screen}");
+    assert!(rules.holds_typed(&boxed, &long), "{boxed:?}");
+    assert!(
+        matches!(rules.detect(&screen), ScreenState::Draft(_)),
+        "{screen}"
+    );
+    tmux.key("Enter");
+    tmux.wait_for_text("seed received", RUN);
+    // Sent whole, inside Claude's `<pasted_content id="…">` markers (2.1.332).
+    let sent = fake.model_requests().last().unwrap().last_user_text();
+    assert!(
+        sent.as_deref().is_some_and(|t| t.contains(long.trim_end())),
+        "{sent:?}"
+    );
+    let after = tmux.capture();
+    assert!(
+        !rules.holds_typed(&rules.input_text(&after).unwrap_or_default(), &long),
+        "{after}"
+    );
+}
+
 #[test]
 fn claude_project_dir_name_matches_the_client_for_long_and_odd_paths() {
     let fake = FakeProvider::start();

@@ -158,8 +158,8 @@ pub async fn deliver(
 }
 
 /// After Enter the input box must not hold the text any more; one more Enter is tried if it still does.
-/// The box shows a long prompt wrapped over several lines (or only the part that fits), so it is compared
-/// with the typed text by [`holds_typed_text`], not as is.
+/// The box may show a long prompt wrapped, in part, or folded into a placeholder, so whether it still holds
+/// the typed text is for the assistant's rules to say ([`ScreenRules::holds_typed`]).
 async fn confirm_submitted(
     term: &dyn Terminal,
     rules: &dyn ScreenRules,
@@ -173,7 +173,7 @@ async fn confirm_submitted(
         let shown = term.screen().await?;
         let pending = rules
             .input_text(&shown)
-            .is_some_and(|boxed| holds_typed_text(&boxed, text));
+            .is_some_and(|boxed| rules.holds_typed(&boxed, text));
         if !pending {
             return Ok(());
         }
@@ -184,15 +184,6 @@ async fn confirm_submitted(
         }
     }
     Err(DeliverError::NotSubmitted)
-}
-
-/// Whether the input box, showing `boxed`, still holds (some of) `typed`: the box is not empty and its text,
-/// whitespace aside (a TUI wraps long lines at spaces or mid-word and indents the continuation), is part of
-/// what was typed (a box of limited height shows only part of a long prompt).
-pub fn holds_typed_text(boxed: &str, typed: &str) -> bool {
-    let squash = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
-    let boxed = squash(boxed);
-    !boxed.is_empty() && squash(typed).contains(&boxed)
 }
 
 async fn pause(d: Duration, cancel: &CancellationToken) -> Result<(), DeliverError> {

@@ -16,7 +16,7 @@ use futures::future::BoxFuture;
 
 pub use deliver::{AgentCheck, DeliverError, Typing, deliver, foreground_check};
 pub use resumer::TerminalResumer;
-pub use screen::{ScreenFns, ScreenRules, ScreenState};
+pub use screen::{ScreenFns, ScreenRules, ScreenState, holds_typed_text};
 
 use crate::model::{Assistant, Locator};
 

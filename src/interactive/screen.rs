@@ -28,6 +28,21 @@ pub trait ScreenRules: Send + Sync {
     fn detect(&self, screen: &str) -> ScreenState;
     /// The text in the agent's input box, if the screen shows one (empty when the box is empty).
     fn input_text(&self, screen: &str) -> Option<String>;
+
+    /// Whether an input box showing `boxed` still holds `typed`, typed into it when it was empty. By default:
+    /// the box is not empty and its text, whitespace aside (a TUI wraps long lines at spaces or mid-word and
+    /// indents the continuation), is part of what was typed (a box of limited height shows only part of it).
+    /// An assistant that shows typed text otherwise (folded into a placeholder) says so here.
+    fn holds_typed(&self, boxed: &str, typed: &str) -> bool {
+        holds_typed_text(boxed, typed)
+    }
+}
+
+/// The default [`ScreenRules::holds_typed`].
+pub fn holds_typed_text(boxed: &str, typed: &str) -> bool {
+    let squash = |text: &str| -> String { text.chars().filter(|c| !c.is_whitespace()).collect() };
+    let boxed = squash(boxed);
+    !boxed.is_empty() && squash(typed).contains(&boxed)
 }
 
 impl ScreenState {

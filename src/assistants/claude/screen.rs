@@ -5,13 +5,13 @@
 //!
 //! Claude's input box is a line starting with `❯` between two horizontal rules, followed by a short footer
 //! (`? for shortcuts`, or `esc to interrupt` while a turn runs). History lines also start with `❯` but are not
-//! framed by rules.
+//! framed by rules. A long prompt typed in one burst shows as a paste placeholder (`[Pasted text #1]`).
 
 use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::interactive::{ScreenRules, ScreenState};
+use crate::interactive::{ScreenRules, ScreenState, holds_typed_text};
 
 /// A rule line of the input box is at least this many `─`.
 const MIN_RULE: usize = 20;
@@ -21,6 +21,15 @@ const MAX_FOOTER_LINES: usize = 4;
 static RETRYING: LazyLock<Regex> = LazyLock::new(|| {
     crate::classify::built_in(
         r"(?i)\bretrying in \d+\s*s\b|\battempt \d+/\d+\b|\b(?:continuing|resuming) in \d+\s*s\b|\bcontinuing (?:automatically at|shortly)\b.*\besc to cancel\b",
+    )
+});
+
+/// What Claude shows in its input box for text that came in one burst and is long (over 800 characters, or
+/// more than a few lines), as typed text does (verified on 2.1.332): `[Pasted text #1 +12 lines]`,
+/// `[Pasted text #2]`, `[...Truncated text #3 +40 lines...]`.
+static PASTE_PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
+    crate::classify::built_in(
+        r"\[(?:Pasted text #\d+(?: \+\d+ lines)?|\.\.\.Truncated text #\d+ \+\d+ lines\.\.\.)\]",
     )
 });
 
@@ -34,6 +43,15 @@ impl ScreenRules for ClaudeScreen {
 
     fn input_text(&self, screen: &str) -> Option<String> {
         input_text(screen)
+    }
+
+    /// A paste placeholder in a box that was empty before the typing stands for (part of) the typed text.
+    fn holds_typed(&self, boxed: &str, typed: &str) -> bool {
+        if !PASTE_PLACEHOLDER.is_match(boxed) {
+            return holds_typed_text(boxed, typed);
+        }
+        let rest = PASTE_PLACEHOLDER.replace_all(boxed, " ");
+        rest.trim().is_empty() || holds_typed_text(&rest, typed)
     }
 }
 
@@ -182,6 +200,23 @@ mod tests {
             detect(&multi),
             ScreenState::Draft("first line\nsecond line".into())
         );
+    }
+
+    #[test]
+    fn a_paste_placeholder_stands_for_the_typed_text() {
+        let typed = "step 1 is done; step 2 is done; step 3 is next";
+        for boxed in [
+            "[Pasted text #1]",
+            "[Pasted text #2 +12 lines]",
+            "[...Truncated text #3 +40 lines...]",
+            "step 1 is done; [Pasted text #1 +3 lines]",
+        ] {
+            assert!(ClaudeScreen.holds_typed(boxed, typed), "{boxed}");
+        }
+        assert!(ClaudeScreen.holds_typed("step 2 is\n  done;", typed));
+        assert!(!ClaudeScreen.holds_typed("", typed));
+        assert!(!ClaudeScreen.holds_typed("[Pasted text]", typed));
+        assert!(!ClaudeScreen.holds_typed("a user's words [Pasted text #1]", typed));
     }
 
     #[test]

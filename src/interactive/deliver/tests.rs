@@ -326,10 +326,11 @@ fn a_wrapped_or_partly_shown_prompt_is_still_the_typed_one() {
                  /tmp/pal-e2e-iZWp7u/work/Next-step.md with what is done, what is in progress, the exact next \
                  steps and the files involved, so that the work can carry on from it alone after the reset (the \
                  palingenesis MCP tool `checkpoint` writes it for you). Then go on with the task.";
-    let boxed = crate::assistants::codex::screen::input_text(screen).unwrap();
+    let rules = &crate::assistants::codex::screen::RULES;
+    let boxed = rules.input_text(screen).unwrap();
     assert!(boxed.contains('\n'), "{boxed}");
-    assert!(holds_typed_text(&boxed, typed));
-    assert!(holds_typed_text("the exact next\n  steps", typed));
-    assert!(!holds_typed_text("", typed));
-    assert!(!holds_typed_text("something the user typed", typed));
+    assert!(rules.holds_typed(&boxed, typed));
+    assert!(rules.holds_typed("the exact next\n  steps", typed));
+    assert!(!rules.holds_typed("", typed));
+    assert!(!rules.holds_typed("something the user typed", typed));
 }
