@@ -334,3 +334,17 @@ fn a_wrapped_or_partly_shown_prompt_is_still_the_typed_one() {
     assert!(!rules.holds_typed("", typed));
     assert!(!rules.holds_typed("something the user typed", typed));
 }
+
+/// Qwen Code 0.24.4 shows only the last lines of a long prompt in its input, wrapped, with its cursor (a
+/// zero-width space) after it: still the typed prompt.
+#[test]
+fn a_prompt_scrolled_out_of_a_short_input_is_still_the_typed_one() {
+    let screen = include_str!("../../../tests/fixtures/screens/qwen/typed-long.txt");
+    let typed: String = (0..60)
+        .map(|i| format!("step {i} of the plan is done; "))
+        .collect();
+    let rules = &crate::assistants::qwen::screen::RULES;
+    let boxed = rules.input_text(screen).unwrap();
+    assert!(boxed.starts_with("the plan is done; step 15"), "{boxed}");
+    assert!(rules.holds_typed(&boxed, &typed));
+}
