@@ -1,6 +1,8 @@
 //! The early checkpoint typed into an interactive agent's terminal: the real `qwen` TUI in a tmux pane against
 //! the fake provider, which reports a prompt past the `[checkpoint]` threshold; Qwen Code records it with its
-//! window in the chat file, and palingenesis types the checkpoint request at the idle input once.
+//! window in the chat file, and palingenesis types the checkpoint request at the idle input once. The same
+//! for the real `claude` TUI run without palingenesis's hooks (the default until `palingenesis hooks
+//! install`): no Stop hook will ask it, so it is typed to like any other.
 
 mod support;
 
@@ -55,5 +57,47 @@ fn an_idle_interactive_agent_is_typed_the_checkpoint_request_once() {
     assert_eq!(asked["outcome"], "asked", "{asked}");
     assert_eq!(asked["metadata"]["how"], "tmux");
     assert_eq!(asked["metadata"]["window_tokens"], 262_144);
+    support::interactive::assert_checkpoint_asked_once(&fake, &home, &tmux, ASKED, "noted");
+}
+
+#[test]
+fn claude_without_hooks_is_typed_the_checkpoint_request_once() {
+    let fake = FakeProvider::start();
+    fake.set_default(Reply::text("noted"));
+    // 110,000 of Claude's 200,000-token window: past the 50% threshold, below its own auto-compaction.
+    fake.push(
+        Scripted::once(Reply::Turn(
+            Turn::text("half the repository read").input_tokens(110_000),
+        ))
+        .when(|r| {
+            r.last_user_text()
+                .is_some_and(|t| t.contains("read it all"))
+        })
+        .always(),
+    );
+    let mut claude = clients::claude(&fake.url()).build();
+    let home = Home::started_with(
+        claude.sandbox.env(),
+        &format!(
+            "{}\n[checkpoint]\nenabled = true\nthreshold_percent = 50\n[claude]\nbinary = \"{}\"\n",
+            support::interactive::FAST,
+            clients::claude_bin().display()
+        ),
+    );
+    claude
+        .sandbox
+        .set_env("PALINGENESIS_HOME", &home.palingenesis_home());
+    let tmux = Tmux::start(
+        claude.sandbox.dir.path(),
+        "claude",
+        &claude.sandbox.shell_line(&[]),
+    );
+    tmux.wait_for_text("❯", START);
+    tmux.submit("read it all");
+
+    let asked = home.wait_event("CheckpointRequested");
+    assert_eq!(asked["outcome"], "asked", "{asked}");
+    assert_eq!(asked["metadata"]["how"], "tmux");
+    assert_eq!(asked["metadata"]["window_tokens"], 200_000);
     support::interactive::assert_checkpoint_asked_once(&fake, &home, &tmux, ASKED, "noted");
 }

@@ -4,7 +4,8 @@
 //! out starts from a fresh one. When a request is due is decided by
 //! [`crate::nextstep::early`]; how it reaches the agent is its assistant's: a hook that can make the agent go
 //! on with an instruction ([`crate::adapter::Adapter::hook_continue`]) asks at the end of the next turn; an
-//! interactive agent palingenesis can type into gets it typed at its idle prompt (`checkpoint_terminal`).
+//! interactive agent palingenesis can type into gets it typed at its idle prompt (`checkpoint_terminal`),
+//! and so does one whose assistant has such hooks but that runs without them (no hook has reported it).
 //! Otherwise the request is recorded as not asked.
 
 use std::path::PathBuf;
@@ -39,9 +40,9 @@ enum Trigger {
 }
 
 impl Engine {
-    /// A session's records said how full its context is. An assistant that asks through its hooks is asked
-    /// at the end of its turn ([`Engine::hook_turn_ended`]); any other is typed to at its idle prompt when it
-    /// lives in a terminal palingenesis can type into, else recorded as not asked.
+    /// A session's records said how full its context is. A session whose hooks can ask is asked at the end of
+    /// its turn ([`Engine::hook_turn_ended`]); any other is typed to at its idle prompt when it lives in a
+    /// terminal palingenesis can type into, else recorded as not asked.
     pub(super) fn on_context_use(&mut self, key: &SessionKey, usage: ContextUse) {
         let Some(sess) = self.sessions.get_mut(key) else {
             return;
@@ -68,11 +69,13 @@ impl Engine {
         self.ask_unless_by_hook(key);
     }
 
-    /// Ask now, in the agent's terminal, when a request is due and the assistant does not ask through its
-    /// hooks at the end of the turn.
+    /// Ask now, in the agent's terminal, when a request is due and the session will not be asked through its
+    /// hooks at the end of the turn: its assistant's hooks cannot ask, or its agent runs without
+    /// palingenesis's hooks (none of them has reported it; a hooked agent reports its start).
     fn ask_unless_by_hook(&mut self, key: &SessionKey) {
-        let asks_by_hook =
-            crate::assistants::get(key.assistant).is_some_and(|a| a.hook_continue("").is_some());
+        let hooked = self.sessions.get(key).is_some_and(|s| s.checkpoint.hooked);
+        let asks_by_hook = hooked
+            && crate::assistants::get(key.assistant).is_some_and(|a| a.hook_continue("").is_some());
         if asks_by_hook {
             return;
         }

@@ -407,8 +407,14 @@ impl Engine {
             .get("palingenesis_agent_env")
             .and_then(|v| serde_json::from_value::<crate::model::AgentEnv>(v.clone()).ok())
             .filter(|e| !e.is_empty());
-        if let (Some(env), Some(sess)) = (env, self.sessions.get_mut(&key)) {
-            sess.agent_env = env;
+        if let Some(sess) = self.sessions.get_mut(&key) {
+            if let Some(env) = env {
+                sess.agent_env = env;
+            }
+            if !sess.checkpoint.hooked {
+                sess.checkpoint.hooked = true;
+                self.dirty = true;
+            }
         }
         Ok((key, turn_ended))
     }

@@ -131,6 +131,10 @@ pub struct CheckpointTrack {
     /// Quota windows and thresholds already asked about (or found not to apply), in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub quota_asked: Vec<crate::nextstep::early::QuotaAsked>,
+    /// Its agent reports through palingenesis's hooks (a hook about it arrived), so an assistant whose hooks
+    /// can ask is asked at the end of a turn; without them it is typed to at its idle prompt.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hooked: bool,
 }
 
 impl CheckpointTrack {

@@ -96,6 +96,22 @@ async fn events(rig: &Rig, kind: EventType) -> usize {
         .len()
 }
 
+/// Session `s1` (Claude) starts with palingenesis's hooks: its `SessionStart` hook arrives.
+async fn hooked_session_start(rig: &mut Rig) {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    rig.engine.on_hook(
+        crate::protocol::HookForward {
+            assistant: crate::assistants::claude::ASSISTANT,
+            payload: serde_json::json!({
+                "session_id": "s1", "cwd": "/p", "hook_event_name": "SessionStart", "source": "startup",
+            }),
+        },
+        tx,
+    );
+    assert!(matches!(rx.await.expect("answered"), Response::Done(_)));
+    assert!(rig.engine.sessions[&key()].checkpoint.hooked);
+}
+
 /// Every `CheckpointRequested`, once the asks in flight are done.
 async fn checkpoint_requests(rig: &mut Rig) -> Vec<crate::audit::AuditEvent> {
     rig.engine.attempt_tasks.close();

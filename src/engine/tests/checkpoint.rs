@@ -93,3 +93,56 @@ async fn an_assistant_that_cannot_be_asked_is_recorded_as_not_asked_once() {
     assert_eq!(found[0].outcome.as_deref(), Some("not_asked"));
     assert_eq!(r.engine.sessions[&codex].checkpoint.asked, vec![85]);
 }
+
+/// Session `s1` (Claude) reports `used` tokens in its transcript.
+fn context_in_transcript(r: &mut Rig, used: u64) {
+    r.engine.on_observation(Observation {
+        session: key(),
+        at: Utc::now(),
+        signal: Signal::ContextUse(usage(used)),
+        origin: Origin::Transcript,
+        locator: Locator {
+            cwd: Some("/p".into()),
+            ..Default::default()
+        },
+    });
+}
+
+#[tokio::test]
+async fn a_claude_session_without_hooks_is_asked_in_its_terminal_not_left_waiting_for_a_hook() {
+    let mut r = rig_with(TurnOutcome::Succeeded, enabled);
+    context_in_transcript(&mut r, 171_000);
+    // No terminal here to type into: the terminal route ran, and says so.
+    let found = checkpoint_requests(&mut r).await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].outcome.as_deref(), Some("not_asked"));
+    let track = &r.engine.sessions[&key()].checkpoint;
+    assert!(!track.hooked);
+    assert_eq!(track.asked, vec![85]);
+}
+
+#[tokio::test]
+async fn a_hooked_claude_session_is_asked_by_its_stop_hook_at_the_end_of_the_turn() {
+    let mut r = rig_with(TurnOutcome::Succeeded, enabled);
+    hooked_session_start(&mut r).await;
+    // Mid-turn, the transcript crosses the threshold: left to the hook.
+    context_in_transcript(&mut r, 171_000);
+    assert!(r.engine.sessions[&key()].checkpoint.asked.is_empty());
+    let Response::Continue(c) = stop_hook(&mut r, 171_000).await else {
+        panic!("expected the checkpoint request");
+    };
+    assert!(c.instruction.contains("85% full"), "{}", c.instruction);
+    let found = checkpoint_requests(&mut r).await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].outcome.as_deref(), Some("asked"));
+}
+
+#[test]
+fn whether_a_session_is_hooked_survives_a_restart() {
+    let mut track = crate::engine::session::CheckpointTrack::default();
+    assert_eq!(serde_json::to_value(&track).unwrap(), serde_json::json!({}));
+    track.hooked = true;
+    let saved = serde_json::to_string(&track).unwrap();
+    let back: crate::engine::session::CheckpointTrack = serde_json::from_str(&saved).unwrap();
+    assert!(back.hooked);
+}

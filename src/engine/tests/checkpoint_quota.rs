@@ -1,5 +1,5 @@
 //! The early checkpoint on the quota: asked once per session, usage window and threshold; through a hook
-//! at the end of a turn where the assistant asks that way, else recorded as not asked when there is no
+//! at the end of a turn where the session's hooks ask that way, else recorded as not asked when there is no
 //! terminal to type into; the context and the quota crossing together make one request.
 
 use super::*;
@@ -141,7 +141,8 @@ async fn a_hook_at_the_end_of_the_turn_is_answered_with_the_quota_request() {
         resets_at: Some(resets),
         ..quota(93, UsageWindow::Weekly)
     };
-    // Recorded, not asked yet: this assistant asks at the end of the turn, through its hook.
+    hooked_session_start(&mut r).await;
+    // Recorded, not asked yet: this session is asked at the end of the turn, through its hook.
     observe(&mut r, &key(), Signal::QuotaUse(q));
     assert!(r.engine.sessions[&key()].checkpoint.quota_asked.is_empty());
     let Response::Continue(c) = stop_hook(&mut r).await else {
@@ -169,6 +170,7 @@ async fn a_hook_at_the_end_of_the_turn_is_answered_with_the_quota_request() {
 #[tokio::test]
 async fn the_context_and_the_quota_crossing_together_make_one_request() {
     let mut r = rig_with(TurnOutcome::Succeeded, enabled);
+    hooked_session_start(&mut r).await;
     // Both recorded during the turn; the hook at its end finds both due.
     observe(
         &mut r,
