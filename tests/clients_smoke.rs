@@ -512,3 +512,78 @@ fn claude_project_dir_name_matches_the_client_for_long_and_odd_paths() {
         claude.transcripts()
     );
 }
+
+/// The window palingenesis reads off a Claude transcript's model is the one Claude Code itself runs the model
+/// with: the real TUI hands its status line the window (`context_window.context_window_size`), for Claude Code's
+/// default model and for models of both sizes. (A 200,000-token model run with the `[1m]` option is recorded
+/// like the plain model: palingenesis learns its window only past 200,000 tokens; see `claude::window`.)
+#[test]
+fn claude_runs_each_model_with_the_window_palingenesis_reads_from_its_transcript() {
+    let checks: Vec<_> = [
+        "",
+        "haiku",
+        "claude-opus-4-8",
+        "claude-opus-4-6",
+        "claude-sonnet-4-5",
+    ]
+    .into_iter()
+    .map(|model| std::thread::spawn(move || window_as_claude_sees_it(model)))
+    .collect();
+    for check in checks {
+        let (recorded, used, window) = check.join().unwrap();
+        assert_eq!(
+            palingenesis::assistants::claude::window::window_of(&recorded, used),
+            window,
+            "{recorded} with {used} tokens"
+        );
+    }
+}
+
+/// One prompt in the TUI with `model` (`""`: Claude Code's default): the model the transcript recorded, the
+/// tokens it recorded, and the window Claude Code gave its status line.
+fn window_as_claude_sees_it(model: &str) -> (String, u64, u64) {
+    let fake = FakeProvider::start();
+    fake.set_default(Reply::text("status seen"));
+    let dir = tempfile::tempdir().unwrap();
+    let status = dir.path().join("status.json");
+    let mut builder = clients::claude(&fake.url()).setting(
+        "statusLine",
+        serde_json::json!({"type": "command", "command": format!("cat > {}", status.display())}),
+    );
+    if !model.is_empty() {
+        builder = builder.setting("model", serde_json::json!(model));
+    }
+    let claude = builder.build();
+    let tmux = Tmux::start(
+        claude.sandbox.dir.path(),
+        "claude",
+        &claude.sandbox.shell_line(&[]),
+    );
+    tmux.wait_for_text("❯", RUN);
+    tmux.type_text("hi");
+    tmux.key("Enter");
+    tmux.wait_for_text("status seen", RUN);
+    let window = || {
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&status).ok()?).ok()?;
+        let usage = &v["context_window"];
+        (usage["total_input_tokens"].as_u64()? > 0).then_some(())?;
+        usage["context_window_size"].as_u64()
+    };
+    assert!(
+        wait_until(RUN, || window().is_some()),
+        "{model}: no status line"
+    );
+    let line = last_assistant(&read_jsonl(&claude.transcripts()[0]));
+    let recorded = line["message"]["model"].as_str().unwrap().to_owned();
+    let usage = &line["message"]["usage"];
+    let used = [
+        "input_tokens",
+        "cache_creation_input_tokens",
+        "cache_read_input_tokens",
+        "output_tokens",
+    ]
+    .iter()
+    .filter_map(|k| usage[k].as_u64())
+    .sum();
+    (recorded, used, window().unwrap())
+}

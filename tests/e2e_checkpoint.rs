@@ -17,9 +17,9 @@ const RUN: Duration = Duration::from_secs(90);
 const WAIT: Duration = Duration::from_secs(90);
 /// Words of the default checkpoint request (`[checkpoint] prompt`).
 const ASKED: &str = "the checkpoint threshold is";
-/// Reported input tokens: 55% of Claude's 200,000-token window, past the tests' 50% threshold and below
-/// Claude Code's own auto-compaction.
-const FULLISH: u64 = 110_000;
+/// Reported input tokens: 55% of the 1,000,000-token window of Claude Code's default model (Opus 5.5),
+/// past the tests' 50% threshold and below Claude Code's own auto-compaction.
+const FULLISH: u64 = 550_000;
 
 const FAST: &str = "[resume]\nbackoff_base_secs = 1\nbackoff_max_secs = 2\njitter = false\nreset_margin_secs = 2\nverify_timeout_secs = 60\n";
 
@@ -109,7 +109,7 @@ fn a_full_context_is_checkpointed_and_the_successor_starts_from_it() {
     assert_eq!(asked["outcome"], "asked");
     assert_eq!(asked["metadata"]["how"], "hook");
     assert_eq!(asked["metadata"]["threshold"], 50);
-    assert_eq!(asked["metadata"]["window_tokens"], 200_000);
+    assert_eq!(asked["metadata"]["window_tokens"], 1_000_000);
     assert_eq!(asked_requests(&fake), 1, "{}", fake.describe());
     assert!(
         std::fs::read_to_string(&next_step)

@@ -64,10 +64,11 @@ fn an_idle_interactive_agent_is_typed_the_checkpoint_request_once() {
 fn claude_without_hooks_is_typed_the_checkpoint_request_once() {
     let fake = FakeProvider::start();
     fake.set_default(Reply::text("noted"));
-    // 110,000 of Claude's 200,000-token window: past the 50% threshold, below its own auto-compaction.
+    // 550,000 of the 1,000,000-token window of Claude Code's default model (Opus 5.5): past the 50%
+    // threshold, below its own auto-compaction.
     fake.push(
         Scripted::once(Reply::Turn(
-            Turn::text("half the repository read").input_tokens(110_000),
+            Turn::text("half the repository read").input_tokens(550_000),
         ))
         .when(|r| {
             r.last_user_text()
@@ -98,6 +99,6 @@ fn claude_without_hooks_is_typed_the_checkpoint_request_once() {
     let asked = home.wait_event("CheckpointRequested");
     assert_eq!(asked["outcome"], "asked", "{asked}");
     assert_eq!(asked["metadata"]["how"], "tmux");
-    assert_eq!(asked["metadata"]["window_tokens"], 200_000);
+    assert_eq!(asked["metadata"]["window_tokens"], 1_000_000);
     support::interactive::assert_checkpoint_asked_once(&fake, &home, &tmux, ASKED, "noted");
 }

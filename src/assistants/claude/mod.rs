@@ -8,8 +8,8 @@
 //! - [`native`]: its own auto-continue at usage limits (armed, fired, cancelled), which palingenesis defers to.
 //! - [`screen`]: its interactive screen (input box, limit menu, retry countdowns).
 //! - [`process`]: how its processes look.
-//! - [`usage`]: its context use (`message.usage`), model windows, and the `Stop` hook answer that asks for a
-//!   checkpoint.
+//! - [`usage`]: its context use (`message.usage`) and the `Stop` hook answer that asks for a checkpoint.
+//! - [`window`]: the context window each model runs with.
 //! - [`config`]: the `[claude]` section.
 
 pub mod classify;
@@ -23,6 +23,7 @@ pub mod resume;
 pub mod screen;
 pub mod source;
 pub mod usage;
+pub mod window;
 
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,8 @@
 //! Claude Code's context use: every model response's `message.usage` on its `assistant` transcript line
 //! (`input_tokens`, `cache_creation_input_tokens`, `cache_read_input_tokens`, `output_tokens`). What the next
 //! request sends is roughly all of them: the prompt as read (fresh, written to and read from the cache) and
-//! the answer it added. The transcript does not state the window; it follows from the model.
+//! the answer it added. The transcript does not state the window; it follows from the model
+//! ([`super::window`]).
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
@@ -10,21 +11,8 @@ use serde_json::Value;
 
 use crate::model::ContextUse;
 
-/// The window of Claude models unless their id says otherwise.
-const DEFAULT_WINDOW: u64 = 200_000;
-/// Models run with the long-context option carry `[1m]` in their id (`claude-sonnet-4-5[1m]`).
-const LONG_WINDOW: u64 = 1_000_000;
 /// How much of a transcript's end is read to find its latest usage (a hook's look).
 const TAIL_BYTES: u64 = 512 * 1024;
-
-/// The context window of `model` as Claude Code runs it.
-pub fn window_of(model: &str) -> u64 {
-    if model.contains("[1m]") {
-        LONG_WINDOW
-    } else {
-        DEFAULT_WINDOW
-    }
-}
 
 /// The context use a transcript line's `message` reports, if it is a real model response with usage.
 pub fn from_message(message: &Value) -> Option<ContextUse> {
@@ -43,7 +31,7 @@ pub fn from_message(message: &Value) -> Option<ContextUse> {
     .iter()
     .map(|k| count(k))
     .fold(0u64, u64::saturating_add);
-    ContextUse::reported(used, Some(window_of(model)))
+    ContextUse::reported(used, Some(super::window::window_of(model, used)))
 }
 
 /// The latest context use in transcript text (whole lines; a torn first line is skipped), ignoring subagents.
@@ -93,12 +81,12 @@ mod tests {
 
     #[test]
     fn reads_the_usage_of_a_real_transcript() {
-        // success.jsonl: one answer with input 18988 and output 2 tokens on claude-opus-4-8.
+        // success.jsonl: one answer with input 18988 and output 2 tokens on claude-opus-4-8 (a 1M window).
         assert_eq!(
             latest_in(REAL),
             Some(ContextUse {
                 used_tokens: 18_990,
-                window_tokens: Some(200_000)
+                window_tokens: Some(1_000_000)
             })
         );
     }
