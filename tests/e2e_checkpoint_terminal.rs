@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use support::clients;
 use support::fake_provider::{FakeProvider, Reply, Scripted, Turn};
-use support::home::Home;
 use support::interactive::Pane;
+use support::interactive::daemon_with;
 use support::tmux::Tmux;
 
 const START: Duration = Duration::from_secs(90);
@@ -19,6 +19,8 @@ const START: Duration = Duration::from_secs(90);
 const IDLE: &str = "Type your message or @path/to/file";
 /// Words of the default checkpoint request.
 const ASKED: &str = "the checkpoint threshold is";
+/// Checkpoints on, at half the window.
+const CHECKPOINT: &str = "[checkpoint]\nenabled = true\nthreshold_percent = 50\n";
 
 #[test]
 fn an_idle_interactive_agent_is_typed_the_checkpoint_request_once() {
@@ -35,16 +37,7 @@ fn an_idle_interactive_agent_is_typed_the_checkpoint_request_once() {
                 .is_some_and(|t| t.contains("read it all"))
         }),
     );
-    let home = Home::started_with(
-        qwen.sandbox.env(),
-        &format!(
-            "{}\n[checkpoint]\nenabled = true\nthreshold_percent = 50\n[qwen]\nbinary = \"{}\"\n",
-            support::interactive::FAST,
-            clients::qwen_bin().display()
-        ),
-    );
-    qwen.sandbox
-        .set_env("PALINGENESIS_HOME", &home.palingenesis_home());
+    let home = daemon_with(&mut qwen.sandbox, "qwen", &clients::qwen_bin(), CHECKPOINT);
     let tmux = Tmux::start(
         qwen.sandbox.dir.path(),
         "qwen",
@@ -77,17 +70,12 @@ fn claude_without_hooks_is_typed_the_checkpoint_request_once() {
         .always(),
     );
     let mut claude = clients::claude(&fake.url()).build();
-    let home = Home::started_with(
-        claude.sandbox.env(),
-        &format!(
-            "{}\n[checkpoint]\nenabled = true\nthreshold_percent = 50\n[claude]\nbinary = \"{}\"\n",
-            support::interactive::FAST,
-            clients::claude_bin().display()
-        ),
+    let home = daemon_with(
+        &mut claude.sandbox,
+        "claude",
+        &clients::claude_bin(),
+        CHECKPOINT,
     );
-    claude
-        .sandbox
-        .set_env("PALINGENESIS_HOME", &home.palingenesis_home());
     let tmux = Tmux::start(
         claude.sandbox.dir.path(),
         "claude",

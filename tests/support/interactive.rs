@@ -82,9 +82,22 @@ pub fn daemon_for(
     assistant: &str,
     binary: &std::path::Path,
 ) -> Home {
+    daemon_with(sandbox, assistant, binary, "")
+}
+
+/// [`daemon_for`] with `extra` sections in its config.
+pub fn daemon_with(
+    sandbox: &mut super::clients::Sandbox,
+    assistant: &str,
+    binary: &std::path::Path,
+    extra: &str,
+) -> Home {
     let home = Home::started_with(
         sandbox.env(),
-        &format!("{FAST}\n[{assistant}]\nbinary = \"{}\"\n", binary.display()),
+        &format!(
+            "{FAST}\n{extra}\n[{assistant}]\nbinary = \"{}\"\n",
+            binary.display()
+        ),
     );
     sandbox.set_env("PALINGENESIS_HOME", &home.palingenesis_home());
     home
