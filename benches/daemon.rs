@@ -8,10 +8,11 @@
 //!   event's timestamp. Target p99 ≤ 50 ms.
 //! - Deadline → resume spawn: the planned instant of a resume → the moment the (stand-in) agent process starts.
 //!   Target ≤ 100 ms.
+//! - The executable's size as `cargo build --release` makes it (built in `target/bench-release`).
 //! - At scale ([`scale`]): bytes read and time to ready at start on a large history, idle RSS with 1,000 and
-//!   10,000 transcripts before and after activity, and the executable's size.
+//!   10,000 transcripts before and after activity.
 //!
-//! `PALINGENESIS_BENCH_ONLY=scale` (or `latency`) runs one part only; `PALINGENESIS_BENCH_BIN` measures
+//! `PALINGENESIS_BENCH_ONLY=latency` (or `size`, `scale`) runs one part only; `PALINGENESIS_BENCH_BIN` measures
 //! another executable (e.g. an older build) with the same workload.
 
 #[path = "daemon/scale.rs"]
@@ -153,6 +154,9 @@ fn main() {
     let only = std::env::var("PALINGENESIS_BENCH_ONLY").unwrap_or_default();
     if only.is_empty() || only == "latency" {
         latency();
+    }
+    if only.is_empty() || only == "size" {
+        scale::binary_size();
     }
     if only.is_empty() || only == "scale" {
         scale::run();
