@@ -302,7 +302,7 @@ pub fn binary_size() {
         Some(release) => println!(
             "executable size (`cargo build --release`): {}; the bench's own build: {:.2} MB",
             describe(sizes(&release)),
-            mb(sizes(&bin()).0)
+            mb(std::fs::metadata(bin()).unwrap().len())
         ),
         None => println!(
             "executable size: {} (the bench's own build: `cargo build --release` failed)",

@@ -16,6 +16,20 @@ fn usage(used: u64) -> ContextUse {
     }
 }
 
+/// `session`'s records (`origin`) report `used` tokens, in project `/p`.
+fn context_reported(r: &mut Rig, session: &SessionKey, origin: Origin, used: u64) {
+    r.engine.on_observation(Observation {
+        session: session.clone(),
+        at: Utc::now(),
+        signal: Signal::ContextUse(usage(used)),
+        origin,
+        locator: Locator {
+            cwd: Some("/p".into()),
+            ..Default::default()
+        },
+    });
+}
+
 /// A `Stop` hook of session `s1` reporting `used` tokens; the daemon's answer.
 async fn stop_hook(r: &mut Rig, used: u64) -> Response {
     let payload = serde_json::json!({
@@ -77,16 +91,7 @@ async fn an_assistant_that_cannot_be_asked_is_recorded_as_not_asked_once() {
     let mut r = rig_with(TurnOutcome::Succeeded, enabled);
     let codex = SessionKey::new(crate::assistants::codex::ASSISTANT, "t1");
     for used in [150_000, 180_000, 190_000] {
-        r.engine.on_observation(Observation {
-            session: codex.clone(),
-            at: Utc::now(),
-            signal: Signal::ContextUse(usage(used)),
-            origin: Origin::Rollout,
-            locator: Locator {
-                cwd: Some("/p".into()),
-                ..Default::default()
-            },
-        });
+        context_reported(&mut r, &codex, Origin::Rollout, used);
     }
     let found = checkpoint_requests(&mut r).await;
     assert_eq!(found.len(), 1);
@@ -94,24 +99,10 @@ async fn an_assistant_that_cannot_be_asked_is_recorded_as_not_asked_once() {
     assert_eq!(r.engine.sessions[&codex].checkpoint.asked, vec![85]);
 }
 
-/// Session `s1` (Claude) reports `used` tokens in its transcript.
-fn context_in_transcript(r: &mut Rig, used: u64) {
-    r.engine.on_observation(Observation {
-        session: key(),
-        at: Utc::now(),
-        signal: Signal::ContextUse(usage(used)),
-        origin: Origin::Transcript,
-        locator: Locator {
-            cwd: Some("/p".into()),
-            ..Default::default()
-        },
-    });
-}
-
 #[tokio::test]
 async fn a_claude_session_without_hooks_is_asked_in_its_terminal_not_left_waiting_for_a_hook() {
     let mut r = rig_with(TurnOutcome::Succeeded, enabled);
-    context_in_transcript(&mut r, 171_000);
+    context_reported(&mut r, &key(), Origin::Transcript, 171_000);
     // No terminal here to type into: the terminal route ran, and says so.
     let found = checkpoint_requests(&mut r).await;
     assert_eq!(found.len(), 1, "{found:?}");
@@ -126,7 +117,7 @@ async fn a_hooked_claude_session_is_asked_by_its_stop_hook_at_the_end_of_the_tur
     let mut r = rig_with(TurnOutcome::Succeeded, enabled);
     hooked_session_start(&mut r).await;
     // Mid-turn, the transcript crosses the threshold: left to the hook.
-    context_in_transcript(&mut r, 171_000);
+    context_reported(&mut r, &key(), Origin::Transcript, 171_000);
     assert!(r.engine.sessions[&key()].checkpoint.asked.is_empty());
     let Response::Continue(c) = stop_hook(&mut r, 171_000).await else {
         panic!("expected the checkpoint request");
